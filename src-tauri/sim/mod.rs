@@ -1,0 +1,580 @@
+//! The simulated tenant: a stateful fake of Microsoft Entra ID (sign-in) and of the Microsoft
+//! Graph telephone-number endpoints, served over real HTTP on 127.0.0.1.
+//!
+//! Why it exists: NumberDesk changes who can be phoned at work, so it must be tried end to end
+//! without a real tenant — in tests, in `--demo` mode, on machines with no internet. A mock at
+//! the function level would only test our assumptions against themselves; this fake speaks
+//! the wire protocol (the same URLs, headers, status codes, JSON shapes and AADSTS codes as
+//! Microsoft's services, per `graph-api.md`), so the app's real HTTP client, retry logic and
+//! error mapping run unchanged against it.
+//!
+//! Shape:
+//! - Two listeners on `127.0.0.1:0`, because Entra and Graph are two hosts: the app must never
+//!   send a Graph token to the sign-in host or the reverse, and separate ports make such a
+//!   mix-up fail loudly. [`SimTenant::login_url`] is the authority root (endpoints are
+//!   `/{tenant}/oauth2/v2.0/...`, see `entra.rs`); [`SimTenant::graph_url`] is the Graph root
+//!   (endpoints under `/v1.0/...`, see `graph.rs`).
+//! - One mutex-guarded `State` holds everything; no lock is held across an `await`.
+//! - The tenant is generated from a fixed seed (`seed.rs`), so demos and tests can name its
+//!   numbers and people; see the constants below.
+//! - Time-dependent behaviour (token expiry, operation progress) is computed from `Instant`s
+//!   when requests arrive, not driven by timers.
+//! - Fault knobs and inspection helpers live on [`SimTenant`] so tests can stage bad days
+//!   (throttling, outages, expired tokens, failed operations, lost responses) and check what
+//!   the app actually sent (the request log).
+//!
+//! No `tauri` here: the sim is plain tokio + hyper, usable from any test or tool.
+
+mod auth;
+mod directory;
+mod entra;
+mod faults;
+mod filter;
+mod graph;
+mod http;
+mod operations;
+mod seed;
+
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use auth::Consent;
+pub use directory::{ConferenceBridge, NumberAssignment, SimUser, UserKind};
+pub use operations::OperationOutcome;
+
+use auth::{Auth, Lifetimes, RefreshState, Scopes};
+use directory::{normalize_number, Directory};
+use faults::{Faults, InjectedFault};
+use http::{respond, SimBody, SimRequest};
+use operations::Operations;
+
+/// The demo app registration (a public client) the tenant knows.
+pub const DEMO_CLIENT_ID: &str = "5c1e7f3a-92d4-4b8e-a06f-d3e8b2c47a91";
+/// The demo tenant's id. It also answers to [`DEMO_TENANT_DOMAIN`], `organizations` and `common`.
+pub const DEMO_TENANT_ID: &str = "b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628";
+/// The demo tenant's verified domain.
+pub const DEMO_TENANT_DOMAIN: &str = seed::DOMAIN;
+/// Megan Bowen, a Teams Telephony Administrator: the account that can manage numbers.
+pub const ADMIN_UPN: &str = "meganb@contoso.onmicrosoft.com";
+/// Diego Siciliani, who can sign in but holds no Teams role: Graph answers him 403.
+pub const NO_ROLE_UPN: &str = "diegos@contoso.onmicrosoft.com";
+/// Adele Vance, who holds [`SAMPLE_NUMBER`].
+pub const SAMPLE_USER_UPN: &str = "adelev@contoso.onmicrosoft.com";
+/// A Calling Plan number in Seattle, assigned (primary) to Adele Vance, with an emergency location.
+pub const SAMPLE_NUMBER: &str = "+12065550100";
+/// The scopes the app asks for at sign-in, in the form Microsoft documents.
+pub const APP_SCOPES: &str = "openid profile offline_access \
+    https://graph.microsoft.com/TeamsTelephoneNumber.ReadWrite.All \
+    https://graph.microsoft.com/User.ReadBasic.All";
+
+/// Request bodies larger than this are refused with 413; the real endpoints take a few hundred bytes.
+const MAX_BODY: usize = 1 << 20;
+
+/// How the simulated tenant starts. `Default` is the seeded sample tenant with Microsoft's
+/// default lifetimes, operations that take 1 s to start and 2 s to run, no latency and no faults.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Seed of the sample tenant; the same seed always gives the same people and numbers.
+    pub seed: u64,
+    /// Access token lifetime (`expires_in`); default 3600 s.
+    pub access_token_lifetime: Duration,
+    /// Refresh token lifetime; default 90 days, Entra's value for non-SPA clients.
+    pub refresh_token_lifetime: Duration,
+    /// Authorization code lifetime; default 10 minutes.
+    pub auth_code_lifetime: Duration,
+    /// Device code lifetime (`expires_in`); default 900 s.
+    pub device_code_lifetime: Duration,
+    /// Device code polling `interval` (whole seconds are announced); default 5 s. Polling
+    /// sooner than this after the previous poll is answered `slow_down`.
+    pub device_code_interval: Duration,
+    /// How long a new operation reports `notStarted`.
+    pub operation_not_started: Duration,
+    /// How long it then reports `running` before its final status.
+    pub operation_running: Duration,
+    /// Added before every Graph response.
+    pub latency: Duration,
+    /// Which permissions the tenant's administrator has consented to.
+    pub consent: Consent,
+    /// Wrap operation GETs in `{"value": …}`, as Microsoft's documentation shows.
+    pub operation_envelope: bool,
+    /// Requests per second over all Graph calls (token bucket); `None` = unlimited.
+    pub rate_limit: Option<f64>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0x4e75_6d62_6572_4465, // "NumberDe"
+            access_token_lifetime: Duration::from_secs(3600),
+            refresh_token_lifetime: Duration::from_secs(90 * 24 * 3600),
+            auth_code_lifetime: Duration::from_secs(600),
+            device_code_lifetime: Duration::from_secs(900),
+            device_code_interval: Duration::from_secs(5),
+            operation_not_started: Duration::from_secs(1),
+            operation_running: Duration::from_secs(2),
+            latency: Duration::ZERO,
+            consent: Consent::default(),
+            operation_envelope: false,
+            rate_limit: None,
+        }
+    }
+}
+
+/// Which listener a request came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Entra,
+    Graph,
+}
+
+/// One request as the sim received it. Only the presence of `Authorization` is kept.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub listener: Listener,
+    pub method: String,
+    pub path_and_query: String,
+    pub authorization_present: bool,
+    pub client_request_id: Option<String>,
+    /// The body as text (lossy UTF-8).
+    pub body: String,
+    pub received_at: SystemTime,
+    /// The status sent, or `None` when the connection was dropped on purpose.
+    pub status: Option<u16>,
+}
+
+pub(crate) struct Urls {
+    pub login: String,
+    pub graph: String,
+}
+
+/// Everything the tenant knows and every knob, behind one lock.
+pub(crate) struct State {
+    pub directory: Directory,
+    pub auth: Auth,
+    pub operations: Operations,
+    pub faults: Faults,
+    pub log: Vec<LoggedRequest>,
+    pub envelope: bool,
+}
+
+struct Inner {
+    urls: Urls,
+    state: Mutex<State>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running simulated tenant. Cheap to clone; every clone controls the same tenant.
+#[derive(Clone)]
+pub struct SimTenant {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SimTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimTenant")
+            .field("login_url", &self.inner.urls.login)
+            .field("graph_url", &self.inner.urls.graph)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug)]
+struct DroppedOnPurpose;
+
+impl std::fmt::Display for DroppedOnPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose by the simulated tenant")
+    }
+}
+
+impl std::error::Error for DroppedOnPurpose {}
+
+impl SimTenant {
+    /// Binds the two listeners on `127.0.0.1:0` and serves them on the current tokio runtime
+    /// until [`SimTenant::shutdown`] (or until the runtime ends).
+    pub async fn start(config: SimConfig) -> io::Result<SimTenant> {
+        let login_listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let graph_listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let urls = Urls {
+            login: format!("http://{}", login_listener.local_addr()?),
+            graph: format!("http://{}", graph_listener.local_addr()?),
+        };
+        let now = Instant::now();
+        let mut faults = Faults::default();
+        faults.latency = config.latency;
+        faults.set_rate_limit(config.rate_limit, now);
+        let state = State {
+            directory: seed::sample_tenant(DEMO_TENANT_ID, config.seed),
+            auth: Auth::new(
+                Lifetimes {
+                    access_token: config.access_token_lifetime,
+                    refresh_token: config.refresh_token_lifetime,
+                    auth_code: config.auth_code_lifetime,
+                    device_code: config.device_code_lifetime,
+                    device_interval: config.device_code_interval,
+                },
+                config.consent,
+            ),
+            operations: Operations::new(config.operation_not_started, config.operation_running),
+            faults,
+            log: Vec::new(),
+            envelope: config.operation_envelope,
+        };
+        let (shutdown, _) = watch::channel(false);
+        let inner = Arc::new(Inner {
+            urls,
+            state: Mutex::new(state),
+            shutdown,
+        });
+        for (socket, listener) in [
+            (login_listener, Listener::Entra),
+            (graph_listener, Listener::Graph),
+        ] {
+            tokio::spawn(accept_loop(
+                socket,
+                inner.clone(),
+                listener,
+                inner.shutdown.subscribe(),
+            ));
+        }
+        Ok(SimTenant { inner })
+    }
+
+    /// The sign-in authority root, e.g. `http://127.0.0.1:41234`.
+    pub fn login_url(&self) -> String {
+        self.inner.urls.login.clone()
+    }
+
+    /// The Graph root, e.g. `http://127.0.0.1:41235`.
+    pub fn graph_url(&self) -> String {
+        self.inner.urls.graph.clone()
+    }
+
+    /// Stops accepting connections and closes the open ones.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    // ---- Fault knobs ----------------------------------------------------------------------
+
+    /// Delays every Graph response by `latency` (zero switches it off).
+    pub fn set_latency(&self, latency: Duration) {
+        self.inner.lock().faults.latency = latency;
+    }
+
+    /// The next `n` Graph requests get `429 TooManyRequests` with `Retry-After` (whole seconds,
+    /// rounded up). Queued behind any faults already pending.
+    pub fn throttle_next(&self, n: u32, retry_after: Duration) {
+        self.inner.lock().faults.inject(
+            n,
+            InjectedFault {
+                status: 429,
+                retry_after: Some(retry_after),
+            },
+        );
+    }
+
+    /// The next `n` Graph requests get `status` (e.g. 503 `ServiceUnavailable`) in Graph's
+    /// error envelope, with `Retry-After` when given. Nothing else happens for them.
+    pub fn fail_next(&self, n: u32, status: u16, retry_after: Option<Duration>) {
+        self.inner.lock().faults.inject(
+            n,
+            InjectedFault {
+                status,
+                retry_after,
+            },
+        );
+    }
+
+    /// Limits all Graph calls together to `per_second` (token bucket, burst of one second's
+    /// worth); over the limit → 429 with the `Retry-After` that would have been enough.
+    pub fn set_rate_limit(&self, per_second: Option<f64>) {
+        self.inner
+            .lock()
+            .faults
+            .set_rate_limit(per_second, Instant::now());
+    }
+
+    /// The next Graph POST is read and acted on (an unassign really starts), but its
+    /// connection is closed without a response: the client sees a transport error and cannot
+    /// know whether Microsoft accepted the order.
+    pub fn drop_connection_after_next_post(&self) {
+        self.inner.lock().faults.drop_next_post = true;
+    }
+
+    /// Every access token issued so far is expired from now on (Graph answers 401).
+    pub fn expire_access_tokens(&self) {
+        let now = Instant::now();
+        for token in self.inner.lock().auth.access.values_mut() {
+            token.expires_at = token.expires_at.min(now);
+        }
+    }
+
+    /// Every refresh token issued so far is revoked (`invalid_grant`, AADSTS50173).
+    pub fn revoke_refresh_tokens(&self) {
+        for token in self.inner.lock().auth.refresh.values_mut() {
+            if token.state == RefreshState::Active {
+                token.state = RefreshState::Revoked;
+            }
+        }
+    }
+
+    /// Token lifetimes for tokens issued from now on.
+    pub fn set_token_lifetimes(&self, access_token: Duration, refresh_token: Duration) {
+        let mut state = self.inner.lock();
+        state.auth.lifetimes.access_token = access_token;
+        state.auth.lifetimes.refresh_token = refresh_token;
+    }
+
+    /// Phase durations for operations started from now on.
+    pub fn set_operation_timings(&self, not_started: Duration, running: Duration) {
+        let mut state = self.inner.lock();
+        state.operations.not_started_for = not_started;
+        state.operations.running_for = running;
+    }
+
+    /// The next `n` operations end with `outcome` instead of succeeding. Operations that fail
+    /// on their own (see `operations.rs`) or have a per-number outcome don't use up the queue.
+    pub fn end_next_operations(&self, n: u32, outcome: OperationOutcome) {
+        self.inner.lock().operations.queue_outcomes(n, outcome);
+    }
+
+    /// Every operation on `telephone_number` ends with `outcome` until cleared with `None`.
+    pub fn set_number_outcome(&self, telephone_number: &str, outcome: Option<OperationOutcome>) {
+        self.inner
+            .lock()
+            .operations
+            .set_number_outcome(normalize_number(telephone_number), outcome);
+    }
+
+    /// Wraps operation GETs in `{"value": {...}}` as the documentation's example does.
+    pub fn set_operation_envelope(&self, on: bool) {
+        self.inner.lock().envelope = on;
+    }
+
+    /// Changes which permissions the tenant has consented to; affects new sign-ins and refreshes.
+    pub fn set_consent(&self, consent: Consent) {
+        self.inner.lock().auth.consent = consent;
+    }
+
+    // ---- Inspection -----------------------------------------------------------------------
+
+    /// Every request received so far, both listeners, oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.inner.lock().log.clone()
+    }
+
+    /// The Graph requests received so far, oldest first.
+    pub fn graph_requests(&self) -> Vec<LoggedRequest> {
+        self.inner
+            .lock()
+            .log
+            .iter()
+            .filter(|r| r.listener == Listener::Graph)
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.inner.lock().log.clear();
+    }
+
+    /// How many Graph POSTs (assign or unassign, whatever their outcome) named this number in
+    /// their body; the number is compared with its `+` restored.
+    pub fn post_count_for(&self, telephone_number: &str) -> usize {
+        let wanted = normalize_number(telephone_number);
+        self.inner
+            .lock()
+            .log
+            .iter()
+            .filter(|r| r.listener == Listener::Graph && r.method == "POST")
+            .filter(|r| {
+                serde_json::from_str::<serde_json::Value>(&r.body)
+                    .ok()
+                    .and_then(|body| {
+                        body.get("telephoneNumber")
+                            .and_then(|n| n.as_str())
+                            .map(normalize_number)
+                    })
+                    .is_some_and(|n| n == wanted)
+            })
+            .count()
+    }
+
+    /// A number's current state (after applying every operation that has finished).
+    pub fn number(&self, telephone_number: &str) -> Option<NumberAssignment> {
+        let mut guard = self.inner.lock();
+        let state = &mut *guard;
+        state
+            .operations
+            .settle(&mut state.directory, Instant::now());
+        let index = state.directory.number_index(telephone_number)?;
+        state.directory.numbers.get(index).cloned()
+    }
+
+    /// Every number, in the order Graph lists them.
+    pub fn numbers(&self) -> Vec<NumberAssignment> {
+        let mut guard = self.inner.lock();
+        let state = &mut *guard;
+        state
+            .operations
+            .settle(&mut state.directory, Instant::now());
+        state.directory.numbers.clone()
+    }
+
+    /// A user or resource account by object id or UPN.
+    pub fn user(&self, id_or_upn: &str) -> Option<SimUser> {
+        self.inner.lock().directory.user(id_or_upn).cloned()
+    }
+
+    /// Every user and resource account.
+    pub fn users(&self) -> Vec<SimUser> {
+        self.inner.lock().directory.users.clone()
+    }
+
+    /// The conference bridges (assignment targets that are not users).
+    pub fn conference_bridges(&self) -> Vec<ConferenceBridge> {
+        self.inner.lock().directory.bridges.clone()
+    }
+
+    /// Issues an access token for `upn` with `scopes` (same syntax as the `scope` parameter)
+    /// without the sign-in dance, for tests that are about something else. `None` when the
+    /// user or a scope is unknown. Consent is not checked.
+    pub fn mint_access_token(&self, upn: &str, scopes: &str) -> Option<String> {
+        let mut state = self.inner.lock();
+        let user = state.directory.user(upn)?.clone();
+        let scopes = Scopes::parse(scopes, &self.inner.urls.graph, &state.auth.consent).ok()?;
+        let issuer = auth::Issuer {
+            login_url: &self.inner.urls.login,
+            tenant_id: DEMO_TENANT_ID,
+        };
+        let body = state.auth.issue(
+            &issuer,
+            &user,
+            DEMO_CLIENT_ID,
+            &scopes,
+            None,
+            false,
+            Instant::now(),
+        );
+        body.get("access_token")
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+    }
+}
+
+async fn accept_loop(
+    socket: TcpListener,
+    inner: Arc<Inner>,
+    listener: Listener,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow_and_update() {
+            break;
+        }
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            accepted = socket.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let inner = inner.clone();
+                    let mut connection_shutdown = shutdown.clone();
+                    tokio::spawn(async move {
+                        let handler = service_fn(move |req| serve_one(inner.clone(), listener, req));
+                        let connection =
+                            http1::Builder::new().serve_connection(TokioIo::new(stream), handler);
+                        tokio::select! {
+                            result = connection => {
+                                if let Err(e) = result {
+                                    log::debug!("sim: connection ended: {e}");
+                                }
+                            }
+                            _ = connection_shutdown.changed() => {}
+                        }
+                    });
+                }
+                Err(e) => {
+                    log::warn!("sim: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+async fn serve_one(
+    inner: Arc<Inner>,
+    listener: Listener,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, DroppedOnPurpose> {
+    let received_at = SystemTime::now();
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(respond(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some("text/plain; charset=utf-8"),
+                "Request body too large.",
+            ))
+        }
+    };
+    let request = SimRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
+        body,
+    };
+    let (response, dropped) = match listener {
+        Listener::Entra => {
+            let mut state = inner.lock();
+            let response = entra::handle(&mut state, &inner.urls, &request, Instant::now());
+            (response, false)
+        }
+        Listener::Graph => {
+            let latency = inner.lock().faults.latency;
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            let mut state = inner.lock();
+            let response = graph::handle(&mut state, &inner.urls, &request, Instant::now());
+            let dropped =
+                request.method == Method::POST && std::mem::take(&mut state.faults.drop_next_post);
+            (response, dropped)
+        }
+    };
+    inner.lock().log.push(LoggedRequest {
+        listener,
+        method: request.method.to_string(),
+        path_and_query: request.path_and_query(),
+        authorization_present: request.headers.contains_key(hyper::header::AUTHORIZATION),
+        client_request_id: request.header("client-request-id").map(str::to_string),
+        body: String::from_utf8_lossy(&request.body).into_owned(),
+        received_at,
+        status: (!dropped).then(|| response.status().as_u16()),
+    });
+    if dropped {
+        Err(DroppedOnPurpose)
+    } else {
+        Ok(response)
+    }
+}
