@@ -1,0 +1,19 @@
+//! Build script: generates the Tauri context and the access-control manifest.
+//!
+//! Every app command is listed here. Without this list Tauri allows every command in every
+//! window (tauri-apps/tauri#9008); with it, each window may call only the commands its
+//! capability file under `src-tauri/capabilities/` grants.
+
+/// Every `#[tauri::command]` the app registers. A command missing here cannot be granted.
+const APP_COMMANDS: &[&str] = &["app_info", "complete_first_run", "ui_ready"];
+
+fn main() {
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(APP_COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        // A build script reports failure by panicking; say what went wrong first.
+        panic!("tauri-build failed: {error:#}");
+    }
+}

@@ -1,0 +1,91 @@
+//! What the running app knows about how it was started: endpoints, identity of the app
+//! registration, the data folder, and any problem found while starting.
+//!
+//! Built once at launch and then read by the commands. It has no `tauri` import so that the
+//! rules (which endpoints win, what the demo sets) are tested without a window.
+
+use crate::cloud::Cloud;
+use crate::config::{LaunchError, LaunchOptions};
+use crate::problem::Problem;
+use crate::sim::SimTenant;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The running app's launch facts. Managed as Tauri state.
+pub struct AppContext {
+    /// When the process started, for the launch-time figure.
+    pub started: Instant,
+    /// The simulated tenant, when running `--demo`. Dropping it stops its server.
+    pub demo: Option<SimTenant>,
+    /// The endpoints in use, when known at launch (demo or test hooks).
+    pub cloud: Option<Cloud>,
+    /// The tenant (GUID, domain or `organizations`), when known at launch.
+    pub tenant: Option<String>,
+    /// The app registration's client ID, when known at launch.
+    pub client_id: Option<String>,
+    /// Where settings, history and logs live.
+    pub data_dir: PathBuf,
+    /// A problem found while starting; the UI shows it instead of carrying on silently.
+    pub startup_problem: Option<Problem>,
+}
+
+impl AppContext {
+    /// Combines the launch options with the running demo tenant (if any) and the data folder.
+    pub fn new(
+        started: Instant,
+        options: Result<LaunchOptions, LaunchError>,
+        demo: Option<Result<SimTenant, std::io::Error>>,
+        default_data_dir: PathBuf,
+    ) -> AppContext {
+        let mut context = AppContext {
+            started,
+            demo: None,
+            cloud: None,
+            tenant: None,
+            client_id: None,
+            data_dir: default_data_dir,
+            startup_problem: None,
+        };
+        let options = match options {
+            Ok(options) => options,
+            Err(error) => {
+                context.startup_problem = Some(Problem::new(
+                    "startup",
+                    format!("NumberDesk was started with a setting it cannot use: {error}."),
+                    error.hint(),
+                ));
+                return context;
+            }
+        };
+        if let Some(dir) = options.data_dir {
+            context.data_dir = dir;
+        }
+        context.cloud = options.custom_cloud;
+        context.tenant = options.tenant;
+        context.client_id = options.client_id;
+        match demo {
+            None => {}
+            Some(Ok(tenant)) => {
+                context.cloud = Cloud::custom(&tenant.login_url(), &tenant.graph_url()).ok();
+                context.tenant = Some(crate::sim::DEMO_TENANT_ID.to_owned());
+                context.client_id = Some(crate::sim::DEMO_CLIENT_ID.to_owned());
+                context.demo = Some(tenant);
+            }
+            Some(Err(error)) => {
+                context.startup_problem = Some(Problem::new(
+                    "startup",
+                    format!("The demo tenant could not start on this computer: {error}."),
+                    "Close other copies of NumberDesk and try again. If it keeps happening, \
+                     a firewall or security tool may be blocking connections to this computer \
+                     (127.0.0.1).",
+                ));
+            }
+        }
+        context
+    }
+
+    /// Whether the app runs against the built-in demo tenant.
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+}

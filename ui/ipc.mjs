@@ -1,0 +1,28 @@
+// Calls into the Rust side. Every command answers with data or a Problem
+// ({ kind, message, hint, requestId }); anything else is turned into one so the
+// UI has a single error shape to show.
+
+export async function call(command, args) {
+  const tauri = window.__TAURI__;
+  if (!tauri || !tauri.core) {
+    throw {
+      kind: 'bridge',
+      message: 'NumberDesk’s window could not reach the app.',
+      hint: 'Close NumberDesk and start it again.',
+      requestId: null,
+    };
+  }
+  try {
+    return await tauri.core.invoke(command, args);
+  } catch (error) {
+    if (error && typeof error === 'object' && 'message' in error && 'hint' in error) {
+      throw error;
+    }
+    throw {
+      kind: 'unexpected',
+      message: `Something went wrong inside NumberDesk: ${String(error)}`,
+      hint: 'Try again. If it keeps happening, restart NumberDesk.',
+      requestId: null,
+    };
+  }
+}
