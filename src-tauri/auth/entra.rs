@@ -1,0 +1,566 @@
+//! Talking to Microsoft Entra ID: the authorize URL with PKCE, redeeming a code, refreshing,
+//! the device-code grant, and Entra's errors turned into sentences an admin can act on.
+//!
+//! The `oauth2` crate builds the requests (PKCE S256, CSRF state) and the HTTP client it uses
+//! never follows redirects: a token endpoint that redirects is not one to send a code to.
+
+use crate::cloud::Cloud;
+use crate::problem::Problem;
+use oauth2::basic::{
+    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime};
+
+/// The Graph permission every sign-in asks for.
+pub const TELEPHONE_PERMISSION: &str = "TeamsTelephoneNumber.ReadWrite.All";
+/// Asked for separately, so sign-in never fails for lack of it: assignee names on lookups.
+pub const NAMES_PERMISSION: &str = "User.ReadBasic.All";
+
+/// The fields Entra adds to a token response that the standard type drops.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct EntraTokenFields {
+    #[serde(default)]
+    pub id_token: Option<String>,
+}
+impl oauth2::ExtraTokenFields for EntraTokenFields {}
+
+pub type EntraTokenResponse = StandardTokenResponse<EntraTokenFields, BasicTokenType>;
+
+/// Entra's error body: `error`, `error_description` ("AADSTS…: …"), `error_codes`, IDs.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct EntraError {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub error_codes: Vec<u64>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    #[serde(default)]
+    pub trace_id: Option<String>,
+}
+impl oauth2::ErrorResponse for EntraError {}
+
+impl std::fmt::Display for EntraError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)?;
+        if let Some(code) = self.error_codes.first() {
+            write!(f, " (AADSTS{code})")?;
+        }
+        Ok(())
+    }
+}
+
+type EntraClient<HasAuth, HasDevice> = oauth2::Client<
+    EntraError,
+    EntraTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    HasAuth,
+    HasDevice,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Where and as whom to sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInTarget {
+    pub cloud: Cloud,
+    /// Tenant ID, domain, or `organizations`.
+    pub tenant: String,
+    pub client_id: String,
+}
+
+impl SignInTarget {
+    fn endpoint(&self, name: &str) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/{name}",
+            self.cloud.login_root(),
+            self.tenant
+        )
+    }
+
+    /// The scopes of a sign-in: identity, a refresh token, and the telephone-number permission
+    /// in this cloud's form.
+    pub fn sign_in_scopes(&self) -> Vec<String> {
+        vec![
+            "openid".into(),
+            "profile".into(),
+            "offline_access".into(),
+            self.cloud.scope(TELEPHONE_PERMISSION),
+        ]
+    }
+
+    pub fn telephone_scopes(&self) -> Vec<String> {
+        vec![
+            self.cloud.scope(TELEPHONE_PERMISSION),
+            "offline_access".into(),
+        ]
+    }
+
+    pub fn names_scopes(&self) -> Vec<String> {
+        vec![self.cloud.scope(NAMES_PERMISSION), "offline_access".into()]
+    }
+
+    fn token_url(&self) -> Result<TokenUrl, AuthError> {
+        TokenUrl::new(self.endpoint("token")).map_err(|e| AuthError::Protocol(e.to_string()))
+    }
+
+    fn client(&self) -> Result<EntraClient<EndpointNotSet, EndpointNotSet>, AuthError> {
+        Ok(oauth2::Client::new(ClientId::new(self.client_id.clone()))
+            .set_auth_type(oauth2::AuthType::RequestBody)
+            .set_token_uri(self.token_url()?))
+    }
+}
+
+/// An HTTP client for the token endpoint: no redirects, bounded time.
+pub fn token_http_client() -> Result<reqwest::Client, AuthError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| AuthError::Protocol(e.to_string()))
+}
+
+/// Who signed in, read from the id_token (for display only, never for authorisation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub name: String,
+    pub username: String,
+    pub tenant_id: String,
+    pub object_id: String,
+}
+
+/// Reads the claims of an id_token without verifying it: it only labels the account on screen.
+pub fn account_from_id_token(id_token: &str) -> Option<Account> {
+    use base64::Engine;
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
+    Some(Account {
+        name: text("name"),
+        username: text("preferred_username"),
+        tenant_id: text("tid"),
+        object_id: text("oid"),
+    })
+}
+
+/// Tokens from one grant. The strings are oauth2's secret types: their `Debug` is redacted.
+#[derive(Debug)]
+pub struct Grant {
+    pub access_token: oauth2::AccessToken,
+    pub expires_at: SystemTime,
+    pub refresh_token: Option<RefreshToken>,
+    pub id_token: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+impl Grant {
+    fn from_response(response: &EntraTokenResponse) -> Grant {
+        let lifetime = response.expires_in().unwrap_or(Duration::from_secs(3600));
+        Grant {
+            access_token: response.access_token().clone(),
+            expires_at: SystemTime::now() + lifetime,
+            refresh_token: response.refresh_token().cloned(),
+            id_token: response.extra_fields().id_token.clone(),
+            scopes: response
+                .scopes()
+                .map(|s| s.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A started interactive sign-in: the URL for the browser, and what is needed to finish it.
+pub struct PendingSignIn {
+    pub url: String,
+    pub state: String,
+    verifier: PkceCodeVerifier,
+    redirect_uri: String,
+}
+
+/// Builds the authorize URL with PKCE S256 and a random state.
+pub fn start_sign_in(
+    target: &SignInTarget,
+    redirect_uri: &str,
+) -> Result<PendingSignIn, AuthError> {
+    let auth_url = AuthUrl::new(target.endpoint("authorize"))
+        .map_err(|e| AuthError::Protocol(e.to_string()))?;
+    let redirect = RedirectUrl::new(redirect_uri.to_owned())
+        .map_err(|e| AuthError::Protocol(e.to_string()))?;
+    let client = target
+        .client()?
+        .set_auth_uri(auth_url)
+        .set_redirect_uri(redirect);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(target.sign_in_scopes().into_iter().map(Scope::new))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("prompt", "select_account")
+        .url();
+    Ok(PendingSignIn {
+        url: url.to_string(),
+        state: state.secret().clone(),
+        verifier,
+        redirect_uri: redirect_uri.to_owned(),
+    })
+}
+
+/// Redeems the authorization code with the PKCE verifier.
+pub async fn redeem_code(
+    target: &SignInTarget,
+    pending: PendingSignIn,
+    code: String,
+    http: &reqwest::Client,
+) -> Result<Grant, AuthError> {
+    let redirect =
+        RedirectUrl::new(pending.redirect_uri).map_err(|e| AuthError::Protocol(e.to_string()))?;
+    let client = target.client()?.set_redirect_uri(redirect);
+    let response = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(pending.verifier)
+        .request_async(http)
+        .await
+        .map_err(AuthError::from_request)?;
+    Ok(Grant::from_response(&response))
+}
+
+/// Trades a refresh token for new tokens with `scopes`. Entra rotates the refresh token: the
+/// returned grant carries the new one and the old one must be forgotten.
+pub async fn refresh(
+    target: &SignInTarget,
+    refresh_token: &RefreshToken,
+    scopes: &[String],
+    http: &reqwest::Client,
+) -> Result<Grant, AuthError> {
+    let response = target
+        .client()?
+        .exchange_refresh_token(refresh_token)
+        .add_scopes(scopes.iter().cloned().map(Scope::new))
+        .request_async(http)
+        .await
+        .map_err(AuthError::from_request)?;
+    Ok(Grant::from_response(&response))
+}
+
+/// What the device-code grant shows the admin.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCodePrompt {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub expires_in_secs: u64,
+    pub message: Option<String>,
+}
+
+/// Starts the device-code grant; returns what to show and a future that polls to the end.
+pub async fn device_code_sign_in(
+    target: &SignInTarget,
+    http: &reqwest::Client,
+) -> Result<(DeviceCodePrompt, DeviceCodeWait), AuthError> {
+    let device_url = DeviceAuthorizationUrl::new(target.endpoint("devicecode"))
+        .map_err(|e| AuthError::Protocol(e.to_string()))?;
+    let client = target.client()?.set_device_authorization_url(device_url);
+    let details: oauth2::StandardDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scopes(target.sign_in_scopes().into_iter().map(Scope::new))
+        .request_async(http)
+        .await
+        .map_err(AuthError::from_request)?;
+    let prompt = DeviceCodePrompt {
+        user_code: details.user_code().secret().clone(),
+        verification_uri: details.verification_uri().to_string(),
+        expires_in_secs: details.expires_in().as_secs(),
+        message: None,
+    };
+    Ok((
+        prompt,
+        DeviceCodeWait {
+            target: target.clone(),
+            details,
+        },
+    ))
+}
+
+/// The polling half of the device-code grant.
+pub struct DeviceCodeWait {
+    target: SignInTarget,
+    details: oauth2::StandardDeviceAuthorizationResponse,
+}
+
+impl DeviceCodeWait {
+    /// Polls at the interval Entra asked for (longer after `slow_down`) until the admin
+    /// approves, declines, or the code expires.
+    pub async fn finish(self, http: &reqwest::Client) -> Result<Grant, AuthError> {
+        let client = self.target.client()?;
+        let response = client
+            .exchange_device_access_token(&self.details)
+            .request_async(http, tokio::time::sleep, None)
+            .await
+            .map_err(|error| match error {
+                RequestTokenError::ServerResponse(response) => AuthError::Entra(EntraError {
+                    error: serde_json::to_value(response.error())
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_else(|| "device_code_error".into()),
+                    error_description: response.error_description().cloned(),
+                    ..Default::default()
+                }),
+                RequestTokenError::Request(e) => AuthError::Network(e.to_string()),
+                RequestTokenError::Parse(e, _) => AuthError::Protocol(e.to_string()),
+                RequestTokenError::Other(e) => AuthError::Protocol(e),
+            })?;
+        Ok(Grant::from_response(&response))
+    }
+}
+
+/// Why sign-in or a refresh failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("Microsoft refused the sign-in: {0}")]
+    Entra(EntraError),
+    #[error("Microsoft's sign-in service could not be reached: {0}")]
+    Network(String),
+    #[error("{0}")]
+    Listener(#[from] super::loopback::ListenError),
+    #[error("unexpected answer from the sign-in service: {0}")]
+    Protocol(String),
+}
+
+impl AuthError {
+    fn from_request<RE: std::error::Error + 'static>(
+        error: RequestTokenError<RE, EntraError>,
+    ) -> AuthError {
+        match error {
+            RequestTokenError::ServerResponse(entra) => AuthError::Entra(entra),
+            RequestTokenError::Request(e) => AuthError::Network(e.to_string()),
+            RequestTokenError::Parse(e, _) => AuthError::Protocol(e.to_string()),
+            RequestTokenError::Other(e) => AuthError::Protocol(e),
+        }
+    }
+
+    /// Whether the admin must sign in again (the refresh token is no longer any good).
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, AuthError::Entra(e) if matches!(e.error.as_str(), "invalid_grant" | "interaction_required" | "consent_required"))
+    }
+
+    /// Whether Entra refused because a permission was not consented (not a dead sign-in).
+    pub fn is_consent_missing(&self) -> bool {
+        matches!(self, AuthError::Entra(e)
+            if e.error == "consent_required"
+                || e.error == "invalid_scope"
+                || e.error_codes.iter().any(|c| [65001, 90094, 90008].contains(c)))
+    }
+
+    /// The error as the admin sees it: what happened, what to do, and the correlation ID.
+    pub fn to_problem(&self) -> Problem {
+        use super::loopback::ListenError;
+        let mut problem = match self {
+            AuthError::Entra(entra) => entra_problem(entra),
+            AuthError::Network(_) => Problem::new(
+                "network",
+                "NumberDesk could not reach Microsoft’s sign-in service.",
+                "Check your internet connection (and proxy, if your organisation uses one), then try again.",
+            ),
+            AuthError::Listener(ListenError::TimedOut) => Problem::new(
+                "signInTimedOut",
+                "No answer came back from the browser within 5 minutes, so sign-in was stopped.",
+                "Start the sign-in again. If no browser window opened, use “Copy link” and paste it into your browser.",
+            ),
+            AuthError::Listener(ListenError::Cancelled) => Problem::new(
+                "signInCancelled",
+                "Sign-in was cancelled.",
+                "Sign in again when you are ready.",
+            ),
+            AuthError::Listener(ListenError::Io(detail)) => Problem::new(
+                "signInListener",
+                format!("NumberDesk could not listen for the sign-in answer on this computer ({detail})."),
+                "Try again. If it keeps happening, a security tool may be blocking local connections; use “Sign in on another device” instead.",
+            ),
+            AuthError::Protocol(detail) => Problem::new(
+                "signInProtocol",
+                format!("Microsoft’s sign-in service answered in a way NumberDesk did not expect ({detail})."),
+                "Try again in a few minutes. If it keeps happening, check the sign-in address in Settings.",
+            ),
+        };
+        if let AuthError::Entra(entra) = self {
+            problem.request_id = entra.correlation_id.clone();
+        }
+        problem
+    }
+}
+
+fn entra_problem(entra: &EntraError) -> Problem {
+    let code = entra.error_codes.first().copied();
+    let has = |c: u64| code == Some(c) || entra.error_codes.contains(&c);
+    if has(50076) || has(50079) || has(50074) {
+        return Problem::new(
+            "mfaRequired",
+            "Your organisation requires multi-factor authentication (MFA) for this sign-in.",
+            "Sign in again and complete the MFA prompt in the browser.",
+        );
+    }
+    if has(65001) || has(90094) || has(90008) || entra.error == "consent_required" {
+        return Problem::new(
+            "consentRequired",
+            "An administrator has not yet granted consent for NumberDesk’s permissions in your organisation.",
+            "Ask a Global Administrator to open the Entra admin center → App registrations → NumberDesk → API permissions and select “Grant admin consent”, then sign in again.",
+        );
+    }
+    if has(700016) {
+        return Problem::new(
+            "appNotFound",
+            "Microsoft does not know this app in your organisation: the client ID or the tenant is wrong.",
+            "In Settings, compare the client ID and tenant with the app registration’s Overview page (Application (client) ID, Directory (tenant) ID).",
+        );
+    }
+    if has(50011) || has(500113) {
+        return Problem::new(
+            "redirectNotRegistered",
+            "The app registration does not allow NumberDesk’s sign-in address (redirect URI).",
+            "In the app registration, open Authentication, add the platform “Mobile and desktop applications” with the redirect URI http://localhost, save, and sign in again.",
+        );
+    }
+    if has(90002) || has(900023) {
+        return Problem::new(
+            "tenantNotFound",
+            "Microsoft cannot find that tenant.",
+            "Check the tenant in Settings: use the Directory (tenant) ID or your organisation’s domain, such as contoso.onmicrosoft.com.",
+        );
+    }
+    if has(70008) || has(700082) || has(50173) || has(700084) {
+        return Problem::new(
+            "signInExpired",
+            "Your sign-in has expired or was revoked (for example after a password change).",
+            "Please sign in again. Your settings and history are kept.",
+        );
+    }
+    match entra.error.as_str() {
+        "access_denied" => Problem::new(
+            "signInCancelled",
+            "Sign-in was cancelled in the browser.",
+            "Sign in again when you are ready.",
+        ),
+        "authorization_declined" => Problem::new(
+            "signInCancelled",
+            "Sign-in was declined on the other device.",
+            "Start “Sign in on another device” again and approve the request.",
+        ),
+        "expired_token" => Problem::new(
+            "deviceCodeExpired",
+            "The sign-in code expired before it was used.",
+            "Start “Sign in on another device” again and enter the new code within 15 minutes.",
+        ),
+        "interaction_required" => Problem::new(
+            "signInAgain",
+            "Microsoft needs you to sign in again interactively.",
+            "Please sign in again. Your settings and history are kept.",
+        ),
+        "invalid_grant" => Problem::new(
+            "signInAgain",
+            "Your sign-in is no longer valid.",
+            "Please sign in again. Your settings and history are kept.",
+        ),
+        _ => Problem::new(
+            "signInFailed",
+            format!(
+                "Microsoft refused the sign-in ({}{}).",
+                entra.error,
+                code.map(|c| format!(", AADSTS{c}")).unwrap_or_default()
+            ),
+            "Try again. If it keeps happening, give the correlation ID below to your Microsoft 365 administrator or Microsoft support.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entra(error: &str, code: u64) -> AuthError {
+        AuthError::Entra(EntraError {
+            error: error.into(),
+            error_codes: vec![code],
+            correlation_id: Some("corr-1".into()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn entra_codes_become_plain_instructions_with_the_correlation_id() {
+        for (error, code, kind) in [
+            ("invalid_grant", 50076, "mfaRequired"),
+            ("invalid_grant", 65001, "consentRequired"),
+            ("invalid_request", 90094, "consentRequired"),
+            ("unauthorized_client", 700016, "appNotFound"),
+            ("invalid_request", 50011, "redirectNotRegistered"),
+            ("invalid_grant", 70008, "signInExpired"),
+            ("access_denied", 65004, "signInCancelled"),
+            ("temporarily_unavailable", 1, "signInFailed"),
+        ] {
+            let problem = entra(error, code).to_problem();
+            assert_eq!(problem.kind, kind, "AADSTS{code}");
+            assert_eq!(problem.request_id.as_deref(), Some("corr-1"));
+            assert!(!problem.hint.is_empty());
+        }
+        assert!(entra("invalid_grant", 70008).needs_sign_in());
+        assert!(!entra("temporarily_unavailable", 1).needs_sign_in());
+    }
+
+    #[test]
+    fn the_account_is_read_from_the_id_token_claims() {
+        use base64::Engine;
+        let claims = serde_json::json!({"name":"Megan Bowen","preferred_username":"meganb@contoso.example","tid":"t-1","oid":"o-1"});
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+        let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.c2ln");
+        let account = account_from_id_token(&token).unwrap();
+        assert_eq!(account.name, "Megan Bowen");
+        assert_eq!(account.username, "meganb@contoso.example");
+        assert_eq!(account.tenant_id, "t-1");
+        assert!(account_from_id_token("not-a-jwt").is_none());
+    }
+
+    #[test]
+    fn the_authorize_url_carries_pkce_s256_state_and_the_clouds_scope() {
+        let target = SignInTarget {
+            cloud: Cloud::microsoft(crate::cloud::CloudId::UsGovL4).unwrap(),
+            tenant: "contoso.onmicrosoft.us".into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+        };
+        let pending = start_sign_in(&target, "http://localhost:5123").unwrap();
+        let url = url::Url::parse(&pending.url).unwrap();
+        assert_eq!(
+            url.as_str().split('?').next().unwrap(),
+            "https://login.microsoftonline.us/contoso.onmicrosoft.us/oauth2/v2.0/authorize"
+        );
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["redirect_uri"], "http://localhost:5123");
+        assert_eq!(q["state"], pending.state);
+        assert!(
+            q["scope"].contains("https://graph.microsoft.us/TeamsTelephoneNumber.ReadWrite.All")
+        );
+        assert!(q["scope"].contains("offline_access"));
+        assert!(!q["scope"].contains("User.ReadBasic.All"));
+    }
+}

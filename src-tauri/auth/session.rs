@@ -1,0 +1,304 @@
+//! The signed-in session.
+//!
+//! Access tokens stay in memory. The refresh token and the account it belongs to are saved in
+//! the OS keyring through [`Vault`] after every grant, because Entra rotates refresh tokens: the
+//! old one stops working once used, so the new one must be kept before anything else happens.
+//! All refreshes go through one lock, so two callers never spend the same refresh token.
+//! When Entra says the grant is dead (`invalid_grant`, `interaction_required`), the session is
+//! forgotten — keyring included — and the admin is asked to sign in again; settings and history
+//! are untouched.
+
+use super::entra::{self, Account, AuthError, Grant, SignInTarget};
+use crate::cloud::{Cloud, CloudId};
+use crate::problem::Problem;
+use crate::vault::{SecretStore, Vault, VaultError};
+use oauth2::{AccessToken, RefreshToken};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::Mutex;
+
+/// Refresh an access token this long before it expires.
+const EARLY_REFRESH: Duration = Duration::from_secs(5 * 60);
+
+/// Which access token a call needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// `TeamsTelephoneNumber.ReadWrite.All`: lookups, unassign, assign, operations.
+    Telephone,
+    /// `User.ReadBasic.All`: assignee names.
+    Names,
+}
+
+/// What is kept in the keyring (JSON). Holds the refresh token: never written anywhere else.
+#[derive(Serialize, Deserialize)]
+struct StoredSession {
+    version: u32,
+    cloud: CloudId,
+    login_url: String,
+    graph_url: String,
+    tenant: String,
+    client_id: String,
+    account: Account,
+    refresh_token: String,
+    names_permitted: Option<bool>,
+}
+
+struct Live {
+    target: SignInTarget,
+    account: Account,
+    refresh_token: RefreshToken,
+    telephone: Option<(AccessToken, SystemTime)>,
+    names: Option<(AccessToken, SystemTime)>,
+    names_permitted: Option<bool>,
+}
+
+/// The session as the UI sees it. No token in here.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStatus {
+    pub signed_in: bool,
+    pub account: Option<Account>,
+    /// `Some(false)` when `User.ReadBasic.All` is not consented: names show as object IDs.
+    pub names_permitted: Option<bool>,
+}
+
+/// Why a token could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("not signed in")]
+    SignedOut,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("the session belongs to other endpoints than the ones configured")]
+    OtherEndpoints,
+}
+
+impl SessionError {
+    pub fn to_problem(&self) -> Problem {
+        match self {
+            SessionError::SignedOut => Problem::new(
+                "signedOut",
+                "You are not signed in.",
+                "Sign in to your Microsoft 365 tenant first.",
+            ),
+            SessionError::Auth(auth) => auth.to_problem(),
+            SessionError::Vault(vault) => vault_problem(vault),
+            SessionError::OtherEndpoints => Problem::new(
+                "signInAgain",
+                "The saved sign-in is for a different tenant or cloud than the one now set up.",
+                "Please sign in again.",
+            ),
+        }
+    }
+}
+
+/// A keyring error as the admin sees it.
+pub fn vault_problem(error: &VaultError) -> Problem {
+    Problem::new(
+        "keyring",
+        format!("NumberDesk could not use the system keyring, where it keeps your sign-in securely: {error}."),
+        if cfg!(target_os = "windows") {
+            "Make sure you are signed in to Windows with your own account, then try again."
+        } else if cfg!(target_os = "macos") {
+            "Unlock your login keychain (Keychain Access) and allow NumberDesk when macOS asks, then try again."
+        } else {
+            "Unlock your keyring (it usually unlocks when you log in to the desktop; a Secret Service such as GNOME Keyring or KWallet must be running), then try again."
+        },
+    )
+}
+
+/// The signed-in session, shared by every window and command.
+pub struct SessionManager<S: SecretStore + 'static> {
+    vault: Arc<Vault<S>>,
+    http: reqwest::Client,
+    live: Mutex<Option<Live>>,
+}
+
+impl<S: SecretStore + 'static> SessionManager<S> {
+    pub fn new(store: S) -> Result<SessionManager<S>, AuthError> {
+        Ok(SessionManager {
+            vault: Arc::new(Vault::new(store)),
+            http: entra::token_http_client()?,
+            live: Mutex::new(None),
+        })
+    }
+
+    /// The HTTP client used for the token endpoint (no redirects).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    async fn vault_call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Vault<S>) -> Result<T, VaultError> + Send + 'static,
+    ) -> Result<T, VaultError> {
+        let vault = self.vault.clone();
+        // Keyring back-ends block (D-Bus, Keychain prompts); keep them off the async threads.
+        tokio::task::spawn_blocking(move || call(&vault))
+            .await
+            .map_err(|e| VaultError::Failed(e.to_string()))?
+    }
+
+    async fn persist(&self, live: &Live) -> Result<(), VaultError> {
+        let stored = StoredSession {
+            version: 1,
+            cloud: live.target.cloud.id,
+            login_url: live.target.cloud.login_root(),
+            graph_url: live.target.cloud.graph_root(),
+            tenant: live.target.tenant.clone(),
+            client_id: live.target.client_id.clone(),
+            account: live.account.clone(),
+            refresh_token: live.refresh_token.secret().clone(),
+            names_permitted: live.names_permitted,
+        };
+        let bytes = serde_json::to_vec(&stored).map_err(|e| VaultError::Failed(e.to_string()))?;
+        self.vault_call(move |vault| vault.save(&bytes)).await
+    }
+
+    /// Loads a saved session from the keyring, if it is for `target`'s endpoints, tenant and
+    /// app. Returns whether one was found. No network call: tokens are refreshed when needed.
+    pub async fn restore(&self, target: &SignInTarget) -> Result<bool, VaultError> {
+        let Some(bytes) = self.vault_call(|vault| vault.load()).await? else {
+            return Ok(false);
+        };
+        let Ok(stored) = serde_json::from_slice::<StoredSession>(&bytes) else {
+            return Ok(false);
+        };
+        let same_target = stored.login_url == target.cloud.login_root()
+            && stored.graph_url == target.cloud.graph_root()
+            && stored.tenant == target.tenant
+            && stored.client_id == target.client_id;
+        if !same_target {
+            return Ok(false);
+        }
+        *self.live.lock().await = Some(Live {
+            target: target.clone(),
+            account: stored.account,
+            refresh_token: RefreshToken::new(stored.refresh_token),
+            telephone: None,
+            names: None,
+            names_permitted: stored.names_permitted,
+        });
+        Ok(true)
+    }
+
+    /// Takes the tokens of a finished sign-in, keeps the refresh token in the keyring, then asks
+    /// (separately, with the refresh token) for the names permission; its absence is not an
+    /// error, it only means names show as object IDs.
+    pub async fn complete_sign_in(
+        &self,
+        target: &SignInTarget,
+        grant: Grant,
+    ) -> Result<SessionStatus, SessionError> {
+        let refresh_token = grant.refresh_token.clone().ok_or_else(|| {
+            AuthError::Protocol("no refresh token was issued (offline_access missing)".into())
+        })?;
+        let account = grant
+            .id_token
+            .as_deref()
+            .and_then(entra::account_from_id_token)
+            .unwrap_or_default();
+        let live = Live {
+            target: target.clone(),
+            account,
+            refresh_token,
+            telephone: Some((grant.access_token, grant.expires_at)),
+            names: None,
+            names_permitted: None,
+        };
+        self.persist(&live).await?;
+        *self.live.lock().await = Some(live);
+        match self.access_token(TokenKind::Names).await {
+            // Without the names permission NumberDesk still works; names show as object IDs.
+            Ok(_) | Err(SessionError::Auth(_)) => {}
+            Err(other) => return Err(other),
+        }
+        Ok(self.status().await)
+    }
+
+    /// Signed in or not, and as whom.
+    pub async fn status(&self) -> SessionStatus {
+        let live = self.live.lock().await;
+        SessionStatus {
+            signed_in: live.is_some(),
+            account: live.as_ref().map(|l| l.account.clone()),
+            names_permitted: live.as_ref().and_then(|l| l.names_permitted),
+        }
+    }
+
+    /// A valid access token of `kind`, refreshed (and the rotated refresh token saved) when it
+    /// is missing or close to expiry. A dead grant signs the session out.
+    pub async fn access_token(&self, kind: TokenKind) -> Result<AccessToken, SessionError> {
+        let mut guard = self.live.lock().await;
+        let live = guard.as_mut().ok_or(SessionError::SignedOut)?;
+        let cached = match kind {
+            TokenKind::Telephone => &live.telephone,
+            TokenKind::Names => &live.names,
+        };
+        if let Some((token, expires_at)) = cached {
+            if *expires_at > SystemTime::now() + EARLY_REFRESH {
+                return Ok(token.clone());
+            }
+        }
+        let scopes = match kind {
+            TokenKind::Telephone => live.target.telephone_scopes(),
+            TokenKind::Names => live.target.names_scopes(),
+        };
+        let result = entra::refresh(&live.target, &live.refresh_token, &scopes, &self.http).await;
+        let grant = match result {
+            Ok(grant) => grant,
+            Err(error) => {
+                if kind == TokenKind::Names && error.is_consent_missing() {
+                    // Names are optional: remember they are not permitted, stay signed in.
+                    live.names_permitted = Some(false);
+                    let _ = self.persist(live).await;
+                } else if error.needs_sign_in() {
+                    *guard = None;
+                    let _ = self.vault_call(|vault| vault.clear()).await;
+                }
+                return Err(error.into());
+            }
+        };
+        if let Some(rotated) = grant.refresh_token.clone() {
+            live.refresh_token = rotated;
+        }
+        let token = grant.access_token.clone();
+        match kind {
+            TokenKind::Telephone => live.telephone = Some((grant.access_token, grant.expires_at)),
+            TokenKind::Names => {
+                live.names = Some((grant.access_token, grant.expires_at));
+                live.names_permitted = Some(true);
+            }
+        }
+        self.persist(live).await?;
+        Ok(token)
+    }
+
+    /// Graph answered 401: forget the cached token of `kind` so the next call refreshes.
+    pub async fn token_rejected(&self, kind: TokenKind) {
+        if let Some(live) = self.live.lock().await.as_mut() {
+            match kind {
+                TokenKind::Telephone => live.telephone = None,
+                TokenKind::Names => live.names = None,
+            }
+        }
+    }
+
+    /// Forgets every token, in memory and in the keyring.
+    pub async fn sign_out(&self) -> Result<(), VaultError> {
+        *self.live.lock().await = None;
+        self.vault_call(|vault| vault.clear()).await
+    }
+
+    /// The endpoints of the signed-in session, if any.
+    pub async fn cloud(&self) -> Option<Cloud> {
+        self.live
+            .lock()
+            .await
+            .as_ref()
+            .map(|l| l.target.cloud.clone())
+    }
+}

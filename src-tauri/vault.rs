@@ -1,0 +1,383 @@
+//! Secrets at rest: the OS keyring (Windows Credential Manager, macOS Keychain, Secret Service).
+//!
+//! Only the refresh token and the account it belongs to are kept; access tokens live in memory.
+//! Windows Credential Manager refuses a secret over 2,560 bytes, and Microsoft's refresh tokens
+//! alone can pass 1,500 characters, so a session is split into parts of at most
+//! [`PART_SIZE`] bytes, written to one of two fixed slots (`a`/`b`), and a small manifest naming
+//! the slot, the part count and a SHA-256 of the whole is written **last**. Reading follows the
+//! manifest and checks the hash, so a save interrupted half-way reads as the previous session
+//! (the manifest still names the old slot) and a damaged set reads as absent — never as a
+//! corrupt token. The names are fixed, so sign-out can delete every one of them and a test can
+//! prove the keyring holds nothing of NumberDesk afterwards.
+//!
+//! Chunking was chosen over "a key in the keyring encrypting a file" because it keeps every
+//! secret byte inside the OS store, adds no cryptography of our own, and leaves nothing in the
+//! data folder to leak or go stale.
+
+use sha2::{Digest, Sha256};
+
+/// The keyring "service" every NumberDesk entry is filed under.
+pub const SERVICE: &str = "app.numberdesk.desktop";
+/// Bytes per part: under Windows' `CRED_MAX_CREDENTIAL_BLOB_SIZE` of 2,560 bytes.
+pub const PART_SIZE: usize = 2048;
+/// Parts per slot at most: 32 KiB, far above any Microsoft token bundle.
+pub const MAX_PARTS: usize = 16;
+const MANIFEST: &str = "session.manifest";
+const SLOTS: [&str; 2] = ["a", "b"];
+
+/// A store of named binary secrets. The OS keyring in the app; a size-limited in-memory store
+/// in tests that reproduce Windows' limit on Linux.
+pub trait SecretStore: Send + Sync {
+    fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError>;
+    /// `Ok(None)` when there is no such entry.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, VaultError>;
+    /// Deleting an entry that does not exist is not an error.
+    fn remove(&self, name: &str) -> Result<(), VaultError>;
+}
+
+/// Why the keyring could not be used. Never carries secret bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    #[error("the system keyring is locked or not available ({0})")]
+    Unavailable(String),
+    #[error("the system keyring refused an entry as too long (limit {0} bytes)")]
+    TooLong(u32),
+    #[error("the session is too large to keep in the system keyring ({0} bytes)")]
+    SessionTooLarge(usize),
+    #[error("the system keyring failed ({0})")]
+    Failed(String),
+}
+
+/// The OS keyring through the `keyring` crate's native stores (never its mock store).
+pub struct OsKeyring {
+    service: String,
+}
+
+impl OsKeyring {
+    pub fn new() -> OsKeyring {
+        OsKeyring::with_service(SERVICE)
+    }
+
+    /// A keyring under another service name (tests use their own, so they never touch a real
+    /// NumberDesk session on a developer's machine).
+    pub fn with_service(service: &str) -> OsKeyring {
+        OsKeyring {
+            service: service.to_owned(),
+        }
+    }
+
+    fn entry(&self, name: &str) -> Result<keyring::Entry, VaultError> {
+        keyring::Entry::new(&self.service, name).map_err(map_keyring_error)
+    }
+}
+
+impl Default for OsKeyring {
+    fn default() -> Self {
+        OsKeyring::new()
+    }
+}
+
+/// Keyring errors, minus anything they carry of the secret itself (`BadEncoding` and
+/// `BadDataFormat` hold the raw bytes, which must never reach a message or a log).
+fn map_keyring_error(error: keyring::Error) -> VaultError {
+    use keyring::Error as E;
+    match error {
+        E::NoStorageAccess(platform) => VaultError::Unavailable(platform.to_string()),
+        E::NoDefaultStore => VaultError::Unavailable("no credential store on this system".into()),
+        E::PlatformFailure(platform) => VaultError::Unavailable(platform.to_string()),
+        E::TooLong(_, limit) => VaultError::TooLong(limit),
+        E::BadEncoding(_) | E::BadDataFormat(_, _) => {
+            VaultError::Failed("an entry could not be decoded".into())
+        }
+        E::NoEntry => VaultError::Failed("entry not found".into()),
+        other => VaultError::Failed(match other {
+            E::BadStoreFormat(what) => format!("the store is damaged: {what}"),
+            E::Invalid(what, why) => format!("invalid {what}: {why}"),
+            E::Ambiguous(_) => "more than one matching entry".into(),
+            _ => "unexpected keyring error".into(),
+        }),
+    }
+}
+
+impl SecretStore for OsKeyring {
+    fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
+        self.entry(name)?
+            .set_secret(secret)
+            .map_err(map_keyring_error)
+    }
+
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        match self.entry(name)?.get_secret() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(map_keyring_error(error)),
+        }
+    }
+
+    fn remove(&self, name: &str) -> Result<(), VaultError> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(error) => Err(map_keyring_error(error)),
+        }
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    version: u32,
+    slot: String,
+    parts: usize,
+    len: usize,
+    sha256: String,
+}
+
+fn part_name(slot: &str, index: usize) -> String {
+    format!("session.{slot}.{index}")
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every entry name the vault may write; sign-out deletes them all.
+pub fn entry_names() -> Vec<String> {
+    let mut names = vec![MANIFEST.to_owned()];
+    for slot in SLOTS {
+        names.extend((0..MAX_PARTS).map(|i| part_name(slot, i)));
+    }
+    names
+}
+
+/// One saved session (opaque bytes, chosen by the caller) in a [`SecretStore`].
+pub struct Vault<S: SecretStore> {
+    store: S,
+}
+
+impl<S: SecretStore> Vault<S> {
+    pub fn new(store: S) -> Vault<S> {
+        Vault { store }
+    }
+
+    fn manifest(&self) -> Result<Option<Manifest>, VaultError> {
+        Ok(self
+            .store
+            .get(MANIFEST)?
+            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
+            .filter(|m| m.version == 1 && SLOTS.contains(&m.slot.as_str()) && m.parts <= MAX_PARTS))
+    }
+
+    /// Replaces the saved session. Until the manifest is written the previous one stays valid.
+    pub fn save(&self, secret: &[u8]) -> Result<(), VaultError> {
+        let parts: Vec<&[u8]> = secret.chunks(PART_SIZE).collect();
+        if parts.len() > MAX_PARTS {
+            return Err(VaultError::SessionTooLarge(secret.len()));
+        }
+        let old_slot = self.manifest()?.map(|m| m.slot);
+        let slot = match old_slot.as_deref() {
+            Some("a") => "b",
+            _ => "a",
+        };
+        for (index, part) in parts.iter().enumerate() {
+            self.store.put(&part_name(slot, index), part)?;
+        }
+        for index in parts.len()..MAX_PARTS {
+            self.store.remove(&part_name(slot, index))?;
+        }
+        let manifest = Manifest {
+            version: 1,
+            slot: slot.to_owned(),
+            parts: parts.len(),
+            len: secret.len(),
+            sha256: hex_sha256(secret),
+        };
+        let manifest = serde_json::to_vec(&manifest)
+            .map_err(|e| VaultError::Failed(format!("manifest: {e}")))?;
+        self.store.put(MANIFEST, &manifest)?;
+        if let Some(old) = old_slot.filter(|old| old != slot) {
+            for index in 0..MAX_PARTS {
+                // The new session is already complete; a leftover here is only untidy.
+                let _ = self.store.remove(&part_name(&old, index));
+            }
+        }
+        Ok(())
+    }
+
+    /// The saved session, or `None` when there is none or it is incomplete or damaged.
+    pub fn load(&self) -> Result<Option<Vec<u8>>, VaultError> {
+        let Some(manifest) = self.manifest()? else {
+            return Ok(None);
+        };
+        let mut secret = Vec::with_capacity(manifest.len);
+        for index in 0..manifest.parts {
+            match self.store.get(&part_name(&manifest.slot, index))? {
+                Some(part) => secret.extend_from_slice(&part),
+                None => return Ok(None),
+            }
+        }
+        if secret.len() != manifest.len || hex_sha256(&secret) != manifest.sha256 {
+            return Ok(None);
+        }
+        Ok(Some(secret))
+    }
+
+    /// Deletes every entry the vault may have written: manifest first, then both slots.
+    pub fn clear(&self) -> Result<(), VaultError> {
+        for name in entry_names() {
+            self.store.remove(&name)?;
+        }
+        Ok(())
+    }
+}
+
+/// An in-memory store with a per-entry size limit, to test on any OS what Windows' Credential
+/// Manager does (it refuses entries over 2,560 bytes).
+#[derive(Default)]
+pub struct LimitedMemoryStore {
+    pub limit: usize,
+    entries: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+    /// When set, `put` fails after this many more successful writes (a crash mid-save).
+    pub fail_after_puts: std::sync::Mutex<Option<usize>>,
+}
+
+impl LimitedMemoryStore {
+    /// Windows Credential Manager's limit: 2,560 bytes per entry.
+    pub fn windows_like() -> LimitedMemoryStore {
+        LimitedMemoryStore {
+            limit: 2560,
+            ..Default::default()
+        }
+    }
+
+    /// The names of the entries present, for tests.
+    pub fn names(&self) -> Vec<String> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+}
+
+impl SecretStore for LimitedMemoryStore {
+    fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
+        if secret.len() > self.limit {
+            return Err(VaultError::TooLong(self.limit as u32));
+        }
+        let mut budget = self
+            .fail_after_puts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(left) = budget.as_mut() {
+            if *left == 0 {
+                return Err(VaultError::Unavailable("simulated failure".into()));
+            }
+            *left -= 1;
+        }
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), secret.to_vec());
+        Ok(())
+    }
+
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        Ok(self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned())
+    }
+
+    fn remove(&self, name: &str) -> Result<(), VaultError> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle(len: usize, seed: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
+    }
+
+    #[test]
+    fn a_5_kb_session_fits_under_windows_limit_by_splitting() {
+        let vault = Vault::new(LimitedMemoryStore::windows_like());
+        let secret = bundle(5 * 1024, 1);
+        // Stored whole, it is refused, as Windows would.
+        assert_eq!(
+            vault.store.put("whole", &secret),
+            Err(VaultError::TooLong(2560))
+        );
+        vault.save(&secret).unwrap();
+        assert_eq!(vault.load().unwrap(), Some(secret));
+    }
+
+    #[test]
+    fn saving_again_replaces_and_leaves_no_old_parts() {
+        let vault = Vault::new(LimitedMemoryStore::windows_like());
+        vault.save(&bundle(6000, 1)).unwrap();
+        vault.save(&bundle(1000, 2)).unwrap();
+        assert_eq!(vault.load().unwrap(), Some(bundle(1000, 2)));
+        assert_eq!(
+            vault.store.names(),
+            vec!["session.b.0".to_string(), "session.manifest".to_string()]
+        );
+    }
+
+    #[test]
+    fn an_interrupted_save_keeps_the_previous_session() {
+        let vault = Vault::new(LimitedMemoryStore::windows_like());
+        vault.save(&bundle(5000, 1)).unwrap();
+        for fail_after in 0..4 {
+            *vault.store.fail_after_puts.lock().unwrap() = Some(fail_after);
+            assert!(vault.save(&bundle(5000, 9)).is_err());
+            *vault.store.fail_after_puts.lock().unwrap() = None;
+            assert_eq!(
+                vault.load().unwrap(),
+                Some(bundle(5000, 1)),
+                "failed after {fail_after}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_damaged_or_partial_set_reads_as_absent() {
+        let vault = Vault::new(LimitedMemoryStore::windows_like());
+        vault.save(&bundle(5000, 1)).unwrap();
+        vault.store.remove("session.a.1").unwrap();
+        assert_eq!(vault.load().unwrap(), None);
+
+        vault.save(&bundle(5000, 1)).unwrap();
+        vault.store.put("session.b.0", b"tampered").unwrap();
+        assert_eq!(vault.load().unwrap(), None);
+
+        vault.store.put("session.manifest", b"{not json").unwrap();
+        assert_eq!(vault.load().unwrap(), None);
+    }
+
+    #[test]
+    fn clear_removes_everything_and_too_large_is_refused() {
+        let vault = Vault::new(LimitedMemoryStore::windows_like());
+        vault.save(&bundle(9000, 3)).unwrap();
+        vault.clear().unwrap();
+        assert!(vault.store.names().is_empty());
+        assert_eq!(vault.load().unwrap(), None);
+        assert_eq!(
+            vault.save(&bundle(PART_SIZE * MAX_PARTS + 1, 0)),
+            Err(VaultError::SessionTooLarge(PART_SIZE * MAX_PARTS + 1))
+        );
+    }
+}
