@@ -1,0 +1,7 @@
+//! End-to-end tests: the real NumberDesk window, driven through WebDriver under a virtual
+//! display, as a person would use it. Run them with `cargo xtask test` (which provides Xvfb,
+//! a private D-Bus session, a real Secret Service and tauri-driver); a plain `cargo test` lists
+//! them as ignored.
+
+mod harness;
+mod shell;

@@ -1,0 +1,331 @@
+//! Project tasks, so that the README's two commands work the same on every machine:
+//!
+//! - `cargo xtask demo`: start NumberDesk on the built-in demo tenant.
+//! - `cargo xtask test`: run every check and test (format, lints, unit, integration, end-to-end).
+//!
+//! On Debian/Ubuntu both first install the system packages they need when any is missing
+//! (with sudo when not root). On Windows and macOS they need nothing beyond Rust.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::{exit, Command};
+
+/// Needed to compile and run the app on Linux (WebKitGTK, tray, TLS, build tools).
+const BUILD_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "file",
+    "libssl-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libxdo-dev",
+];
+
+/// Needed by the tests: a virtual display, WebDriver for WebKitGTK, a private D-Bus session and
+/// a real Secret Service (gnome-keyring) for the keyring tests.
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "libsecret-tools",
+    "keyutils",
+    "fonts-dejavu-core",
+];
+
+fn main() {
+    let mut args = env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let result = match task.as_str() {
+        "demo" => demo(&rest),
+        "test" => test(&rest),
+        "bench-launch" => bench_launch(&rest),
+        "bench-launch-inner" => bench_launch_inner(&rest),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask demo            start NumberDesk on the demo tenant\n       \
+                 cargo xtask test [-- FILTER]  run every check and test\n       \
+                 cargo xtask bench-launch [RUNS]  release build: launch-to-first-screen times"
+            );
+            exit(2);
+        }
+    };
+    if let Err(message) = result {
+        eprintln!("xtask: {message}");
+        exit(1);
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn run(mut command: Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    eprintln!("xtask: running {shown}");
+    let status = command
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn is_linux_with_dpkg() -> bool {
+    cfg!(target_os = "linux") && Command::new("dpkg-query").arg("--version").output().is_ok()
+}
+
+/// Installs the Debian packages that are missing. Elsewhere on Linux, says what is needed.
+fn ensure_packages(packages: &[&str]) -> Result<(), String> {
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    if !is_linux_with_dpkg() {
+        eprintln!(
+            "xtask: not a Debian-based system; make sure the equivalents of these packages are \
+             installed: {}",
+            packages.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|package| {
+            let out = Command::new("dpkg-query")
+                .args(["-W", "-f=${db:Status-Status}", package])
+                .output();
+            !matches!(out, Ok(o) if o.status.success() && o.stdout == b"installed")
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing system packages: {}", missing.join(" "));
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut command = if is_root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    run(apt(&["update", "-q"]))?;
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend(missing.iter());
+    run(apt(&install))
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = env::var_os("PATH")
+        .map(|p| env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(home).join("bin"));
+    } else if let Some(home) = env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo").join("bin"));
+    }
+    dirs.into_iter()
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+fn has_display() -> bool {
+    env::var_os("DISPLAY").is_some() || env::var_os("WAYLAND_DISPLAY").is_some()
+}
+
+fn demo(extra: &[String]) -> Result<(), String> {
+    ensure_packages(BUILD_PACKAGES)?;
+    let mut command;
+    if cfg!(target_os = "linux") && !has_display() {
+        ensure_packages(&["xvfb", "xauth"])?;
+        eprintln!(
+            "xtask: no display found (DISPLAY is not set), so NumberDesk starts on a virtual \
+             display where it cannot be seen. Run this from a desktop session to see the window."
+        );
+        command = Command::new("xvfb-run");
+        command.args(["-a", "-s", "-screen 0 1280x800x24"]);
+        command.arg(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    } else {
+        command = cargo();
+    }
+    command
+        .args(["run", "--locked", "--", "--demo"])
+        .args(extra);
+    run(command)
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    ensure_packages(BUILD_PACKAGES)?;
+    ensure_packages(TEST_PACKAGES)?;
+    if on_path("tauri-driver").is_none() {
+        let mut install = cargo();
+        install.args(["install", "tauri-driver", "--version", "^2", "--locked"]);
+        run(install)?;
+    }
+
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--locked",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(clippy)?;
+
+    // Build everything first, so that compile time is not spent inside the test session.
+    let mut build = cargo();
+    build.args(["test", "--locked", "--no-run"]);
+    run(build)?;
+
+    let filter = extra
+        .iter()
+        .skip_while(|a| a.as_str() == "--")
+        .cloned()
+        .collect::<Vec<_>>();
+    let test_command = format!(
+        "\"${{CARGO:-cargo}}\" test --locked -- --include-ignored {}",
+        filter
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    if !cfg!(target_os = "linux") {
+        // Windows and macOS: the OS keyring and a display are already there.
+        let mut tests = cargo();
+        tests
+            .args(["test", "--locked", "--", "--include-ignored"])
+            .args(&filter);
+        return run(tests);
+    }
+    // A private D-Bus session (no leftovers, no clash with a desktop's NumberDesk), a throwaway
+    // unlocked gnome-keyring as the Secret Service, and a virtual display for the real window.
+    let script = format!(
+        "set -euo pipefail\n\
+         export XDG_DATA_HOME=\"$(mktemp -d)\"\n\
+         echo -n numberdesk-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null\n\
+         exec xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' {test_command}\n"
+    );
+    let mut session = Command::new("dbus-run-session");
+    session.args(["--", "bash", "-c", &script]);
+    run(session)
+}
+
+/// Builds the release binary as it ships (embedded UI) and times launch to first screen.
+fn bench_launch(extra: &[String]) -> Result<(), String> {
+    ensure_packages(BUILD_PACKAGES)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--locked",
+        "--release",
+        "--features",
+        "tauri/custom-protocol",
+    ]);
+    run(build)?;
+    let me = env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
+    if cfg!(target_os = "linux") && !has_display() {
+        ensure_packages(&["xvfb", "xauth", "dbus"])?;
+        let mut inner = Command::new("dbus-run-session");
+        inner
+            .args([
+                "--",
+                "xvfb-run",
+                "-a",
+                "-s",
+                "-screen 0 1280x800x24 -nolisten tcp",
+            ])
+            .arg(me)
+            .arg("bench-launch-inner")
+            .args(extra);
+        return run(inner);
+    }
+    let mut inner = Command::new(me);
+    inner.arg("bench-launch-inner").args(extra);
+    run(inner)
+}
+
+fn bench_launch_inner(extra: &[String]) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+    use std::time::Instant;
+    let runs: usize = extra.first().and_then(|r| r.parse().ok()).unwrap_or(10);
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    let binary = target
+        .join("release")
+        .join(format!("numberdesk{}", env::consts::EXE_SUFFIX));
+    let size = std::fs::metadata(&binary)
+        .map_err(|e| format!("{}: {e}", binary.display()))?
+        .len();
+    let mut inside = Vec::new();
+    let mut outside = Vec::new();
+    for _ in 0..runs {
+        let data = env::temp_dir().join(format!("numberdesk-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let spawned = Instant::now();
+        let mut child = Command::new(&binary)
+            .arg("--demo")
+            .env("NUMBERDESK_EXIT_WHEN_READY", "1")
+            .env("NUMBERDESK_DATA_DIR", &data)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(ms) = line.strip_prefix("ready_ms=") {
+                outside.push(spawned.elapsed().as_millis() as u64);
+                inside.push(ms.trim().parse::<u64>().unwrap_or(0));
+                break;
+            }
+        }
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    if outside.len() != runs {
+        return Err(format!(
+            "only {} of {runs} launches reported their first screen",
+            outside.len()
+        ));
+    }
+    let median = |v: &mut Vec<u64>| {
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
+    println!(
+        "release binary: {} ({:.1} MB)",
+        binary.display(),
+        size as f64 / 1e6
+    );
+    println!(
+        "launch to first screen over {runs} runs: median {} ms from spawn (min {}, max {}); \
+         median {} ms measured inside the process",
+        median(&mut outside),
+        outside[0],
+        outside[outside.len() - 1],
+        median(&mut inside)
+    );
+    Ok(())
+}
