@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand::Rng as _;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::directory::SimUser;
@@ -197,7 +198,8 @@ pub(crate) struct AccessToken {
     pub expires_at: Instant,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) enum RefreshState {
     Active,
     /// Used once; rotation replaced it.
@@ -253,9 +255,14 @@ pub(crate) struct Auth {
     pub pending: HashMap<String, PendingSignIn>,
     pub codes: HashMap<String, AuthCode>,
     pub access: HashMap<String, AccessToken>,
+    /// By [`token_key`] of the token, never the token itself: this table is what the state
+    /// file keeps (see `persist.rs`), and a hash cannot be presented to the token endpoint.
     pub refresh: HashMap<String, RefreshToken>,
     /// By device code.
     pub devices: HashMap<String, DeviceGrant>,
+    /// Every secret ever handed out (codes, device codes, access, refresh and id tokens), so
+    /// tests can prove none of them reached a file or a log of the app.
+    pub issued: Vec<String>,
 }
 
 /// Where the issued tokens say they come from.
@@ -274,6 +281,7 @@ impl Auth {
             access: HashMap::new(),
             refresh: HashMap::new(),
             devices: HashMap::new(),
+            issued: Vec::new(),
         }
     }
 
@@ -298,6 +306,7 @@ impl Auth {
     ) -> serde_json::Value {
         let lifetime = self.lifetimes.access_token;
         let access_token = random_urlsafe(48);
+        self.issued.push(access_token.clone());
         self.access.insert(
             access_token.clone(),
             AccessToken {
@@ -315,10 +324,11 @@ impl Auth {
         });
         if always_refresh || scopes.has_oidc("offline_access") {
             let refresh_token = random_urlsafe(96);
+            self.issued.push(refresh_token.clone());
             let mut kept = scopes.clone();
             kept.oidc.insert("offline_access");
             self.refresh.insert(
-                refresh_token.clone(),
+                token_key(&refresh_token),
                 RefreshToken {
                     user_id: user.id.clone(),
                     client_id: client_id.to_string(),
@@ -331,10 +341,21 @@ impl Auth {
             body["refresh_token"] = refresh_token.into();
         }
         if scopes.has_oidc("openid") {
-            body["id_token"] = id_token(issuer, user, client_id, scopes, nonce, lifetime).into();
+            let id_token = id_token(issuer, user, client_id, scopes, nonce, lifetime);
+            self.issued.push(id_token.clone());
+            body["id_token"] = id_token.into();
         }
         body
     }
+}
+
+/// How a refresh token is known to the tenant: the SHA-256 of the token, in lower-case hex.
+/// Tokens are 96 random bytes, so a plain hash is enough (no salt or stretching needed).
+pub(crate) fn token_key(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A JWT-shaped id_token: real claims, random signature.

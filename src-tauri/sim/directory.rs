@@ -7,7 +7,7 @@
 //! the JSON the sim sends is the JSON Graph sends; the constant lists below are the documented
 //! enum members (graph-api.md §1.4), used to validate request bodies and `$filter` values.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `microsoft.graph.teamsAdministration.numberType`.
 pub(crate) const NUMBER_TYPES: &[&str] = &[
@@ -156,7 +156,8 @@ impl NumberAssignment {
 }
 
 /// Who a number ends up assigned to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) enum TargetKind {
     Person,
     ResourceAccount,

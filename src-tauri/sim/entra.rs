@@ -55,8 +55,8 @@ use hyper::header::{HeaderName, CACHE_CONTROL, PRAGMA};
 use hyper::{Method, Response, StatusCode};
 
 use super::auth::{
-    new_user_code, normalize_user_code, AuthCode, ChallengeMethod, DeviceGrant, DeviceState,
-    Issuer, PendingSignIn, RefreshState, ScopeError, Scopes,
+    new_user_code, normalize_user_code, token_key, AuthCode, ChallengeMethod, DeviceGrant,
+    DeviceState, Issuer, PendingSignIn, RefreshState, ScopeError, Scopes,
 };
 use super::directory::SimUser;
 use super::http::{
@@ -553,6 +553,7 @@ fn authorize_submit(
     };
     let user_id = user.id.clone();
     let code = random_urlsafe(64);
+    state.auth.issued.push(code.clone());
     state.auth.codes.insert(
         code.clone(),
         AuthCode {
@@ -688,7 +689,7 @@ fn token_inner(
             let stored = state
                 .auth
                 .refresh
-                .get(presented)
+                .get(&token_key(presented))
                 .filter(|t| t.client_id.eq_ignore_ascii_case(client_id))
                 .cloned()
                 .ok_or_else(malformed_grant)?;
@@ -736,7 +737,7 @@ fn token_inner(
                 .user(&stored.user_id)
                 .cloned()
                 .ok_or_else(malformed_grant)?;
-            if let Some(old) = state.auth.refresh.get_mut(presented) {
+            if let Some(old) = state.auth.refresh.get_mut(&token_key(presented)) {
                 old.state = RefreshState::Rotated;
             }
             Ok(state
@@ -843,6 +844,7 @@ fn device_code(
         }
         let lifetimes = state.auth.lifetimes;
         let device_code = random_urlsafe(64);
+        state.auth.issued.push(device_code.clone());
         let user_code = new_user_code();
         state.auth.devices.insert(
             device_code.clone(),

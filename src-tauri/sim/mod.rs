@@ -19,6 +19,9 @@
 //!   numbers and people; see the constants below.
 //! - Time-dependent behaviour (token expiry, operation progress) is computed from `Instant`s
 //!   when requests arrive, not driven by timers.
+//! - Optionally (`SimConfig::state_file`), what a real tenant would remember across a restart of
+//!   the app — number assignments, refresh tokens (by hash only), operations — is kept in a
+//!   JSON file written after every change, so `--demo` survives a relaunch; see `persist.rs`.
 //! - Fault knobs and inspection helpers live on [`SimTenant`] so tests can stage bad days
 //!   (throttling, outages, expired tokens, failed operations, lost responses) and check what
 //!   the app actually sent (the request log).
@@ -33,9 +36,11 @@ mod filter;
 mod graph;
 mod http;
 mod operations;
+mod persist;
 mod seed;
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -57,6 +62,7 @@ use directory::{normalize_number, Directory};
 use faults::{Faults, InjectedFault};
 use http::{respond, SimBody, SimRequest};
 use operations::Operations;
+use persist::Persister;
 
 /// The demo app registration (a public client) the tenant knows.
 pub const DEMO_CLIENT_ID: &str = "5c1e7f3a-92d4-4b8e-a06f-d3e8b2c47a91";
@@ -109,6 +115,10 @@ pub struct SimConfig {
     pub operation_envelope: bool,
     /// Requests per second over all Graph calls (token bucket); `None` = unlimited.
     pub rate_limit: Option<f64>,
+    /// Where to keep the tenant's state across restarts; `None` (the default) keeps it in
+    /// memory only. A missing file means "start from the seed"; a damaged one is moved aside
+    /// to `<name>.damaged-<unix seconds>`. See `persist.rs` for what is kept.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -126,6 +136,7 @@ impl Default for SimConfig {
             consent: Consent::default(),
             operation_envelope: false,
             rate_limit: None,
+            state_file: None,
         }
     }
 }
@@ -170,12 +181,30 @@ pub(crate) struct State {
 struct Inner {
     urls: Urls,
     state: Mutex<State>,
+    /// Present when the config names a state file. Locked only while the state is locked
+    /// or after it was, never the other way round.
+    persister: Option<Mutex<Persister>>,
     shutdown: watch::Sender<bool>,
 }
 
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Saves what must survive a restart, if it changed, and lets go of the state. The
+    /// snapshot is taken under the state lock and the persister is locked before the state is
+    /// released, so files are written in the order the states they hold existed.
+    fn save(&self, state: MutexGuard<'_, State>) {
+        let Some(persister) = &self.persister else {
+            return;
+        };
+        let mut persister = persister.lock().unwrap_or_else(|e| e.into_inner());
+        let snapshot = persister.snapshot(&state);
+        drop(state);
+        if let Some(bytes) = snapshot {
+            persister.write(bytes);
+        }
     }
 }
 
@@ -220,7 +249,7 @@ impl SimTenant {
         let mut faults = Faults::default();
         faults.latency = config.latency;
         faults.set_rate_limit(config.rate_limit, now);
-        let state = State {
+        let mut state = State {
             directory: seed::sample_tenant(DEMO_TENANT_ID, config.seed),
             auth: Auth::new(
                 Lifetimes {
@@ -237,10 +266,14 @@ impl SimTenant {
             log: Vec::new(),
             envelope: config.operation_envelope,
         };
+        let persister = config
+            .state_file
+            .map(|path| Mutex::new(Persister::open(path, config.seed, &mut state)));
         let (shutdown, _) = watch::channel(false);
         let inner = Arc::new(Inner {
             urls,
             state: Mutex::new(state),
+            persister,
             shutdown,
         });
         for (socket, listener) in [
@@ -329,11 +362,13 @@ impl SimTenant {
 
     /// Every refresh token issued so far is revoked (`invalid_grant`, AADSTS50173).
     pub fn revoke_refresh_tokens(&self) {
-        for token in self.inner.lock().auth.refresh.values_mut() {
+        let mut state = self.inner.lock();
+        for token in state.auth.refresh.values_mut() {
             if token.state == RefreshState::Active {
                 token.state = RefreshState::Revoked;
             }
         }
+        self.inner.save(state);
     }
 
     /// Token lifetimes for tokens issued from now on.
@@ -371,7 +406,9 @@ impl SimTenant {
 
     /// Changes which permissions the tenant has consented to; affects new sign-ins and refreshes.
     pub fn set_consent(&self, consent: Consent) {
-        self.inner.lock().auth.consent = consent;
+        let mut state = self.inner.lock();
+        state.auth.consent = consent;
+        self.inner.save(state);
     }
 
     // ---- Inspection -----------------------------------------------------------------------
@@ -426,8 +463,12 @@ impl SimTenant {
         state
             .operations
             .settle(&mut state.directory, Instant::now());
-        let index = state.directory.number_index(telephone_number)?;
-        state.directory.numbers.get(index).cloned()
+        let number = state
+            .directory
+            .number_index(telephone_number)
+            .and_then(|index| state.directory.numbers.get(index).cloned());
+        self.inner.save(guard);
+        number
     }
 
     /// Every number, in the order Graph lists them.
@@ -437,7 +478,9 @@ impl SimTenant {
         state
             .operations
             .settle(&mut state.directory, Instant::now());
-        state.directory.numbers.clone()
+        let numbers = state.directory.numbers.clone();
+        self.inner.save(guard);
+        numbers
     }
 
     /// A user or resource account by object id or UPN.
@@ -453,6 +496,12 @@ impl SimTenant {
     /// The conference bridges (assignment targets that are not users).
     pub fn conference_bridges(&self) -> Vec<ConferenceBridge> {
         self.inner.lock().directory.bridges.clone()
+    }
+
+    /// Every secret the tenant has handed out so far: authorization and device codes, access,
+    /// refresh and id tokens. Tests grep the app's files and logs for them.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.inner.lock().auth.issued.clone()
     }
 
     /// Issues an access token for `upn` with `scopes` (same syntax as the `scope` parameter)
@@ -475,6 +524,8 @@ impl SimTenant {
             false,
             Instant::now(),
         );
+        // `offline_access` among the scopes also issues a refresh token, which is kept.
+        self.inner.save(state);
         body.get("access_token")
             .and_then(|t| t.as_str())
             .map(str::to_string)
@@ -548,6 +599,7 @@ async fn serve_one(
         Listener::Entra => {
             let mut state = inner.lock();
             let response = entra::handle(&mut state, &inner.urls, &request, Instant::now());
+            inner.save(state);
             (response, false)
         }
         Listener::Graph => {
@@ -559,6 +611,7 @@ async fn serve_one(
             let response = graph::handle(&mut state, &inner.urls, &request, Instant::now());
             let dropped =
                 request.method == Method::POST && std::mem::take(&mut state.faults.drop_next_post);
+            inner.save(state);
             (response, dropped)
         }
     };

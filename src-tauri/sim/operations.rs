@@ -20,10 +20,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::directory::{Directory, TargetKind};
 use super::http::{base64url, iso_utc, new_guid};
+use super::persist::{
+    from_unix_millis, millis_of, unix_millis, Clock, OperationRecord, OutcomeRecord,
+};
 
 /// How an operation ends. Set with the fault knobs on [`super::SimTenant`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +64,36 @@ impl OperationOutcome {
     }
 }
 
-/// What the operation does to its number when it succeeds.
-#[derive(Debug, Clone)]
+impl From<&OperationOutcome> for OutcomeRecord {
+    fn from(outcome: &OperationOutcome) -> Self {
+        OutcomeRecord {
+            status: outcome.status().to_string(),
+            detail: outcome.detail().map(str::to_string),
+        }
+    }
+}
+
+impl From<OutcomeRecord> for OperationOutcome {
+    fn from(record: OutcomeRecord) -> Self {
+        match record.status.as_str() {
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed(record.detail.unwrap_or_default()),
+            "skipped" => Self::Skipped(record.detail.unwrap_or_default()),
+            _ => Self::Unknown {
+                status: record.status,
+                detail: record.detail,
+            },
+        }
+    }
+}
+
+/// What the operation does to its number when it succeeds. Serialised as is in the state
+/// file (`persist.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "camelCase")]
 pub(crate) enum OperationKind {
     Unassign,
+    #[serde(rename_all = "camelCase")]
     Assign {
         target_kind: TargetKind,
         target_id: String,
@@ -264,6 +293,62 @@ impl Operations {
             applied: false,
         });
         id
+    }
+
+    /// Every operation as the state file keeps it, oldest first. Timing is kept as the
+    /// wall-clock creation time plus the phase lengths, so that after a restart an operation
+    /// still reaches its final status at the same wall-clock moment.
+    pub fn records(&self) -> Vec<OperationRecord> {
+        self.list
+            .iter()
+            .map(|op| OperationRecord {
+                id: op.id.clone(),
+                kind: op.kind.clone(),
+                telephone_number: op.telephone_number.clone(),
+                number_id: op.number_id.clone(),
+                created_at_ms: unix_millis(op.created_wall),
+                not_started_for_ms: millis_of(op.not_started_for),
+                running_for_ms: millis_of(op.running_for),
+                outcome: (&op.outcome).into(),
+                applied: op.applied,
+            })
+            .collect()
+    }
+
+    /// Puts back the operations of a state file (see [`Operations::records`]); an id already
+    /// known is skipped. An operation whose creation lies too far back for this process's
+    /// monotonic clock to express (before the machine booted) is long final: it is restored
+    /// with empty phases, so it reports its final status at once.
+    pub fn restore(&mut self, records: Vec<OperationRecord>, clock: &Clock) {
+        for record in records {
+            if self.by_id.contains_key(&record.id) {
+                log::warn!(
+                    "sim: state file lists operation {} twice; kept the first",
+                    record.id
+                );
+                continue;
+            }
+            let created_wall = from_unix_millis(record.created_at_ms);
+            let not_started_for = Duration::from_millis(record.not_started_for_ms);
+            let running_for = Duration::from_millis(record.running_for_ms);
+            let (created_at, not_started_for, running_for) = match clock.instant_of(created_wall) {
+                Some(created_at) => (created_at, not_started_for, running_for),
+                None => (clock.instant(), Duration::ZERO, Duration::ZERO),
+            };
+            self.by_id.insert(record.id.clone(), self.list.len());
+            self.list.push(Operation {
+                id: record.id,
+                kind: record.kind,
+                telephone_number: record.telephone_number,
+                number_id: record.number_id,
+                created_at,
+                created_wall,
+                not_started_for,
+                running_for,
+                outcome: record.outcome.into(),
+                applied: record.applied,
+            });
+        }
     }
 
     /// Applies the effect of every operation that has succeeded by `now` and not yet been

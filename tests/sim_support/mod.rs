@@ -1,6 +1,7 @@
-//! Helpers shared by the simulated-tenant tests (`sim_entra.rs`, `sim_graph.rs`): an HTTP
-//! client that shows redirects instead of following them, PKCE pairs, and a walk through the
-//! sign-in page done the way a browser does it (read the page, submit the chosen form).
+//! Helpers shared by the simulated-tenant tests (`sim_entra.rs`, `sim_graph.rs`,
+//! `sim_persistence.rs`): an HTTP client that shows redirects instead of following them, PKCE
+//! pairs, and a walk through the sign-in page done the way a browser does it (read the page,
+//! submit the chosen form).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -277,4 +278,21 @@ pub async fn entra_error(response: reqwest::Response) -> (u16, String, u64, serd
         assert!(body[field].is_string(), "{field} in {body}");
     }
     (status, error, code, body)
+}
+
+/// Redeems a refresh token at the token endpoint (the refresh grant, no `scope`).
+pub async fn refresh_grant(sim: &SimTenant, refresh_token: &str) -> reqwest::Response {
+    client()
+        .post(format!(
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/token",
+            sim.login_url()
+        ))
+        .form(&[
+            ("client_id", DEMO_CLIENT_ID),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .expect("token endpoint answers")
 }
