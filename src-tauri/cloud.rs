@@ -21,8 +21,10 @@ pub enum CloudId {
     UsGovL5,
     /// China, operated by 21Vianet.
     China,
-    /// Endpoints given by the test hooks or served by the demo tenant.
+    /// Endpoints given by the test hooks.
     Custom,
+    /// The built-in demo tenant: simulated on this computer, on ports that change every launch.
+    Demo,
 }
 
 /// A cloud: where to sign in and where Graph lives.
@@ -70,7 +72,7 @@ impl Cloud {
                 "https://login.chinacloudapi.cn",
                 "https://microsoftgraph.chinacloudapi.cn",
             ),
-            CloudId::Custom => return None,
+            CloudId::Custom | CloudId::Demo => return None,
         };
         Some(Cloud {
             id,
@@ -88,6 +90,27 @@ impl Cloud {
         })
     }
 
+    /// The built-in demo tenant at the addresses it got this launch.
+    pub fn demo(login_url: &str, graph_url: &str) -> Result<Cloud, EndpointError> {
+        Ok(Cloud {
+            id: CloudId::Demo,
+            ..Cloud::custom(login_url, graph_url)?
+        })
+    }
+
+    /// Whether a session saved for `other` may be used here. The demo tenant moves to new
+    /// ports at every launch, so for it only the kind counts; elsewhere the endpoints must match.
+    pub fn same_service_as(&self, other: &Cloud) -> bool {
+        match (self.id, other.id) {
+            (CloudId::Demo, CloudId::Demo) => true,
+            (a, b) => {
+                a == b
+                    && self.login_root() == other.login_root()
+                    && self.graph_root() == other.graph_root()
+            }
+        }
+    }
+
     /// A human name for the cloud, as Microsoft's docs call it.
     pub fn display_name(&self) -> &'static str {
         match self.id {
@@ -96,18 +119,19 @@ impl Cloud {
             CloudId::UsGovL5 => "US Government L5 (DoD)",
             CloudId::China => "China (21Vianet)",
             CloudId::Custom => "Custom endpoints",
+            CloudId::Demo => "Demo tenant (simulated on this computer)",
         }
     }
 
     /// Whether Microsoft offers the Teams telephone-number API in this cloud (Global only;
     /// custom endpoints are assumed to serve it, as the demo tenant does).
     pub fn telephone_numbers_available(&self) -> bool {
-        matches!(self.id, CloudId::Global | CloudId::Custom)
+        matches!(self.id, CloudId::Global | CloudId::Custom | CloudId::Demo)
     }
 
     /// Whether both endpoints are Microsoft's own, so the UI can warn when they are not.
     pub fn is_microsoft(&self) -> bool {
-        self.id != CloudId::Custom
+        !matches!(self.id, CloudId::Custom | CloudId::Demo)
     }
 
     /// A Graph permission as this cloud's sign-in authority expects it in `scope`,
@@ -182,6 +206,7 @@ mod tests {
             "https://microsoftgraph.chinacloudapi.cn"
         );
         assert!(Cloud::microsoft(CloudId::Custom).is_none());
+        assert!(Cloud::microsoft(CloudId::Demo).is_none());
     }
 
     #[test]
@@ -198,6 +223,22 @@ mod tests {
                 "{id:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_saved_session_matches_the_demo_on_any_port_but_custom_endpoints_exactly() {
+        let demo1 = Cloud::demo("http://127.0.0.1:4100", "http://127.0.0.1:4101").unwrap();
+        let demo2 = Cloud::demo("http://127.0.0.1:5100", "http://127.0.0.1:5101").unwrap();
+        assert!(demo1.same_service_as(&demo2));
+        assert!(!demo1.is_microsoft());
+        let custom1 = Cloud::custom("http://127.0.0.1:4100", "http://127.0.0.1:4101").unwrap();
+        let custom2 = Cloud::custom("http://127.0.0.1:5100", "http://127.0.0.1:5101").unwrap();
+        assert!(!custom1.same_service_as(&custom2));
+        assert!(custom1.same_service_as(&custom1.clone()));
+        assert!(!demo1.same_service_as(&custom1));
+        let global = Cloud::microsoft(CloudId::Global).unwrap();
+        assert!(global.same_service_as(&Cloud::microsoft(CloudId::Global).unwrap()));
+        assert!(!global.same_service_as(&Cloud::microsoft(CloudId::UsGovL4).unwrap()));
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub const SERVICE: &str = "app.numberdesk.desktop";
 pub const PART_SIZE: usize = 2048;
 /// Parts per slot at most: 32 KiB, far above any Microsoft token bundle.
 pub const MAX_PARTS: usize = 16;
-const MANIFEST: &str = "session.manifest";
+const MANIFEST: &str = "manifest";
 const SLOTS: [&str; 2] = ["a", "b"];
 
 /// A store of named binary secrets. The OS keyring in the app; a size-limited in-memory store
@@ -46,6 +46,19 @@ pub enum VaultError {
     SessionTooLarge(usize),
     #[error("the system keyring failed ({0})")]
     Failed(String),
+}
+
+/// A shared store is a store (tests keep a handle to look inside).
+impl<T: SecretStore> SecretStore for std::sync::Arc<T> {
+    fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
+        (**self).put(name, secret)
+    }
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        (**self).get(name)
+    }
+    fn remove(&self, name: &str) -> Result<(), VaultError> {
+        (**self).remove(name)
+    }
 }
 
 /// The OS keyring through the `keyring` crate's native stores (never its mock store).
@@ -131,9 +144,9 @@ struct Manifest {
     sha256: String,
 }
 
-fn part_name(slot: &str, index: usize) -> String {
-    format!("session.{slot}.{index}")
-}
+/// The profile of the standard data folder. Another data folder (`NUMBERDESK_DATA_DIR`) gets
+/// its own profile, so two installations on one account never share a session.
+pub const DEFAULT_PROFILE: &str = "default";
 
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -142,29 +155,62 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Every entry name the vault may write; sign-out deletes them all.
-pub fn entry_names() -> Vec<String> {
-    let mut names = vec![MANIFEST.to_owned()];
-    for slot in SLOTS {
-        names.extend((0..MAX_PARTS).map(|i| part_name(slot, i)));
+/// The profile name for a data folder: [`DEFAULT_PROFILE`] for the standard one, else a short
+/// hash of the folder's path.
+pub fn profile_for(data_dir: Option<&std::path::Path>) -> String {
+    match data_dir {
+        None => DEFAULT_PROFILE.to_owned(),
+        Some(dir) => {
+            // Absolute, not canonical: the folder may not exist yet on the first launch.
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            format!(
+                "dir-{}",
+                &hex_sha256(dir.to_string_lossy().as_bytes())[..16]
+            )
+        }
     }
-    names
 }
 
 /// One saved session (opaque bytes, chosen by the caller) in a [`SecretStore`].
 pub struct Vault<S: SecretStore> {
     store: S,
+    profile: String,
 }
 
 impl<S: SecretStore> Vault<S> {
+    /// The vault of the standard data folder.
     pub fn new(store: S) -> Vault<S> {
-        Vault { store }
+        Vault::with_profile(store, DEFAULT_PROFILE)
+    }
+
+    pub fn with_profile(store: S, profile: &str) -> Vault<S> {
+        Vault {
+            store,
+            profile: profile.to_owned(),
+        }
+    }
+
+    fn manifest_name(&self) -> String {
+        format!("{}.session.{MANIFEST}", self.profile)
+    }
+
+    fn part_name(&self, slot: &str, index: usize) -> String {
+        format!("{}.session.{slot}.{index}", self.profile)
+    }
+
+    /// Every entry name this vault may write; sign-out deletes them all.
+    pub fn entry_names(&self) -> Vec<String> {
+        let mut names = vec![self.manifest_name()];
+        for slot in SLOTS {
+            names.extend((0..MAX_PARTS).map(|i| self.part_name(slot, i)));
+        }
+        names
     }
 
     fn manifest(&self) -> Result<Option<Manifest>, VaultError> {
         Ok(self
             .store
-            .get(MANIFEST)?
+            .get(&self.manifest_name())?
             .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
             .filter(|m| m.version == 1 && SLOTS.contains(&m.slot.as_str()) && m.parts <= MAX_PARTS))
     }
@@ -181,10 +227,10 @@ impl<S: SecretStore> Vault<S> {
             _ => "a",
         };
         for (index, part) in parts.iter().enumerate() {
-            self.store.put(&part_name(slot, index), part)?;
+            self.store.put(&self.part_name(slot, index), part)?;
         }
         for index in parts.len()..MAX_PARTS {
-            self.store.remove(&part_name(slot, index))?;
+            self.store.remove(&self.part_name(slot, index))?;
         }
         let manifest = Manifest {
             version: 1,
@@ -195,11 +241,11 @@ impl<S: SecretStore> Vault<S> {
         };
         let manifest = serde_json::to_vec(&manifest)
             .map_err(|e| VaultError::Failed(format!("manifest: {e}")))?;
-        self.store.put(MANIFEST, &manifest)?;
+        self.store.put(&self.manifest_name(), &manifest)?;
         if let Some(old) = old_slot.filter(|old| old != slot) {
             for index in 0..MAX_PARTS {
                 // The new session is already complete; a leftover here is only untidy.
-                let _ = self.store.remove(&part_name(&old, index));
+                let _ = self.store.remove(&self.part_name(&old, index));
             }
         }
         Ok(())
@@ -212,7 +258,7 @@ impl<S: SecretStore> Vault<S> {
         };
         let mut secret = Vec::with_capacity(manifest.len);
         for index in 0..manifest.parts {
-            match self.store.get(&part_name(&manifest.slot, index))? {
+            match self.store.get(&self.part_name(&manifest.slot, index))? {
                 Some(part) => secret.extend_from_slice(&part),
                 None => return Ok(None),
             }
@@ -225,7 +271,7 @@ impl<S: SecretStore> Vault<S> {
 
     /// Deletes every entry the vault may have written: manifest first, then both slots.
     pub fn clear(&self) -> Result<(), VaultError> {
-        for name in entry_names() {
+        for name in self.entry_names() {
             self.store.remove(&name)?;
         }
         Ok(())
@@ -333,7 +379,10 @@ mod tests {
         assert_eq!(vault.load().unwrap(), Some(bundle(1000, 2)));
         assert_eq!(
             vault.store.names(),
-            vec!["session.b.0".to_string(), "session.manifest".to_string()]
+            vec![
+                "default.session.b.0".to_string(),
+                "default.session.manifest".to_string()
+            ]
         );
     }
 
@@ -357,15 +406,37 @@ mod tests {
     fn a_damaged_or_partial_set_reads_as_absent() {
         let vault = Vault::new(LimitedMemoryStore::windows_like());
         vault.save(&bundle(5000, 1)).unwrap();
-        vault.store.remove("session.a.1").unwrap();
+        vault.store.remove("default.session.a.1").unwrap();
         assert_eq!(vault.load().unwrap(), None);
 
         vault.save(&bundle(5000, 1)).unwrap();
-        vault.store.put("session.b.0", b"tampered").unwrap();
+        vault.store.put("default.session.b.0", b"tampered").unwrap();
         assert_eq!(vault.load().unwrap(), None);
 
-        vault.store.put("session.manifest", b"{not json").unwrap();
+        vault
+            .store
+            .put("default.session.manifest", b"{not json")
+            .unwrap();
         assert_eq!(vault.load().unwrap(), None);
+    }
+
+    #[test]
+    fn profiles_keep_sessions_apart() {
+        let store = std::sync::Arc::new(LimitedMemoryStore::windows_like());
+        let one = Vault::with_profile(
+            store.clone(),
+            &profile_for(Some(std::path::Path::new("/a"))),
+        );
+        let two = Vault::with_profile(
+            store.clone(),
+            &profile_for(Some(std::path::Path::new("/b"))),
+        );
+        one.save(b"first").unwrap();
+        assert_eq!(two.load().unwrap(), None);
+        two.save(b"second").unwrap();
+        two.clear().unwrap();
+        assert_eq!(one.load().unwrap().as_deref(), Some(&b"first"[..]));
+        assert_eq!(profile_for(None), DEFAULT_PROFILE);
     }
 
     #[test]

@@ -387,7 +387,7 @@ impl AuthError {
                 "Start the sign-in again. If no browser window opened, use “Copy link” and paste it into your browser.",
             ),
             AuthError::Listener(ListenError::Cancelled) => Problem::new(
-                "signInCancelled",
+                "cancelled",
                 "Sign-in was cancelled.",
                 "Sign in again when you are ready.",
             ),

@@ -7,8 +7,10 @@
 //!   keyring, silent refresh with rotation, sign-out.
 
 pub mod entra;
+pub mod flow;
 pub mod loopback;
 pub mod session;
 
 pub use entra::{Account, AuthError, SignInTarget};
-pub use session::{SessionManager, TokenKind};
+pub use flow::SignInService;
+pub use session::{SessionManager, SessionStatus, TokenKind};

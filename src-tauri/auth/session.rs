@@ -119,8 +119,13 @@ pub struct SessionManager<S: SecretStore + 'static> {
 
 impl<S: SecretStore + 'static> SessionManager<S> {
     pub fn new(store: S) -> Result<SessionManager<S>, AuthError> {
+        SessionManager::for_profile(store, crate::vault::DEFAULT_PROFILE)
+    }
+
+    /// A session kept under `profile` (see [`crate::vault::profile_for`]).
+    pub fn for_profile(store: S, profile: &str) -> Result<SessionManager<S>, AuthError> {
         Ok(SessionManager {
-            vault: Arc::new(Vault::new(store)),
+            vault: Arc::new(Vault::with_profile(store, profile)),
             http: entra::token_http_client()?,
             live: Mutex::new(None),
         })
@@ -167,8 +172,11 @@ impl<S: SecretStore + 'static> SessionManager<S> {
         let Ok(stored) = serde_json::from_slice::<StoredSession>(&bytes) else {
             return Ok(false);
         };
-        let same_target = stored.login_url == target.cloud.login_root()
-            && stored.graph_url == target.cloud.graph_root()
+        let saved_cloud = Cloud::custom(&stored.login_url, &stored.graph_url).map(|c| Cloud {
+            id: stored.cloud,
+            ..c
+        });
+        let same_target = saved_cloud.is_ok_and(|saved| saved.same_service_as(&target.cloud))
             && stored.tenant == target.tenant
             && stored.client_id == target.client_id;
         if !same_target {

@@ -1,0 +1,196 @@
+//! The two ways to sign in, as the UI drives them: begin (get a link or a code to show), then
+//! wait (until Microsoft answers, the admin cancels, or time runs out).
+//!
+//! Only one sign-in runs at a time: beginning a new one cancels the previous one.
+
+use super::entra::{self, DeviceCodePrompt, DeviceCodeWait, PendingSignIn, SignInTarget};
+use super::loopback::{Callback, CancelSignIn, ListenError, LoopbackListener};
+use super::session::{SessionError, SessionManager, SessionStatus};
+use super::AuthError;
+use crate::vault::SecretStore;
+use std::time::Duration;
+use tokio::sync::{watch, Mutex};
+
+/// How long an interactive sign-in waits for the browser.
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+struct Interactive {
+    target: SignInTarget,
+    listener: LoopbackListener,
+    pending: PendingSignIn,
+    cancelled: watch::Receiver<bool>,
+}
+
+struct Device {
+    target: SignInTarget,
+    wait: DeviceCodeWait,
+    cancelled: watch::Receiver<bool>,
+}
+
+/// Sign-in as the UI sees it, over one [`SessionManager`].
+pub struct SignInService<S: SecretStore + 'static> {
+    session: SessionManager<S>,
+    interactive: Mutex<Option<Interactive>>,
+    device: Mutex<Option<Device>>,
+    cancel: std::sync::Mutex<Option<CancelSignIn>>,
+    timeout: Duration,
+}
+
+impl<S: SecretStore + 'static> SignInService<S> {
+    pub fn new(store: S) -> Result<SignInService<S>, AuthError> {
+        SignInService::for_profile(store, crate::vault::DEFAULT_PROFILE)
+    }
+
+    /// Sign-in whose session is kept under `profile` (one per data folder).
+    pub fn for_profile(store: S, profile: &str) -> Result<SignInService<S>, AuthError> {
+        Ok(SignInService {
+            session: SessionManager::for_profile(store, profile)?,
+            interactive: Mutex::new(None),
+            device: Mutex::new(None),
+            cancel: std::sync::Mutex::new(None),
+            timeout: SIGN_IN_TIMEOUT,
+        })
+    }
+
+    /// The same service with another browser timeout (tests).
+    pub fn with_timeout(mut self, timeout: Duration) -> SignInService<S> {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn session(&self) -> &SessionManager<S> {
+        &self.session
+    }
+
+    fn new_cancel(&self) -> watch::Receiver<bool> {
+        let (cancel, receiver) = CancelSignIn::new();
+        let previous = self
+            .cancel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(cancel);
+        if let Some(previous) = previous {
+            previous.cancel();
+        }
+        receiver
+    }
+
+    /// Cancels whichever sign-in is waiting.
+    pub fn cancel(&self) {
+        if let Some(cancel) = self.cancel.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            cancel.cancel();
+        }
+    }
+
+    /// Starts an interactive sign-in: binds the loopback listener and returns the link to open
+    /// in the browser.
+    pub async fn begin_interactive(&self, target: &SignInTarget) -> Result<String, AuthError> {
+        let cancelled = self.new_cancel();
+        let listener = LoopbackListener::bind().await?;
+        let pending = entra::start_sign_in(target, &listener.redirect_uri())?;
+        let url = pending.url.clone();
+        *self.interactive.lock().await = Some(Interactive {
+            target: target.clone(),
+            listener,
+            pending,
+            cancelled,
+        });
+        Ok(url)
+    }
+
+    /// Waits for the browser to come back, redeems the code, and keeps the session.
+    pub async fn wait_interactive(&self) -> Result<SessionStatus, SessionError> {
+        let started = self
+            .interactive
+            .lock()
+            .await
+            .take()
+            .ok_or(AuthError::Listener(ListenError::Cancelled))?;
+        let state = started.pending.state.clone();
+        let callback = started
+            .listener
+            .wait(state, self.timeout, started.cancelled)
+            .await
+            .map_err(AuthError::from)?;
+        let code = match callback {
+            Callback::Code(code) => code,
+            Callback::Error { error, description } => {
+                return Err(AuthError::Entra(entra::EntraError {
+                    error_codes: description
+                        .as_deref()
+                        .and_then(aadsts_code)
+                        .into_iter()
+                        .collect(),
+                    error,
+                    error_description: description,
+                    ..Default::default()
+                })
+                .into())
+            }
+        };
+        let grant =
+            entra::redeem_code(&started.target, started.pending, code, self.session.http()).await?;
+        self.session.complete_sign_in(&started.target, grant).await
+    }
+
+    /// Starts "Sign in on another device": returns the code and link to show.
+    pub async fn begin_device(&self, target: &SignInTarget) -> Result<DeviceCodePrompt, AuthError> {
+        let cancelled = self.new_cancel();
+        let (prompt, wait) = entra::device_code_sign_in(target, self.session.http()).await?;
+        *self.device.lock().await = Some(Device {
+            target: target.clone(),
+            wait,
+            cancelled,
+        });
+        Ok(prompt)
+    }
+
+    /// Polls until the other device approves, declines, or the code expires.
+    pub async fn wait_device(&self) -> Result<SessionStatus, SessionError> {
+        let Device {
+            target,
+            wait,
+            mut cancelled,
+        } = self
+            .device
+            .lock()
+            .await
+            .take()
+            .ok_or(AuthError::Listener(ListenError::Cancelled))?;
+        let http = self.session.http().clone();
+        let grant = tokio::select! {
+            grant = wait.finish(&http) => grant?,
+            _ = async {
+                while !*cancelled.borrow() {
+                    if cancelled.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+            } => return Err(AuthError::Listener(ListenError::Cancelled).into()),
+        };
+        self.session.complete_sign_in(&target, grant).await
+    }
+}
+
+/// The AADSTS number at the start of an Entra error description ("AADSTS65004: …").
+fn aadsts_code(description: &str) -> Option<u64> {
+    let digits: String = description
+        .trim_start()
+        .strip_prefix("AADSTS")?
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn aadsts_codes_are_read_from_descriptions() {
+        assert_eq!(
+            super::aadsts_code("AADSTS65004: User declined"),
+            Some(65004)
+        );
+        assert_eq!(super::aadsts_code("something else"), None);
+    }
+}
