@@ -5,7 +5,21 @@
 //! capability file under `src-tauri/capabilities/` grants.
 
 /// Every `#[tauri::command]` the app registers. A command missing here cannot be granted.
-const APP_COMMANDS: &[&str] = &["app_info", "complete_first_run", "ui_ready"];
+const APP_COMMANDS: &[&str] = &[
+    "app_info",
+    "complete_first_run",
+    "ui_ready",
+    "get_setup",
+    "check_setup",
+    "save_setup",
+    "session_status",
+    "sign_in_begin",
+    "sign_in_wait",
+    "sign_in_cancel",
+    "device_sign_in_begin",
+    "device_sign_in_wait",
+    "sign_out",
+];
 
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/capabilities");

@@ -15,6 +15,8 @@ pub const ENV_LOGIN_URL: &str = "NUMBERDESK_LOGIN_URL";
 pub const ENV_GRAPH_URL: &str = "NUMBERDESK_GRAPH_URL";
 pub const ENV_TENANT: &str = "NUMBERDESK_TENANT";
 pub const ENV_CLIENT_ID: &str = "NUMBERDESK_CLIENT_ID";
+/// Tests only: read the managed preset from this file instead of the OS location.
+pub const ENV_MANAGED_PRESET: &str = "NUMBERDESK_MANAGED_PRESET";
 /// Benchmarks only: print the time from process start to the first screen, then exit.
 pub const ENV_EXIT_WHEN_READY: &str = "NUMBERDESK_EXIT_WHEN_READY";
 
@@ -31,6 +33,8 @@ pub struct LaunchOptions {
     pub tenant: Option<String>,
     /// `NUMBERDESK_CLIENT_ID`, when set.
     pub client_id: Option<String>,
+    /// `NUMBERDESK_MANAGED_PRESET`, when set.
+    pub managed_preset: Option<PathBuf>,
     /// Arguments NumberDesk does not know (some launchers add their own); kept for the log.
     pub ignored_args: Vec<String>,
 }
@@ -122,6 +126,7 @@ impl LaunchOptions {
                 })
             }
         };
+        options.managed_preset = non_empty(ENV_MANAGED_PRESET).map(PathBuf::from);
         options.tenant = non_empty(ENV_TENANT).map(|t| t.trim().to_owned());
         options.client_id = non_empty(ENV_CLIENT_ID).map(|c| c.trim().to_owned());
         Ok(options)

@@ -27,6 +27,8 @@ pub struct AppContext {
     pub data_dir: PathBuf,
     /// A problem found while starting; the UI shows it instead of carrying on silently.
     pub startup_problem: Option<Problem>,
+    /// Where IT's managed preset is read from.
+    pub managed_preset: PathBuf,
 }
 
 impl AppContext {
@@ -45,6 +47,7 @@ impl AppContext {
             client_id: None,
             data_dir: default_data_dir,
             startup_problem: None,
+            managed_preset: crate::setup::managed_preset_path(),
         };
         let options = match options {
             Ok(options) => options,
@@ -57,6 +60,9 @@ impl AppContext {
                 return context;
             }
         };
+        if let Some(path) = options.managed_preset {
+            context.managed_preset = path;
+        }
         if let Some(dir) = options.data_dir {
             context.data_dir = dir;
         }
@@ -66,7 +72,7 @@ impl AppContext {
         match demo {
             None => {}
             Some(Ok(tenant)) => {
-                context.cloud = Cloud::custom(&tenant.login_url(), &tenant.graph_url()).ok();
+                context.cloud = Cloud::demo(&tenant.login_url(), &tenant.graph_url()).ok();
                 context.tenant = Some(crate::sim::DEMO_TENANT_ID.to_owned());
                 context.client_id = Some(crate::sim::DEMO_CLIENT_ID.to_owned());
                 context.demo = Some(tenant);
@@ -82,6 +88,24 @@ impl AppContext {
             }
         }
         context
+    }
+
+    /// What the launch fixes of the setup: everything in demo mode, what the test hooks set
+    /// otherwise.
+    pub fn launch_fixed(&self) -> crate::setup::LaunchFixed {
+        use crate::setup::LockedBy;
+        crate::setup::LaunchFixed {
+            cloud: self.cloud.clone(),
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            by: if self.is_demo() {
+                Some(LockedBy::Demo)
+            } else if self.cloud.is_some() || self.tenant.is_some() || self.client_id.is_some() {
+                Some(LockedBy::TestHooks)
+            } else {
+                None
+            },
+        }
     }
 
     /// Whether the app runs against the built-in demo tenant.

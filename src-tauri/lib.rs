@@ -19,12 +19,25 @@ use context::AppContext;
 use std::time::Instant;
 use tauri::{Manager, Runtime};
 
+/// The demo tenant's state, in the data folder. Holds no usable token.
+pub const DEMO_STATE_FILE: &str = "demo-tenant.json";
+
 /// Registers every app command. Keep in step with `APP_COMMANDS` in `build.rs`.
 pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::app_info,
         commands::complete_first_run,
         commands::ui_ready,
+        commands::get_setup,
+        commands::check_setup,
+        commands::save_setup,
+        commands::session_status,
+        commands::sign_in_begin,
+        commands::sign_in_wait,
+        commands::sign_in_cancel,
+        commands::device_sign_in_begin,
+        commands::device_sign_in_wait,
+        commands::sign_out,
     ])
 }
 
@@ -33,30 +46,42 @@ pub fn run() {
     let started = Instant::now();
     let options =
         config::LaunchOptions::parse(std::env::args().skip(1), |name| std::env::var(name).ok());
-    let wants_demo = options.as_ref().map(|o| o.demo).unwrap_or(false);
-    // The demo tenant runs on Tauri's own tokio runtime, so its server lives as long as the app.
-    let demo = wants_demo
-        .then(|| tauri::async_runtime::block_on(sim::SimTenant::start(sim::SimConfig::default())));
-
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init());
     let app = register_commands(builder)
         .setup(move |app| {
             let default_dir = app.path().app_data_dir()?;
-            let mut context = AppContext::new(started, options, demo, default_dir);
-            if let Err(error) = std::fs::create_dir_all(&context.data_dir) {
-                context.startup_problem.get_or_insert(problem::Problem::new(
+            let custom_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
+            let keyring_profile = vault::profile_for(custom_dir.as_deref());
+            let data_dir = custom_dir.unwrap_or_else(|| default_dir.clone());
+            let data_dir_problem = std::fs::create_dir_all(&data_dir).err().map(|error| {
+                problem::Problem::new(
                     "startup",
                     format!(
                         "NumberDesk cannot create its data folder {}: {error}.",
-                        context.data_dir.display()
+                        data_dir.display()
                     ),
                     "Choose a folder you can write to (NUMBERDESK_DATA_DIR), or ask IT to \
                      check the permissions of your profile folder.",
-                ));
+                )
+            });
+            // The demo tenant runs on Tauri's own tokio runtime, so its server lives as long as
+            // the app; its state is kept in the data folder so a relaunch finds it as it was.
+            let demo = options.as_ref().is_ok_and(|o| o.demo).then(|| {
+                tauri::async_runtime::block_on(sim::SimTenant::start(sim::SimConfig {
+                    state_file: Some(data_dir.join(DEMO_STATE_FILE)),
+                    ..sim::SimConfig::default()
+                }))
+            });
+            let mut context = AppContext::new(started, options, demo, default_dir);
+            if let Some(problem) = data_dir_problem {
+                context.startup_problem.get_or_insert(problem);
             }
             app.manage(context);
+            let service =
+                auth::SignInService::for_profile(vault::OsKeyring::new(), &keyring_profile)?;
+            app.manage(commands::AuthState::new(service));
             Ok(())
         })
         .build(tauri::generate_context!());

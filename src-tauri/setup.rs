@@ -94,7 +94,7 @@ impl Setup {
     /// Every field's problem, empty when the setup is usable.
     pub fn problems(&self) -> Vec<FieldProblem> {
         let mut problems = Vec::new();
-        if self.cloud == CloudId::Custom {
+        if matches!(self.cloud, CloudId::Custom | CloudId::Demo) {
             problems.push(FieldProblem {
                 field: "cloud",
                 message: "Choose one of Microsoft’s clouds.".into(),
@@ -262,5 +262,231 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+}
+
+/// Who fixed a field, so the form can say why it cannot be changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LockedBy {
+    /// `--demo`: the built-in demo tenant.
+    Demo,
+    /// The `NUMBERDESK_*` environment variables.
+    TestHooks,
+    /// IT's managed preset file.
+    Managed,
+}
+
+/// Which fields are fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Locks {
+    pub cloud: bool,
+    pub tenant: bool,
+    pub client_id: bool,
+}
+
+/// Fixed values from how the app was started (demo or test hooks).
+#[derive(Debug, Clone, Default)]
+pub struct LaunchFixed {
+    pub cloud: Option<crate::cloud::Cloud>,
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub by: Option<LockedBy>,
+}
+
+/// The setup in force, where each part came from, and whether it is complete.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// `None` only when a saved setup names no usable cloud.
+    pub cloud: Option<crate::cloud::Cloud>,
+    pub tenant: String,
+    pub client_id: String,
+    pub locks: Locks,
+    pub locked_by: Option<LockedBy>,
+    pub preset_problem: Option<PresetError>,
+}
+
+impl Resolved {
+    /// Field problems; empty when NumberDesk can sign in with this setup.
+    pub fn problems(&self) -> Vec<FieldProblem> {
+        let as_setup = Setup {
+            // A custom cloud (demo, test hooks) is fine here; only the admin cannot pick it.
+            cloud: match &self.cloud {
+                Some(cloud) if matches!(cloud.id, CloudId::Custom | CloudId::Demo) => {
+                    CloudId::Global
+                }
+                Some(cloud) => cloud.id,
+                None => CloudId::Custom,
+            },
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+        };
+        as_setup.problems()
+    }
+
+    /// Where to sign in, when the setup is complete.
+    pub fn target(&self) -> Option<crate::auth::SignInTarget> {
+        let cloud = self.cloud.clone()?;
+        self.problems()
+            .is_empty()
+            .then(|| crate::auth::SignInTarget {
+                cloud,
+                tenant: self.tenant.trim().to_owned(),
+                client_id: self.client_id.trim().to_owned(),
+            })
+    }
+}
+
+/// Combines, strongest first: the launch (demo or test hooks), the managed preset, and what
+/// the admin saved.
+pub fn resolve(
+    launch: &LaunchFixed,
+    preset: Result<Option<Setup>, PresetError>,
+    saved: Option<Setup>,
+) -> Resolved {
+    let (preset, preset_problem) = match preset {
+        Ok(preset) => (preset, None),
+        Err(error) => (None, Some(error)),
+    };
+    if let Some(cloud) = &launch.cloud {
+        let saved = saved.unwrap_or(Setup {
+            cloud: CloudId::Global,
+            tenant: String::new(),
+            client_id: String::new(),
+        });
+        return Resolved {
+            cloud: Some(cloud.clone()),
+            tenant: launch.tenant.clone().unwrap_or(saved.tenant),
+            client_id: launch.client_id.clone().unwrap_or(saved.client_id),
+            locks: Locks {
+                cloud: true,
+                tenant: launch.tenant.is_some(),
+                client_id: launch.client_id.is_some(),
+            },
+            locked_by: launch.by,
+            preset_problem,
+        };
+    }
+    if let Some(preset) = preset {
+        return Resolved {
+            cloud: crate::cloud::Cloud::microsoft(preset.cloud),
+            tenant: preset.tenant,
+            client_id: preset.client_id,
+            locks: Locks {
+                cloud: true,
+                tenant: true,
+                client_id: true,
+            },
+            locked_by: Some(LockedBy::Managed),
+            preset_problem: None,
+        };
+    }
+    let saved = saved.unwrap_or(Setup {
+        cloud: CloudId::Global,
+        tenant: launch.tenant.clone().unwrap_or_default(),
+        client_id: launch.client_id.clone().unwrap_or_default(),
+    });
+    Resolved {
+        cloud: crate::cloud::Cloud::microsoft(saved.cloud),
+        tenant: launch.tenant.clone().unwrap_or(saved.tenant),
+        client_id: launch.client_id.clone().unwrap_or(saved.client_id),
+        locks: Locks {
+            cloud: false,
+            tenant: launch.tenant.is_some(),
+            client_id: launch.client_id.is_some(),
+        },
+        locked_by: (launch.tenant.is_some() || launch.client_id.is_some())
+            .then_some(LockedBy::TestHooks),
+        preset_problem,
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+    use crate::cloud::Cloud;
+
+    const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+
+    fn saved() -> Setup {
+        Setup {
+            cloud: CloudId::UsGovL4,
+            tenant: "fabrikam.onmicrosoft.us".into(),
+            client_id: CLIENT.into(),
+        }
+    }
+
+    #[test]
+    fn what_the_admin_saved_is_used_when_nothing_stronger_is_set() {
+        let resolved = resolve(&LaunchFixed::default(), Ok(None), Some(saved()));
+        assert_eq!(resolved.cloud.as_ref().unwrap().id, CloudId::UsGovL4);
+        assert_eq!(resolved.locks, Locks::default());
+        assert_eq!(resolved.locked_by, None);
+        let target = resolved.target().unwrap();
+        assert_eq!(target.tenant, "fabrikam.onmicrosoft.us");
+
+        let empty = resolve(&LaunchFixed::default(), Ok(None), None);
+        assert_eq!(empty.cloud.as_ref().unwrap().id, CloudId::Global);
+        assert!(empty.target().is_none());
+        assert_eq!(empty.problems().len(), 2);
+    }
+
+    #[test]
+    fn a_managed_preset_fills_and_locks_everything() {
+        let preset = Setup {
+            cloud: CloudId::Global,
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: CLIENT.into(),
+        };
+        let resolved = resolve(&LaunchFixed::default(), Ok(Some(preset)), Some(saved()));
+        assert_eq!(resolved.cloud.as_ref().unwrap().id, CloudId::Global);
+        assert_eq!(resolved.tenant, "contoso.onmicrosoft.com");
+        assert_eq!(resolved.locked_by, Some(LockedBy::Managed));
+        assert!(resolved.locks.cloud && resolved.locks.tenant && resolved.locks.client_id);
+    }
+
+    #[test]
+    fn a_bad_preset_is_reported_and_the_saved_setup_stays_usable() {
+        let problem = PresetError::Malformed {
+            path: "/etc/numberdesk/managed.json".into(),
+            detail: "x".into(),
+        };
+        let resolved = resolve(&LaunchFixed::default(), Err(problem.clone()), Some(saved()));
+        assert_eq!(resolved.preset_problem, Some(problem));
+        assert!(resolved.target().is_some());
+    }
+
+    #[test]
+    fn the_demo_fixes_everything_and_beats_a_preset() {
+        let demo = LaunchFixed {
+            cloud: Some(Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2").unwrap()),
+            tenant: Some("b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628".into()),
+            client_id: Some(CLIENT.into()),
+            by: Some(LockedBy::Demo),
+        };
+        let resolved = resolve(&demo, Ok(Some(saved())), None);
+        assert_eq!(resolved.cloud.as_ref().unwrap().id, CloudId::Custom);
+        assert_eq!(resolved.locked_by, Some(LockedBy::Demo));
+        assert!(resolved.target().is_some());
+    }
+
+    #[test]
+    fn test_hook_endpoints_without_tenant_leave_the_rest_to_the_admin() {
+        let hooks = LaunchFixed {
+            cloud: Some(Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2").unwrap()),
+            by: Some(LockedBy::TestHooks),
+            ..Default::default()
+        };
+        let resolved = resolve(&hooks, Ok(None), None);
+        assert!(resolved.locks.cloud && !resolved.locks.tenant);
+        assert!(resolved.target().is_none());
+        let resolved = resolve(&hooks, Ok(None), Some(saved()));
+        assert_eq!(
+            resolved.cloud.as_ref().unwrap().id,
+            CloudId::Custom,
+            "the hooks' endpoints win"
+        );
+        assert!(resolved.target().is_some());
     }
 }

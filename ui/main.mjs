@@ -1,23 +1,13 @@
-// The main window: first-run screen, then the shell with Unassign, History and Settings.
+// The main window: first run, setup, sign-in, then the shell with Unassign, History, Settings.
 import { call } from './ipc.mjs';
+import { banner, byId, showPage, wireCopyButtons } from './dom.mjs';
+import { showSetup, wireSetup } from './setup.mjs';
+import { showSignIn, wireSignIn } from './signin.mjs';
 
-const byId = (id) => document.getElementById(id);
+let info = null;
+let setup = null;
 
-function show(id) {
-  for (const page of ['loading', 'startup-problem', 'welcome', 'shell']) {
-    byId(page).hidden = page !== id;
-  }
-}
-
-function banner(kind, text) {
-  const el = document.createElement('p');
-  el.className = `banner banner-${kind}`;
-  el.setAttribute('role', 'note');
-  el.textContent = text;
-  byId('banners').append(el);
-}
-
-function renderBanners(info) {
+function renderBanners() {
   if (info.demo) {
     banner('demo', 'Demo tenant — a simulated organisation. Nothing you do here touches a real Microsoft 365 tenant.');
   } else if (info.endpoints && !info.endpoints.microsoft) {
@@ -25,10 +15,10 @@ function renderBanners(info) {
   }
 }
 
-function showProblem(problem) {
+function showStartupProblem(problem) {
   byId('startup-problem-message').textContent = problem.message;
   byId('startup-problem-hint').textContent = problem.hint;
-  show('startup-problem');
+  showPage('startup-problem');
 }
 
 function selectView(name, { focus = true } = {}) {
@@ -41,54 +31,120 @@ function selectView(name, { focus = true } = {}) {
   if (focus) byId(`${name}-title`).focus();
 }
 
-function fillSettings(info) {
-  const endpoints = info.endpoints;
-  byId('settings-cloud').textContent = endpoints ? endpoints.cloud : 'Not chosen yet';
-  byId('settings-login').textContent = endpoints ? endpoints.loginUrl : '—';
-  byId('settings-graph').textContent = endpoints ? endpoints.graphUrl : '—';
+const NAMES = {
+  true: 'Shown (User.ReadBasic.All is granted).',
+  false: 'Not permitted: assignees show as object IDs. Grant the delegated permission User.ReadBasic.All (with admin consent) to the app registration to see names.',
+  null: 'Not checked yet.',
+};
+
+function fillSettings(status) {
+  const account = status.account || {};
+  byId('account-chip').textContent = account.name || account.username || '';
+  byId('settings-account-name').textContent = account.name || '—';
+  byId('settings-account-upn').textContent = account.username || '—';
+  byId('settings-account-tenant').textContent = account.tenantId || '—';
+  byId('settings-names').textContent = NAMES[String(status.namesPermitted ?? null)];
+  byId('settings-cloud').textContent = setup.cloudName;
+  byId('settings-tenant').textContent = setup.tenant;
+  byId('settings-client-id').textContent = setup.clientId;
+  byId('settings-login').textContent = info.endpoints ? info.endpoints.loginUrl : '—';
+  byId('settings-graph').textContent = info.endpoints ? info.endpoints.graphUrl : '—';
   byId('settings-version').textContent = info.version;
   byId('settings-data-dir').textContent = info.dataDir;
+  const locked = setup.locks.cloud && setup.locks.tenant && setup.locks.clientId;
+  byId('settings-change-setup').hidden = locked;
+  byId('settings-locked').hidden = !locked;
+  byId('settings-locked').textContent = {
+    managed: `Set by your IT department (${setup.presetPath}).`,
+    demo: 'These are the demo tenant’s settings.',
+    testHooks: 'Fixed by NUMBERDESK_* environment variables.',
+  }[setup.lockedBy] || '';
 }
 
-function openShell(info) {
-  fillSettings(info);
-  show('shell');
+function openShell(status) {
+  fillSettings(status);
+  showPage('shell');
   selectView('unassign', { focus: false });
 }
 
-async function start() {
-  let info;
+const signInHandlers = {
+  signedIn: (status) => { openShell(status); selectView('unassign'); },
+  changeSetup: () => showSetup(setup, afterSetup),
+};
+
+async function afterSetup(view) {
+  if (view) setup = view;
+  await route();
+}
+
+// Decides which page to show: setup, sign-in, or the shell.
+async function route() {
   try {
-    info = await call('app_info');
+    setup = await call('get_setup');
   } catch (problem) {
-    showProblem(problem);
+    showStartupProblem(problem);
     return;
   }
-  renderBanners(info);
-  if (info.startupProblem) {
-    showProblem(info.startupProblem);
-  } else if (!info.firstRunDone) {
-    byId('welcome-demo').hidden = !info.demo;
-    byId('welcome-real').hidden = info.demo;
-    show('welcome');
-    byId('welcome-continue').focus();
-  } else {
-    openShell(info);
+  if (!setup.complete) {
+    showSetup(setup, afterSetup);
+    return;
   }
-  call('ui_ready').catch(() => {});
+  let status;
+  try {
+    status = await call('session_status');
+  } catch (problem) {
+    showSignIn(setup, problem, signInHandlers);
+    return;
+  }
+  if (status.signedIn) openShell(status);
+  else showSignIn(setup, null, signInHandlers);
+}
 
+async function start() {
+  wireCopyButtons();
+  wireSetup();
+  wireSignIn();
+  for (const tab of document.querySelectorAll('.tab')) {
+    tab.addEventListener('click', () => selectView(tab.dataset.view));
+  }
+  byId('settings-change-setup').addEventListener('click', () => showSetup(setup, afterSetup));
+  byId('sign-out').addEventListener('click', async () => {
+    try {
+      await call('sign_out');
+    } catch (problem) {
+      showSignIn(setup, problem, signInHandlers);
+      return;
+    }
+    byId('account-chip').textContent = '';
+    showSignIn(setup, null, signInHandlers);
+  });
   byId('welcome-continue').addEventListener('click', async () => {
     try {
       await call('complete_first_run');
     } catch (problem) {
       banner('error', `${problem.message} ${problem.hint}`);
     }
-    openShell(info);
-    selectView('unassign');
+    await route();
   });
-  for (const tab of document.querySelectorAll('.tab')) {
-    tab.addEventListener('click', () => selectView(tab.dataset.view));
+
+  try {
+    info = await call('app_info');
+  } catch (problem) {
+    showStartupProblem(problem);
+    return;
   }
+  renderBanners();
+  if (info.startupProblem) {
+    showStartupProblem(info.startupProblem);
+  } else if (!info.firstRunDone) {
+    byId('welcome-demo').hidden = !info.demo;
+    byId('welcome-real').hidden = info.demo;
+    showPage('welcome');
+    byId('welcome-continue').focus();
+  } else {
+    await route();
+  }
+  call('ui_ready').catch(() => {});
 }
 
 start();

@@ -73,18 +73,91 @@ impl Drop for DriverGroup {
     }
 }
 
+/// The browser's part of a sign-in: open the link, choose `account` on the (simulated)
+/// Microsoft page, follow the redirect to the app's listener and on to its `/done` page.
+/// Returns the text of the page the browser ends on.
+pub async fn browser_signs_in(link: &str, account: &str) -> String {
+    let http = crate::sim_support::client();
+    let page = http
+        .get(link)
+        .send()
+        .await
+        .expect("sign-in page")
+        .text()
+        .await
+        .unwrap();
+    let form = crate::sim_support::forms(&page)
+        .into_iter()
+        .find(|f| f.field("account") == Some(account))
+        .unwrap_or_else(|| panic!("the sign-in page offers {account}"));
+    let login = url::Url::parse(link).unwrap();
+    let login_origin = login.origin().ascii_serialization();
+    let chosen = http
+        .post(format!("{login_origin}{}", form.action))
+        .form(&form.fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), 302);
+    let back = chosen.headers()["location"].to_str().unwrap().to_owned();
+    let answer = http
+        .get(&back)
+        .send()
+        .await
+        .expect("the app's listener answers");
+    assert_eq!(answer.status(), 302);
+    let done = answer.headers()["location"].to_str().unwrap().to_owned();
+    let app_origin = url::Url::parse(&back)
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    http.get(format!("{app_origin}{done}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The Secret Service items NumberDesk (its real service name) holds for the data folder
+/// `data_dir`: each data folder keeps its session under its own profile.
+pub fn numberdesk_keyring_items(data_dir: &Path) -> usize {
+    let profile = numberdesk::vault::profile_for(Some(data_dir));
+    let out = Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "--unlock",
+            "service",
+            "app.numberdesk.desktop",
+        ])
+        .output()
+        .expect("secret-tool");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stderr).lines())
+        .filter(|line| {
+            line.strip_prefix("attribute.username = ")
+                .is_some_and(|name| name.starts_with(&format!("{profile}.")))
+        })
+        .count()
+}
+
 /// How to start the app.
 #[derive(Default, Clone)]
 pub struct Launch {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// When set, the app's (and its drivers') stdout and stderr go to this file.
+    pub output: Option<PathBuf>,
 }
 
 impl Launch {
     pub fn demo() -> Launch {
         Launch {
             args: vec!["--demo".into()],
-            env: vec![],
+            ..Default::default()
         }
     }
     pub fn env(mut self, key: &str, value: impl Into<String>) -> Launch {
@@ -117,9 +190,22 @@ impl App {
                 &native_port.to_string(),
             ])
             .env("NUMBERDESK_DATA_DIR", data_dir)
-            .envs(launch.env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .envs(launch.env.iter().map(|(k, v)| (k, v)));
+        match &launch.output {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("output file");
+                command
+                    .stdout(file.try_clone().expect("output file"))
+                    .stderr(file);
+            }
+            None => {
+                command.stdout(Stdio::null()).stderr(Stdio::inherit());
+            }
+        }
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let driver = DriverGroup {
             child: command.spawn().expect("tauri-driver starts"),
@@ -215,6 +301,53 @@ impl App {
     pub async fn shot(&mut self, label: &str) -> PathBuf {
         self.shots += 1;
         self.screenshot(label).await
+    }
+
+    /// The current value of a form field.
+    pub async fn value(&self, css: &str) -> String {
+        self.visible(css)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
+    /// Types into the field matching `css`, replacing what is there.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let field = self.visible(css).await;
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    /// Waits until the element's text satisfies `check`; returns the text.
+    pub async fn text_until(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if check(&text) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                self.screenshot("timeout").await;
+                panic!("{css} never had the expected text; last: {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Signs in through the UI as a person would: press "Sign in with Microsoft", take the
+    /// link the window shows, and do the browser's part over HTTP with `account`.
+    pub async fn sign_in_through_ui(&self, account: &str) {
+        self.click("#sign-in").await;
+        self.visible("#signin-waiting").await;
+        let link = self.value("#sign-in-link").await;
+        let page = browser_signs_in(&link, account).await;
+        assert!(page.contains("You are signed in"), "{page}");
+        self.visible("#shell").await;
     }
 
     /// Ends the session, which closes the app.

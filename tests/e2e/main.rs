@@ -3,5 +3,9 @@
 //! a private D-Bus session, a real Secret Service and tauri-driver); a plain `cargo test` lists
 //! them as ignored.
 
+#[path = "../sim_support/mod.rs"]
+mod sim_support;
+
 mod harness;
 mod shell;
+mod sign_in;

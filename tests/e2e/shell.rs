@@ -18,8 +18,10 @@ async fn demo_first_run_then_navigation_and_the_choice_is_remembered() {
     assert!(!app.is_visible("#shell").await);
     app.shot("welcome").await;
 
-    // Past it, the shell opens on Unassign.
+    // Past it, the demo needs no setup: sign in, and the shell opens on Unassign.
     app.click("#welcome-continue").await;
+    app.visible("#signin").await;
+    app.sign_in_through_ui(numberdesk::sim::ADMIN_UPN).await;
     app.visible("#view-unassign").await;
     let current = app
         .visible(".tab[data-view=unassign]")
@@ -58,9 +60,11 @@ async fn demo_first_run_then_navigation_and_the_choice_is_remembered() {
     assert_eq!(data_dir, data.path().display().to_string());
     app.quit().await;
 
-    // Started again with the same data folder, the first-run screen is not shown again.
+    // Started again with the same data folder, the first-run screen is not shown again, and
+    // the session comes back from the keyring.
     let mut again = App::launch("shell-second-run", Launch::demo(), data.path()).await;
     again.visible("#view-unassign").await;
+    assert_eq!(again.text("#account-chip").await, "Megan Bowen");
     assert!(!again.is_visible("#welcome").await);
     again.shot("second-launch").await;
     again.quit().await;
@@ -78,6 +82,21 @@ async fn endpoints_that_are_not_microsofts_are_announced() {
     assert!(banner.contains("not Microsoft’s"), "{banner}");
     assert!(banner.contains("http://127.0.0.1:10"), "{banner}");
     assert!(app.is_visible("#welcome-real").await);
+    // The endpoints are fixed; tenant and client ID are left to the admin.
+    app.click("#welcome-continue").await;
+    app.visible("#setup").await;
+    assert!(!app
+        .visible("#setup-cloud")
+        .await
+        .is_enabled()
+        .await
+        .unwrap());
+    assert!(app
+        .visible("#setup-tenant")
+        .await
+        .is_enabled()
+        .await
+        .unwrap());
     app.shot("banner").await;
     app.quit().await;
 }

@@ -1,0 +1,76 @@
+// Small DOM helpers shared by the screens.
+
+export const byId = (id) => document.getElementById(id);
+
+const PAGES = ['loading', 'startup-problem', 'welcome', 'setup', 'signin', 'shell'];
+
+// Shows one top-level page and hides the others.
+export function showPage(id) {
+  for (const page of PAGES) byId(page).hidden = page !== id;
+}
+
+export function banner(kind, text) {
+  const el = document.createElement('p');
+  el.className = `banner banner-${kind}`;
+  el.setAttribute('role', 'note');
+  el.textContent = text;
+  byId('banners').append(el);
+}
+
+// Fills an alert box with a Problem ({ message, hint, requestId }), or hides it.
+export function showProblem(box, problem) {
+  box.replaceChildren();
+  if (!problem) {
+    box.hidden = true;
+    return;
+  }
+  const message = document.createElement('p');
+  message.className = 'problem-message';
+  message.textContent = problem.message;
+  const hint = document.createElement('p');
+  hint.className = 'problem-hint';
+  hint.textContent = problem.hint;
+  box.append(message, hint);
+  if (problem.requestId) {
+    const id = document.createElement('p');
+    id.className = 'problem-id';
+    id.textContent = `Correlation ID for support: ${problem.requestId}`;
+    box.append(id);
+  }
+  box.hidden = false;
+}
+
+// Copies text to the clipboard; says so for screen readers.
+export async function copyText(text) {
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    copied = true;
+  } catch {
+    const scratch = document.createElement('textarea');
+    scratch.value = text;
+    scratch.setAttribute('readonly', '');
+    scratch.className = 'visually-hidden';
+    document.body.append(scratch);
+    scratch.select();
+    copied = document.execCommand('copy');
+    scratch.remove();
+  }
+  byId('copied').textContent = copied ? 'Copied.' : 'Could not copy: select the text and press Ctrl+C.';
+  return copied;
+}
+
+// Every button with data-copy-from="<id>" copies that element's value or text.
+export function wireCopyButtons() {
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-copy-from]');
+    if (!button) return;
+    const source = byId(button.dataset.copyFrom);
+    const text = 'value' in source && source.tagName === 'INPUT' ? source.value : source.textContent;
+    const label = button.textContent;
+    if (await copyText(text.trim())) {
+      button.textContent = 'Copied';
+      setTimeout(() => { button.textContent = label; }, 1500);
+    }
+  });
+}

@@ -1,0 +1,102 @@
+// The setup screen: cloud, tenant and client ID, checked as they are typed.
+import { call } from './ipc.mjs';
+import { byId, showPage, showProblem } from './dom.mjs';
+
+const FIELDS = { cloud: 'setup-cloud', tenant: 'setup-tenant', clientId: 'setup-client-id' };
+const LOCKED_BY = {
+  demo: 'These settings belong to the demo tenant and cannot be changed.',
+  testHooks: 'Some settings are fixed by NUMBERDESK_* environment variables.',
+  managed: 'Your IT department has set these for you.',
+};
+
+let onSaved = () => {};
+let touched = new Set();
+
+function formValue() {
+  return {
+    cloud: byId(FIELDS.cloud).value,
+    tenant: byId(FIELDS.tenant).value,
+    clientId: byId(FIELDS.clientId).value,
+  };
+}
+
+function showCloudWarning() {
+  const cloud = byId(FIELDS.cloud).value;
+  byId('setup-cloud-warning').hidden = ['global', 'custom', 'demo'].includes(cloud);
+}
+
+function renderFieldProblems(problems) {
+  for (const [field, id] of Object.entries(FIELDS)) {
+    if (field === 'cloud') continue;
+    const problem = problems.find((p) => p.field === field);
+    const input = byId(id);
+    const shown = problem && touched.has(field) && !input.disabled;
+    byId(`${id}-error`).textContent = shown ? problem.message : '';
+    if (shown) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+}
+
+async function check() {
+  showCloudWarning();
+  try {
+    renderFieldProblems(await call('check_setup', { setup: formValue() }));
+  } catch {
+    // Checking as you type is a help; the save below reports problems for real.
+  }
+}
+
+export function renderSetup(view) {
+  byId(FIELDS.cloud).value = view.cloud;
+  byId(FIELDS.tenant).value = view.tenant;
+  byId(FIELDS.clientId).value = view.clientId;
+  byId(FIELDS.cloud).disabled = view.locks.cloud;
+  byId(FIELDS.tenant).disabled = view.locks.tenant;
+  byId(FIELDS.clientId).disabled = view.locks.clientId;
+  const note = byId('setup-locked-note');
+  note.hidden = !view.lockedBy;
+  note.textContent = view.lockedBy
+    ? `${LOCKED_BY[view.lockedBy]}${view.lockedBy === 'managed' ? ` (${view.presetPath})` : ''}`
+    : '';
+  byId('setup-save').textContent = view.locks.cloud && view.locks.tenant && view.locks.clientId
+    ? 'Continue'
+    : 'Save and continue';
+  showProblem(byId('setup-preset-problem'), view.presetProblem);
+  showProblem(byId('setup-save-problem'), null);
+  touched = new Set(['tenant', 'clientId'].filter((f) => view[f] !== ''));
+  showCloudWarning();
+  renderFieldProblems(view.problems);
+}
+
+export function showSetup(view, saved) {
+  onSaved = saved;
+  renderSetup(view);
+  showPage('setup');
+  const first = [FIELDS.cloud, FIELDS.tenant, FIELDS.clientId].map(byId).find((el) => !el.disabled);
+  (first || byId('setup-save')).focus();
+}
+
+export function wireSetup() {
+  for (const [field, id] of Object.entries(FIELDS)) {
+    const input = byId(id);
+    input.addEventListener('input', () => { touched.add(field); check(); });
+    input.addEventListener('change', () => { touched.add(field); check(); });
+    input.addEventListener('blur', () => { touched.add(field); check(); });
+  }
+  byId('setup-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    touched = new Set(Object.keys(FIELDS));
+    try {
+      const view = await call('save_setup', { setup: formValue() });
+      renderSetup(view);
+      if (view.complete) onSaved(view);
+    } catch (problem) {
+      if (problem.kind === 'setupLocked') {
+        onSaved(null);
+        return;
+      }
+      await check();
+      showProblem(byId('setup-save-problem'), problem);
+    }
+  });
+}
