@@ -1,0 +1,337 @@
+//! Graph's error envelope (`{"error": {"code", "message", "innerError": {...}}}`) and transport
+//! failures, as one typed error that knows whether a retry is safe and what to tell the admin.
+
+use super::Exchange;
+use crate::problem::Problem;
+use std::time::Duration;
+
+/// What went wrong, as far as retrying and the admin are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphErrorKind {
+    /// The connection never opened: the request was certainly not sent.
+    NotSent,
+    /// The connection broke; the request may have reached Microsoft.
+    Network,
+    /// No answer in time; the request may have reached Microsoft.
+    Timeout,
+    /// 429.
+    Throttled,
+    /// 503 / 504.
+    Unavailable,
+    /// 401 even after a fresh token.
+    Unauthorized,
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 400 and other refusals of the request itself.
+    BadRequest,
+    /// 409.
+    Conflict,
+    /// Other 5xx.
+    Server,
+    /// An answer NumberDesk cannot read.
+    Malformed,
+    /// An operation address outside the Graph root: not followed.
+    ForeignLocation,
+    /// No usable sign-in.
+    SignIn,
+}
+
+/// A failed Graph call. Boxed inside, so `Result<_, GraphError>` stays small.
+#[derive(Debug, Clone)]
+pub struct GraphError(Box<GraphErrorDetail>);
+
+impl std::ops::Deref for GraphError {
+    type Target = GraphErrorDetail;
+    fn deref(&self) -> &GraphErrorDetail {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphErrorDetail {
+    pub kind: GraphErrorKind,
+    /// Technical detail (never a token).
+    pub detail: String,
+    pub status: Option<u16>,
+    /// Graph's `error.code` and `error.message`.
+    pub code: Option<String>,
+    pub graph_message: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub exchange: Exchange,
+    /// For `SignIn`: the session's own explanation.
+    pub sign_in_problem: Option<Problem>,
+}
+
+impl std::fmt::Display for GraphError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.kind)?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        write!(
+            f,
+            ": {}",
+            self.graph_message.as_deref().unwrap_or(&self.detail)
+        )
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+impl GraphError {
+    pub fn new(kind: GraphErrorKind, detail: impl Into<String>) -> GraphError {
+        GraphError(Box::new(GraphErrorDetail {
+            kind,
+            detail: detail.into(),
+            status: None,
+            code: None,
+            graph_message: None,
+            retry_after: None,
+            exchange: Exchange::default(),
+            sign_in_problem: None,
+        }))
+    }
+
+    pub fn retry_after(mut self, after: Duration) -> GraphError {
+        self.0.retry_after = Some(after);
+        self
+    }
+
+    pub fn with_exchange(mut self, exchange: &Exchange) -> GraphError {
+        self.0.exchange = exchange.clone();
+        self
+    }
+
+    pub fn with_client_request_id(mut self, id: &str) -> GraphError {
+        self.0.exchange.client_request_id = id.to_owned();
+        self
+    }
+
+    pub(super) fn from_session(error: crate::auth::session::SessionError) -> GraphError {
+        let mut graph = GraphError::new(GraphErrorKind::SignIn, error.to_string());
+        graph.0.sign_in_problem = Some(error.to_problem());
+        graph
+    }
+
+    /// An HTTP error answer, with Graph's envelope when there is one.
+    pub(super) fn from_reply(
+        status: u16,
+        body: &[u8],
+        retry_after: Option<Duration>,
+        exchange: &Exchange,
+    ) -> GraphError {
+        let kind = match status {
+            429 => GraphErrorKind::Throttled,
+            503 | 504 => GraphErrorKind::Unavailable,
+            401 => GraphErrorKind::Unauthorized,
+            403 => GraphErrorKind::Forbidden,
+            404 => GraphErrorKind::NotFound,
+            409 => GraphErrorKind::Conflict,
+            500..=599 => GraphErrorKind::Server,
+            200..=299 => GraphErrorKind::Malformed,
+            _ => GraphErrorKind::BadRequest,
+        };
+        let envelope: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let error = envelope.as_ref().and_then(|v| v.get("error"));
+        let text = |name: &str| {
+            error
+                .and_then(|e| e.get(name))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let mut exchange = exchange.clone();
+        if exchange.request_id.is_none() {
+            exchange.request_id = error
+                .and_then(|e| e.get("innerError"))
+                .and_then(|i| i.get("request-id"))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+        }
+        GraphError(Box::new(GraphErrorDetail {
+            kind,
+            detail: format!("HTTP {status}"),
+            status: Some(status),
+            code: text("code"),
+            graph_message: text("message"),
+            retry_after,
+            exchange,
+            sign_in_problem: None,
+        }))
+    }
+
+    /// A GET may be tried again: throttled, briefly unavailable, or never sent.
+    pub fn get_may_retry(&self) -> bool {
+        matches!(
+            self.kind,
+            GraphErrorKind::Throttled | GraphErrorKind::Unavailable | GraphErrorKind::NotSent
+        )
+    }
+
+    /// A POST may be tried again only when Microsoft clearly did not take it.
+    pub fn post_may_retry(&self) -> bool {
+        match self.kind {
+            GraphErrorKind::Throttled | GraphErrorKind::NotSent => true,
+            GraphErrorKind::Unavailable => self.status == Some(503),
+            _ => false,
+        }
+    }
+
+    /// After sending, the answer was lost: Microsoft may or may not have acted.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self.kind, GraphErrorKind::Network | GraphErrorKind::Timeout)
+    }
+
+    /// What the admin reads. `telephone_api_available` is false in clouds where Microsoft does
+    /// not offer the telephone-number API, which explains refusals there.
+    pub fn to_problem(&self, telephone_api_available: bool) -> Problem {
+        use GraphErrorKind as K;
+        if let (K::SignIn, Some(problem)) = (self.kind, &self.sign_in_problem) {
+            return problem.clone();
+        }
+        if !telephone_api_available
+            && matches!(self.kind, K::BadRequest | K::NotFound | K::Forbidden)
+        {
+            let mut problem = Problem::new(
+                "notInThisCloud",
+                "Microsoft offers the Teams phone-number API in the Global cloud only, so your cloud refused this request.",
+                "Use the Teams admin center or PowerShell for numbers in this cloud.",
+            );
+            problem.request_id = self.exchange.request_id.clone();
+            return problem;
+        }
+        let said = self
+            .graph_message
+            .as_deref()
+            .map(|m| format!(" Microsoft said: “{m}”"))
+            .unwrap_or_default();
+        let (kind, message, hint) = match self.kind {
+            K::NotSent | K::Network => (
+                "network",
+                "NumberDesk could not reach Microsoft Graph.".to_owned(),
+                "Check your internet connection (and proxy, if your organisation uses one), then try again.",
+            ),
+            K::Timeout => (
+                "timeout",
+                "Microsoft Graph did not answer in time.".to_owned(),
+                "Try again in a minute. If it keeps happening, Microsoft may be having problems.",
+            ),
+            K::Throttled => (
+                "throttled",
+                "Microsoft is limiting how fast NumberDesk may send requests, and did not ease off in time.".to_owned(),
+                "Wait a minute, then try again.",
+            ),
+            K::Unavailable | K::Server => (
+                "unavailable",
+                format!("Microsoft Graph is having a temporary problem.{said}"),
+                "Try again in a few minutes. If it keeps happening, give the request ID below to Microsoft support.",
+            ),
+            K::Unauthorized => (
+                "signInAgain",
+                "Microsoft did not accept your sign-in for this request.".to_owned(),
+                "Sign out and sign in again.",
+            ),
+            K::Forbidden => (
+                "forbidden",
+                format!("Microsoft refused: your account is not allowed to manage phone numbers.{said}"),
+                "Ask a Global Administrator to give your account the Teams Administrator, Teams Communications Administrator or Teams Telephony Administrator role, and to grant admin consent for TeamsTelephoneNumber.ReadWrite.All.",
+            ),
+            K::NotFound | K::BadRequest | K::Conflict => {
+                let not_in_tenant = self
+                    .graph_message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("is not found from tenant"));
+                if not_in_tenant {
+                    (
+                        "numberNotFound",
+                        "Microsoft does not find this number in your tenant (or not with this number type).".to_owned(),
+                        "Look the number up again; it may have been changed or released meanwhile.",
+                    )
+                } else {
+                    (
+                        "refused",
+                        format!("Microsoft refused the request.{said}"),
+                        "Check the number and try again. If it keeps happening, give the request ID below to Microsoft support.",
+                    )
+                }
+            }
+            K::Malformed => (
+                "malformed",
+                format!("Microsoft Graph answered in a way NumberDesk does not understand ({}).", self.detail),
+                "Try again. If it keeps happening, give the request ID below to Microsoft support.",
+            ),
+            K::ForeignLocation => (
+                "foreignLocation",
+                format!("NumberDesk stopped following this change: {}.", self.detail),
+                "Check the number in the Teams admin center to see whether the change happened.",
+            ),
+            K::SignIn => (
+                "signInAgain",
+                "You are not signed in.".to_owned(),
+                "Sign in again.",
+            ),
+        };
+        let mut problem = Problem::new(kind, message, hint);
+        problem.request_id = self.exchange.request_id.clone();
+        problem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> GraphError {
+        GraphError::from_reply(status, body.as_bytes(), None, &Exchange::default())
+    }
+
+    #[test]
+    fn the_envelope_is_read_and_the_request_id_kept() {
+        let error = reply(
+            400,
+            r#"{"error":{"code":"BadRequest","message":"Telephone Number '+1' is not found from tenant 't'","innerError":{"request-id":"r-1","date":"d"}}}"#,
+        );
+        assert_eq!(error.kind, GraphErrorKind::BadRequest);
+        assert_eq!(error.code.as_deref(), Some("BadRequest"));
+        let problem = error.to_problem(true);
+        assert_eq!(problem.kind, "numberNotFound");
+        assert_eq!(problem.request_id.as_deref(), Some("r-1"));
+    }
+
+    #[test]
+    fn retry_rules_differ_for_gets_and_posts() {
+        for (status, get, post) in [
+            (429, true, true),
+            (503, true, true),
+            (504, true, false),
+            (500, false, false),
+            (400, false, false),
+            (403, false, false),
+        ] {
+            let error = reply(status, "");
+            assert_eq!(error.get_may_retry(), get, "GET {status}");
+            assert_eq!(error.post_may_retry(), post, "POST {status}");
+        }
+        let timeout = GraphError::new(GraphErrorKind::Timeout, "t");
+        assert!(!timeout.post_may_retry() && timeout.outcome_unknown());
+        assert!(GraphError::new(GraphErrorKind::NotSent, "refused").post_may_retry());
+    }
+
+    #[test]
+    fn forbidden_names_the_roles_and_other_clouds_get_their_own_sentence() {
+        let forbidden = reply(
+            403,
+            r#"{"error":{"code":"Forbidden","message":"Access denied"}}"#,
+        );
+        assert!(forbidden
+            .to_problem(true)
+            .hint
+            .contains("Teams Telephony Administrator"));
+        assert_eq!(forbidden.to_problem(false).kind, "notInThisCloud");
+        assert_eq!(reply(500, "not json").to_problem(true).kind, "unavailable");
+    }
+}

@@ -1,0 +1,525 @@
+//! A thin client for the Microsoft Graph endpoints NumberDesk uses: look a number up, read a
+//! user's name, unassign, assign, and read an operation.
+//!
+//! What it takes care of, so callers don't:
+//! - a `client-request-id` on every call, and the response's `request-id` and `date` kept for
+//!   the history and for Microsoft support;
+//! - GETs retried on 429/503/504, honouring `Retry-After` (capped, with jitter); POSTs retried
+//!   only when Microsoft clearly did not take them (429, 503, or a connection that never
+//!   opened). A POST whose answer was lost is **outcome unknown**, never resent;
+//! - an expired access token refreshed and the call tried once more;
+//! - a `Location` followed only when it points at the configured Graph root's operations path,
+//!   so the token never goes anywhere else;
+//! - Graph's error envelope turned into a typed error with a sentence for the admin.
+
+mod error;
+mod model;
+
+pub use error::{GraphError, GraphErrorDetail, GraphErrorKind};
+pub use model::{DirectoryUser, NumberAssignment, OperationNumber, OperationStatus, RemoteStatus};
+
+use crate::auth::session::SessionManager;
+use crate::auth::TokenKind;
+use crate::vault::SecretStore;
+use backon::{BackoffBuilder, ExponentialBuilder};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// The path every operation `Location` must live under.
+pub const OPERATIONS_PATH: &str = "/v1.0/admin/teams/telephoneNumberManagement/operations";
+const NUMBERS_PATH: &str = "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments";
+
+/// The longest `Retry-After` NumberDesk waits for before giving up on a call.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// How the client waits between retries (real time in the app, recorded in tests).
+pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Tuning for the client.
+#[derive(Clone)]
+pub struct GraphOptions {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Attempts for a GET (first try included).
+    pub get_attempts: usize,
+    /// Attempts for a POST that Microsoft clearly refused to take (429/503).
+    pub post_attempts: usize,
+    pub sleeper: Sleeper,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            timeout: Duration::from_secs(30),
+            get_attempts: 5,
+            post_attempts: 4,
+            sleeper: Arc::new(|duration| Box::pin(tokio::time::sleep(duration))),
+        }
+    }
+}
+
+/// What Microsoft said when it accepted a POST (202).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub location: Option<String>,
+    pub request_id: Option<String>,
+    pub client_request_id: String,
+    pub date: Option<String>,
+}
+
+/// The identifiers of one exchange, kept whatever its outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    pub client_request_id: String,
+    pub request_id: Option<String>,
+    pub date: Option<String>,
+}
+
+/// The Graph client for one signed-in session.
+pub struct GraphClient<S: SecretStore + 'static> {
+    http: reqwest::Client,
+    root: Url,
+    session: Arc<SessionManager<S>>,
+    options: GraphOptions,
+}
+
+/// One response, read whole.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+    exchange: Exchange,
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Percent-encodes a query value: everything but unreserved characters, so `+` is `%2B` (a raw
+/// `+` would arrive as a space and match nothing) and spaces are `%20`.
+fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The `$filter` for one number, quotes doubled as OData requires.
+pub fn number_filter(telephone_number: &str) -> String {
+    format!(
+        "telephoneNumber eq '{}'",
+        telephone_number.replace('\'', "''")
+    )
+}
+
+impl<S: SecretStore + 'static> GraphClient<S> {
+    pub fn new(
+        root: Url,
+        session: Arc<SessionManager<S>>,
+        options: GraphOptions,
+    ) -> Result<GraphClient<S>, GraphError> {
+        let http = reqwest::Client::builder()
+            // A redirect could carry the token elsewhere; Graph does not redirect these calls.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .build()
+            .map_err(|e| GraphError::new(GraphErrorKind::Network, e.to_string()))?;
+        Ok(GraphClient {
+            http,
+            root,
+            session,
+            options,
+        })
+    }
+
+    fn url(&self, path_and_query: &str) -> String {
+        format!(
+            "{}{}",
+            self.root.as_str().trim_end_matches('/'),
+            path_and_query
+        )
+    }
+
+    /// Whether `location` may receive the token: same scheme, host and port as the Graph root,
+    /// and a path under the operations collection.
+    pub fn location_is_trusted(&self, location: &str) -> bool {
+        let Ok(url) = Url::parse(location) else {
+            return false;
+        };
+        url.scheme() == self.root.scheme()
+            && url.host_str() == self.root.host_str()
+            && url.port_or_known_default() == self.root.port_or_known_default()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.path().starts_with(OPERATIONS_PATH)
+            && !url.path().contains("/../")
+            && !url.path().contains("%2e%2e")
+            && !url.path().contains("%2E%2E")
+    }
+
+    /// Sends one request with the current token; a 401 refreshes the token and tries once more.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        kind: TokenKind,
+        client_request_id: &str,
+    ) -> Result<Reply, GraphError> {
+        let mut refreshed = false;
+        loop {
+            let token = self
+                .session
+                .access_token(kind)
+                .await
+                .map_err(GraphError::from_session)?;
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(token.secret())
+                .header("client-request-id", client_request_id)
+                .header("Accept", "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(|error| {
+                let kind = if error.is_connect() {
+                    GraphErrorKind::NotSent
+                } else if error.is_timeout() {
+                    GraphErrorKind::Timeout
+                } else {
+                    GraphErrorKind::Network
+                };
+                GraphError::new(kind, error.to_string()).with_client_request_id(client_request_id)
+            })?;
+            let status = response.status().as_u16();
+            let exchange = Exchange {
+                client_request_id: client_request_id.to_owned(),
+                request_id: header(&response, "request-id"),
+                date: header(&response, "date"),
+            };
+            let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
+            let location = header(&response, "location");
+            if status == 401 && !refreshed {
+                self.session.token_rejected(kind).await;
+                refreshed = true;
+                continue;
+            }
+            let body = response.bytes().await.map_err(|error| {
+                let kind = if error.is_timeout() {
+                    GraphErrorKind::Timeout
+                } else {
+                    GraphErrorKind::Network
+                };
+                GraphError::new(kind, error.to_string()).with_exchange(&exchange)
+            })?;
+            return Ok(Reply {
+                status,
+                body: body.to_vec(),
+                retry_after,
+                location,
+                exchange,
+            });
+        }
+    }
+
+    /// A GET with retries on 429/503/504 (and on connections that never opened).
+    async fn get_json(
+        &self,
+        url: &str,
+        kind: TokenKind,
+    ) -> Result<(serde_json::Value, Exchange), GraphError> {
+        let mut backoff = self.backoff(self.options.get_attempts);
+        loop {
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let error = match self
+                .send(reqwest::Method::GET, url, None, kind, &client_request_id)
+                .await
+            {
+                Ok(reply) if (200..300).contains(&reply.status) => {
+                    return serde_json::from_slice(&reply.body)
+                        .map(|value| (value, reply.exchange.clone()))
+                        .map_err(|e| {
+                            GraphError::new(
+                                GraphErrorKind::Malformed,
+                                format!("the answer is not JSON ({e})"),
+                            )
+                            .with_exchange(&reply.exchange)
+                        });
+                }
+                Ok(reply) => GraphError::from_reply(
+                    reply.status,
+                    &reply.body,
+                    reply.retry_after,
+                    &reply.exchange,
+                ),
+                Err(error) => error,
+            };
+            self.wait_before_retry(error, |e| e.get_may_retry(), &mut backoff)
+                .await?;
+        }
+    }
+
+    /// Waits as `error` and the backoff say, or gives the error back when no retry is allowed.
+    async fn wait_before_retry(
+        &self,
+        error: GraphError,
+        may_retry: impl Fn(&GraphError) -> bool,
+        backoff: &mut backon::ExponentialBackoff,
+    ) -> Result<(), GraphError> {
+        if !may_retry(&error) {
+            return Err(error);
+        }
+        match adjust_delay(&error, backoff.next()) {
+            Some(delay) => {
+                (self.options.sleeper)(delay).await;
+                Ok(())
+            }
+            None => Err(error),
+        }
+    }
+
+    fn backoff(&self, attempts: usize) -> backon::ExponentialBackoff {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(500))
+            .with_max_delay(Duration::from_secs(30))
+            .with_jitter()
+            .with_max_times(attempts.saturating_sub(1))
+            .build()
+    }
+
+    /// Looks a number up (`$filter=telephoneNumber eq '+…'`). `None` when the tenant has no
+    /// such number.
+    pub async fn lookup_number(
+        &self,
+        telephone_number: &str,
+    ) -> Result<(Option<NumberAssignment>, Exchange), GraphError> {
+        let url = self.url(&format!(
+            "{NUMBERS_PATH}?$filter={}",
+            encode_query_value(&number_filter(telephone_number))
+        ));
+        let (value, exchange) = self.get_json(&url, TokenKind::Telephone).await?;
+        let page: model::Page<NumberAssignment> = serde_json::from_value(value).map_err(|e| {
+            GraphError::new(
+                GraphErrorKind::Malformed,
+                format!("unexpected number list ({e})"),
+            )
+            .with_exchange(&exchange)
+        })?;
+        let found = page
+            .value
+            .into_iter()
+            .find(|n| n.telephone_number.eq_ignore_ascii_case(telephone_number));
+        Ok((found, exchange))
+    }
+
+    /// A user's (or resource account's) name and UPN. `Ok(None)` when there is no such user
+    /// or the names permission is missing; the caller then shows the object ID.
+    pub async fn user(&self, id: &str) -> Result<Option<DirectoryUser>, GraphError> {
+        let url = self.url(&format!(
+            "/v1.0/users/{}?$select=id,displayName,userPrincipalName",
+            encode_query_value(id)
+        ));
+        match self.get_json(&url, TokenKind::Names).await {
+            Ok((value, _)) => Ok(serde_json::from_value(value).ok()),
+            Err(error)
+                if matches!(
+                    error.kind,
+                    GraphErrorKind::NotFound | GraphErrorKind::Forbidden | GraphErrorKind::SignIn
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A POST of an action that answers 202 + Location. Retried only when Microsoft clearly
+    /// did not take it; any other failure after sending is reported as is (the caller records
+    /// outcome unknown for timeouts and dropped connections).
+    async fn post_action(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        client_request_id: &str,
+    ) -> Result<Accepted, GraphError> {
+        let url = self.url(path);
+        let mut backoff = self.backoff(self.options.post_attempts);
+        loop {
+            let error = match self
+                .send(
+                    reqwest::Method::POST,
+                    &url,
+                    Some(&body),
+                    TokenKind::Telephone,
+                    client_request_id,
+                )
+                .await
+            {
+                Ok(reply) if reply.status == 202 || reply.status == 200 => {
+                    return Ok(Accepted {
+                        location: reply.location,
+                        request_id: reply.exchange.request_id,
+                        client_request_id: client_request_id.to_owned(),
+                        date: reply.exchange.date,
+                    });
+                }
+                Ok(reply) => GraphError::from_reply(
+                    reply.status,
+                    &reply.body,
+                    reply.retry_after,
+                    &reply.exchange,
+                ),
+                Err(error) => error,
+            };
+            self.wait_before_retry(error, |e| e.post_may_retry(), &mut backoff)
+                .await?;
+        }
+    }
+
+    /// `unassignNumber` with exactly `{telephoneNumber, numberType}`.
+    pub async fn unassign(
+        &self,
+        telephone_number: &str,
+        number_type: &str,
+        client_request_id: &str,
+    ) -> Result<Accepted, GraphError> {
+        self.post_action(
+            &format!("{NUMBERS_PATH}/unassignNumber"),
+            serde_json::json!({ "telephoneNumber": telephone_number, "numberType": number_type }),
+            client_request_id,
+        )
+        .await
+    }
+
+    /// `assignNumber` (undo): the prior assignee, number type, category and location.
+    pub async fn assign(
+        &self,
+        telephone_number: &str,
+        target_id: &str,
+        number_type: &str,
+        category: Option<&str>,
+        location_id: Option<&str>,
+        client_request_id: &str,
+    ) -> Result<Accepted, GraphError> {
+        let mut body = serde_json::json!({
+            "telephoneNumber": telephone_number,
+            "assignmentTargetId": target_id,
+            "numberType": number_type,
+        });
+        if let Some(category) = category {
+            body["assignmentCategory"] = category.into();
+        }
+        if let Some(location) = location_id.filter(|l| !l.is_empty()) {
+            body["locationId"] = location.into();
+        }
+        self.post_action(
+            &format!("{NUMBERS_PATH}/assignNumber"),
+            body,
+            client_request_id,
+        )
+        .await
+    }
+
+    /// Reads an operation from its `Location`, which must be trusted (see
+    /// [`GraphClient::location_is_trusted`]); otherwise no request is made.
+    pub async fn operation(
+        &self,
+        location: &str,
+    ) -> Result<(OperationStatus, Exchange), GraphError> {
+        if !self.location_is_trusted(location) {
+            return Err(GraphError::new(
+                GraphErrorKind::ForeignLocation,
+                format!(
+                    "the operation address {location} is not under {}{OPERATIONS_PATH}, so NumberDesk did not send your sign-in there",
+                    self.root.as_str().trim_end_matches('/')
+                ),
+            ));
+        }
+        let (value, exchange) = self.get_json(location, TokenKind::Telephone).await?;
+        let status = OperationStatus::from_json(value).map_err(|detail| {
+            GraphError::new(GraphErrorKind::Malformed, detail).with_exchange(&exchange)
+        })?;
+        Ok((status, exchange))
+    }
+}
+
+/// Retry-After wins over the planned backoff (capped, plus a little jitter so many callers do
+/// not return at once); no planned retry left means no retry.
+fn adjust_delay(error: &GraphError, planned: Option<Duration>) -> Option<Duration> {
+    let planned = planned?;
+    match error.retry_after {
+        Some(after) if after > MAX_RETRY_AFTER => None,
+        Some(after) => {
+            let jitter = Duration::from_millis(rand::random::<u64>() % 250);
+            Some(after + jitter)
+        }
+        None => Some(planned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plus_is_encoded_so_graph_does_not_read_a_space() {
+        let filter = encode_query_value(&number_filter("+12065550100;ext=524"));
+        assert_eq!(
+            filter,
+            "telephoneNumber%20eq%20%27%2B12065550100%3Bext%3D524%27"
+        );
+        assert!(!filter.contains('+'));
+        assert_eq!(number_filter("+1'2"), "telephoneNumber eq '+1''2'");
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        let soon = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
+        let parsed = parse_retry_after(&soon).unwrap();
+        assert!(parsed > Duration::from_secs(25) && parsed <= Duration::from_secs(30));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn retry_after_replaces_the_backoff_but_never_adds_attempts() {
+        let throttled =
+            GraphError::new(GraphErrorKind::Throttled, "x").retry_after(Duration::from_secs(3));
+        let delay = adjust_delay(&throttled, Some(Duration::from_millis(500))).unwrap();
+        assert!(delay >= Duration::from_secs(3) && delay < Duration::from_millis(3250));
+        assert_eq!(adjust_delay(&throttled, None), None);
+        let too_long =
+            GraphError::new(GraphErrorKind::Throttled, "x").retry_after(Duration::from_secs(3600));
+        assert_eq!(adjust_delay(&too_long, Some(Duration::from_secs(1))), None);
+    }
+}
