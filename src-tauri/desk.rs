@@ -1,0 +1,735 @@
+//! The heart of NumberDesk: look a number up, unassign it exactly once, follow Microsoft's
+//! operation until it settles, and undo.
+//!
+//! Guarantees, and how they are kept:
+//! - **The number type comes from the lookup**, never from the admin: a lookup is stored here
+//!   under a random id and the confirmation names only that id.
+//! - **One confirmation sends at most one POST**: the lookup id is consumed on first use (a
+//!   double click finds nothing), and the history refuses a second record while the number has
+//!   an operation in flight (a second window finds that one).
+//! - **Nothing is lost**: the record is written before the POST (`sending`), after the 202
+//!   (`accepted`) and at every status change. A POST whose answer was lost is
+//!   `outcomeUnknown` and is resolved by looking the number up, never by sending again.
+//! - **The token goes to the Graph root only**: a `Location` elsewhere is not followed; the
+//!   record says why and the outcome is checked with a lookup instead.
+
+use crate::auth::session::SessionManager;
+use crate::cloud::Cloud;
+use crate::graph::{GraphClient, GraphError, GraphErrorKind, NumberAssignment};
+use crate::history::{
+    Actor, Assignee, History, HistoryError, NewOperation, OperationKind, OperationRecord,
+    RecordChange, RecordError, RecordStatus,
+};
+use crate::phone::{self, ParsedNumber};
+use crate::problem::Problem;
+use crate::vault::SecretStore;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Timings of the workflow (short in tests).
+#[derive(Debug, Clone)]
+pub struct DeskConfig {
+    /// First wait before reading an operation; doubles up to `poll_max`.
+    pub poll_first: Duration,
+    pub poll_max: Duration,
+    /// How long an unknown outcome is checked by lookups before NumberDesk concludes.
+    pub resolve_window: Duration,
+    /// An operation not settled after this long is marked stale.
+    pub stale_after: Duration,
+    /// How long a lookup can be confirmed.
+    pub lookup_ttl: Duration,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        DeskConfig {
+            poll_first: Duration::from_secs(1),
+            poll_max: Duration::from_secs(30),
+            resolve_window: Duration::from_secs(120),
+            stale_after: Duration::from_secs(24 * 3600),
+            lookup_ttl: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// The assignee as the card shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AssigneeView {
+    pub id: String,
+    pub name: Option<String>,
+    pub upn: Option<String>,
+}
+
+/// What a lookup shows before anything changes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LookupCard {
+    /// Present only when the number can be unassigned: the confirmation sends it back.
+    pub lookup_id: Option<String>,
+    pub number: ParsedNumber,
+    pub found: bool,
+    pub assignment: Option<NumberAssignment>,
+    pub assignee: Option<AssigneeView>,
+    /// `Some(false)`: names are not permitted, the card shows the object ID.
+    pub names_permitted: Option<bool>,
+    pub number_type_label: Option<String>,
+    pub can_unassign: bool,
+    /// Why nothing can be done (not found, not assigned, already in progress).
+    pub reason: Option<String>,
+    pub in_flight: Option<RecordView>,
+    pub confirm_text: String,
+    pub confirm_detail: String,
+}
+
+/// A history record with what the UI derives from it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordView {
+    #[serde(flatten)]
+    pub record: OperationRecord,
+    pub number_display: String,
+    pub can_reassign: bool,
+    pub can_check_again: bool,
+}
+
+impl From<OperationRecord> for RecordView {
+    fn from(record: OperationRecord) -> RecordView {
+        let reassignable_target = matches!(
+            record.prior_assignee.target_kind.as_deref(),
+            Some("userAssigned") | Some("voiceApplicationAssigned")
+        );
+        RecordView {
+            number_display: phone::display_form(&record.telephone_number),
+            can_reassign: record.kind == OperationKind::Unassign
+                && record.status == RecordStatus::Succeeded
+                && record.prior_assignee.id.is_some()
+                && reassignable_target,
+            can_check_again: matches!(
+                record.status,
+                RecordStatus::OutcomeUnknown | RecordStatus::Stale
+            ),
+            record,
+        }
+    }
+}
+
+/// A human name for a number type.
+pub fn number_type_label(number_type: &str) -> String {
+    match number_type {
+        "callingPlan" => "Calling Plan".into(),
+        "directRouting" => "Direct Routing".into(),
+        "operatorConnect" => "Operator Connect".into(),
+        other => other.into(),
+    }
+}
+
+struct PendingLookup {
+    created: Instant,
+    number: NumberAssignment,
+    assignee: Assignee,
+}
+
+type Notify = Arc<dyn Fn(&RecordView) + Send + Sync>;
+
+/// The unassign workflow for one tenant.
+pub struct Desk<S: SecretStore + 'static> {
+    graph: GraphClient<S>,
+    history: Arc<History>,
+    session: Arc<SessionManager<S>>,
+    cloud: Cloud,
+    lookups: Mutex<HashMap<String, PendingLookup>>,
+    following: Mutex<HashSet<i64>>,
+    notify: Notify,
+    config: DeskConfig,
+}
+
+fn history_problem(error: HistoryError) -> Problem {
+    Problem::new(
+        "history",
+        format!("NumberDesk could not write its history: {error}."),
+        error.hint(),
+    )
+}
+
+fn record_error(problem: &Problem) -> RecordError {
+    RecordError {
+        kind: problem.kind.clone(),
+        message: problem.message.clone(),
+        hint: Some(problem.hint.clone()),
+        request_id: problem.request_id.clone(),
+    }
+}
+
+impl<S: SecretStore + 'static> Desk<S> {
+    pub fn new(
+        graph: GraphClient<S>,
+        history: Arc<History>,
+        session: Arc<SessionManager<S>>,
+        cloud: Cloud,
+        notify: Notify,
+        config: DeskConfig,
+    ) -> Desk<S> {
+        Desk {
+            graph,
+            history,
+            session,
+            cloud,
+            lookups: Mutex::new(HashMap::new()),
+            following: Mutex::new(HashSet::new()),
+            notify,
+            config,
+        }
+    }
+
+    fn problem(&self, error: &GraphError) -> Problem {
+        error.to_problem(self.cloud.telephone_numbers_available())
+    }
+
+    fn update(&self, id: i64, change: RecordChange) -> Result<OperationRecord, Problem> {
+        let record = self.history.update(id, change).map_err(history_problem)?;
+        (self.notify)(&RecordView::from(record.clone()));
+        Ok(record)
+    }
+
+    /// Reads the number and who has it. Sends nothing that changes anything.
+    pub async fn lookup(&self, input: &str) -> Result<LookupCard, Problem> {
+        let number = phone::parse_number(input).map_err(|error| {
+            Problem::new(
+                "badNumber",
+                error.to_string(),
+                "Type the number with + and the country code, for example +1 206 555 0100.",
+            )
+        })?;
+        let graph_form = number.graph_form();
+        let (found, _) = self
+            .graph
+            .lookup_number(&graph_form)
+            .await
+            .map_err(|e| self.problem(&e))?;
+        let names_permitted = self.session.status().await.names_permitted;
+        let mut card = LookupCard {
+            lookup_id: None,
+            number,
+            found: found.is_some(),
+            assignment: found.clone(),
+            assignee: None,
+            names_permitted,
+            number_type_label: found.as_ref().map(|n| number_type_label(&n.number_type)),
+            can_unassign: false,
+            reason: None,
+            in_flight: None,
+            confirm_text: String::new(),
+            confirm_detail: String::new(),
+        };
+        let Some(assignment) = found else {
+            card.reason = Some(format!(
+                "Microsoft has no number {} in your tenant, so there is nothing to remove.",
+                card.number.display
+            ));
+            return Ok(card);
+        };
+        if !assignment.is_assigned() {
+            card.reason = Some(format!(
+                "{} is not assigned to anyone: there is nothing to remove.",
+                card.number.display
+            ));
+            return Ok(card);
+        }
+        let target_id = assignment.assignment_target_id.clone().unwrap_or_default();
+        let is_account = matches!(
+            assignment.assignment_status.as_str(),
+            "userAssigned" | "voiceApplicationAssigned"
+        );
+        let user = if is_account && !target_id.is_empty() {
+            self.graph
+                .user(&target_id)
+                .await
+                .map_err(|e| self.problem(&e))?
+        } else {
+            None
+        };
+        let assignee = AssigneeView {
+            id: target_id.clone(),
+            name: user.as_ref().and_then(|u| u.display_name.clone()),
+            upn: user.as_ref().and_then(|u| u.user_principal_name.clone()),
+        };
+        let who = assignee
+            .name
+            .clone()
+            .or_else(|| assignee.upn.clone())
+            .unwrap_or_else(|| match assignment.assignment_status.as_str() {
+                "conferenceAssigned" => "the conference bridge".to_owned(),
+                _ if target_id.is_empty() => "its current assignment".to_owned(),
+                _ => format!("the account with object ID {target_id}"),
+            });
+        card.confirm_text = format!("Remove {} from {who}?", card.number.display);
+        card.confirm_detail = format!(
+            "{} number{}. The number stays in your tenant and can be assigned again.",
+            number_type_label(&assignment.number_type),
+            assignee
+                .upn
+                .as_deref()
+                .map(|upn| format!(", now assigned to {upn}"))
+                .unwrap_or_default()
+        );
+        card.assignee = Some(assignee.clone());
+        if let Some(running) = self
+            .history
+            .in_flight_for(&assignment.telephone_number)
+            .map_err(history_problem)?
+        {
+            card.reason = Some(format!(
+                "A change for this number is already in progress (History #{}). Wait until it finishes.",
+                running.id
+            ));
+            card.in_flight = Some(running.into());
+            return Ok(card);
+        }
+        let lookup_id = uuid::Uuid::new_v4().to_string();
+        let prior = Assignee {
+            id: Some(target_id).filter(|t| !t.is_empty()),
+            name: assignee.name,
+            upn: assignee.upn,
+            target_kind: Some(assignment.assignment_status.clone()),
+            category: assignment.assignment_category.clone(),
+            location_id: assignment.location_id.clone(),
+        };
+        let mut lookups = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        let ttl = self.config.lookup_ttl;
+        lookups.retain(|_, pending| pending.created.elapsed() < ttl);
+        lookups.insert(
+            lookup_id.clone(),
+            PendingLookup {
+                created: Instant::now(),
+                number: assignment,
+                assignee: prior,
+            },
+        );
+        card.lookup_id = Some(lookup_id);
+        card.can_unassign = true;
+        Ok(card)
+    }
+
+    async fn actor(&self) -> Actor {
+        let status = self.session.status().await;
+        let account = status.account.unwrap_or_default();
+        Actor {
+            upn: account.username,
+            tenant_id: account.tenant_id,
+            cloud: self.cloud.display_name().to_owned(),
+        }
+    }
+
+    /// Unassigns the number of a confirmed lookup. At most one POST per lookup.
+    pub async fn unassign(self: &Arc<Self>, lookup_id: &str) -> Result<RecordView, Problem> {
+        let pending = self
+            .lookups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(lookup_id)
+            .filter(|p| p.created.elapsed() < self.config.lookup_ttl)
+            .ok_or_else(|| {
+                Problem::new(
+                    "confirmationUsed",
+                    "This confirmation was already used or has expired.",
+                    "Look the number up again to see its current state.",
+                )
+            })?;
+        let new = NewOperation {
+            kind: OperationKind::Unassign,
+            telephone_number: pending.number.telephone_number.clone(),
+            number_type: Some(pending.number.number_type.clone()),
+            prior_assignee: pending.assignee,
+            actor: self.actor().await,
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+            undo_of: None,
+            batch_id: None,
+        };
+        self.start(new).await
+    }
+
+    /// Gives the number of a succeeded unassignment back to its prior assignee.
+    pub async fn reassign(self: &Arc<Self>, record_id: i64) -> Result<RecordView, Problem> {
+        let record = self
+            .history
+            .get(record_id)
+            .map_err(history_problem)?
+            .map(RecordView::from)
+            .ok_or_else(|| {
+                Problem::new(
+                    "notFound",
+                    "That change is not in the history.",
+                    "Refresh the History view.",
+                )
+            })?;
+        if !record.can_reassign {
+            return Err(Problem::new(
+                "cannotReassign",
+                "Only a finished unassignment from a user or resource account can be undone.",
+                "Look the number up and assign it in the Teams admin center if needed.",
+            ));
+        }
+        let record = record.record;
+        let new = NewOperation {
+            kind: OperationKind::Assign,
+            telephone_number: record.telephone_number.clone(),
+            number_type: record.number_type.clone(),
+            prior_assignee: record.prior_assignee.clone(),
+            actor: self.actor().await,
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+            undo_of: Some(record.id),
+            batch_id: None,
+        };
+        self.start(new).await
+    }
+
+    async fn start(self: &Arc<Self>, new: NewOperation) -> Result<RecordView, Problem> {
+        let record = match self
+            .history
+            .create_unless_in_flight(new)
+            .map_err(history_problem)?
+        {
+            Ok(record) => record,
+            Err(existing) => {
+                return Err(Problem::new(
+                    "inFlight",
+                    format!(
+                        "A change for this number is already in progress (History #{}); nothing was sent.",
+                        existing.id
+                    ),
+                    "Wait until it finishes, then look the number up again.",
+                ))
+            }
+        };
+        (self.notify)(&RecordView::from(record.clone()));
+        let record = self.send(record).await?;
+        Ok(record.into())
+    }
+
+    /// Sends the record's one POST and records what came of it.
+    async fn send(self: &Arc<Self>, record: OperationRecord) -> Result<OperationRecord, Problem> {
+        let number_type = record.number_type.clone().unwrap_or_default();
+        let sent = match record.kind {
+            OperationKind::Unassign => {
+                self.graph
+                    .unassign(
+                        &record.telephone_number,
+                        &number_type,
+                        &record.client_request_id,
+                    )
+                    .await
+            }
+            OperationKind::Assign => {
+                let prior = &record.prior_assignee;
+                self.graph
+                    .assign(
+                        &record.telephone_number,
+                        prior.id.as_deref().unwrap_or_default(),
+                        &number_type,
+                        prior.category.as_deref(),
+                        prior.location_id.as_deref(),
+                        &record.client_request_id,
+                    )
+                    .await
+            }
+        };
+        match sent {
+            Ok(accepted) => match accepted.location {
+                Some(location) => {
+                    let record = self.update(
+                        record.id,
+                        RecordChange {
+                            status: Some(RecordStatus::Accepted),
+                            location: Some(location),
+                            request_id: accepted.request_id,
+                            response_date: accepted.date,
+                            ..Default::default()
+                        },
+                    )?;
+                    self.spawn_follow(record.id);
+                    Ok(record)
+                }
+                None => {
+                    let record = self.update(
+                        record.id,
+                        RecordChange {
+                            status: Some(RecordStatus::OutcomeUnknown),
+                            status_detail: Some("Microsoft accepted the request but gave no address to follow it; NumberDesk checks the number instead.".into()),
+                            request_id: accepted.request_id,
+                            response_date: accepted.date,
+                            ..Default::default()
+                        },
+                    )?;
+                    self.spawn_resolve(record.id);
+                    Ok(record)
+                }
+            },
+            Err(error) if error.outcome_unknown() => {
+                let problem = self.problem(&error);
+                let record = self.update(
+                    record.id,
+                    RecordChange {
+                        status: Some(RecordStatus::OutcomeUnknown),
+                        status_detail: Some("The answer from Microsoft was lost, so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again.".into()),
+                        error: Some(Some(record_error(&problem))),
+                        ..Default::default()
+                    },
+                )?;
+                self.spawn_resolve(record.id);
+                Ok(record)
+            }
+            Err(error) => {
+                let problem = self.problem(&error);
+                self.update(
+                    record.id,
+                    RecordChange {
+                        status: Some(RecordStatus::Rejected),
+                        status_detail: Some(problem.message.clone()),
+                        request_id: error.exchange.request_id.clone(),
+                        response_date: error.exchange.date.clone(),
+                        error: Some(Some(record_error(&problem))),
+                        ..Default::default()
+                    },
+                )
+            }
+        }
+    }
+
+    fn claim(&self, id: i64) -> bool {
+        self.following
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id)
+    }
+
+    fn release(&self, id: i64) {
+        self.following
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+    }
+
+    fn spawn_follow(self: &Arc<Self>, id: i64) {
+        if !self.claim(id) {
+            return;
+        }
+        let desk = self.clone();
+        tokio::spawn(async move {
+            desk.follow(id).await;
+            desk.release(id);
+        });
+    }
+
+    fn spawn_resolve(self: &Arc<Self>, id: i64) {
+        if !self.claim(id) {
+            return;
+        }
+        let desk = self.clone();
+        tokio::spawn(async move {
+            desk.resolve_by_lookup(id).await;
+            desk.release(id);
+        });
+    }
+
+    /// Polls the operation (1 s, 2 s, 4 s … up to 30 s) until it settles.
+    async fn follow(self: &Arc<Self>, id: i64) {
+        let mut delay = self.config.poll_first;
+        loop {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.config.poll_max);
+            let Ok(Some(record)) = self.history.get(id) else {
+                return;
+            };
+            if record.status.is_settled() {
+                return;
+            }
+            let Some(location) = record.location.clone() else {
+                self.resolve_by_lookup(id).await;
+                return;
+            };
+            match self.graph.operation(&location).await {
+                Ok((operation, exchange)) => {
+                    let status = RecordStatus::from_remote(operation.status.as_str());
+                    if status != record.status || operation.detail() != record.status_detail {
+                        let _ = self.update(
+                            id,
+                            RecordChange {
+                                status: Some(status),
+                                status_detail: operation.detail(),
+                                response_date: exchange.date,
+                                ..Default::default()
+                            },
+                        );
+                    }
+                    if operation.status.is_settled() {
+                        return;
+                    }
+                }
+                Err(error) if error.kind == GraphErrorKind::ForeignLocation => {
+                    let problem = self.problem(&error);
+                    let _ = self.update(
+                        id,
+                        RecordChange {
+                            status_detail: Some(problem.message.clone()),
+                            error: Some(Some(record_error(&problem))),
+                            ..Default::default()
+                        },
+                    );
+                    self.resolve_by_lookup(id).await;
+                    return;
+                }
+                Err(error) if error.kind == GraphErrorKind::NotFound => {
+                    self.resolve_by_lookup(id).await;
+                    return;
+                }
+                // Not signed in: the record stays open and is resumed after sign-in or restart.
+                Err(error) if error.kind == GraphErrorKind::SignIn => return,
+                Err(error) => log::warn!("reading operation of record {id} failed: {error}"),
+            }
+            if self.is_stale(&record) {
+                let _ = self.update(id, RecordChange::status(RecordStatus::Stale));
+                return;
+            }
+        }
+    }
+
+    fn is_stale(&self, record: &OperationRecord) -> bool {
+        time::OffsetDateTime::parse(
+            &record.requested_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map(|at| time::OffsetDateTime::now_utc() - at > self.config.stale_after)
+        .unwrap_or(false)
+    }
+
+    /// Settles a record whose outcome is unknown by looking the number up, repeatedly for a
+    /// while, because an accepted change only shows once Microsoft has finished it.
+    async fn resolve_by_lookup(self: &Arc<Self>, id: i64) {
+        let started = Instant::now();
+        let mut delay = self.config.poll_first;
+        loop {
+            let Ok(Some(record)) = self.history.get(id) else {
+                return;
+            };
+            if record.status.is_settled() {
+                return;
+            }
+            match self.graph.lookup_number(&record.telephone_number).await {
+                Ok((found, _)) => {
+                    let prior_target = record.prior_assignee.id.clone();
+                    let done = match record.kind {
+                        // Gone, or assigned to someone else than before: either way the
+                        // prior assignee no longer has it. Without a known prior assignee only
+                        // "not assigned" proves it.
+                        OperationKind::Unassign => found.as_ref().is_none_or(|n| {
+                            !n.is_assigned()
+                                || (prior_target.is_some()
+                                    && n.assignment_target_id != prior_target)
+                        }),
+                        OperationKind::Assign => found.as_ref().is_some_and(|n| {
+                            n.is_assigned() && n.assignment_target_id == prior_target
+                        }),
+                    };
+                    if done {
+                        let _ = self.update(
+                            id,
+                            RecordChange {
+                                status: Some(RecordStatus::Succeeded),
+                                status_detail: Some(match record.kind {
+                                    OperationKind::Unassign => "Confirmed by looking the number up: it is no longer assigned.".into(),
+                                    OperationKind::Assign => "Confirmed by looking the number up: it is assigned again.".into(),
+                                }),
+                                error: Some(None),
+                                ..Default::default()
+                            },
+                        );
+                        return;
+                    }
+                }
+                Err(error) if error.kind == GraphErrorKind::SignIn => return,
+                Err(error) => log::warn!("checking record {id} by lookup failed: {error}"),
+            }
+            if started.elapsed() >= self.config.resolve_window {
+                let minutes = self.config.resolve_window.as_secs().div_ceil(60);
+                let _ = self.update(
+                    id,
+                    RecordChange {
+                        status: Some(RecordStatus::Failed),
+                        status_detail: Some(format!(
+                            "Not confirmed: {minutes} minute(s) later the number is unchanged, so Microsoft most likely did not receive the request. You can try again."
+                        )),
+                        ..Default::default()
+                    },
+                );
+                return;
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.config.poll_max);
+        }
+    }
+
+    /// "Check again": follow the operation once more, or look the number up.
+    pub async fn check_again(self: &Arc<Self>, id: i64) -> Result<RecordView, Problem> {
+        let record = self
+            .history
+            .get(id)
+            .map_err(history_problem)?
+            .ok_or_else(|| {
+                Problem::new(
+                    "notFound",
+                    "That change is not in the history.",
+                    "Refresh the History view.",
+                )
+            })?;
+        let record = if record.status == RecordStatus::Stale {
+            self.update(id, RecordChange::status(RecordStatus::Accepted))?
+        } else {
+            record
+        };
+        let trusted = record
+            .location
+            .as_deref()
+            .is_some_and(|l| self.graph.location_is_trusted(l));
+        if record.status == RecordStatus::OutcomeUnknown || !trusted {
+            self.spawn_resolve(id);
+        } else {
+            self.spawn_follow(id);
+        }
+        Ok(record.into())
+    }
+
+    /// At start: marks what is older than a day stale, and picks up every open record.
+    pub async fn resume(self: &Arc<Self>) -> Result<usize, Problem> {
+        let now = time::OffsetDateTime::now_utc();
+        let stale = self
+            .history
+            .mark_stale_older_than(self.config.stale_after, now)
+            .map_err(history_problem)?;
+        for record in stale {
+            (self.notify)(&RecordView::from(record));
+        }
+        let open = self.history.unsettled().map_err(history_problem)?;
+        for record in &open {
+            match (&record.status, &record.location) {
+                (RecordStatus::Sending, _) => {
+                    // The app stopped while sending: Microsoft may or may not have the request.
+                    let _ = self.update(
+                        record.id,
+                        RecordChange {
+                            status: Some(RecordStatus::OutcomeUnknown),
+                            status_detail: Some("NumberDesk closed while sending this change; it checks the number instead of sending it again.".into()),
+                            ..Default::default()
+                        },
+                    );
+                    self.spawn_resolve(record.id);
+                }
+                (RecordStatus::OutcomeUnknown, _) | (_, None) => self.spawn_resolve(record.id),
+                _ => self.spawn_follow(record.id),
+            }
+        }
+        Ok(open.len())
+    }
+}

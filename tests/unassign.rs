@@ -1,0 +1,593 @@
+//! The unassign workflow (lookup → confirm → one POST → follow → history → undo) against the
+//! simulated tenant over real loopback HTTP, one test per path.
+
+#[path = "app_support/mod.rs"]
+mod app_support;
+#[path = "sim_support/mod.rs"]
+mod sim_support;
+
+use app_support::{graph, recorded_options, signed_in, TestService, Waits};
+use numberdesk::cloud::Cloud;
+use numberdesk::desk::{Desk, DeskConfig, RecordView};
+use numberdesk::history::{History, NewOperation, OperationKind, RecordChange, RecordStatus};
+use numberdesk::sim::{self, OperationOutcome, SimTenant};
+use numberdesk::vault::LimitedMemoryStore;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type TestDesk = Desk<Arc<LimitedMemoryStore>>;
+
+struct Rig {
+    sim: SimTenant,
+    service: Arc<TestService>,
+    history: Arc<History>,
+    desk: Arc<TestDesk>,
+    seen: Arc<Mutex<Vec<RecordView>>>,
+    waits: Waits,
+    _dir: tempfile::TempDir,
+}
+
+fn config() -> DeskConfig {
+    DeskConfig {
+        poll_first: Duration::from_millis(20),
+        poll_max: Duration::from_millis(100),
+        resolve_window: Duration::from_secs(5),
+        ..DeskConfig::default()
+    }
+}
+
+fn desk_for(
+    sim: &SimTenant,
+    service: &Arc<TestService>,
+    history: &Arc<History>,
+    waits: &Waits,
+    config: DeskConfig,
+) -> (Arc<TestDesk>, Arc<Mutex<Vec<RecordView>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let desk = Arc::new(Desk::new(
+        graph(sim, service, recorded_options(waits)),
+        history.clone(),
+        service.session_handle(),
+        Cloud::custom(&sim.login_url(), &sim.graph_url()).unwrap(),
+        Arc::new(move |record: &RecordView| sink.lock().unwrap().push(record.clone())),
+        config,
+    ));
+    (desk, seen)
+}
+
+async fn rig_as(account: &str) -> Rig {
+    let sim = sim_support::start_fast().await;
+    let service = signed_in(&sim, account).await;
+    let dir = tempfile::tempdir().unwrap();
+    let history = Arc::new(History::open(dir.path()).unwrap().0);
+    let waits = Waits::default();
+    let (desk, seen) = desk_for(&sim, &service, &history, &waits, config());
+    Rig {
+        sim,
+        service,
+        history,
+        desk,
+        seen,
+        waits,
+        _dir: dir,
+    }
+}
+
+async fn rig() -> Rig {
+    rig_as(sim::ADMIN_UPN).await
+}
+
+impl Rig {
+    /// Waits until the record settles; returns it.
+    async fn settled(&self, id: i64) -> numberdesk::history::OperationRecord {
+        for _ in 0..400 {
+            let record = self.history.get(id).unwrap().unwrap();
+            if record.status.is_settled() {
+                return record;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "record {id} never settled: {:?}",
+            self.history.get(id).unwrap()
+        );
+    }
+
+    fn statuses_seen(&self, id: i64) -> Vec<String> {
+        let mut statuses: Vec<String> = Vec::new();
+        for view in self
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|v| v.record.id == id)
+        {
+            let status = view.record.status.to_string();
+            if statuses.last() != Some(&status) {
+                statuses.push(status);
+            }
+        }
+        statuses
+    }
+
+    fn assigned_number(&self, number_type: &str) -> String {
+        self.sim
+            .numbers()
+            .into_iter()
+            .find(|n| {
+                n.assignment_status == "userAssigned"
+                    && n.number_type == number_type
+                    && n.telephone_number != sim::SAMPLE_NUMBER
+            })
+            .unwrap()
+            .telephone_number
+    }
+}
+
+#[tokio::test]
+async fn success_the_card_names_the_assignee_one_post_and_history_follows_to_succeeded() {
+    let rig = rig().await;
+    let card = rig.desk.lookup("+1 (206) 555-0100").await.unwrap();
+    assert!(card.found && card.can_unassign);
+    let assignee = card.assignee.clone().unwrap();
+    assert_eq!(assignee.name.as_deref(), Some("Adele Vance"));
+    assert_eq!(assignee.upn.as_deref(), Some(sim::SAMPLE_USER_UPN));
+    assert_eq!(card.number_type_label.as_deref(), Some("Calling Plan"));
+    assert_eq!(
+        card.confirm_text,
+        format!("Remove {} from Adele Vance?", card.number.display)
+    );
+    assert_eq!(
+        rig.sim.post_count_for(sim::SAMPLE_NUMBER),
+        0,
+        "a lookup changes nothing"
+    );
+
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::Accepted);
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded);
+    assert!(done.settled_at.is_some());
+    assert!(done.location.as_deref().unwrap().contains("/operations("));
+    assert!(done.request_id.is_some());
+    assert_eq!(done.prior_assignee.name.as_deref(), Some("Adele Vance"));
+    assert_eq!(
+        done.prior_assignee.target_kind.as_deref(),
+        Some("userAssigned")
+    );
+    assert_eq!(done.actor.upn, sim::ADMIN_UPN);
+    assert_eq!(done.number_type.as_deref(), Some("callingPlan"));
+    assert_eq!(
+        rig.sim
+            .number(sim::SAMPLE_NUMBER)
+            .unwrap()
+            .assignment_status,
+        "unassigned"
+    );
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
+    let post = rig
+        .sim
+        .graph_requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(
+        post.client_request_id.as_deref(),
+        Some(done.client_request_id.as_str())
+    );
+    let seen = rig.statuses_seen(done.id);
+    assert_eq!(seen.first().map(String::as_str), Some("sending"));
+    assert_eq!(seen.last().map(String::as_str), Some("succeeded"));
+    assert!(seen.contains(&"accepted".to_string()), "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_number_not_in_the_tenant_is_said_plainly_and_nothing_is_sent() {
+    let rig = rig().await;
+    let card = rig.desk.lookup("+1 206 555 0199").await.unwrap();
+    assert!(!card.found && !card.can_unassign && card.lookup_id.is_none());
+    assert!(card.reason.unwrap().contains("no number"));
+    let garbage = rig.desk.lookup("call Adele").await.unwrap_err();
+    assert_eq!(garbage.kind, "badNumber");
+    assert!(rig.sim.graph_requests().iter().all(|r| r.method == "GET"));
+}
+
+#[tokio::test]
+async fn an_unassigned_number_cannot_be_unassigned_again() {
+    let rig = rig().await;
+    let free = rig
+        .sim
+        .numbers()
+        .into_iter()
+        .find(|n| n.assignment_status == "unassigned")
+        .unwrap();
+    let card = rig.desk.lookup(&free.telephone_number).await.unwrap();
+    assert!(card.found && !card.can_unassign && card.lookup_id.is_none());
+    assert!(card.reason.unwrap().contains("not assigned to anyone"));
+}
+
+#[tokio::test]
+async fn without_a_teams_role_the_lookup_is_refused_with_the_roles_named() {
+    let rig = rig_as(sim::NO_ROLE_UPN).await;
+    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    assert_eq!(problem.kind, "forbidden");
+    assert!(problem.hint.contains("Teams Telephony Administrator"));
+    assert!(rig.history.get(1).unwrap().is_none(), "nothing recorded");
+}
+
+#[tokio::test]
+async fn a_throttled_post_waits_for_retry_after_then_succeeds_with_one_accepted_post() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    rig.sim.throttle_next(1, Duration::from_secs(4));
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.settled(record.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+    let posts: Vec<_> = rig
+        .sim
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(posts, vec![Some(429), Some(202)]);
+    assert!(
+        rig.waits.taken()[0] >= Duration::from_secs(4),
+        "{:?}",
+        rig.waits.taken()
+    );
+}
+
+#[tokio::test]
+async fn service_unavailable_is_retried_and_when_it_persists_the_record_says_refused() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    rig.sim.fail_next(1, 503, None);
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.settled(record.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+
+    let other = rig.assigned_number("directRouting");
+    let card = rig.desk.lookup(&other).await.unwrap();
+    rig.sim.fail_next(10, 503, None);
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::Rejected);
+    let error = record.record.error.unwrap();
+    assert_eq!(error.kind, "unavailable");
+    assert_eq!(
+        rig.sim.number(&other).unwrap().assignment_status,
+        "userAssigned"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_outcome_unknown_then_settled_by_a_lookup_with_exactly_one_post() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    rig.sim.drop_connection_after_next_post();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded);
+    assert!(done
+        .status_detail
+        .unwrap()
+        .contains("Confirmed by looking the number up"));
+    assert_eq!(
+        rig.sim.post_count_for(sim::SAMPLE_NUMBER),
+        1,
+        "never resent"
+    );
+    assert_eq!(
+        rig.sim
+            .number(sim::SAMPLE_NUMBER)
+            .unwrap()
+            .assignment_status,
+        "unassigned"
+    );
+}
+
+#[tokio::test]
+async fn both_operation_envelopes_reach_succeeded() {
+    let rig = rig().await;
+    rig.sim.set_operation_envelope(true);
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.settled(record.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+    rig.sim.set_operation_envelope(false);
+    let other = rig.assigned_number("operatorConnect");
+    let card = rig.desk.lookup(&other).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.settled(record.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn failed_skipped_and_unknown_statuses_settle_with_their_detail() {
+    let rig = rig().await;
+    let numbers: Vec<String> = rig
+        .sim
+        .numbers()
+        .into_iter()
+        .filter(|n| n.assignment_status == "userAssigned")
+        .map(|n| n.telephone_number)
+        .take(3)
+        .collect();
+    let cases = [
+        (
+            OperationOutcome::Failed("The user has an active call queue membership".into()),
+            RecordStatus::Failed,
+        ),
+        (
+            OperationOutcome::Skipped("Nothing to change".into()),
+            RecordStatus::Skipped,
+        ),
+        (
+            OperationOutcome::Unknown {
+                status: "paused".into(),
+                detail: Some("Held by the carrier".into()),
+            },
+            RecordStatus::Other("paused".into()),
+        ),
+    ];
+    for ((outcome, expected), number) in cases.into_iter().zip(numbers) {
+        rig.sim.set_number_outcome(&number, Some(outcome));
+        let card = rig.desk.lookup(&number).await.unwrap();
+        let record = rig
+            .desk
+            .unassign(card.lookup_id.as_deref().unwrap())
+            .await
+            .unwrap();
+        let done = rig.settled(record.record.id).await;
+        assert_eq!(done.status, expected, "{number}");
+        assert!(done.status_detail.is_some(), "the detail is kept");
+        assert!(!done.status.is_in_flight());
+        assert_eq!(
+            rig.sim.number(&number).unwrap().assignment_status,
+            "userAssigned"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_location_on_a_foreign_host_is_not_followed_and_gets_no_token() {
+    let rig = rig().await;
+    let foreign = sim_support::start_fast().await;
+    // A record as if Microsoft had answered with a Location on another host.
+    let record = rig
+        .history
+        .create(NewOperation {
+            kind: OperationKind::Unassign,
+            telephone_number: sim::SAMPLE_NUMBER.into(),
+            number_type: Some("callingPlan".into()),
+            prior_assignee: Default::default(),
+            actor: Default::default(),
+            client_request_id: "c-1".into(),
+            undo_of: None,
+            batch_id: None,
+        })
+        .unwrap();
+    rig.history
+        .update(
+            record.id,
+            RecordChange {
+                status: Some(RecordStatus::Accepted),
+                location: Some(format!(
+                    "{}/v1.0/admin/teams/telephoneNumberManagement/operations('x')",
+                    foreign.graph_url()
+                )),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    rig.desk.resume().await.unwrap();
+    let done = rig.settled(record.id).await;
+    assert!(
+        foreign.requests().is_empty(),
+        "the foreign host received nothing, no token"
+    );
+    let error = done.error.expect("the record says why");
+    assert_eq!(error.kind, "foreignLocation");
+    // The number is still assigned, so the lookup could not confirm the change.
+    assert_eq!(done.status, RecordStatus::Failed);
+}
+
+#[tokio::test]
+async fn an_expired_token_mid_flow_is_refreshed() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    rig.sim.expire_access_tokens();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.settled(record.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+    let posts: Vec<_> = rig
+        .sim
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(posts, vec![Some(401), Some(202)]);
+}
+
+#[tokio::test]
+async fn a_double_click_and_a_second_window_never_send_a_second_post() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let id = card.lookup_id.clone().unwrap();
+    let (first, second) = tokio::join!(rig.desk.unassign(&id), rig.desk.unassign(&id));
+    assert!(
+        first.is_ok() != second.is_ok(),
+        "exactly one confirmation went through"
+    );
+    let refused = first.err().or(second.err()).unwrap();
+    assert_eq!(refused.kind, "confirmationUsed");
+
+    // A second window looked the same number up before: its confirmation is refused too.
+    let other = rig.assigned_number("directRouting");
+    let window_a = rig.desk.lookup(&other).await.unwrap();
+    let window_b = rig.desk.lookup(&other).await.unwrap();
+    let a = rig
+        .desk
+        .unassign(window_a.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let b = rig
+        .desk
+        .unassign(window_b.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(b.kind, "inFlight");
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
+    assert_eq!(rig.sim.post_count_for(&other), 1);
+    // While it is in flight the lookup says so and offers no confirmation.
+    let card = rig.desk.lookup(&other).await.unwrap();
+    if !rig
+        .history
+        .get(a.record.id)
+        .unwrap()
+        .unwrap()
+        .status
+        .is_settled()
+    {
+        assert!(!card.can_unassign && card.in_flight.is_some());
+    }
+}
+
+#[tokio::test]
+async fn reassign_gives_the_number_back_and_the_lookup_shows_the_assignee_again() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let done = RecordView::from(rig.settled(record.record.id).await);
+    assert!(done.can_reassign);
+    let undo = rig.desk.reassign(done.record.id).await.unwrap();
+    assert_eq!(undo.record.kind, OperationKind::Assign);
+    assert_eq!(undo.record.undo_of, Some(done.record.id));
+    assert_eq!(
+        rig.settled(undo.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+    let again = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    assert_eq!(again.assignee.unwrap().name.as_deref(), Some("Adele Vance"));
+    let assign = rig
+        .sim
+        .graph_requests()
+        .into_iter()
+        .find(|r| r.path_and_query.ends_with("/assignNumber"))
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&assign.body).unwrap();
+    assert_eq!(body["numberType"], "callingPlan");
+    assert_eq!(body["assignmentCategory"], "primary");
+    assert!(body["assignmentTargetId"].is_string());
+}
+
+#[tokio::test]
+async fn operations_open_at_quit_are_resumed_at_the_next_start() {
+    let rig = rig().await;
+    rig.sim
+        .set_operation_timings(Duration::ZERO, Duration::from_millis(800));
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let id = record.record.id;
+    drop(rig.desk);
+    // "Restart": the history is reopened from disk by a new desk.
+    let history = Arc::new(History::open(rig._dir.path()).unwrap().0);
+    let (desk, _) = desk_for(&rig.sim, &rig.service, &history, &rig.waits, config());
+    assert_eq!(desk.resume().await.unwrap(), 1);
+    let rig2 = Rig {
+        history,
+        desk,
+        ..rig
+    };
+    assert_eq!(rig2.settled(id).await.status, RecordStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn an_operation_open_for_too_long_is_marked_stale_and_can_be_checked_again() {
+    let rig = rig().await;
+    rig.sim
+        .set_operation_timings(Duration::ZERO, Duration::from_millis(2500));
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let id = record.record.id;
+    // A desk for which a day has passed: at start it marks the open record stale.
+    let (later, _) = desk_for(
+        &rig.sim,
+        &rig.service,
+        &rig.history,
+        &rig.waits,
+        DeskConfig {
+            stale_after: Duration::from_millis(1),
+            ..config()
+        },
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    later.resume().await.unwrap();
+    let stale = RecordView::from(rig.history.get(id).unwrap().unwrap());
+    assert_eq!(stale.record.status, RecordStatus::Stale);
+    assert!(stale.can_check_again);
+    assert!(
+        !stale.record.status.is_in_flight(),
+        "a stale record no longer blocks the number"
+    );
+    let checked = rig.desk.check_again(id).await.unwrap();
+    assert_eq!(checked.record.status, RecordStatus::Accepted);
+    assert_eq!(rig.settled(id).await.status, RecordStatus::Succeeded);
+}
