@@ -19,6 +19,13 @@ const APP_COMMANDS: &[&str] = &[
     "device_sign_in_begin",
     "device_sign_in_wait",
     "sign_out",
+    "lookup_number",
+    "unassign_number",
+    "reassign_number",
+    "check_operation_again",
+    "history_list",
+    "history_get",
+    "history_export",
 ];
 
 fn main() {

@@ -282,6 +282,7 @@ pub async fn session_status<R: Runtime>(
     app: AppHandle<R>,
     context: State<'_, AppContext>,
     auth: State<'_, AuthState>,
+    desks: State<'_, DeskState>,
 ) -> Result<SessionStatus, Problem> {
     if let Some(target) = resolved_setup(&app, &context)?.target() {
         let session = auth.service.session();
@@ -295,7 +296,14 @@ pub async fn session_status<R: Runtime>(
             })
             .await?;
     }
-    Ok(auth.service.session().status().await)
+    let status = auth.service.session().status().await;
+    if status.signed_in {
+        // Built once per setup; building it picks up operations left open by the last run.
+        if let Err(problem) = desk(&app, &context, &auth, &desks).await {
+            log::warn!("the unassign workflow is not ready: {}", problem.message);
+        }
+    }
+    Ok(status)
 }
 
 /// The link of an interactive sign-in, and whether the system browser opened it.
@@ -337,11 +345,19 @@ pub async fn sign_in_begin<R: Runtime>(
 
 /// Waits for the browser to come back (up to 5 minutes, or until Cancel).
 #[tauri::command]
-pub async fn sign_in_wait(auth: State<'_, AuthState>) -> Result<SessionStatus, Problem> {
-    auth.service
+pub async fn sign_in_wait<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    desks: State<'_, DeskState>,
+) -> Result<SessionStatus, Problem> {
+    let status = auth
+        .service
         .wait_interactive()
         .await
-        .map_err(|e| e.to_problem())
+        .map_err(|e| e.to_problem())?;
+    follow_open_operations(&app, &context, &auth, &desks).await;
+    Ok(status)
 }
 
 /// Cancels the sign-in that is waiting (either kind).
@@ -366,8 +382,19 @@ pub async fn device_sign_in_begin<R: Runtime>(
 
 /// Waits until the other device approves or declines, or the code expires.
 #[tauri::command]
-pub async fn device_sign_in_wait(auth: State<'_, AuthState>) -> Result<SessionStatus, Problem> {
-    auth.service.wait_device().await.map_err(|e| e.to_problem())
+pub async fn device_sign_in_wait<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    desks: State<'_, DeskState>,
+) -> Result<SessionStatus, Problem> {
+    let status = auth
+        .service
+        .wait_device()
+        .await
+        .map_err(|e| e.to_problem())?;
+    follow_open_operations(&app, &context, &auth, &desks).await;
+    Ok(status)
 }
 
 /// Forgets every token, in memory and in the keyring.
@@ -380,4 +407,364 @@ pub async fn sign_out(auth: State<'_, AuthState>) -> Result<SessionStatus, Probl
         .await
         .map_err(|e| crate::auth::session::vault_problem(&e))?;
     Ok(auth.service.session().status().await)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unassign, history, undo
+// ---------------------------------------------------------------------------------------------
+
+use crate::desk::{Desk, DeskConfig, LookupCard, RecordView};
+use crate::graph::{GraphClient, GraphOptions};
+use crate::history::{History, HistoryQuery, RecordStatus};
+use tauri::Emitter;
+
+/// The event every record change is announced with (payload: a [`RecordView`]).
+pub const OPERATION_UPDATED: &str = "operation-updated";
+
+/// The history database and the workflow over it.
+pub struct DeskState {
+    pub history: Result<Arc<History>, Problem>,
+    /// Shown once in History when a damaged database was set aside.
+    pub notice: Option<String>,
+    desk: tokio::sync::Mutex<Option<(crate::auth::SignInTarget, Arc<Desk<OsKeyring>>)>>,
+}
+
+use std::sync::Arc;
+
+impl DeskState {
+    pub fn open(data_dir: &std::path::Path) -> DeskState {
+        match History::open(data_dir) {
+            Ok((history, notice)) => DeskState {
+                history: Ok(Arc::new(history)),
+                notice: notice.map(|n| n.message()),
+                desk: tokio::sync::Mutex::new(None),
+            },
+            Err(error) => DeskState {
+                history: Err(Problem::new(
+                    "history",
+                    format!("NumberDesk could not open its history: {error}."),
+                    error.hint(),
+                )),
+                notice: None,
+                desk: tokio::sync::Mutex::new(None),
+            },
+        }
+    }
+
+    fn history(&self) -> Result<Arc<History>, Problem> {
+        self.history.clone()
+    }
+}
+
+/// The workflow for the tenant now set up, built on first use and again when the setup changes.
+/// A new one picks up every open record of the history.
+async fn desk<R: Runtime>(
+    app: &AppHandle<R>,
+    context: &AppContext,
+    auth: &AuthState,
+    state: &DeskState,
+) -> Result<Arc<Desk<OsKeyring>>, Problem> {
+    let target = target_or_problem(&resolved_setup(app, context)?)?;
+    let mut slot = state.desk.lock().await;
+    if let Some((built_for, desk)) = slot.as_ref() {
+        if *built_for == target {
+            return Ok(desk.clone());
+        }
+    }
+    let history = state.history()?;
+    let graph = GraphClient::new(
+        target.cloud.graph_url.clone(),
+        auth.service.session_handle(),
+        GraphOptions::default(),
+    )
+    .map_err(|e| e.to_problem(target.cloud.telephone_numbers_available()))?;
+    let emitter = app.clone();
+    let desk = Arc::new(Desk::new(
+        graph,
+        history,
+        auth.service.session_handle(),
+        target.cloud.clone(),
+        Arc::new(move |record: &RecordView| {
+            if let Err(error) = emitter.emit(OPERATION_UPDATED, record) {
+                log::warn!("could not announce a record change: {error}");
+            }
+        }),
+        DeskConfig::default(),
+    ));
+    if auth.service.session().status().await.signed_in {
+        let resuming = desk.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(problem) = resuming.resume().await {
+                log::warn!("resuming open operations failed: {}", problem.message);
+            }
+        });
+    }
+    *slot = Some((target, desk.clone()));
+    Ok(desk)
+}
+
+/// Makes sure open operations are followed once signed in (after sign-in or a restart).
+pub async fn follow_open_operations<R: Runtime>(
+    app: &AppHandle<R>,
+    context: &AppContext,
+    auth: &AuthState,
+    state: &DeskState,
+) {
+    let desk = {
+        state
+            .desk
+            .lock()
+            .await
+            .as_ref()
+            .map(|(_, desk)| desk.clone())
+    };
+    match desk {
+        Some(desk) => {
+            tauri::async_runtime::spawn(async move {
+                let _ = desk.resume().await;
+            });
+        }
+        None => {
+            let _ = self::desk(app, context, auth, state).await;
+        }
+    }
+}
+
+/// Looks a number up: who has it, what kind, whether it can be removed.
+#[tauri::command]
+pub async fn lookup_number<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    input: String,
+) -> Result<LookupCard, Problem> {
+    desk(&app, &context, &auth, &state)
+        .await?
+        .lookup(&input)
+        .await
+}
+
+/// Unassigns the number of a confirmed lookup (at most one request per confirmation).
+#[tauri::command]
+pub async fn unassign_number<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    lookup_id: String,
+) -> Result<RecordView, Problem> {
+    desk(&app, &context, &auth, &state)
+        .await?
+        .unassign(&lookup_id)
+        .await
+}
+
+/// Undo: gives the number of a succeeded unassignment back to its prior assignee.
+#[tauri::command]
+pub async fn reassign_number<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    record_id: i64,
+) -> Result<RecordView, Problem> {
+    desk(&app, &context, &auth, &state)
+        .await?
+        .reassign(record_id)
+        .await
+}
+
+/// "Check again" for a stale or unknown outcome.
+#[tauri::command]
+pub async fn check_operation_again<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    record_id: i64,
+) -> Result<RecordView, Problem> {
+    desk(&app, &context, &auth, &state)
+        .await?
+        .check_again(record_id)
+        .await
+}
+
+/// The History view's question: a status group, text, and the page.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HistoryListQuery {
+    /// `all`, `inProgress`, `succeeded`, `failed` or `other`.
+    pub group: String,
+    pub text: Option<String>,
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+const IN_PROGRESS: [RecordStatus; 5] = [
+    RecordStatus::Sending,
+    RecordStatus::Accepted,
+    RecordStatus::NotStarted,
+    RecordStatus::Running,
+    RecordStatus::OutcomeUnknown,
+];
+
+fn group_of(status: &RecordStatus) -> &'static str {
+    match status {
+        s if IN_PROGRESS.contains(s) => "inProgress",
+        RecordStatus::Succeeded => "succeeded",
+        RecordStatus::Failed | RecordStatus::Rejected => "failed",
+        _ => "other",
+    }
+}
+
+fn history_query(query: &HistoryListQuery, counts: &crate::history::StatusCounts) -> HistoryQuery {
+    let statuses = if query.group.is_empty() || query.group == "all" {
+        Vec::new()
+    } else {
+        let mut known: Vec<RecordStatus> = IN_PROGRESS.to_vec();
+        known.extend([
+            RecordStatus::Succeeded,
+            RecordStatus::Failed,
+            RecordStatus::Rejected,
+            RecordStatus::Skipped,
+            RecordStatus::Stale,
+        ]);
+        known.extend(
+            counts
+                .by_status
+                .keys()
+                .map(|k| RecordStatus::from_stored(k)),
+        );
+        let mut chosen: Vec<RecordStatus> = known
+            .into_iter()
+            .filter(|s| group_of(s) == query.group)
+            .collect();
+        chosen.dedup();
+        if chosen.is_empty() {
+            // A group with no status yet: match nothing rather than everything.
+            chosen.push(RecordStatus::Other("(none)".into()));
+        }
+        chosen
+    };
+    HistoryQuery {
+        statuses,
+        text: query.text.clone().filter(|t| !t.trim().is_empty()),
+        before_id: query.before_id,
+        limit: query.limit,
+    }
+}
+
+/// A page of History with the counts for the status chips.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryListPage {
+    pub records: Vec<RecordView>,
+    pub next_before_id: Option<i64>,
+    pub counts: std::collections::BTreeMap<String, u64>,
+    pub notice: Option<String>,
+}
+
+fn history_problem(error: crate::history::HistoryError) -> Problem {
+    Problem::new(
+        "history",
+        format!("NumberDesk could not read its history: {error}."),
+        error.hint(),
+    )
+}
+
+/// Newest first, filtered, one page at a time.
+#[tauri::command]
+pub fn history_list(
+    state: State<'_, DeskState>,
+    query: HistoryListQuery,
+) -> Result<HistoryListPage, Problem> {
+    let history = state.history()?;
+    let counts = history.counts().map_err(history_problem)?;
+    let page = history
+        .list(&history_query(&query, &counts))
+        .map_err(history_problem)?;
+    let mut groups = std::collections::BTreeMap::new();
+    groups.insert("all".to_owned(), counts.total);
+    for group in ["inProgress", "succeeded", "failed", "other"] {
+        groups.insert(group.to_owned(), 0);
+    }
+    for (status, count) in &counts.by_status {
+        *groups
+            .entry(group_of(&RecordStatus::from_stored(status)).to_owned())
+            .or_default() += count;
+    }
+    Ok(HistoryListPage {
+        records: page.records.into_iter().map(RecordView::from).collect(),
+        next_before_id: page.next_before_id,
+        counts: groups,
+        notice: state.notice.clone(),
+    })
+}
+
+/// One record, for the detail panel.
+#[tauri::command]
+pub fn history_get(state: State<'_, DeskState>, id: i64) -> Result<RecordView, Problem> {
+    state
+        .history()?
+        .get(id)
+        .map_err(history_problem)?
+        .map(RecordView::from)
+        .ok_or_else(|| {
+            Problem::new(
+                "notFound",
+                "That change is not in the history.",
+                "Refresh the History view.",
+            )
+        })
+}
+
+/// Where an export went.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exported {
+    pub path: String,
+    pub count: usize,
+}
+
+/// Writes every record matching the view's filter to a CSV file in Downloads.
+#[tauri::command]
+pub fn history_export<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    state: State<'_, DeskState>,
+    query: HistoryListQuery,
+) -> Result<Exported, Problem> {
+    use tauri::Manager;
+    let history = state.history()?;
+    let counts = history.counts().map_err(history_problem)?;
+    let folder = app
+        .path()
+        .download_dir()
+        .ok()
+        .filter(|dir| std::fs::create_dir_all(dir).is_ok())
+        .unwrap_or_else(|| context.data_dir.clone());
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_else(|_| "export".into());
+    let path = folder.join(format!("numberdesk-history-{stamp}.csv"));
+    let export_problem = |error: &dyn std::fmt::Display| {
+        Problem::new(
+            "export",
+            format!("NumberDesk could not write {}: {error}.", path.display()),
+            "Check that the Downloads folder exists and has free space, then try again.",
+        )
+    };
+    let file = std::fs::File::create(&path).map_err(|e| export_problem(&e))?;
+    let mut query = history_query(&query, &counts);
+    query.before_id = None;
+    let count = history
+        .export_csv(&query, std::io::BufWriter::new(file))
+        .map_err(|e| export_problem(&e))?;
+    Ok(Exported {
+        path: path.display().to_string(),
+        count,
+    })
 }

@@ -10,6 +10,10 @@ pub mod cloud;
 mod commands;
 pub mod config;
 pub mod context;
+pub mod desk;
+pub mod graph;
+pub mod history;
+pub mod phone;
 pub mod problem;
 pub mod setup;
 pub mod sim;
@@ -38,6 +42,13 @@ pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::device_sign_in_begin,
         commands::device_sign_in_wait,
         commands::sign_out,
+        commands::lookup_number,
+        commands::unassign_number,
+        commands::reassign_number,
+        commands::check_operation_again,
+        commands::history_list,
+        commands::history_get,
+        commands::history_export,
     ])
 }
 
@@ -78,6 +89,7 @@ pub fn run() {
             if let Some(problem) = data_dir_problem {
                 context.startup_problem.get_or_insert(problem);
             }
+            app.manage(commands::DeskState::open(&context.data_dir));
             app.manage(context);
             let service =
                 auth::SignInService::for_profile(vault::OsKeyring::new(), &keyring_profile)?;

@@ -15,6 +15,8 @@ export function banner(kind, text) {
   el.setAttribute('role', 'note');
   el.textContent = text;
   byId('banners').append(el);
+  // The top bar sticks just below the banners.
+  document.documentElement.style.setProperty('--banner-height', `${byId('banners').offsetHeight}px`);
 }
 
 // Fills an alert box with a Problem ({ message, hint, requestId }), or hides it.

@@ -26,3 +26,10 @@ export async function call(command, args) {
     };
   }
 }
+
+// Subscribes to an app event (e.g. 'operation-updated'); returns a promise of the unsubscribe.
+export function listen(event, handler) {
+  const tauri = window.__TAURI__;
+  if (!tauri || !tauri.event) return Promise.resolve(() => {});
+  return tauri.event.listen(event, (message) => handler(message.payload));
+}

@@ -1,11 +1,14 @@
 // The main window: first run, setup, sign-in, then the shell with Unassign, History, Settings.
-import { call } from './ipc.mjs';
+import { call, listen } from './ipc.mjs';
 import { banner, byId, showPage, wireCopyButtons } from './dom.mjs';
 import { showSetup, wireSetup } from './setup.mjs';
 import { showSignIn, wireSignIn } from './signin.mjs';
+import { mountUnassign } from './unassign.mjs';
+import { historyOperationUpdated, loadHistory, select as selectRecord, wireHistory } from './history.mjs';
 
 let info = null;
 let setup = null;
+let unassign = null;
 
 function renderBanners() {
   if (info.demo) {
@@ -28,7 +31,14 @@ function selectView(name, { focus = true } = {}) {
     else tab.removeAttribute('aria-current');
     byId(`view-${tab.dataset.view}`).hidden = !selected;
   }
+  if (name === 'history') loadHistory();
   if (focus) byId(`${name}-title`).focus();
+}
+
+async function openRecord(id) {
+  selectView('history', { focus: false });
+  await loadHistory();
+  await selectRecord(id);
 }
 
 const NAMES = {
@@ -104,6 +114,12 @@ async function start() {
   wireCopyButtons();
   wireSetup();
   wireSignIn();
+  wireHistory();
+  unassign = mountUnassign(byId('view-unassign'), { openRecord });
+  listen('operation-updated', (record) => {
+    unassign.operationUpdated(record);
+    historyOperationUpdated(record);
+  });
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => selectView(tab.dataset.view));
   }

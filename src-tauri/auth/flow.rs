@@ -29,7 +29,7 @@ struct Device {
 
 /// Sign-in as the UI sees it, over one [`SessionManager`].
 pub struct SignInService<S: SecretStore + 'static> {
-    session: SessionManager<S>,
+    session: std::sync::Arc<SessionManager<S>>,
     interactive: Mutex<Option<Interactive>>,
     device: Mutex<Option<Device>>,
     cancel: std::sync::Mutex<Option<CancelSignIn>>,
@@ -44,7 +44,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
     /// Sign-in whose session is kept under `profile` (one per data folder).
     pub fn for_profile(store: S, profile: &str) -> Result<SignInService<S>, AuthError> {
         Ok(SignInService {
-            session: SessionManager::for_profile(store, profile)?,
+            session: std::sync::Arc::new(SessionManager::for_profile(store, profile)?),
             interactive: Mutex::new(None),
             device: Mutex::new(None),
             cancel: std::sync::Mutex::new(None),
@@ -60,6 +60,11 @@ impl<S: SecretStore + 'static> SignInService<S> {
 
     pub fn session(&self) -> &SessionManager<S> {
         &self.session
+    }
+
+    /// A shared handle on the session, for the Graph client.
+    pub fn session_handle(&self) -> std::sync::Arc<SessionManager<S>> {
+        self.session.clone()
     }
 
     fn new_cancel(&self) -> watch::Receiver<bool> {

@@ -9,3 +9,4 @@ mod sim_support;
 mod harness;
 mod shell;
 mod sign_in;
+mod unassign;

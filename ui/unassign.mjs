@@ -1,0 +1,129 @@
+// Look a number up, confirm, unassign, and follow the change. Mounted on a root element so the
+// main window and the tray's quick window share one implementation.
+import { call } from './ipc.mjs';
+import { showProblem } from './dom.mjs';
+import { renderChip, isSettled } from './status.mjs';
+
+const TARGETS = {
+  userAssigned: 'User',
+  voiceApplicationAssigned: 'Resource account (auto attendant or call queue)',
+  conferenceAssigned: 'Conference bridge',
+  thirdPartyAppAssigned: 'Third-party app',
+  policyAssigned: 'Shared calling policy',
+  unassigned: 'Not assigned',
+};
+
+function text(value, fallback = '—') {
+  return value === null || value === undefined || value === '' ? fallback : String(value);
+}
+
+export function mountUnassign(root, { openRecord = () => {} } = {}) {
+  const part = (name) => root.querySelector(`[data-part="${name}"]`);
+  let card = null;
+  let followed = null;
+
+  function busy(message) {
+    part('busy').textContent = message || '';
+  }
+
+  function renderCard(found) {
+    card = found;
+    part('card-number').textContent = found.number.display;
+    const warning = part('card-warning');
+    warning.hidden = found.number.plausible;
+    warning.textContent = 'This number does not match the numbering plan of its country. That can be normal for Direct Routing ranges; check it before you continue.';
+    const assignment = found.assignment || {};
+    const assignee = found.assignee || {};
+    part('card-assignee').textContent = assignee.name
+      || (assignment.assignmentTargetId ? `Object ID ${assignment.assignmentTargetId}` : text(null, 'Nobody'));
+    part('card-upn').textContent = text(assignee.upn, found.namesPermitted === false ? 'Not shown (permission User.ReadBasic.All not granted)' : '—');
+    part('card-target').textContent = TARGETS[assignment.assignmentStatus] || text(assignment.assignmentStatus);
+    part('card-type').textContent = text(found.numberTypeLabel);
+    part('card-activation').textContent = text(assignment.activationState);
+    part('card-city').textContent = [assignment.city, assignment.isoCountryCode].filter(Boolean).join(', ') || '—';
+    part('card-location').textContent = text(assignment.locationId, 'None');
+    const reason = part('card-reason');
+    reason.hidden = !found.reason;
+    reason.textContent = found.reason || '';
+    part('unassign').hidden = !found.canUnassign;
+    part('card').hidden = !found.found;
+  }
+
+  function renderResult(record) {
+    followed = record.id;
+    part('result').hidden = false;
+    renderChip(part('result-status'), record.status);
+    const who = record.priorAssignee && (record.priorAssignee.name || record.priorAssignee.upn || record.priorAssignee.id);
+    const verb = record.kind === 'assign' ? 'Re-assigning' : 'Removing';
+    part('result-text').textContent = isSettled(record.status)
+      ? `${record.numberDisplay || record.telephoneNumber}${who ? ` — ${who}` : ''}`
+      : `${verb} ${record.numberDisplay || record.telephoneNumber}${who ? (record.kind === 'assign' ? ` to ${who}` : ` from ${who}`) : ''}…`;
+    part('result-detail').textContent = record.statusDetail || (record.error && `${record.error.message} ${record.error.hint}`) || '';
+  }
+
+  async function lookup() {
+    const input = part('input').value;
+    showProblem(part('problem'), null);
+    part('card').hidden = true;
+    part('result').hidden = true;
+    busy('Looking the number up…');
+    try {
+      const found = await call('lookup_number', { input });
+      busy('');
+      renderCard(found);
+      if (!found.found) showProblem(part('problem'), { message: found.reason, hint: 'Check the number. Only numbers of your tenant can be unassigned.' });
+      (found.canUnassign ? part('unassign') : part('input')).focus();
+    } catch (problem) {
+      busy('');
+      showProblem(part('problem'), problem);
+      part('input').focus();
+    }
+  }
+
+  part('form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    lookup();
+  });
+
+  const dialog = part('confirm');
+  part('unassign').addEventListener('click', () => {
+    if (!card) return;
+    part('confirm-title').textContent = card.confirmText;
+    part('confirm-body').textContent = card.confirmDetail;
+    part('confirm-ok').disabled = false;
+    dialog.showModal();
+    part('confirm-cancel').focus();
+  });
+  part('confirm-cancel').addEventListener('click', () => dialog.close());
+  part('confirm-ok').addEventListener('click', async () => {
+    // One confirmation sends at most one request: the button is disabled at once, and the
+    // lookup it confirms can be used only once on the Rust side.
+    part('confirm-ok').disabled = true;
+    dialog.close();
+    part('unassign').hidden = true;
+    busy('Sending the change to Microsoft…');
+    try {
+      const record = await call('unassign_number', { lookupId: card.lookupId });
+      busy('');
+      part('card').hidden = true;
+      renderResult(record);
+      part('result-open').focus();
+    } catch (problem) {
+      busy('');
+      showProblem(part('problem'), problem);
+    }
+  });
+  part('result-open').addEventListener('click', () => {
+    if (followed !== null) openRecord(followed);
+  });
+
+  return {
+    // Called for every 'operation-updated' event.
+    operationUpdated(record) {
+      if (record.id === followed) renderResult(record);
+    },
+    focus() {
+      part('input').focus();
+    },
+  };
+}
