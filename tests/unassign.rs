@@ -591,3 +591,18 @@ async fn an_operation_open_for_too_long_is_marked_stale_and_can_be_checked_again
     assert_eq!(checked.record.status, RecordStatus::Accepted);
     assert_eq!(rig.settled(id).await.status, RecordStatus::Succeeded);
 }
+
+#[tokio::test]
+async fn a_revoked_sign_in_asks_to_sign_in_again_and_the_history_stays() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig.desk.unassign(card.lookup_id.as_deref().unwrap()).await.unwrap();
+    rig.settled(record.record.id).await;
+    rig.sim.revoke_refresh_tokens();
+    rig.sim.expire_access_tokens();
+    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    assert_eq!(problem.kind, "signInExpired", "{problem:?}");
+    assert!(!rig.service.session().status().await.signed_in);
+    let kept = rig.history.get(record.record.id).unwrap().unwrap();
+    assert_eq!(kept.status, RecordStatus::Succeeded, "the history is untouched");
+}

@@ -70,6 +70,7 @@ export async function loadHistory({ append = false } = {}) {
     nextBeforeId = page.nextBeforeId;
     renderCounts(page.counts);
     renderRows();
+    if (page.notice) notice(page.notice);
   } catch (problem) {
     notice(`${problem.message} ${problem.hint}`);
   }

@@ -2,6 +2,9 @@
 // ({ kind, message, hint, requestId }); anything else is turned into one so the
 // UI has a single error shape to show.
 
+// Problems that mean the saved sign-in is gone: the window goes back to the sign-in screen.
+const SIGN_IN_AGAIN = ['signInExpired', 'signInAgain', 'signedOut'];
+
 export async function call(command, args) {
   const tauri = window.__TAURI__;
   if (!tauri || !tauri.core) {
@@ -16,6 +19,9 @@ export async function call(command, args) {
     return await tauri.core.invoke(command, args);
   } catch (error) {
     if (error && typeof error === 'object' && 'message' in error && 'hint' in error) {
+      if (SIGN_IN_AGAIN.includes(error.kind)) {
+        window.dispatchEvent(new CustomEvent('numberdesk:sign-in-again', { detail: error }));
+      }
       throw error;
     }
     throw {

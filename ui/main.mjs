@@ -124,6 +124,14 @@ async function start() {
     tab.addEventListener('click', () => selectView(tab.dataset.view));
   }
   byId('settings-change-setup').addEventListener('click', () => showSetup(setup, afterSetup));
+  // The sign-in died (revoked, expired, password changed): say so on the sign-in screen.
+  // Settings and history stay as they are.
+  window.addEventListener('numberdesk:sign-in-again', (event) => {
+    if (!byId('shell').hidden && setup) {
+      byId('account-chip').textContent = '';
+      showSignIn(setup, event.detail, signInHandlers);
+    }
+  });
   byId('sign-out').addEventListener('click', async () => {
     try {
       await call('sign_out');

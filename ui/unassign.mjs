@@ -54,10 +54,14 @@ export function mountUnassign(root, { openRecord = () => {} } = {}) {
     part('result').hidden = false;
     renderChip(part('result-status'), record.status);
     const who = record.priorAssignee && (record.priorAssignee.name || record.priorAssignee.upn || record.priorAssignee.id);
-    const verb = record.kind === 'assign' ? 'Re-assigning' : 'Removing';
-    part('result-text').textContent = isSettled(record.status)
-      ? `${record.numberDisplay || record.telephoneNumber}${who ? ` — ${who}` : ''}`
-      : `${verb} ${record.numberDisplay || record.telephoneNumber}${who ? (record.kind === 'assign' ? ` to ${who}` : ` from ${who}`) : ''}…`;
+    const number = record.numberDisplay || record.telephoneNumber;
+    const assign = record.kind === 'assign';
+    const whom = who ? (assign ? ` to ${who}` : ` from ${who}`) : '';
+    let line;
+    if (!isSettled(record.status)) line = `${assign ? 'Giving' : 'Removing'} ${number}${whom}…`;
+    else if (record.status === 'succeeded') line = assign ? `Gave ${number} back${whom}.` : `Removed ${number}${whom}.`;
+    else line = `${number}: the change did not go through.`;
+    part('result-text').textContent = line;
     part('result-detail').textContent = record.statusDetail || (record.error && `${record.error.message} ${record.error.hint}`) || '';
   }
 
