@@ -596,7 +596,11 @@ async fn an_operation_open_for_too_long_is_marked_stale_and_can_be_checked_again
 async fn a_revoked_sign_in_asks_to_sign_in_again_and_the_history_stays() {
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig.desk.unassign(card.lookup_id.as_deref().unwrap()).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
     rig.settled(record.record.id).await;
     rig.sim.revoke_refresh_tokens();
     rig.sim.expire_access_tokens();
@@ -604,5 +608,9 @@ async fn a_revoked_sign_in_asks_to_sign_in_again_and_the_history_stays() {
     assert_eq!(problem.kind, "signInExpired", "{problem:?}");
     assert!(!rig.service.session().status().await.signed_in);
     let kept = rig.history.get(record.record.id).unwrap().unwrap();
-    assert_eq!(kept.status, RecordStatus::Succeeded, "the history is untouched");
+    assert_eq!(
+        kept.status,
+        RecordStatus::Succeeded,
+        "the history is untouched"
+    );
 }
