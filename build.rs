@@ -26,6 +26,13 @@ const APP_COMMANDS: &[&str] = &[
     "history_list",
     "history_get",
     "history_export",
+    "show_quick_window",
+    "hide_quick_window",
+    "set_quick_busy",
+    "open_record_in_main",
+    "open_sign_in_in_main",
+    "get_background_settings",
+    "save_background_settings",
 ];
 
 fn main() {

@@ -357,6 +357,7 @@ pub async fn sign_in_wait<R: Runtime>(
         .await
         .map_err(|e| e.to_problem())?;
     follow_open_operations(&app, &context, &auth, &desks).await;
+    refresh_tray(&app).await;
     Ok(status)
 }
 
@@ -394,18 +395,23 @@ pub async fn device_sign_in_wait<R: Runtime>(
         .await
         .map_err(|e| e.to_problem())?;
     follow_open_operations(&app, &context, &auth, &desks).await;
+    refresh_tray(&app).await;
     Ok(status)
 }
 
 /// Forgets every token, in memory and in the keyring.
 #[tauri::command]
-pub async fn sign_out(auth: State<'_, AuthState>) -> Result<SessionStatus, Problem> {
+pub async fn sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    auth: State<'_, AuthState>,
+) -> Result<SessionStatus, Problem> {
     auth.service.cancel();
     auth.service
         .session()
         .sign_out()
         .await
         .map_err(|e| crate::auth::session::vault_problem(&e))?;
+    refresh_tray(&app).await;
     Ok(auth.service.session().status().await)
 }
 
@@ -484,11 +490,7 @@ async fn desk<R: Runtime>(
         history,
         auth.service.session_handle(),
         target.cloud.clone(),
-        Arc::new(move |record: &RecordView| {
-            if let Err(error) = emitter.emit(OPERATION_UPDATED, record) {
-                log::warn!("could not announce a record change: {error}");
-            }
-        }),
+        Arc::new(move |record: &RecordView| record_changed(&emitter, record)),
         DeskConfig::default(),
     ));
     if auth.service.session().status().await.signed_in {
@@ -767,4 +769,298 @@ pub fn history_export<R: Runtime>(
         path: path.display().to_string(),
         count,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tray, quick window, background life
+// ---------------------------------------------------------------------------------------------
+
+use crate::lifecycle::BackgroundSettings;
+use crate::tray;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const KEY_BACKGROUND: &str = "background";
+/// Set once the admin has been told that closing the window keeps NumberDesk in the tray.
+pub const KEY_TRAY_NOTICE_SHOWN: &str = "trayNoticeShown";
+
+/// The quick window's state and what the tray could do.
+pub struct BackgroundState {
+    /// A confirmation or a change in progress is on the quick window: do not hide it on blur.
+    pub quick_busy: AtomicBool,
+    /// False when the system has no tray: closing the main window then quits.
+    pub tray_available: AtomicBool,
+    /// Records already announced by a notification.
+    notified: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Why the saved shortcut could not be registered at start, for Settings.
+    shortcut_problem: std::sync::Mutex<Option<Problem>>,
+}
+
+impl Default for BackgroundState {
+    fn default() -> Self {
+        BackgroundState {
+            quick_busy: AtomicBool::new(false),
+            tray_available: AtomicBool::new(false),
+            notified: std::sync::Mutex::new(std::collections::HashSet::new()),
+            shortcut_problem: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+/// The saved background choices (defaults when none were saved).
+pub fn background_settings<R: Runtime>(
+    app: &AppHandle<R>,
+    context: &AppContext,
+) -> BackgroundSettings {
+    settings_store(app, context)
+        .ok()
+        .and_then(|store| store.get(KEY_BACKGROUND))
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default()
+}
+
+/// Whether the first-close notice was shown; marks it shown.
+pub fn take_tray_notice<R: Runtime>(app: &AppHandle<R>, context: &AppContext) -> bool {
+    let Ok(store) = settings_store(app, context) else {
+        return false;
+    };
+    let shown = store
+        .get(KEY_TRAY_NOTICE_SHOWN)
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if !shown {
+        store.set(KEY_TRAY_NOTICE_SHOWN, true);
+        let _ = store.save();
+    }
+    shown
+}
+
+/// Shows a desktop notification; refusals by the OS (no permission, no notification service)
+/// are logged quietly.
+pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(error) = app.notification().builder().title(title).body(body).show() {
+        log::info!("notification not shown: {error}");
+    }
+}
+
+/// Rebuilds the tray menu: the account and the five newest changes.
+pub async fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
+    use tauri::Manager;
+    let account = match app.try_state::<AuthState>() {
+        Some(auth) => auth
+            .service
+            .session()
+            .status()
+            .await
+            .account
+            .map(|a| a.username),
+        None => None,
+    };
+    let recent: Vec<RecordView> = app
+        .try_state::<DeskState>()
+        .and_then(|state| state.history.clone().ok())
+        .and_then(|history| {
+            history
+                .list(&HistoryQuery {
+                    limit: crate::lifecycle::RECENT_IN_MENU as u32,
+                    ..Default::default()
+                })
+                .ok()
+        })
+        .map(|page| page.records.into_iter().map(RecordView::from).collect())
+        .unwrap_or_default();
+    tray::refresh(app, account.as_deref(), &recent);
+}
+
+/// Everything that follows a record change: the event for the windows, the tray menu, and a
+/// notification when it has just settled.
+fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
+    use tauri::Manager;
+    if let Err(error) = app.emit(OPERATION_UPDATED, record) {
+        log::warn!("could not announce a record change: {error}");
+    }
+    if let Some((title, body)) = crate::lifecycle::settled_notification(record) {
+        let first_time = app.try_state::<BackgroundState>().is_some_and(|state| {
+            state
+                .notified
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(record.record.id)
+        });
+        let wanted = app
+            .try_state::<AppContext>()
+            .map(|context| background_settings(app, &context).notifications)
+            .unwrap_or(false);
+        if first_time && wanted {
+            notify(app, &title, &body);
+        }
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move { refresh_tray(&app).await });
+}
+
+/// Opens the quick window (what the tray's left click and menu do).
+#[tauri::command]
+pub fn show_quick_window<R: Runtime>(app: AppHandle<R>) {
+    tray::show_quick(&app);
+}
+
+/// Hides the quick window (Esc, Close).
+#[tauri::command]
+pub fn hide_quick_window<R: Runtime>(app: AppHandle<R>, state: State<'_, BackgroundState>) {
+    use tauri::Manager;
+    state.quick_busy.store(false, Ordering::SeqCst);
+    if let Some(window) = app.get_webview_window(tray::QUICK_WINDOW) {
+        let _ = window.hide();
+    }
+}
+
+/// The quick window says whether something is on screen that must not vanish.
+#[tauri::command]
+pub fn set_quick_busy(state: State<'_, BackgroundState>, busy: bool) {
+    state.quick_busy.store(busy, Ordering::SeqCst);
+}
+
+/// Opens a History record in the main window.
+#[tauri::command]
+pub fn open_record_in_main<R: Runtime>(app: AppHandle<R>, id: i64) {
+    use tauri::Manager;
+    tray::show_main(&app);
+    let _ = app.emit_to(tray::MAIN_WINDOW, tray::OPEN_RECORD, id);
+    if let Some(window) = app.get_webview_window(tray::QUICK_WINDOW) {
+        let _ = window.hide();
+    }
+}
+
+/// Hands over to the main window's sign-in screen.
+#[tauri::command]
+pub fn open_sign_in_in_main<R: Runtime>(app: AppHandle<R>) {
+    use tauri::Manager;
+    tray::show_main(&app);
+    let _ = app.emit_to(tray::MAIN_WINDOW, tray::SHOW_SIGN_IN, false);
+    if let Some(window) = app.get_webview_window(tray::QUICK_WINDOW) {
+        let _ = window.hide();
+    }
+}
+
+/// Settings › Background, with a problem to show if the saved shortcut could not be set.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackgroundView {
+    #[serde(flatten)]
+    pub settings: BackgroundSettings,
+    pub shortcut_problem: Option<Problem>,
+    pub tray_available: bool,
+}
+
+#[tauri::command]
+pub fn get_background_settings<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    state: State<'_, BackgroundState>,
+) -> BackgroundView {
+    BackgroundView {
+        settings: background_settings(&app, &context),
+        shortcut_problem: state
+            .shortcut_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
+        tray_available: state.tray_available.load(Ordering::SeqCst),
+    }
+}
+
+fn shortcut_problem(shortcut: &str, why: &str) -> Problem {
+    Problem::new(
+        "shortcut",
+        format!("The shortcut “{shortcut}” could not be set: {why}."),
+        "Choose another one, such as CommandOrControl+Shift+U or Ctrl+Alt+N, and save again.",
+    )
+}
+
+/// Registers (or removes) the global shortcut that opens the quick window.
+pub fn apply_shortcut<R: Runtime>(
+    app: &AppHandle<R>,
+    settings: &BackgroundSettings,
+) -> Result<(), Problem> {
+    use tauri_plugin_global_shortcut::GlobalShortcutExt;
+    let shortcuts = app.global_shortcut();
+    let _ = shortcuts.unregister_all();
+    if !settings.shortcut_enabled {
+        return Ok(());
+    }
+    let shortcut: tauri_plugin_global_shortcut::Shortcut =
+        settings.shortcut.parse().map_err(|error| {
+            log::info!("shortcut {:?} not understood: {error}", settings.shortcut);
+            shortcut_problem(
+                &settings.shortcut,
+                "it is not a key combination NumberDesk understands (modifiers such as Ctrl, Alt, Shift, then one key, joined with +)",
+            )
+        })?;
+    shortcuts.register(shortcut).map_err(|error| {
+        log::info!("shortcut {:?} not registered: {error}", settings.shortcut);
+        shortcut_problem(
+            &settings.shortcut,
+            "another app or the system already uses it",
+        )
+    })
+}
+
+/// Saves Settings › Background and applies it (start at login, shortcut).
+#[tauri::command]
+pub fn save_background_settings<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    state: State<'_, BackgroundState>,
+    settings: BackgroundSettings,
+) -> Result<BackgroundView, Problem> {
+    use tauri_plugin_autostart::ManagerExt;
+    let before = background_settings(&app, &context);
+    if settings.start_at_login != before.start_at_login {
+        let autolaunch = app.autolaunch();
+        let result = if settings.start_at_login {
+            autolaunch.enable()
+        } else {
+            autolaunch.disable()
+        };
+        result.map_err(|error| {
+            Problem::new(
+                "startAtLogin",
+                format!("NumberDesk could not change whether it starts at login: {error}."),
+                "Try again. Your organisation may manage start-up apps; ask IT if it keeps failing.",
+            )
+        })?;
+    }
+    if let Err(problem) = apply_shortcut(&app, &settings) {
+        // Keep the old shortcut working rather than none.
+        let _ = apply_shortcut(&app, &before);
+        return Err(problem);
+    }
+    *state
+        .shortcut_problem
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = None;
+    let store = settings_store(&app, &context)?;
+    store.set(
+        KEY_BACKGROUND,
+        serde_json::to_value(&settings).map_err(settings_problem)?,
+    );
+    store.save().map_err(settings_problem)?;
+    Ok(get_background_settings(app, context, state))
+}
+
+/// At start: registers the saved shortcut; a failure is kept for Settings to show.
+pub fn apply_saved_shortcut<R: Runtime>(
+    app: &AppHandle<R>,
+    context: &AppContext,
+    state: &BackgroundState,
+) {
+    let settings = background_settings(app, context);
+    if let Err(problem) = apply_shortcut(app, &settings) {
+        log::warn!("{}", problem.message);
+        *state
+            .shortcut_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(problem);
+    }
 }

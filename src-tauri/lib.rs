@@ -13,10 +13,12 @@ pub mod context;
 pub mod desk;
 pub mod graph;
 pub mod history;
+pub mod lifecycle;
 pub mod phone;
 pub mod problem;
 pub mod setup;
 pub mod sim;
+pub mod tray;
 pub mod vault;
 
 use context::AppContext;
@@ -49,7 +51,110 @@ pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::history_list,
         commands::history_get,
         commands::history_export,
+        commands::show_quick_window,
+        commands::hide_quick_window,
+        commands::set_quick_busy,
+        commands::open_record_in_main,
+        commands::open_sign_in_in_main,
+        commands::get_background_settings,
+        commands::save_background_settings,
     ])
+}
+
+/// Event to the main window when another launch was folded into this one.
+pub const SECOND_INSTANCE: &str = "second-instance";
+
+/// What happened to a window, as far as NumberDesk's background life cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowTrigger {
+    CloseRequested,
+    LostFocus,
+}
+
+/// What NumberDesk does about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowAction {
+    Nothing,
+    /// Keep the window open (prevent the close) but hide it; `announce` the first time.
+    HideMain {
+        announce: bool,
+    },
+    /// Prevent the close of the quick window and hide it, or hide it on blur.
+    HideQuick,
+    Quit,
+}
+
+/// Decides, from the app's state, what a window trigger leads to (see [`lifecycle`]).
+pub fn window_action<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    label: &str,
+    trigger: WindowTrigger,
+) -> WindowAction {
+    use std::sync::atomic::Ordering;
+    let background = app.try_state::<commands::BackgroundState>();
+    match (label, trigger) {
+        (tray::MAIN_WINDOW, WindowTrigger::CloseRequested) => {
+            let tray_available = background
+                .as_ref()
+                .is_some_and(|s| s.tray_available.load(Ordering::SeqCst));
+            let announced = tray_available
+                && app
+                    .try_state::<AppContext>()
+                    .is_some_and(|context| commands::take_tray_notice(app, &context));
+            match lifecycle::on_main_close(tray_available, announced) {
+                lifecycle::CloseAction::HideToTray { announce } => {
+                    WindowAction::HideMain { announce }
+                }
+                lifecycle::CloseAction::Exit => WindowAction::Quit,
+            }
+        }
+        (tray::QUICK_WINDOW, WindowTrigger::CloseRequested) => WindowAction::HideQuick,
+        (tray::QUICK_WINDOW, WindowTrigger::LostFocus) => {
+            let busy = background
+                .as_ref()
+                .is_some_and(|s| s.quick_busy.load(Ordering::SeqCst));
+            if lifecycle::hide_quick_on_blur(busy) {
+                WindowAction::HideQuick
+            } else {
+                WindowAction::Nothing
+            }
+        }
+        _ => WindowAction::Nothing,
+    }
+}
+
+/// Carries out [`window_action`] for Tauri's window events.
+fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEvent) {
+    use tauri::WindowEvent;
+    let (trigger, close) = match event {
+        WindowEvent::CloseRequested { api, .. } => (WindowTrigger::CloseRequested, Some(api)),
+        WindowEvent::Focused(false) => (WindowTrigger::LostFocus, None),
+        _ => return,
+    };
+    let app = window.app_handle();
+    match window_action(app, window.label(), trigger) {
+        WindowAction::Nothing => {}
+        WindowAction::HideMain { announce } => {
+            if let Some(api) = close {
+                api.prevent_close();
+            }
+            let _ = window.hide();
+            if announce {
+                commands::notify(
+                    app,
+                    "NumberDesk is still running",
+                    "It keeps following your changes from the tray. Use Quit in the tray menu to exit.",
+                );
+            }
+        }
+        WindowAction::HideQuick => {
+            if let Some(api) = close {
+                api.prevent_close();
+            }
+            let _ = window.hide();
+        }
+        WindowAction::Quit => app.exit(0),
+    }
 }
 
 /// Starts the desktop app.
@@ -58,8 +163,28 @@ pub fn run() {
     let options =
         config::LaunchOptions::parse(std::env::args().skip(1), |name| std::env::var(name).ok());
     let builder = tauri::Builder::default()
+        // First, so a second launch is folded into this one before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_main(app);
+            let _ = tauri::Emitter::emit_to(app, tray::MAIN_WINDOW, SECOND_INSTANCE, ());
+        }))
         .plugin(tauri_plugin_store::Builder::default().build())
-        .plugin(tauri_plugin_opener::init());
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_positioner::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    if event.state == tauri_plugin_global_shortcut::ShortcutState::Pressed {
+                        tray::show_quick(app);
+                    }
+                })
+                .build(),
+        );
     let app = register_commands(builder)
         .setup(move |app| {
             let default_dir = app.path().app_data_dir()?;
@@ -94,11 +219,37 @@ pub fn run() {
             let service =
                 auth::SignInService::for_profile(vault::OsKeyring::new(), &keyring_profile)?;
             app.manage(commands::AuthState::new(service));
+            let background = commands::BackgroundState::default();
+            let has_tray = tray::create(app.handle()).is_some();
+            background
+                .tray_available
+                .store(has_tray, std::sync::atomic::Ordering::SeqCst);
+            if let Some(context) = app.try_state::<AppContext>() {
+                commands::apply_saved_shortcut(app.handle(), &context, &background);
+            }
+            app.manage(background);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { commands::refresh_tray(&handle).await });
             Ok(())
         })
+        .on_window_event(on_window_event)
         .build(tauri::generate_context!());
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|app, event| {
+            // With only the tray left, NumberDesk keeps running (and following operations)
+            // until Quit; `app.exit(0)` carries a code and is not held back.
+            if let tauri::RunEvent::ExitRequested {
+                code: None, api, ..
+            } = event
+            {
+                let tray = app
+                    .try_state::<commands::BackgroundState>()
+                    .is_some_and(|s| s.tray_available.load(std::sync::atomic::Ordering::SeqCst));
+                if tray {
+                    api.prevent_exit();
+                }
+            }
+        }),
         Err(error) => {
             eprintln!("NumberDesk could not start its window: {error}");
             std::process::exit(1);
@@ -131,6 +282,14 @@ mod tests {
         window: &tauri::WebviewWindow<MockRuntime>,
         cmd: &str,
     ) -> Result<serde_json::Value, serde_json::Value> {
+        invoke_with(window, cmd, serde_json::json!({}))
+    }
+
+    fn invoke_with(
+        window: &tauri::WebviewWindow<MockRuntime>,
+        cmd: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
         get_ipc_response(
             window,
             InvokeRequest {
@@ -138,7 +297,7 @@ mod tests {
                 callback: tauri::ipc::CallbackFn(0),
                 error: tauri::ipc::CallbackFn(1),
                 url: "tauri://localhost".parse().expect("url"),
-                body: tauri::ipc::InvokeBody::default(),
+                body: tauri::ipc::InvokeBody::Json(args),
                 headers: Default::default(),
                 invoke_key: tauri::test::INVOKE_KEY.to_string(),
             },
@@ -199,6 +358,151 @@ mod tests {
         let endpoints = &invoke(&window, "app_info").unwrap()["endpoints"];
         assert_eq!(endpoints["microsoft"], false);
         assert_eq!(endpoints["graphUrl"], "http://127.0.0.1:2");
+    }
+
+    fn background_app(
+        dir: &std::path::Path,
+        tray_available: bool,
+    ) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
+        let background = commands::BackgroundState::default();
+        background
+            .tray_available
+            .store(tray_available, std::sync::atomic::Ordering::SeqCst);
+        let app = register_commands(
+            mock_builder().plugin(tauri_plugin_store::Builder::default().build()),
+        )
+        .manage(context_in(dir, Ok(Default::default())))
+        .manage(background)
+        .build(mock_context(noop_assets()))
+        .expect("mock app builds");
+        let window = tauri::WebviewWindowBuilder::new(&app, "quick", Default::default())
+            .build()
+            .expect("mock window builds");
+        (app, window)
+    }
+
+    #[test]
+    fn closing_the_main_window_hides_it_in_the_tray_and_says_so_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, _window) = background_app(dir.path(), true);
+        let handle = app.handle();
+        assert_eq!(
+            window_action(handle, "main", WindowTrigger::CloseRequested),
+            WindowAction::HideMain { announce: true }
+        );
+        assert_eq!(
+            window_action(handle, "main", WindowTrigger::CloseRequested),
+            WindowAction::HideMain { announce: false }
+        );
+        let saved = std::fs::read_to_string(dir.path().join(commands::SETTINGS_FILE)).unwrap();
+        assert!(saved.contains(commands::KEY_TRAY_NOTICE_SHOWN), "{saved}");
+        assert_eq!(
+            window_action(handle, "main", WindowTrigger::LostFocus),
+            WindowAction::Nothing
+        );
+    }
+
+    #[test]
+    fn without_a_tray_closing_the_main_window_quits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, _window) = background_app(dir.path(), false);
+        assert_eq!(
+            window_action(app.handle(), "main", WindowTrigger::CloseRequested),
+            WindowAction::Quit
+        );
+    }
+
+    #[test]
+    fn the_quick_window_hides_on_blur_unless_it_says_it_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, quick) = background_app(dir.path(), true);
+        let handle = app.handle();
+        assert_eq!(
+            window_action(handle, "quick", WindowTrigger::LostFocus),
+            WindowAction::HideQuick
+        );
+        invoke_with(
+            &quick,
+            "set_quick_busy",
+            serde_json::json!({ "busy": true }),
+        )
+        .unwrap();
+        assert_eq!(
+            window_action(handle, "quick", WindowTrigger::LostFocus),
+            WindowAction::Nothing
+        );
+        // Closing it only hides it, busy or not: it lives as long as the app.
+        assert_eq!(
+            window_action(handle, "quick", WindowTrigger::CloseRequested),
+            WindowAction::HideQuick
+        );
+        invoke_with(
+            &quick,
+            "set_quick_busy",
+            serde_json::json!({ "busy": false }),
+        )
+        .unwrap();
+        assert_eq!(
+            window_action(handle, "quick", WindowTrigger::LostFocus),
+            WindowAction::HideQuick
+        );
+    }
+
+    #[test]
+    fn the_tray_menu_is_built_with_the_recent_operations() {
+        use tauri::menu::MenuItemKind;
+        let dir = tempfile::tempdir().unwrap();
+        let (app, _window) = background_app(dir.path(), true);
+        let recent: Vec<desk::RecordView> = (1..=6)
+            .rev()
+            .map(|id| {
+                desk::RecordView::from(history::OperationRecord {
+                    id,
+                    kind: history::OperationKind::Unassign,
+                    telephone_number: "+12065550100".into(),
+                    number_type: None,
+                    prior_assignee: history::Assignee {
+                        name: Some("Adele Vance".into()),
+                        ..Default::default()
+                    },
+                    actor: Default::default(),
+                    requested_at: String::new(),
+                    client_request_id: String::new(),
+                    request_id: None,
+                    response_date: None,
+                    location: None,
+                    status: history::RecordStatus::Succeeded,
+                    status_detail: None,
+                    settled_at: None,
+                    error: None,
+                    undo_of: None,
+                    batch_id: None,
+                    updated_at: String::new(),
+                })
+            })
+            .collect();
+        let entries = lifecycle::tray_menu(Some("meganb@contoso.example"), &recent);
+        let menu = tray::build_menu(app.handle(), &entries).unwrap();
+        let items: Vec<(String, String)> = menu
+            .items()
+            .unwrap()
+            .into_iter()
+            .filter_map(|item| match item {
+                MenuItemKind::MenuItem(item) => Some((item.id().0.clone(), item.text().unwrap())),
+                _ => None,
+            })
+            .collect();
+        let ids: Vec<&str> = items.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "quick", "open", "record:6", "record:5", "record:4", "record:3", "record:2",
+                "sign-out", "quit"
+            ]
+        );
+        assert_eq!(items[2].1, "+1 206-555-0100 — Adele Vance: succeeded");
+        assert_eq!(items[7].1, "Sign out (meganb@contoso.example)");
+        assert_eq!(items[8].1, "Quit NumberDesk");
     }
 
     #[test]

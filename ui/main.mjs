@@ -1,6 +1,6 @@
 // The main window: first run, setup, sign-in, then the shell with Unassign, History, Settings.
 import { call, listen } from './ipc.mjs';
-import { banner, byId, showPage, wireCopyButtons } from './dom.mjs';
+import { banner, byId, showPage, showProblem, wireCopyButtons } from './dom.mjs';
 import { showSetup, wireSetup } from './setup.mjs';
 import { showSignIn, wireSignIn } from './signin.mjs';
 import { mountUnassign } from './unassign.mjs';
@@ -71,8 +71,44 @@ function fillSettings(status) {
   }[setup.lockedBy] || '';
 }
 
+async function loadBackground() {
+  try {
+    const view = await call('get_background_settings');
+    byId('bg-notifications').checked = view.notifications;
+    byId('bg-start-at-login').checked = view.startAtLogin;
+    byId('bg-shortcut-enabled').checked = view.shortcutEnabled;
+    byId('bg-shortcut').value = view.shortcut;
+    byId('bg-no-tray').hidden = view.trayAvailable;
+    showProblem(byId('bg-problem'), view.shortcutProblem);
+  } catch (problem) {
+    showProblem(byId('bg-problem'), problem);
+  }
+}
+
+function wireBackground() {
+  byId('background-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    byId('bg-saved').textContent = '';
+    try {
+      await call('save_background_settings', {
+        settings: {
+          notifications: byId('bg-notifications').checked,
+          startAtLogin: byId('bg-start-at-login').checked,
+          shortcutEnabled: byId('bg-shortcut-enabled').checked,
+          shortcut: byId('bg-shortcut').value.trim(),
+        },
+      });
+      showProblem(byId('bg-problem'), null);
+      byId('bg-saved').textContent = 'Saved.';
+    } catch (problem) {
+      showProblem(byId('bg-problem'), problem);
+    }
+  });
+}
+
 function openShell(status) {
   fillSettings(status);
+  loadBackground();
   showPage('shell');
   selectView('unassign', { focus: false });
 }
@@ -115,7 +151,21 @@ async function start() {
   wireSetup();
   wireSignIn();
   wireHistory();
-  unassign = mountUnassign(byId('view-unassign'), { openRecord });
+  unassign = mountUnassign(byId('main-unassign'), { openRecord });
+  listen('open-record', (id) => {
+    if (!byId('shell').hidden) openRecord(id);
+  });
+  listen('show-sign-in', async (signOut) => {
+    if (signOut) await call('sign_out').catch(() => {});
+    byId('account-chip').textContent = '';
+    await route();
+  });
+  listen('second-instance', () => {
+    // Another launch was folded into this window (tests read this counter).
+    const root = document.documentElement;
+    root.dataset.secondInstance = String(Number(root.dataset.secondInstance || 0) + 1);
+  });
+  wireBackground();
   listen('operation-updated', (record) => {
     unassign.operationUpdated(record);
     historyOperationUpdated(record);

@@ -17,7 +17,53 @@ function text(value, fallback = '—') {
   return value === null || value === undefined || value === '' ? fallback : String(value);
 }
 
-export function mountUnassign(root, { openRecord = () => {} } = {}) {
+// The markup both windows use, so the card and the confirmation are the same everywhere.
+const MARKUP = `
+<form class="lookup-form" data-part="form" role="search" aria-label="Look up a number">
+  <label for="lookup-input">Phone number</label>
+  <div class="row">
+    <input id="lookup-input" data-part="input" type="text" inputmode="tel" autocomplete="off" spellcheck="false" aria-describedby="lookup-help">
+    <button type="submit" class="primary" data-part="lookup">Look up</button>
+  </div>
+  <p id="lookup-help" class="help">Paste it as you have it: +1 (206) 555-0100, tel:+12065550100, +44 20 7946 0958, +12065550100;ext=524.</p>
+</form>
+<p class="busy" data-part="busy" role="status" aria-live="polite"></p>
+<div class="alert" data-part="problem" role="alert" hidden></div>
+<article class="card" data-part="card" hidden aria-label="Number details">
+  <h2 data-part="card-number"></h2>
+  <p class="warning" data-part="card-warning" hidden></p>
+  <dl class="facts">
+    <dt>Assigned to</dt><dd data-part="card-assignee"></dd>
+    <dt>User name</dt><dd data-part="card-upn"></dd>
+    <dt>Kind</dt><dd data-part="card-target"></dd>
+    <dt>Number type</dt><dd data-part="card-type"></dd>
+    <dt>Activation</dt><dd data-part="card-activation"></dd>
+    <dt>City and country</dt><dd data-part="card-city"></dd>
+    <dt>Emergency location</dt><dd data-part="card-location"></dd>
+  </dl>
+  <p class="note" data-part="card-reason" hidden></p>
+  <div class="actions">
+    <button type="button" class="danger" data-part="unassign">Remove number…</button>
+  </div>
+</article>
+<section class="result" data-part="result" hidden aria-label="Change in progress">
+  <p><span class="chip" data-part="result-status"></span> <span data-part="result-text"></span></p>
+  <p class="help" data-part="result-detail"></p>
+  <button type="button" data-part="result-open">Open in History</button>
+</section>
+<dialog class="confirm" data-part="confirm" aria-labelledby="confirm-title">
+  <h2 id="confirm-title" data-part="confirm-title"></h2>
+  <p data-part="confirm-body"></p>
+  <p class="help">Microsoft Graph cannot email the person or block the number from being given out again (PowerShell’s -Notify and assignment blocking). Use the Teams admin center or PowerShell if you need those.</p>
+  <div class="actions">
+    <button type="button" data-part="confirm-cancel">Cancel</button>
+    <button type="button" class="danger" data-part="confirm-ok">Remove number</button>
+  </div>
+</dialog>
+`;
+
+export function mountUnassign(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
+  root.innerHTML = MARKUP;
   const part = (name) => root.querySelector(`[data-part="${name}"]`);
   let card = null;
   let followed = null;
@@ -49,8 +95,12 @@ export function mountUnassign(root, { openRecord = () => {} } = {}) {
     part('card').hidden = !found.found;
   }
 
+  let sending = false;
+
   function renderResult(record) {
     followed = record.id;
+    // While a change is on its way, the window must not vanish (the tray's quick window).
+    onBusy(!isSettled(record.status));
     part('result').hidden = false;
     renderChip(part('result-status'), record.status);
     const who = record.priorAssignee && (record.priorAssignee.name || record.priorAssignee.upn || record.priorAssignee.id);
@@ -95,24 +145,33 @@ export function mountUnassign(root, { openRecord = () => {} } = {}) {
     part('confirm-title').textContent = card.confirmText;
     part('confirm-body').textContent = card.confirmDetail;
     part('confirm-ok').disabled = false;
+    onBusy(true);
     dialog.showModal();
     part('confirm-cancel').focus();
   });
   part('confirm-cancel').addEventListener('click', () => dialog.close());
+  // Closed without confirming (Cancel or Esc): nothing is pending any more.
+  dialog.addEventListener('close', () => {
+    if (!sending) onBusy(false);
+  });
   part('confirm-ok').addEventListener('click', async () => {
     // One confirmation sends at most one request: the button is disabled at once, and the
     // lookup it confirms can be used only once on the Rust side.
     part('confirm-ok').disabled = true;
+    sending = true;
     dialog.close();
     part('unassign').hidden = true;
     busy('Sending the change to Microsoft…');
     try {
       const record = await call('unassign_number', { lookupId: card.lookupId });
+      sending = false;
       busy('');
       part('card').hidden = true;
       renderResult(record);
       part('result-open').focus();
     } catch (problem) {
+      sending = false;
+      onBusy(false);
       busy('');
       showProblem(part('problem'), problem);
     }
@@ -128,6 +187,11 @@ export function mountUnassign(root, { openRecord = () => {} } = {}) {
     },
     focus() {
       part('input').focus();
+      part('input').select();
+    },
+    // Whether a confirmation is open.
+    confirming() {
+      return dialog.open;
     },
   };
 }

@@ -9,4 +9,5 @@ mod sim_support;
 mod harness;
 mod shell;
 mod sign_in;
+mod tray;
 mod unassign;
