@@ -6,6 +6,7 @@
 //! on every OS without a window.
 
 pub mod auth;
+pub mod bulk;
 pub mod cloud;
 mod commands;
 pub mod config;
