@@ -15,7 +15,9 @@
 
 use crate::auth::session::SessionManager;
 use crate::cloud::Cloud;
-use crate::graph::{GraphClient, GraphError, GraphErrorKind, NumberAssignment};
+use crate::graph::{
+    Accepted, Exchange, GraphClient, GraphError, GraphErrorKind, NumberAssignment, OperationStatus,
+};
 use crate::history::{
     Actor, Assignee, History, HistoryError, NewOperation, OperationKind, OperationRecord,
     RecordChange, RecordError, RecordStatus,
@@ -146,7 +148,7 @@ pub struct Desk<S: SecretStore + 'static> {
     config: DeskConfig,
 }
 
-fn history_problem(error: HistoryError) -> Problem {
+pub(crate) fn history_problem(error: HistoryError) -> Problem {
     Problem::new(
         "history",
         format!("NumberDesk could not write its history: {error}."),
@@ -154,7 +156,7 @@ fn history_problem(error: HistoryError) -> Problem {
     )
 }
 
-fn record_error(problem: &Problem) -> RecordError {
+pub(crate) fn record_error(problem: &Problem) -> RecordError {
     RecordError {
         kind: problem.kind.clone(),
         message: problem.message.clone(),
@@ -314,13 +316,7 @@ impl<S: SecretStore + 'static> Desk<S> {
     }
 
     async fn actor(&self) -> Actor {
-        let status = self.session.status().await;
-        let account = status.account.unwrap_or_default();
-        Actor {
-            upn: account.username,
-            tenant_id: account.tenant_id,
-            cloud: self.cloud.display_name().to_owned(),
-        }
+        actor_of(&self.session, &self.cloud).await
     }
 
     /// Unassigns the number of a confirmed lookup. At most one POST per lookup.
@@ -436,66 +432,19 @@ impl<S: SecretStore + 'static> Desk<S> {
                     .await
             }
         };
-        match sent {
-            Ok(accepted) => match accepted.location {
-                Some(location) => {
-                    let record = self.update(
-                        record.id,
-                        RecordChange {
-                            status: Some(RecordStatus::Accepted),
-                            location: Some(location),
-                            request_id: accepted.request_id,
-                            response_date: accepted.date,
-                            ..Default::default()
-                        },
-                    )?;
-                    self.spawn_follow(record.id);
-                    Ok(record)
-                }
-                None => {
-                    let record = self.update(
-                        record.id,
-                        RecordChange {
-                            status: Some(RecordStatus::OutcomeUnknown),
-                            status_detail: Some("Microsoft accepted the request but gave no address to follow it; NumberDesk checks the number instead.".into()),
-                            request_id: accepted.request_id,
-                            response_date: accepted.date,
-                            ..Default::default()
-                        },
-                    )?;
-                    self.spawn_resolve(record.id);
-                    Ok(record)
-                }
-            },
-            Err(error) if error.outcome_unknown() => {
-                let problem = self.problem(&error);
-                let record = self.update(
-                    record.id,
-                    RecordChange {
-                        status: Some(RecordStatus::OutcomeUnknown),
-                        status_detail: Some("The answer from Microsoft was lost, so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again.".into()),
-                        error: Some(Some(record_error(&problem))),
-                        ..Default::default()
-                    },
-                )?;
-                self.spawn_resolve(record.id);
-                Ok(record)
-            }
-            Err(error) => {
-                let problem = self.problem(&error);
-                self.update(
-                    record.id,
-                    RecordChange {
-                        status: Some(RecordStatus::Rejected),
-                        status_detail: Some(problem.message.clone()),
-                        request_id: error.exchange.request_id.clone(),
-                        response_date: error.exchange.date.clone(),
-                        error: Some(Some(record_error(&problem))),
-                        ..Default::default()
-                    },
-                )
-            }
+        let (outcome, record) = record_post(
+            &self.history,
+            self.cloud.telephone_numbers_available(),
+            &record,
+            sent,
+        )?;
+        (self.notify)(&RecordView::from(record.clone()));
+        match outcome {
+            PostOutcome::Accepted => self.spawn_follow(record.id),
+            PostOutcome::Unknown => self.spawn_resolve(record.id),
+            PostOutcome::Rejected => {}
         }
+        Ok(record)
     }
 
     fn claim(&self, id: i64) -> bool {
@@ -552,17 +501,8 @@ impl<S: SecretStore + 'static> Desk<S> {
             };
             match self.graph.operation(&location).await {
                 Ok((operation, exchange)) => {
-                    let status = RecordStatus::from_remote(operation.status.as_str());
-                    if status != record.status || operation.detail() != record.status_detail {
-                        let _ = self.update(
-                            id,
-                            RecordChange {
-                                status: Some(status),
-                                status_detail: operation.detail(),
-                                response_date: exchange.date,
-                                ..Default::default()
-                            },
-                        );
+                    if let Some(change) = operation_change(&record, &operation, &exchange) {
+                        let _ = self.update(id, change);
                     }
                     if operation.status.is_settled() {
                         return;
@@ -619,33 +559,8 @@ impl<S: SecretStore + 'static> Desk<S> {
             }
             match self.graph.lookup_number(&record.telephone_number).await {
                 Ok((found, _)) => {
-                    let prior_target = record.prior_assignee.id.clone();
-                    let done = match record.kind {
-                        // Gone, or assigned to someone else than before: either way the
-                        // prior assignee no longer has it. Without a known prior assignee only
-                        // "not assigned" proves it.
-                        OperationKind::Unassign => found.as_ref().is_none_or(|n| {
-                            !n.is_assigned()
-                                || (prior_target.is_some()
-                                    && n.assignment_target_id != prior_target)
-                        }),
-                        OperationKind::Assign => found.as_ref().is_some_and(|n| {
-                            n.is_assigned() && n.assignment_target_id == prior_target
-                        }),
-                    };
-                    if done {
-                        let _ = self.update(
-                            id,
-                            RecordChange {
-                                status: Some(RecordStatus::Succeeded),
-                                status_detail: Some(match record.kind {
-                                    OperationKind::Unassign => "Confirmed by looking the number up: it is no longer assigned.".into(),
-                                    OperationKind::Assign => "Confirmed by looking the number up: it is assigned again.".into(),
-                                }),
-                                error: Some(None),
-                                ..Default::default()
-                            },
-                        );
+                    if lookup_confirms(&record, found.as_ref()) {
+                        let _ = self.update(id, confirmed_by_lookup(record.kind));
                         return;
                     }
                 }
@@ -653,17 +568,7 @@ impl<S: SecretStore + 'static> Desk<S> {
                 Err(error) => log::warn!("checking record {id} by lookup failed: {error}"),
             }
             if started.elapsed() >= self.config.resolve_window {
-                let minutes = self.config.resolve_window.as_secs().div_ceil(60);
-                let _ = self.update(
-                    id,
-                    RecordChange {
-                        status: Some(RecordStatus::Failed),
-                        status_detail: Some(format!(
-                            "Not confirmed: {minutes} minute(s) later the number is unchanged, so Microsoft most likely did not receive the request. You can try again."
-                        )),
-                        ..Default::default()
-                    },
-                );
+                let _ = self.update(id, not_confirmed(self.config.resolve_window));
                 return;
             }
             tokio::time::sleep(delay).await;
@@ -716,14 +621,7 @@ impl<S: SecretStore + 'static> Desk<S> {
             match (&record.status, &record.location) {
                 (RecordStatus::Sending, _) => {
                     // The app stopped while sending: Microsoft may or may not have the request.
-                    let _ = self.update(
-                        record.id,
-                        RecordChange {
-                            status: Some(RecordStatus::OutcomeUnknown),
-                            status_detail: Some("NumberDesk closed while sending this change; it checks the number instead of sending it again.".into()),
-                            ..Default::default()
-                        },
-                    );
+                    let _ = self.update(record.id, closed_while_sending());
                     self.spawn_resolve(record.id);
                 }
                 (RecordStatus::OutcomeUnknown, _) | (_, None) => self.spawn_resolve(record.id),
@@ -731,5 +629,164 @@ impl<S: SecretStore + 'static> Desk<S> {
             }
         }
         Ok(open.len())
+    }
+}
+
+// ---- Shared with bulk unassign ---------------------------------------------------------------
+// The single flow and the bulk run differ in how they schedule (a task per record here, a
+// worker pool there) but must agree on what a POST's answer, an operation's status and a
+// lookup *mean* for the record. Those rules live here, once.
+
+/// The signed-in admin, as the history names them.
+pub(crate) async fn actor_of<S: SecretStore + 'static>(
+    session: &SessionManager<S>,
+    cloud: &Cloud,
+) -> Actor {
+    let status = session.status().await;
+    let account = status.account.unwrap_or_default();
+    Actor {
+        upn: account.username,
+        tenant_id: account.tenant_id,
+        cloud: cloud.display_name().to_owned(),
+    }
+}
+
+/// What one POST came to, as recorded by [`record_post`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PostOutcome {
+    /// 202 with a `Location`: follow the operation.
+    Accepted,
+    /// The answer was lost (or had no `Location`): settle it by looking the number up.
+    Unknown,
+    /// Microsoft refused it; nothing changed. Settled.
+    Rejected,
+}
+
+/// Records the answer to a record's one POST (`accepted`, `outcomeUnknown` or `rejected`).
+pub(crate) fn record_post(
+    history: &History,
+    telephone_api_available: bool,
+    record: &OperationRecord,
+    sent: Result<Accepted, GraphError>,
+) -> Result<(PostOutcome, OperationRecord), Problem> {
+    let (outcome, change) = match sent {
+        Ok(accepted) => match accepted.location {
+            Some(location) => (
+                PostOutcome::Accepted,
+                RecordChange {
+                    status: Some(RecordStatus::Accepted),
+                    location: Some(location),
+                    request_id: accepted.request_id,
+                    response_date: accepted.date,
+                    ..Default::default()
+                },
+            ),
+            None => (
+                PostOutcome::Unknown,
+                RecordChange {
+                    status: Some(RecordStatus::OutcomeUnknown),
+                    status_detail: Some("Microsoft accepted the request but gave no address to follow it; NumberDesk checks the number instead.".into()),
+                    request_id: accepted.request_id,
+                    response_date: accepted.date,
+                    ..Default::default()
+                },
+            ),
+        },
+        Err(error) if error.outcome_unknown() => {
+            let problem = error.to_problem(telephone_api_available);
+            (
+                PostOutcome::Unknown,
+                RecordChange {
+                    status: Some(RecordStatus::OutcomeUnknown),
+                    status_detail: Some("The answer from Microsoft was lost, so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again.".into()),
+                    error: Some(Some(record_error(&problem))),
+                    ..Default::default()
+                },
+            )
+        }
+        Err(error) => {
+            let problem = error.to_problem(telephone_api_available);
+            (
+                PostOutcome::Rejected,
+                RecordChange {
+                    status: Some(RecordStatus::Rejected),
+                    status_detail: Some(problem.message.clone()),
+                    request_id: error.exchange.request_id.clone(),
+                    response_date: error.exchange.date.clone(),
+                    error: Some(Some(record_error(&problem))),
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    let record = history.update(record.id, change).map_err(history_problem)?;
+    Ok((outcome, record))
+}
+
+/// The change an operation read brings to its record, if any.
+pub(crate) fn operation_change(
+    record: &OperationRecord,
+    operation: &OperationStatus,
+    exchange: &Exchange,
+) -> Option<RecordChange> {
+    let status = RecordStatus::from_remote(operation.status.as_str());
+    (status != record.status || operation.detail() != record.status_detail).then(|| RecordChange {
+        status: Some(status),
+        status_detail: operation.detail(),
+        response_date: exchange.date.clone(),
+        ..Default::default()
+    })
+}
+
+/// Whether a lookup proves the record's change was made.
+pub(crate) fn lookup_confirms(record: &OperationRecord, found: Option<&NumberAssignment>) -> bool {
+    let prior_target = record.prior_assignee.id.clone();
+    match record.kind {
+        // Gone, or assigned to someone else than before: either way the prior assignee no
+        // longer has it. Without a known prior assignee only "not assigned" proves it.
+        OperationKind::Unassign => found.is_none_or(|n| {
+            !n.is_assigned() || (prior_target.is_some() && n.assignment_target_id != prior_target)
+        }),
+        OperationKind::Assign => {
+            found.is_some_and(|n| n.is_assigned() && n.assignment_target_id == prior_target)
+        }
+    }
+}
+
+/// A record settled by a lookup that shows the change.
+pub(crate) fn confirmed_by_lookup(kind: OperationKind) -> RecordChange {
+    RecordChange {
+        status: Some(RecordStatus::Succeeded),
+        status_detail: Some(match kind {
+            OperationKind::Unassign => {
+                "Confirmed by looking the number up: it is no longer assigned.".into()
+            }
+            OperationKind::Assign => {
+                "Confirmed by looking the number up: it is assigned again.".into()
+            }
+        }),
+        error: Some(None),
+        ..Default::default()
+    }
+}
+
+/// A record whose change lookups did not show within `window`.
+pub(crate) fn not_confirmed(window: Duration) -> RecordChange {
+    let minutes = window.as_secs().div_ceil(60);
+    RecordChange {
+        status: Some(RecordStatus::Failed),
+        status_detail: Some(format!(
+            "Not confirmed: {minutes} minute(s) later the number is unchanged, so Microsoft most likely did not receive the request. You can try again."
+        )),
+        ..Default::default()
+    }
+}
+
+/// A record found `sending` after the app stopped: it may or may not have left.
+pub(crate) fn closed_while_sending() -> RecordChange {
+    RecordChange {
+        status: Some(RecordStatus::OutcomeUnknown),
+        status_detail: Some("NumberDesk closed while sending this change; it checks the number instead of sending it again.".into()),
+        ..Default::default()
     }
 }

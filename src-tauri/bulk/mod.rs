@@ -11,10 +11,26 @@
 //! an export in the wrong encoding, a file far too big), and none of it needs Graph, the history
 //! or a window. Keeping it free of all three lets every such file be tested here, and lets the
 //! preview say "line 12: not a phone number" before a single request is sent.
+//!
+//! The rest: [`preview`] reads the tenant's numbers once (a few list calls, not one per row)
+//! and says for every row whether it is sent or why not; [`run`] sends the planned rows with
+//! a small worker pool behind one adaptive rate limiter ([`pace`]), follows them to the end,
+//! and can be paused, cancelled, and resumed from the history after a crash.
 
 pub mod input;
+pub mod pace;
+pub mod preview;
+pub mod run;
 
 pub use input::{
     number_column, parse_csv, parse_pasted, rows_for_column, InputError, InputRow, Table,
     MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
+};
+pub use pace::{AdaptiveLimiter, RateConfig, RateStats};
+pub use preview::{
+    preview, PlannedRow, Preview, PreviewCounts, PreviewRow, SkipReason, TargetKind,
+};
+pub use run::{
+    BulkConfig, BulkEngine, BulkEvent, BulkProgress, BulkRun, ResumeReport, RowPhase, RowUpdate,
+    RunCounts, RunProgress, RunReport, RunState,
 };

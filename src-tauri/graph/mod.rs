@@ -10,7 +10,9 @@
 //! - an expired access token refreshed and the call tried once more;
 //! - a `Location` followed only when it points at the configured Graph root's operations path,
 //!   so the token never goes anywhere else;
-//! - Graph's error envelope turned into a typed error with a sentence for the admin.
+//! - Graph's error envelope turned into a typed error with a sentence for the admin;
+//! - optionally, every request (retries included) paced by a shared [`Pacer`], so a bulk run
+//!   has one rate for all its workers and a 429 seen by one slows them all.
 
 mod error;
 mod model;
@@ -37,6 +39,15 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// How the client waits between retries (real time in the app, recorded in tests).
 pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// A rate shared by everything that uses a paced client (see [`GraphClient::paced`]).
+///
+/// `admit` is awaited before every request leaves, retries included; `observe` hears every
+/// answer's status (`None`: no answer) and `Retry-After`.
+pub trait Pacer: Send + Sync {
+    fn admit(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+    fn observe(&self, status: Option<u16>, retry_after: Option<Duration>);
+}
 
 /// Tuning for the client.
 #[derive(Clone)]
@@ -86,6 +97,7 @@ pub struct GraphClient<S: SecretStore + 'static> {
     root: Url,
     session: Arc<SessionManager<S>>,
     options: GraphOptions,
+    pacer: Option<Arc<dyn Pacer>>,
 }
 
 /// One response, read whole.
@@ -158,7 +170,25 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             root,
             session,
             options,
+            pacer: None,
         })
+    }
+
+    /// The same client (same connections, session and options) with every request going
+    /// through `pacer` first.
+    pub fn paced(&self, pacer: Arc<dyn Pacer>) -> GraphClient<S> {
+        GraphClient {
+            http: self.http.clone(),
+            root: self.root.clone(),
+            session: self.session.clone(),
+            options: self.options.clone(),
+            pacer: Some(pacer),
+        }
+    }
+
+    /// Whether this client paces its requests.
+    pub fn is_paced(&self) -> bool {
+        self.pacer.is_some()
     }
 
     fn url(&self, path_and_query: &str) -> String {
@@ -194,9 +224,14 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         body: Option<&serde_json::Value>,
         kind: TokenKind,
         client_request_id: &str,
+        mut admitted: bool,
     ) -> Result<Reply, GraphError> {
         let mut refreshed = false;
         loop {
+            if let Some(pacer) = self.pacer.as_ref().filter(|_| !admitted) {
+                pacer.admit().await;
+            }
+            admitted = false;
             let token = self
                 .session
                 .access_token(kind)
@@ -212,6 +247,9 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                 request = request.json(body);
             }
             let response = request.send().await.map_err(|error| {
+                if let Some(pacer) = &self.pacer {
+                    pacer.observe(None, None);
+                }
                 let kind = if error.is_connect() {
                     GraphErrorKind::NotSent
                 } else if error.is_timeout() {
@@ -229,6 +267,9 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             };
             let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
             let location = header(&response, "location");
+            if let Some(pacer) = &self.pacer {
+                pacer.observe(Some(status), retry_after);
+            }
             if status == 401 && !refreshed {
                 self.session.token_rejected(kind).await;
                 refreshed = true;
@@ -262,7 +303,14 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         loop {
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let error = match self
-                .send(reqwest::Method::GET, url, None, kind, &client_request_id)
+                .send(
+                    reqwest::Method::GET,
+                    url,
+                    None,
+                    kind,
+                    &client_request_id,
+                    false,
+                )
                 .await
             {
                 Ok(reply) if (200..300).contains(&reply.status) => {
@@ -342,6 +390,70 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         Ok((found, exchange))
     }
 
+    /// Every number of the tenant, in pages of 1,000 (`$top=1000`): one request per thousand
+    /// numbers, however many a bulk list names. Follows `@odata.nextLink` when Graph gives one
+    /// (only under the Graph root's number collection, so the token stays home), else `$skip`
+    /// while pages come back full. Returns the numbers and how many requests it took.
+    pub async fn list_numbers(&self) -> Result<(Vec<NumberAssignment>, usize), GraphError> {
+        const PAGE: usize = 1000;
+        let mut numbers = Vec::new();
+        let mut requests = 0;
+        let mut url = self.url(&format!("{NUMBERS_PATH}?$top={PAGE}"));
+        loop {
+            let (value, exchange) = self.get_json(&url, TokenKind::Telephone).await?;
+            requests += 1;
+            let next_link = value
+                .get("@odata.nextLink")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+            let page: model::Page<NumberAssignment> =
+                serde_json::from_value(value).map_err(|e| {
+                    GraphError::new(
+                        GraphErrorKind::Malformed,
+                        format!("unexpected number list ({e})"),
+                    )
+                    .with_exchange(&exchange)
+                })?;
+            let count = page.value.len();
+            numbers.extend(page.value);
+            url = match next_link {
+                Some(next) if self.number_list_is_trusted(&next) => next,
+                Some(next) => {
+                    return Err(GraphError::new(
+                        GraphErrorKind::ForeignLocation,
+                        format!(
+                            "the next page of numbers is at {next}, outside {}{NUMBERS_PATH}, so NumberDesk did not send your sign-in there",
+                            self.root.as_str().trim_end_matches('/')
+                        ),
+                    ))
+                }
+                None if count == PAGE => self.url(&format!(
+                    "{NUMBERS_PATH}?$top={PAGE}&$skip={}",
+                    numbers.len()
+                )),
+                None => return Ok((numbers, requests)),
+            };
+            if requests > 1000 {
+                return Err(GraphError::new(
+                    GraphErrorKind::Malformed,
+                    "the number list did not end after 1,000 pages",
+                ));
+            }
+        }
+    }
+
+    fn number_list_is_trusted(&self, link: &str) -> bool {
+        let Ok(url) = Url::parse(link) else {
+            return false;
+        };
+        url.scheme() == self.root.scheme()
+            && url.host_str() == self.root.host_str()
+            && url.port_or_known_default() == self.root.port_or_known_default()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.path() == NUMBERS_PATH
+    }
+
     /// A user's (or resource account's) name and UPN. `Ok(None)` when there is no such user
     /// or the names permission is missing; the caller then shows the object ID.
     pub async fn user(&self, id: &str) -> Result<Option<DirectoryUser>, GraphError> {
@@ -371,10 +483,12 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         path: &str,
         body: serde_json::Value,
         client_request_id: &str,
+        mut admitted: bool,
     ) -> Result<Accepted, GraphError> {
         let url = self.url(path);
         let mut backoff = self.backoff(self.options.post_attempts);
         loop {
+            let first_admitted = std::mem::take(&mut admitted);
             let error = match self
                 .send(
                     reqwest::Method::POST,
@@ -382,6 +496,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                     Some(&body),
                     TokenKind::Telephone,
                     client_request_id,
+                    first_admitted,
                 )
                 .await
             {
@@ -413,10 +528,35 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         number_type: &str,
         client_request_id: &str,
     ) -> Result<Accepted, GraphError> {
+        self.unassign_with(telephone_number, number_type, client_request_id, false)
+            .await
+    }
+
+    /// [`GraphClient::unassign`] for a caller that already took this request's turn from the
+    /// pacer (so it could write its history record just before the POST leaves, not before a
+    /// wait): the first attempt goes straight out; retries are paced as usual.
+    pub async fn unassign_admitted(
+        &self,
+        telephone_number: &str,
+        number_type: &str,
+        client_request_id: &str,
+    ) -> Result<Accepted, GraphError> {
+        self.unassign_with(telephone_number, number_type, client_request_id, true)
+            .await
+    }
+
+    async fn unassign_with(
+        &self,
+        telephone_number: &str,
+        number_type: &str,
+        client_request_id: &str,
+        admitted: bool,
+    ) -> Result<Accepted, GraphError> {
         self.post_action(
             &format!("{NUMBERS_PATH}/unassignNumber"),
             serde_json::json!({ "telephoneNumber": telephone_number, "numberType": number_type }),
             client_request_id,
+            admitted,
         )
         .await
     }
@@ -446,6 +586,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             &format!("{NUMBERS_PATH}/assignNumber"),
             body,
             client_request_id,
+            false,
         )
         .await
     }

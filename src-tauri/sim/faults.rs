@@ -58,6 +58,8 @@ impl TokenBucket {
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     pub latency: Duration,
+    /// Added after a Graph request was handled, before its answer leaves.
+    pub answer_delay: Duration,
     queue: VecDeque<InjectedFault>,
     bucket: Option<TokenBucket>,
     pub drop_next_post: bool,

@@ -41,6 +41,7 @@ mod seed;
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -185,6 +186,27 @@ struct Inner {
     /// or after it was, never the other way round.
     persister: Option<Mutex<Persister>>,
     shutdown: watch::Sender<bool>,
+    /// Graph requests being served right now (read, not yet answered), and the most
+    /// there ever were at once: how a test sees that a client keeps its concurrency bounded.
+    graph_in_flight: AtomicUsize,
+    graph_max_in_flight: AtomicUsize,
+}
+
+/// Counts one Graph request as in flight until dropped (answered, or the connection gone).
+struct InFlight<'a>(&'a Inner);
+
+impl<'a> InFlight<'a> {
+    fn enter(inner: &'a Inner) -> InFlight<'a> {
+        let now = inner.graph_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        inner.graph_max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(inner)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.graph_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Inner {
@@ -275,6 +297,8 @@ impl SimTenant {
             state: Mutex::new(state),
             persister,
             shutdown,
+            graph_in_flight: AtomicUsize::new(0),
+            graph_max_in_flight: AtomicUsize::new(0),
         });
         for (socket, listener) in [
             (login_listener, Listener::Entra),
@@ -298,6 +322,13 @@ impl SimTenant {
     /// The Graph root, e.g. `http://127.0.0.1:41235`.
     pub fn graph_url(&self) -> String {
         self.inner.urls.graph.clone()
+    }
+
+    /// Delays every Graph answer by `delay` *after* the request was handled and logged (unlike
+    /// [`SimTenant::set_latency`], which delays before): a client stopped meanwhile has
+    /// changed the tenant without hearing so.
+    pub fn set_answer_delay(&self, delay: Duration) {
+        self.inner.lock().faults.answer_delay = delay;
     }
 
     /// Stops accepting connections and closes the open ones.
@@ -429,6 +460,24 @@ impl SimTenant {
             .collect()
     }
 
+    /// Graph requests received and not yet answered, right now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.graph_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most Graph requests ever in flight at once (received, not yet answered) since the
+    /// start or the last [`SimTenant::reset_max_in_flight`].
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.graph_max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_max_in_flight(&self) {
+        self.inner.graph_max_in_flight.store(
+            self.inner.graph_in_flight.load(Ordering::SeqCst),
+            Ordering::SeqCst,
+        );
+    }
+
     /// Forgets the request log.
     pub fn clear_requests(&self) {
         self.inner.lock().log.clear();
@@ -481,6 +530,49 @@ impl SimTenant {
         let numbers = state.directory.numbers.clone();
         self.inner.save(guard);
         numbers
+    }
+
+    /// Adds `count` Direct Routing numbers (`+1 425 55x xxxx`), each assigned to one of the
+    /// tenant's users in turn, and returns them: a tenant large enough for bulk runs. The seed
+    /// has fewer than a hundred assigned numbers.
+    pub fn add_assigned_numbers(&self, count: usize) -> Vec<String> {
+        let mut guard = self.inner.lock();
+        let directory = &mut guard.directory;
+        let Some(template) = directory
+            .numbers
+            .iter()
+            .find(|n| n.assignment_status == "userAssigned" && n.number_type == "directRouting")
+            .cloned()
+        else {
+            return Vec::new();
+        };
+        let mut owners: Vec<String> = directory
+            .numbers
+            .iter()
+            .filter(|n| n.assignment_status == "userAssigned")
+            .filter_map(|n| n.assignment_target_id.clone())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let mut added = Vec::with_capacity(count);
+        let mut candidate = 0u32;
+        while added.len() < count && candidate < 10_000 {
+            let number = format!("+1425550{candidate:04}");
+            candidate += 1;
+            if directory.number_index(&number).is_some() {
+                continue;
+            }
+            let mut assignment = template.clone();
+            assignment.id = http::base64url(&format!("{}|{number}", directory.tenant_id));
+            assignment.telephone_number = number.clone();
+            assignment.activation_state = "activated".into();
+            assignment.assignment_target_id =
+                owners.get(added.len() % owners.len().max(1)).cloned();
+            directory.numbers.push(assignment);
+            added.push(number);
+        }
+        self.inner.save(guard);
+        added
     }
 
     /// A user or resource account by object id or UPN.
@@ -595,6 +687,9 @@ async fn serve_one(
         headers: parts.headers,
         body,
     };
+    let mut answer_delay = Duration::ZERO;
+    // Counted once read: from here on the request is handled without waiting on the client.
+    let _counted = (listener == Listener::Graph).then(|| InFlight::enter(&inner));
     let (response, dropped) = match listener {
         Listener::Entra => {
             let mut state = inner.lock();
@@ -611,6 +706,7 @@ async fn serve_one(
             let response = graph::handle(&mut state, &inner.urls, &request, Instant::now());
             let dropped =
                 request.method == Method::POST && std::mem::take(&mut state.faults.drop_next_post);
+            answer_delay = state.faults.answer_delay;
             inner.save(state);
             (response, dropped)
         }
@@ -625,6 +721,11 @@ async fn serve_one(
         received_at,
         status: (!dropped).then(|| response.status().as_u16()),
     });
+    if !answer_delay.is_zero() {
+        // Done and logged, not yet answered: a client that dies now has made a change it
+        // never hears of.
+        tokio::time::sleep(answer_delay).await;
+    }
     if dropped {
         Err(DroppedOnPurpose)
     } else {

@@ -1,0 +1,920 @@
+//! The bulk run: the planned rows of a preview unassigned by a small pool of workers, each
+//! number at most once, every change in the history under one batch id.
+//!
+//! How it keeps the single flow's guarantees at scale (`desk.rs`):
+//! - **At most one POST per row.** Each row's record is created with the history's guard
+//!   ([`History::create_unless_in_flight`]) as `sending` right before its POST leaves, and
+//!   updated on the answer (the rules are shared with the single flow: `desk::record_post`).
+//!   A POST is repeated only when Microsoft clearly did not take it (429, 503, no
+//!   connection). A lost answer is `outcomeUnknown` and settled by lookups, never resent.
+//! - **One rate for the run.** Every Graph request of the run, POSTs, operation reads and
+//!   lookups alike, retries included, waits on one [`AdaptiveLimiter`]; a 429 pauses and slows
+//!   all workers. See `pace.rs`.
+//! - **Bounded concurrency.** `workers` tasks, each with at most one request out: the run
+//!   never has more than `workers` requests in flight.
+//! - **Few polls.** Microsoft needs seconds per operation, so an accepted row is first read
+//!   after `first_poll`, then again every `poll_gap`, round-robin with the other accepted rows
+//!   and through the same limiter. Reading operations that are due comes before sending new
+//!   rows, so the run settles what it started before it starts more.
+//! - **Pause, resume, cancel.** Pause stops new POSTs (accepted rows are still followed);
+//!   cancel also drops the rows not yet sent. [`BulkRun::cancel`] returns once the POSTs that
+//!   had already taken their turn are answered: after it returns, nothing more is sent.
+//! - **Resume after a crash** ([`BulkEngine::resume`]): the batch's records are read back;
+//!   rows with no record are sent, `sending` ones (the app died around the POST) become
+//!   `outcomeUnknown` and are looked up, accepted ones are followed, settled ones are left
+//!   alone. The [`ResumeReport`] says which is which, and the run's report lists exactly the
+//!   rows it sent.
+//!
+//! The plan itself is not stored: resuming needs the same planned rows (the caller keeps the
+//! list, or previews it again). Rows are matched to records by number.
+
+use crate::auth::session::SessionManager;
+use crate::cloud::Cloud;
+use crate::desk::{
+    actor_of, closed_while_sending, confirmed_by_lookup, history_problem, lookup_confirms,
+    not_confirmed, operation_change, record_post, PostOutcome,
+};
+use crate::graph::{GraphClient, GraphErrorKind};
+use crate::history::{
+    Actor, History, HistoryQuery, NewOperation, OperationKind, OperationRecord, RecordStatus,
+    MAX_PAGE_SIZE,
+};
+use crate::problem::Problem;
+use crate::vault::SecretStore;
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{Notify, RwLock};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::pace::{AdaptiveLimiter, RateConfig, RateStats};
+use super::preview::PlannedRow;
+
+/// Tuning of a run (short in tests).
+#[derive(Debug, Clone)]
+pub struct BulkConfig {
+    /// Workers, each with at most one request out.
+    pub workers: usize,
+    pub rate: RateConfig,
+    /// Wait after a 202 before the operation is first read.
+    pub first_poll: Duration,
+    /// Wait between two reads of the same operation.
+    pub poll_gap: Duration,
+    /// How long an unknown outcome is checked by lookups before the run concludes.
+    pub resolve_window: Duration,
+    /// Wait between two lookups of the same number.
+    pub resolve_gap: Duration,
+    /// Extra rounds for a POST Microsoft kept refusing with 429/503 (each round is the Graph
+    /// client's own retries).
+    pub throttled_post_rounds: u32,
+}
+
+impl Default for BulkConfig {
+    fn default() -> Self {
+        BulkConfig {
+            workers: 4,
+            rate: RateConfig::default(),
+            first_poll: Duration::from_secs(5),
+            poll_gap: Duration::from_secs(10),
+            resolve_window: Duration::from_secs(120),
+            resolve_gap: Duration::from_secs(10),
+            throttled_post_rounds: 5,
+        }
+    }
+}
+
+/// Where a row stands, as the progress list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RowPhase {
+    /// Not sent yet.
+    Waiting,
+    /// Recorded, POST on its way.
+    Sending,
+    /// Microsoft took it; followed until it settles.
+    Accepted,
+    /// The answer was lost; being checked by lookups.
+    OutcomeUnknown,
+    Succeeded,
+    /// Microsoft's operation failed (or was skipped), or a lost answer was never confirmed.
+    Failed,
+    /// Microsoft refused the POST; nothing changed.
+    Rejected,
+    /// Not sent: cancelled, or another change for the number was in flight.
+    NotSent,
+    /// Still open in the history (e.g. signed out meanwhile); the app resumes it at start.
+    LeftOpen,
+}
+
+impl RowPhase {
+    fn of(status: &RecordStatus) -> RowPhase {
+        match status {
+            RecordStatus::Sending => RowPhase::Sending,
+            RecordStatus::Accepted | RecordStatus::NotStarted | RecordStatus::Running => {
+                RowPhase::Accepted
+            }
+            RecordStatus::OutcomeUnknown => RowPhase::OutcomeUnknown,
+            RecordStatus::Succeeded => RowPhase::Succeeded,
+            RecordStatus::Rejected => RowPhase::Rejected,
+            RecordStatus::Failed
+            | RecordStatus::Skipped
+            | RecordStatus::Stale
+            | RecordStatus::Other(_) => RowPhase::Failed,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        !matches!(
+            self,
+            RowPhase::Waiting | RowPhase::Sending | RowPhase::Accepted | RowPhase::OutcomeUnknown
+        )
+    }
+}
+
+/// One row's news.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RowUpdate {
+    /// Index into the planned rows.
+    pub row: usize,
+    pub line: usize,
+    pub telephone_number: String,
+    pub phase: RowPhase,
+    pub record_id: Option<i64>,
+    /// The record's status as stored (`running`, `succeeded`, …).
+    pub status: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Whether the run is going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RunState {
+    Running,
+    Paused,
+    Cancelled,
+    Finished,
+}
+
+/// Rows per phase.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCounts {
+    pub total: usize,
+    pub waiting: usize,
+    pub sending: usize,
+    pub accepted: usize,
+    pub outcome_unknown: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub rejected: usize,
+    pub not_sent: usize,
+    pub left_open: usize,
+    /// POSTs sent by this run (not by an earlier, crashed one).
+    pub sent: usize,
+}
+
+/// The overall progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunProgress {
+    pub batch_id: String,
+    pub state: RunState,
+    pub counts: RunCounts,
+    /// Estimated time until every row is final, from the pace so far; `None` until a row
+    /// has settled.
+    pub eta_seconds: Option<u64>,
+    pub rate: RateStats,
+}
+
+/// What a run tells its caller, as it happens.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum BulkEvent {
+    Row(RowUpdate),
+    Progress(RunProgress),
+}
+
+pub type BulkProgress = Arc<dyn Fn(&BulkEvent) + Send + Sync>;
+
+/// How a resumed batch was found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResumeReport {
+    pub batch_id: String,
+    /// Rows with no record: never sent, sent now.
+    pub not_sent_before: Vec<usize>,
+    /// Rows `sending` at the crash: their POST may or may not have left; looked up, not resent.
+    pub sending_at_crash: Vec<usize>,
+    /// Rows whose answer was lost before the crash: looked up.
+    pub outcome_unknown: Vec<usize>,
+    /// Rows accepted before the crash: followed.
+    pub accepted_before: Vec<usize>,
+    /// Rows already settled: left alone.
+    pub settled_before: Vec<usize>,
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    pub batch_id: String,
+    pub rows: Vec<RowUpdate>,
+    /// Exactly the rows this run POSTed, in the order their POSTs left.
+    pub sent: Vec<usize>,
+    pub counts: RunCounts,
+    pub rate: RateStats,
+}
+
+/// Starts and resumes bulk runs for one signed-in tenant.
+pub struct BulkEngine<S: SecretStore + 'static> {
+    graph: GraphClient<S>,
+    history: Arc<History>,
+    session: Arc<SessionManager<S>>,
+    cloud: Cloud,
+    config: BulkConfig,
+}
+
+struct Row {
+    plan: PlannedRow,
+    phase: RowPhase,
+    record: Option<OperationRecord>,
+}
+
+enum Job {
+    Send(usize),
+    Poll(usize),
+    Resolve(usize, Instant),
+}
+
+enum Next {
+    Job(Job),
+    Wait(Option<Instant>),
+    Done,
+}
+
+#[derive(Default)]
+struct Schedule {
+    to_send: VecDeque<usize>,
+    /// Accepted rows and when each is next read; pushed at the back with the same gap, so
+    /// the queue stays in due order and every row gets its turn.
+    follow: VecDeque<(usize, Instant)>,
+    /// Unknown outcomes: when next looked up, and since when.
+    resolve: VecDeque<(usize, Instant, Instant)>,
+    busy: usize,
+    sent: Vec<usize>,
+    settled_in_run: usize,
+}
+
+struct Shared<S: SecretStore + 'static> {
+    batch_id: String,
+    graph: GraphClient<S>,
+    limiter: Arc<AdaptiveLimiter>,
+    history: Arc<History>,
+    api_available: bool,
+    actor: Actor,
+    config: BulkConfig,
+    rows: Mutex<Vec<Row>>,
+    schedule: Mutex<Schedule>,
+    wake: Notify,
+    paused: AtomicBool,
+    cancelled: AtomicBool,
+    /// Held (shared) by every POST from its last check of `cancelled` until its answer;
+    /// `cancel` takes it exclusively, so when `cancel` returns no POST is about to leave.
+    send_gate: RwLock<()>,
+    progress: BulkProgress,
+    started: Instant,
+    workers: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+/// A run under way.
+pub struct BulkRun<S: SecretStore + 'static> {
+    shared: Arc<Shared<S>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<S: SecretStore + 'static> BulkEngine<S> {
+    /// `graph` is the app's client; each run paces its own copy of it.
+    pub fn new(
+        graph: GraphClient<S>,
+        history: Arc<History>,
+        session: Arc<SessionManager<S>>,
+        cloud: Cloud,
+        config: BulkConfig,
+    ) -> BulkEngine<S> {
+        BulkEngine {
+            graph,
+            history,
+            session,
+            cloud,
+            config,
+        }
+    }
+
+    /// Starts a new batch over `plan` (see [`super::preview::Preview::plan`]).
+    pub async fn start(&self, plan: Vec<PlannedRow>, progress: BulkProgress) -> BulkRun<S> {
+        let batch_id = uuid::Uuid::new_v4().to_string();
+        let rows = plan
+            .into_iter()
+            .map(|plan| Row {
+                plan,
+                phase: RowPhase::Waiting,
+                record: None,
+            })
+            .collect::<Vec<_>>();
+        let schedule = Schedule {
+            to_send: (0..rows.len()).collect(),
+            ..Schedule::default()
+        };
+        self.launch(batch_id, rows, schedule, progress).await
+    }
+
+    /// Picks a batch up again after the app stopped (or the run was dropped): see the module
+    /// documentation. `plan` must be the batch's planned rows. Only one run per batch at a
+    /// time: resume a batch whose run is gone.
+    pub async fn resume(
+        &self,
+        batch_id: &str,
+        plan: Vec<PlannedRow>,
+        progress: BulkProgress,
+    ) -> Result<(BulkRun<S>, ResumeReport), Problem> {
+        let records = records_of_batch(&self.history, batch_id)?;
+        let mut report = ResumeReport {
+            batch_id: batch_id.to_owned(),
+            ..ResumeReport::default()
+        };
+        let mut schedule = Schedule::default();
+        let now = Instant::now();
+        let mut rows = Vec::with_capacity(plan.len());
+        for (index, plan) in plan.into_iter().enumerate() {
+            let found = records.get(&plan.telephone_number.to_ascii_lowercase());
+            let mut row = Row {
+                plan,
+                phase: RowPhase::Waiting,
+                record: found.cloned(),
+            };
+            match found {
+                None => {
+                    report.not_sent_before.push(index);
+                    schedule.to_send.push_back(index);
+                }
+                Some(record) if record.status == RecordStatus::Sending => {
+                    report.sending_at_crash.push(index);
+                    let record = self
+                        .history
+                        .update(record.id, closed_while_sending())
+                        .map_err(history_problem)?;
+                    row.phase = RowPhase::OutcomeUnknown;
+                    row.record = Some(record);
+                    schedule.resolve.push_back((index, now, now));
+                }
+                Some(record) if record.status == RecordStatus::OutcomeUnknown => {
+                    report.outcome_unknown.push(index);
+                    row.phase = RowPhase::OutcomeUnknown;
+                    schedule.resolve.push_back((index, now, now));
+                }
+                Some(record) if record.status.is_in_flight() => {
+                    report.accepted_before.push(index);
+                    row.phase = RowPhase::Accepted;
+                    schedule.follow.push_back((index, now));
+                }
+                Some(record) => {
+                    report.settled_before.push(index);
+                    row.phase = RowPhase::of(&record.status);
+                }
+            }
+            rows.push(row);
+        }
+        let run = self
+            .launch(batch_id.to_owned(), rows, schedule, progress)
+            .await;
+        Ok((run, report))
+    }
+
+    async fn launch(
+        &self,
+        batch_id: String,
+        rows: Vec<Row>,
+        schedule: Schedule,
+        progress: BulkProgress,
+    ) -> BulkRun<S> {
+        let limiter = Arc::new(AdaptiveLimiter::new(self.config.rate.clone()));
+        let shared = Arc::new(Shared {
+            batch_id,
+            graph: self.graph.paced(limiter.clone()),
+            limiter,
+            history: self.history.clone(),
+            api_available: self.cloud.telephone_numbers_available(),
+            actor: actor_of(&self.session, &self.cloud).await,
+            config: self.config.clone(),
+            rows: Mutex::new(rows),
+            schedule: Mutex::new(schedule),
+            wake: Notify::new(),
+            paused: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
+            send_gate: RwLock::new(()),
+            progress,
+            started: Instant::now(),
+            workers: Mutex::new(Vec::new()),
+        });
+        shared.emit_progress();
+        let workers = shared.config.workers.max(1);
+        let task = tokio::spawn({
+            let shared = shared.clone();
+            async move {
+                // Aborting this task drops the set, which aborts every worker: a crash.
+                let mut set = JoinSet::new();
+                for _ in 0..workers {
+                    let worker = shared.clone();
+                    let handle = set.spawn(async move { worker.work().await });
+                    lock(&shared.workers).push(handle);
+                }
+                while set.join_next().await.is_some() {}
+                shared.emit_progress();
+            }
+        });
+        BulkRun { shared, task }
+    }
+}
+
+/// The newest record of each number in the batch, keyed by the number in lower case. Walks
+/// the history page by page (the history has no batch filter yet).
+fn records_of_batch(
+    history: &History,
+    batch_id: &str,
+) -> Result<HashMap<String, OperationRecord>, Problem> {
+    let mut found = HashMap::new();
+    let mut query = HistoryQuery {
+        limit: MAX_PAGE_SIZE,
+        ..HistoryQuery::default()
+    };
+    loop {
+        let page = history.list(&query).map_err(history_problem)?;
+        for record in page.records {
+            if record.batch_id.as_deref() == Some(batch_id)
+                && record.kind == OperationKind::Unassign
+            {
+                // Newest first: the first seen is the newest.
+                found
+                    .entry(record.telephone_number.to_ascii_lowercase())
+                    .or_insert(record);
+            }
+        }
+        match page.next_before_id {
+            Some(before) => query.before_id = Some(before),
+            None => return Ok(found),
+        }
+    }
+}
+
+impl<S: SecretStore + 'static> BulkRun<S> {
+    pub fn batch_id(&self) -> &str {
+        &self.shared.batch_id
+    }
+
+    /// Sends nothing new until [`BulkRun::resume`]; accepted rows are still followed.
+    pub fn pause(&self) {
+        self.shared.paused.store(true, Ordering::SeqCst);
+        self.shared.emit_progress();
+    }
+
+    pub fn resume(&self) {
+        self.shared.paused.store(false, Ordering::SeqCst);
+        self.shared.wake.notify_waiters();
+        self.shared.emit_progress();
+    }
+
+    /// Sends nothing new, ever; rows not sent are marked so, accepted rows are still followed
+    /// to the end. Returns once the POSTs already on their way are answered.
+    pub async fn cancel(&self) {
+        self.shared.cancelled.store(true, Ordering::SeqCst);
+        drop(self.shared.send_gate.write().await);
+        let dropped: Vec<usize> = lock(&self.shared.schedule).to_send.drain(..).collect();
+        for index in dropped {
+            self.shared.set_phase(
+                index,
+                RowPhase::NotSent,
+                Some("Cancelled before it was sent."),
+            );
+        }
+        self.shared.wake.notify_waiters();
+        self.shared.emit_progress();
+    }
+
+    pub fn progress(&self) -> RunProgress {
+        self.shared.snapshot()
+    }
+
+    /// Stops everything at once, as a crash would: records stay as they are, and no worker
+    /// runs another step after this returns.
+    pub fn abort(self) {
+        for worker in lock(&self.shared.workers).iter() {
+            worker.abort();
+        }
+        self.task.abort();
+    }
+
+    /// Waits until every row is final (or left open) and reports.
+    pub async fn finished(self) -> Result<RunReport, Problem> {
+        self.task.await.map_err(|e| {
+            Problem::new(
+                "bulk",
+                format!("The bulk run stopped unexpectedly ({e})."),
+                "Open the History view: every change sent is there. Resume the batch to finish it.",
+            )
+        })?;
+        let rows = lock(&self.shared.rows)
+            .iter()
+            .enumerate()
+            .map(|(index, row)| self.shared.update_of(index, row, None))
+            .collect();
+        let snapshot = self.shared.snapshot();
+        Ok(RunReport {
+            batch_id: self.shared.batch_id.clone(),
+            rows,
+            sent: lock(&self.shared.schedule).sent.clone(),
+            counts: snapshot.counts,
+            rate: snapshot.rate,
+        })
+    }
+}
+
+impl<S: SecretStore + 'static> Shared<S> {
+    async fn work(self: &Arc<Self>) {
+        loop {
+            // Registered before looking, so a wake-up between the look and the wait is kept.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.next() {
+                Next::Job(job) => {
+                    match job {
+                        Job::Send(index) => self.send(index).await,
+                        Job::Poll(index) => self.poll(index).await,
+                        Job::Resolve(index, since) => self.resolve(index, since).await,
+                    }
+                    lock(&self.schedule).busy -= 1;
+                    self.wake.notify_waiters();
+                }
+                Next::Wait(until) => match until {
+                    Some(at) => {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(at) => {}
+                            _ = &mut notified => {}
+                        }
+                    }
+                    None => notified.await,
+                },
+                Next::Done => {
+                    self.wake.notify_waiters();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn next(&self) -> Next {
+        let mut schedule = lock(&self.schedule);
+        let now = Instant::now();
+        let job = if schedule.follow.front().is_some_and(|(_, due)| *due <= now) {
+            schedule.follow.pop_front().map(|(i, _)| Job::Poll(i))
+        } else if schedule
+            .resolve
+            .front()
+            .is_some_and(|(_, due, _)| *due <= now)
+        {
+            schedule
+                .resolve
+                .pop_front()
+                .map(|(i, _, since)| Job::Resolve(i, since))
+        } else if !self.paused.load(Ordering::SeqCst) && !self.cancelled.load(Ordering::SeqCst) {
+            schedule.to_send.pop_front().map(Job::Send)
+        } else {
+            None
+        };
+        if let Some(job) = job {
+            schedule.busy += 1;
+            return Next::Job(job);
+        }
+        let sending_left = !schedule.to_send.is_empty() && !self.cancelled.load(Ordering::SeqCst);
+        if schedule.busy == 0
+            && schedule.follow.is_empty()
+            && schedule.resolve.is_empty()
+            && !sending_left
+        {
+            return Next::Done;
+        }
+        let due = [
+            schedule.follow.front().map(|(_, due)| *due),
+            schedule.resolve.front().map(|(_, due, _)| *due),
+        ];
+        Next::Wait(due.into_iter().flatten().min())
+    }
+
+    async fn send(self: &Arc<Self>, index: usize) {
+        // The turn first, so the record says `sending` only when the POST is about to leave.
+        self.limiter.acquire().await;
+        let _gate = self.send_gate.read().await;
+        if self.cancelled.load(Ordering::SeqCst) {
+            self.set_phase(
+                index,
+                RowPhase::NotSent,
+                Some("Cancelled before it was sent."),
+            );
+            return;
+        }
+        if self.paused.load(Ordering::SeqCst) {
+            lock(&self.schedule).to_send.push_front(index);
+            return;
+        }
+        let plan = lock(&self.rows)[index].plan.clone();
+        let new = NewOperation {
+            kind: OperationKind::Unassign,
+            telephone_number: plan.telephone_number.clone(),
+            number_type: Some(plan.number_type.clone()),
+            prior_assignee: plan.prior_assignee.clone(),
+            actor: self.actor.clone(),
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+            undo_of: None,
+            batch_id: Some(self.batch_id.clone()),
+        };
+        let record = match self.history.create_unless_in_flight(new) {
+            Ok(Ok(record)) => record,
+            Ok(Err(existing)) => {
+                let detail = format!(
+                    "A change for this number was already in progress (History #{}); nothing was sent.",
+                    existing.id
+                );
+                self.set_phase(index, RowPhase::NotSent, Some(&detail));
+                return;
+            }
+            Err(error) => {
+                let detail = history_problem(error).message;
+                self.set_phase(index, RowPhase::NotSent, Some(&detail));
+                return;
+            }
+        };
+        self.set_record(index, record.clone());
+        lock(&self.schedule).sent.push(index);
+        let mut sent = self
+            .graph
+            .unassign_admitted(
+                &record.telephone_number,
+                &plan.number_type,
+                &record.client_request_id,
+            )
+            .await;
+        let mut rounds = 0;
+        while let Err(error) = &sent {
+            if !error.post_may_retry() || rounds >= self.config.throttled_post_rounds {
+                break;
+            }
+            // Microsoft did not take it (429/503/no connection): the same record, once more,
+            // after the limiter's pause.
+            rounds += 1;
+            sent = self
+                .graph
+                .unassign(
+                    &record.telephone_number,
+                    &plan.number_type,
+                    &record.client_request_id,
+                )
+                .await;
+        }
+        match record_post(&self.history, self.api_available, &record, sent) {
+            Ok((outcome, record)) => {
+                self.set_record(index, record);
+                let now = Instant::now();
+                let mut schedule = lock(&self.schedule);
+                match outcome {
+                    PostOutcome::Accepted => schedule
+                        .follow
+                        .push_back((index, now + self.config.first_poll)),
+                    PostOutcome::Unknown => schedule.resolve.push_back((index, now, now)),
+                    PostOutcome::Rejected => schedule.settled_in_run += 1,
+                }
+            }
+            Err(problem) => {
+                log::warn!("bulk: recording the answer for row {index} failed: {problem:?}");
+                self.set_phase(index, RowPhase::LeftOpen, Some(&problem.message));
+            }
+        }
+    }
+
+    fn record_id(&self, index: usize) -> Option<i64> {
+        lock(&self.rows)[index].record.as_ref().map(|r| r.id)
+    }
+
+    async fn poll(self: &Arc<Self>, index: usize) {
+        let Some(id) = self.record_id(index) else {
+            return;
+        };
+        let record = match self.history.get(id) {
+            Ok(Some(record)) => record,
+            _ => {
+                self.set_phase(index, RowPhase::LeftOpen, None);
+                return;
+            }
+        };
+        if record.status.is_settled() {
+            self.settle(index, record);
+            return;
+        }
+        let Some(location) = record.location.clone() else {
+            self.to_resolve(index);
+            return;
+        };
+        match self.graph.operation(&location).await {
+            Ok((operation, exchange)) => {
+                let record = match operation_change(&record, &operation, &exchange) {
+                    Some(change) => match self.history.update(id, change) {
+                        Ok(record) => record,
+                        Err(error) => {
+                            log::warn!("bulk: record {id} not updated: {error}");
+                            record
+                        }
+                    },
+                    None => record,
+                };
+                if record.status.is_settled() {
+                    self.settle(index, record);
+                } else {
+                    self.set_record(index, record);
+                    self.follow_later(index);
+                }
+            }
+            Err(error)
+                if matches!(
+                    error.kind,
+                    GraphErrorKind::ForeignLocation | GraphErrorKind::NotFound
+                ) =>
+            {
+                self.to_resolve(index)
+            }
+            Err(error) if error.kind == GraphErrorKind::SignIn => {
+                self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string()));
+            }
+            Err(error) => {
+                log::warn!("bulk: reading the operation of record {id} failed: {error}");
+                self.follow_later(index);
+            }
+        }
+    }
+
+    fn follow_later(&self, index: usize) {
+        let due = Instant::now() + self.config.poll_gap;
+        lock(&self.schedule).follow.push_back((index, due));
+    }
+
+    fn to_resolve(&self, index: usize) {
+        let now = Instant::now();
+        lock(&self.schedule).resolve.push_back((index, now, now));
+    }
+
+    async fn resolve(self: &Arc<Self>, index: usize, since: Instant) {
+        let Some(id) = self.record_id(index) else {
+            return;
+        };
+        let record = match self.history.get(id) {
+            Ok(Some(record)) => record,
+            _ => {
+                self.set_phase(index, RowPhase::LeftOpen, None);
+                return;
+            }
+        };
+        if record.status.is_settled() {
+            self.settle(index, record);
+            return;
+        }
+        match self.graph.lookup_number(&record.telephone_number).await {
+            Ok((found, _)) if lookup_confirms(&record, found.as_ref()) => {
+                match self.history.update(id, confirmed_by_lookup(record.kind)) {
+                    Ok(record) => self.settle(index, record),
+                    Err(error) => {
+                        self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string()))
+                    }
+                }
+                return;
+            }
+            Ok(_) => {}
+            Err(error) if error.kind == GraphErrorKind::SignIn => {
+                self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string()));
+                return;
+            }
+            Err(error) => log::warn!("bulk: checking record {id} by lookup failed: {error}"),
+        }
+        if since.elapsed() >= self.config.resolve_window {
+            match self
+                .history
+                .update(id, not_confirmed(self.config.resolve_window))
+            {
+                Ok(record) => self.settle(index, record),
+                Err(error) => self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string())),
+            }
+            return;
+        }
+        let due = Instant::now() + self.config.resolve_gap;
+        lock(&self.schedule).resolve.push_back((index, due, since));
+    }
+
+    fn settle(&self, index: usize, record: OperationRecord) {
+        lock(&self.schedule).settled_in_run += 1;
+        self.set_record(index, record);
+    }
+
+    fn set_record(&self, index: usize, record: OperationRecord) {
+        let update = {
+            let mut rows = lock(&self.rows);
+            let row = &mut rows[index];
+            row.phase = RowPhase::of(&record.status);
+            row.record = Some(record);
+            self.update_of(index, row, None)
+        };
+        (self.progress)(&BulkEvent::Row(update));
+        self.emit_progress();
+    }
+
+    fn set_phase(&self, index: usize, phase: RowPhase, detail: Option<&str>) {
+        let update = {
+            let mut rows = lock(&self.rows);
+            let row = &mut rows[index];
+            row.phase = phase;
+            self.update_of(index, row, detail.map(str::to_owned))
+        };
+        if phase.is_final() {
+            lock(&self.schedule).settled_in_run += 1;
+        }
+        (self.progress)(&BulkEvent::Row(update));
+        self.emit_progress();
+    }
+
+    fn update_of(&self, index: usize, row: &Row, detail: Option<String>) -> RowUpdate {
+        RowUpdate {
+            row: index,
+            line: row.plan.line,
+            telephone_number: row.plan.telephone_number.clone(),
+            phase: row.phase,
+            record_id: row.record.as_ref().map(|r| r.id),
+            status: row.record.as_ref().map(|r| r.status.to_string()),
+            detail: detail.or_else(|| row.record.as_ref().and_then(|r| r.status_detail.clone())),
+        }
+    }
+
+    fn emit_progress(&self) {
+        (self.progress)(&BulkEvent::Progress(self.snapshot()));
+    }
+
+    fn snapshot(&self) -> RunProgress {
+        let mut counts = RunCounts::default();
+        for row in lock(&self.rows).iter() {
+            counts.total += 1;
+            *match row.phase {
+                RowPhase::Waiting => &mut counts.waiting,
+                RowPhase::Sending => &mut counts.sending,
+                RowPhase::Accepted => &mut counts.accepted,
+                RowPhase::OutcomeUnknown => &mut counts.outcome_unknown,
+                RowPhase::Succeeded => &mut counts.succeeded,
+                RowPhase::Failed => &mut counts.failed,
+                RowPhase::Rejected => &mut counts.rejected,
+                RowPhase::NotSent => &mut counts.not_sent,
+                RowPhase::LeftOpen => &mut counts.left_open,
+            } += 1;
+        }
+        let (sent, settled_in_run, idle) = {
+            let schedule = lock(&self.schedule);
+            let idle = schedule.busy == 0
+                && schedule.follow.is_empty()
+                && schedule.resolve.is_empty()
+                && (schedule.to_send.is_empty() || self.cancelled.load(Ordering::SeqCst));
+            (schedule.sent.len(), schedule.settled_in_run, idle)
+        };
+        counts.sent = sent;
+        let open = counts.waiting + counts.sending + counts.accepted + counts.outcome_unknown;
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let eta_seconds = (settled_in_run > 0)
+            .then(|| (elapsed / settled_in_run as f64 * open as f64).ceil() as u64);
+        let state = if open == 0 && idle {
+            RunState::Finished
+        } else if self.cancelled.load(Ordering::SeqCst) {
+            RunState::Cancelled
+        } else if self.paused.load(Ordering::SeqCst) {
+            RunState::Paused
+        } else {
+            RunState::Running
+        };
+        RunProgress {
+            batch_id: self.batch_id.clone(),
+            state,
+            counts,
+            eta_seconds,
+            rate: self.limiter.stats(),
+        }
+    }
+}

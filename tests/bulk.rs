@@ -1,0 +1,568 @@
+//! Bulk unassign (preview → run → follow → history) against the simulated tenant over real
+//! loopback HTTP: a large throttled run, cancel, crash and resume, and the preview's reasons.
+
+#[path = "app_support/mod.rs"]
+mod app_support;
+#[path = "sim_support/mod.rs"]
+mod sim_support;
+
+use app_support::{graph, recorded_options, signed_in, TestService, Waits};
+use numberdesk::bulk::{
+    self, BulkConfig, BulkEngine, BulkEvent, BulkProgress, PlannedRow, RateConfig, RowPhase,
+    RunState, SkipReason,
+};
+use numberdesk::cloud::Cloud;
+use numberdesk::graph::GraphClient;
+use numberdesk::history::{Actor, Assignee, History, NewOperation, OperationKind, RecordStatus};
+use numberdesk::sim::{self, SimTenant};
+use numberdesk::vault::LimitedMemoryStore;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+type Store = Arc<LimitedMemoryStore>;
+
+struct Rig {
+    sim: SimTenant,
+    service: Arc<TestService>,
+    history: Arc<History>,
+    waits: Waits,
+    _dir: tempfile::TempDir,
+}
+
+const WORKERS: usize = 4;
+
+fn config() -> BulkConfig {
+    BulkConfig {
+        workers: WORKERS,
+        rate: RateConfig {
+            initial: 25.0,
+            min: 1.0,
+            max: 200.0,
+            increase: 1.2,
+            decrease: 0.5,
+            default_pause: Duration::from_millis(500),
+        },
+        first_poll: Duration::from_millis(100),
+        poll_gap: Duration::from_millis(100),
+        resolve_window: Duration::from_secs(3),
+        resolve_gap: Duration::from_millis(100),
+        throttled_post_rounds: 5,
+    }
+}
+
+async fn rig() -> Rig {
+    let sim = sim_support::start_fast().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let history = Arc::new(History::open(dir.path()).unwrap().0);
+    Rig {
+        sim,
+        service,
+        history,
+        waits: Waits::default(),
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    fn cloud(&self) -> Cloud {
+        Cloud::custom(&self.sim.login_url(), &self.sim.graph_url()).unwrap()
+    }
+
+    fn graph(&self) -> GraphClient<Store> {
+        graph(&self.sim, &self.service, recorded_options(&self.waits))
+    }
+
+    fn engine(&self, config: BulkConfig) -> BulkEngine<Store> {
+        BulkEngine::new(
+            self.graph(),
+            self.history.clone(),
+            self.service.session_handle(),
+            self.cloud(),
+            config,
+        )
+    }
+
+    /// Numbers assigned to a user or resource account, in the sim's order; the tenant is
+    /// grown when the seed has too few.
+    fn assigned(&self, n: usize) -> Vec<String> {
+        let have = self
+            .sim
+            .numbers()
+            .iter()
+            .filter(|a| a.is_assigned_to_account())
+            .count();
+        if have < n {
+            assert_eq!(self.sim.add_assigned_numbers(n - have).len(), n - have);
+        }
+        let numbers: Vec<String> = self
+            .sim
+            .numbers()
+            .into_iter()
+            .filter(|a| a.is_assigned_to_account())
+            .map(|a| a.telephone_number)
+            .collect();
+        assert!(
+            numbers.len() >= n,
+            "the sim has only {} assigned numbers",
+            numbers.len()
+        );
+        numbers.into_iter().take(n).collect()
+    }
+
+    /// The plan for `numbers`, through the real preview.
+    async fn plan(&self, numbers: &[String]) -> Vec<PlannedRow> {
+        let table = bulk::parse_pasted(&numbers.join("\n")).unwrap();
+        let column = bulk::number_column(&table).unwrap();
+        let rows = bulk::rows_for_column(&table, column);
+        let preview = bulk::preview(&self.graph(), &self.history, true, &rows)
+            .await
+            .unwrap();
+        assert_eq!(preview.counts.to_send, numbers.len(), "{}", preview.summary);
+        preview.plan()
+    }
+}
+
+trait AssignedToAccount {
+    fn is_assigned_to_account(&self) -> bool;
+}
+
+impl AssignedToAccount for sim::NumberAssignment {
+    fn is_assigned_to_account(&self) -> bool {
+        matches!(
+            self.assignment_status.as_str(),
+            "userAssigned" | "voiceApplicationAssigned"
+        )
+    }
+}
+
+/// Every event, and each row's phases in order (repeats collapsed).
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<BulkEvent>>>);
+
+impl Seen {
+    fn sink(&self) -> BulkProgress {
+        let seen = self.0.clone();
+        Arc::new(move |event: &BulkEvent| seen.lock().unwrap().push(event.clone()))
+    }
+
+    fn phases(&self) -> HashMap<usize, Vec<RowPhase>> {
+        let mut phases: HashMap<usize, Vec<RowPhase>> = HashMap::new();
+        for event in self.0.lock().unwrap().iter() {
+            if let BulkEvent::Row(update) = event {
+                let list = phases.entry(update.row).or_default();
+                if list.last() != Some(&update.phase) {
+                    list.push(update.phase);
+                }
+            }
+        }
+        phases
+    }
+
+    fn etas(&self) -> Vec<u64> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                BulkEvent::Progress(p) => p.eta_seconds,
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn posts_after(sim: &SimTenant, after: SystemTime) -> usize {
+    sim.graph_requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.received_at > after)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_numbers_under_a_rate_limit_and_429s_each_unassigned_exactly_once() {
+    let rig = rig().await;
+    let numbers = rig.assigned(300);
+    let plan = rig.plan(&numbers).await;
+    rig.sim.clear_requests();
+    // 4 workers × 1 / 60 ms could make 66 requests/s: over the tenant's 50, so the run must
+    // find the rate, and at ~50/s × 60 ms the pool is full at times.
+    rig.sim.set_latency(Duration::from_millis(60));
+    rig.sim.set_rate_limit(Some(50.0));
+    rig.sim.throttle_next(3, Duration::from_secs(1));
+    rig.sim.reset_max_in_flight();
+
+    let seen = Seen::default();
+    let started = std::time::Instant::now();
+    let run = rig
+        .engine(BulkConfig {
+            rate: RateConfig {
+                initial: 40.0,
+                increase: 1.5,
+                ..config().rate
+            },
+            first_poll: Duration::from_millis(150),
+            ..config()
+        })
+        .start(plan, seen.sink())
+        .await;
+    let report = run.finished().await.unwrap();
+    let took = started.elapsed();
+
+    assert_eq!(report.counts.succeeded, 300, "{:?}", report.counts);
+    assert_eq!(report.sent.len(), 300);
+    // Exactly one POST per number that Microsoft took; a POST refused with 429 (not taken)
+    // was repeated for the same record, with the same client-request-id.
+    let requests = rig.sim.graph_requests();
+    let mut refused_posts = 0;
+    for number in &numbers {
+        let posts: Vec<_> = requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.body.contains(&format!("\"{number}\"")))
+            .collect();
+        assert_eq!(posts.len(), rig.sim.post_count_for(number));
+        let taken = posts.iter().filter(|r| r.status == Some(202)).count();
+        assert_eq!(taken, 1, "{number}: {posts:#?}");
+        assert!(posts
+            .iter()
+            .all(|r| matches!(r.status, Some(202) | Some(429))));
+        assert!(posts
+            .iter()
+            .all(|r| r.client_request_id == posts[0].client_request_id));
+        refused_posts += posts.len() - 1;
+        assert_eq!(
+            rig.sim.number(number).unwrap().assignment_status,
+            "unassigned",
+            "{number}"
+        );
+    }
+    let max = rig.sim.max_in_flight();
+    assert!(
+        max <= WORKERS,
+        "{max} requests at once with {WORKERS} workers"
+    );
+    assert!(max >= WORKERS - 1, "the workers barely overlapped ({max})");
+
+    let throttled = requests.iter().filter(|r| r.status == Some(429)).count();
+    let polls = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path_and_query.contains("/operations"))
+        .count();
+    assert!(report.rate.throttles >= 1, "{:?}", report.rate);
+    assert!(
+        polls <= 2 * 300,
+        "{polls} operation reads for 300 operations"
+    );
+    // Every row went sending → accepted → succeeded, in that order.
+    let phases = seen.phases();
+    for row in 0..300 {
+        let list = &phases[&row];
+        let at = |p| list.iter().position(|x| *x == p).unwrap();
+        assert!(
+            at(RowPhase::Sending) < at(RowPhase::Accepted)
+                && at(RowPhase::Accepted) < at(RowPhase::Succeeded),
+            "row {row}: {list:?}"
+        );
+    }
+    assert!(!seen.etas().is_empty(), "an ETA was given");
+    let records = rig.history.unsettled().unwrap();
+    assert!(records.is_empty(), "{records:?}");
+    eprintln!(
+        "300 numbers: {:.1} s, {} Graph requests ({} operation reads, {} answered 429), \
+         max {} in flight, final rate {:.1}/s (throttled at {:?}), {} throttle signals, \
+         {} refused POSTs re-sent",
+        took.as_secs_f64(),
+        requests.len(),
+        polls,
+        throttled,
+        max,
+        report.rate.rate,
+        report.rate.throttled_at,
+        report.rate.throttles,
+        refused_posts
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_halfway_sends_nothing_more_and_accepted_rows_still_settle() {
+    let rig = rig().await;
+    let numbers = rig.assigned(120);
+    let plan = rig.plan(&numbers).await;
+    rig.sim.set_latency(Duration::from_millis(20));
+    let seen = Seen::default();
+    let run = rig
+        .engine(BulkConfig {
+            rate: RateConfig {
+                initial: 20.0,
+                max: 20.0,
+                ..config().rate
+            },
+            first_poll: Duration::from_millis(300),
+            ..config()
+        })
+        .start(plan, seen.sink())
+        .await;
+    while run.progress().counts.sent < 40 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    run.cancel().await;
+    let cancelled_at = SystemTime::now();
+    assert_eq!(run.progress().state, RunState::Cancelled);
+    let report = run.finished().await.unwrap();
+    assert_eq!(
+        posts_after(&rig.sim, cancelled_at),
+        0,
+        "a POST after cancel"
+    );
+
+    let sent: BTreeSet<usize> = report.sent.iter().copied().collect();
+    assert!(sent.len() >= 40 && sent.len() < 120, "{}", sent.len());
+    for (index, number) in numbers.iter().enumerate() {
+        let row = &report.rows[index];
+        if sent.contains(&index) {
+            assert_eq!(row.phase, RowPhase::Succeeded, "{row:?}");
+            assert_eq!(rig.sim.post_count_for(number), 1);
+        } else {
+            assert_eq!(row.phase, RowPhase::NotSent, "{row:?}");
+            assert!(row.record_id.is_none());
+            assert_eq!(rig.sim.post_count_for(number), 0);
+            assert_ne!(
+                rig.sim.number(number).unwrap().assignment_status,
+                "unassigned"
+            );
+        }
+    }
+    assert_eq!(report.counts.not_sent, 120 - sent.len());
+    assert!(rig.history.unsettled().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_crash_halfway_is_resumed_from_the_history_and_nothing_is_sent_twice() {
+    let rig = rig().await;
+    let numbers = rig.assigned(80);
+    let plan = rig.plan(&numbers).await;
+    // Answers come 150 ms after the tenant acted: a crash now loses answers to done changes.
+    rig.sim.set_answer_delay(Duration::from_millis(150));
+    let run = rig
+        .engine(BulkConfig {
+            first_poll: Duration::from_millis(400),
+            ..config()
+        })
+        .start(plan.clone(), Seen::default().sink())
+        .await;
+    let batch_id = run.batch_id().to_owned();
+    // Crash when every worker has its request at the tenant (so none is between writing
+    // `sending` and sending), some POST among them, and a good part of the list done. On this
+    // single-threaded runtime nothing else runs between the checks and the abort.
+    loop {
+        let progress = run.progress();
+        if progress.counts.sent >= 25
+            && progress.counts.sending >= 1
+            && rig.sim.in_flight() == WORKERS
+        {
+            run.abort();
+            break;
+        }
+        assert_ne!(
+            progress.state,
+            RunState::Finished,
+            "finished before the crash"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rig.sim.set_answer_delay(Duration::ZERO);
+    let posts_before: usize = numbers.iter().map(|n| rig.sim.post_count_for(n)).sum();
+
+    let seen = Seen::default();
+    let (run, resumed) = rig
+        .engine(config())
+        .resume(&batch_id, plan, seen.sink())
+        .await
+        .unwrap();
+    let report = run.finished().await.unwrap();
+
+    assert!(!resumed.sending_at_crash.is_empty(), "{resumed:?}");
+    assert!(!resumed.not_sent_before.is_empty(), "{resumed:?}");
+    let mut all: Vec<usize> = [
+        &resumed.not_sent_before,
+        &resumed.sending_at_crash,
+        &resumed.outcome_unknown,
+        &resumed.accepted_before,
+        &resumed.settled_before,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect();
+    all.sort();
+    assert_eq!(all, (0..80).collect::<Vec<_>>(), "each row in one group");
+    assert_eq!(
+        posts_before,
+        80 - resumed.not_sent_before.len(),
+        "every row with a record had its POST out"
+    );
+    // The resumed run sent exactly the rows that had no record.
+    let sent: BTreeSet<usize> = report.sent.iter().copied().collect();
+    let never: BTreeSet<usize> = resumed.not_sent_before.iter().copied().collect();
+    assert_eq!(sent, never);
+    for number in &numbers {
+        assert_eq!(rig.sim.post_count_for(number), 1, "{number}");
+        assert_eq!(
+            rig.sim.number(number).unwrap().assignment_status,
+            "unassigned"
+        );
+    }
+    assert_eq!(report.counts.succeeded, 80, "{:?}", report.counts);
+    for index in &resumed.sending_at_crash {
+        let record = rig
+            .history
+            .get(report.rows[*index].record_id.unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.status, RecordStatus::Succeeded);
+        assert!(
+            record
+                .status_detail
+                .unwrap()
+                .contains("looking the number up"),
+            "settled by a lookup, not by a second POST"
+        );
+        assert_eq!(record.batch_id.as_deref(), Some(batch_id.as_str()));
+    }
+    assert!(rig.history.unsettled().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_preview_gives_each_skipped_row_its_reason_from_a_few_list_calls() {
+    let rig = rig().await;
+    let all = rig.sim.numbers();
+    let users: Vec<_> = all
+        .iter()
+        .filter(|n| n.assignment_status == "userAssigned")
+        .take(4)
+        .collect();
+    let account = all
+        .iter()
+        .find(|n| n.assignment_status == "voiceApplicationAssigned")
+        .unwrap();
+    let free = all
+        .iter()
+        .find(|n| n.assignment_status == "unassigned")
+        .unwrap();
+    // One user number has a change in flight in the history.
+    let busy = users[3];
+    let in_flight = rig
+        .history
+        .create_unless_in_flight(NewOperation {
+            kind: OperationKind::Unassign,
+            telephone_number: busy.telephone_number.clone(),
+            number_type: Some(busy.number_type.clone()),
+            prior_assignee: Assignee::default(),
+            actor: Actor::default(),
+            client_request_id: "crid".into(),
+            undo_of: None,
+            batch_id: None,
+        })
+        .unwrap()
+        .unwrap();
+    // The first user's number again, written differently.
+    let first = &users[0].telephone_number;
+    let again = format!("{} {} {}", &first[..2], &first[2..5], &first[5..]);
+    let text = [
+        users[0].telephone_number.as_str(),
+        users[1].telephone_number.as_str(),
+        "call Adele",
+        users[2].telephone_number.as_str(),
+        "+1 206 555 0199",
+        account.telephone_number.as_str(),
+        free.telephone_number.as_str(),
+        again.as_str(),
+        busy.telephone_number.as_str(),
+    ]
+    .join("\n");
+    let table = bulk::parse_pasted(&text).unwrap();
+    let rows = bulk::rows_for_column(&table, bulk::number_column(&table).unwrap());
+    rig.sim.clear_requests();
+    let preview = bulk::preview(&rig.graph(), &rig.history, true, &rows)
+        .await
+        .unwrap();
+
+    let skips: Vec<Option<SkipReason>> = preview.rows.iter().map(|r| r.skip).collect();
+    assert_eq!(
+        skips,
+        vec![
+            None,
+            None,
+            Some(SkipReason::Invalid),
+            None,
+            Some(SkipReason::NotFound),
+            None,
+            Some(SkipReason::NotAssigned),
+            Some(SkipReason::Duplicate),
+            Some(SkipReason::InFlight),
+        ]
+    );
+    for row in preview.rows.iter().filter(|r| r.skip.is_some()) {
+        assert!(
+            row.reason.as_deref().is_some_and(|r| !r.is_empty()),
+            "{row:?}"
+        );
+    }
+    assert!(preview.rows[7]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("line 1"));
+    assert!(preview.rows[8]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains(&format!("#{}", in_flight.id)));
+    assert_eq!(preview.rows[8].in_flight_record, Some(in_flight.id));
+    let distinct_users: BTreeSet<_> = users[..3]
+        .iter()
+        .map(|n| n.assignment_target_id.clone())
+        .collect();
+    assert_eq!(
+        distinct_users.len(),
+        3,
+        "pick numbers of three different users"
+    );
+    let counts = &preview.counts;
+    assert_eq!(
+        (
+            counts.rows,
+            counts.to_send,
+            counts.users,
+            counts.resource_accounts,
+            counts.invalid,
+            counts.not_found,
+            counts.not_assigned,
+            counts.duplicate,
+            counts.in_flight
+        ),
+        (9, 4, 3, 1, 1, 1, 1, 1, 1)
+    );
+    assert_eq!(
+        preview.summary,
+        "4 numbers from 3 users and 1 resource account; 5 rows skipped"
+    );
+    // The plan carries the listing's number type, never the file's.
+    let plan = preview.plan();
+    assert_eq!(plan.len(), 4);
+    assert_eq!(plan[0].number_type, users[0].number_type);
+    assert_eq!(plan[3].telephone_number, account.telephone_number);
+
+    // A handful of list calls for the whole tenant, no lookups per row, no user reads.
+    let requests = rig.sim.graph_requests();
+    let pages = all.len().div_ceil(1000).max(1);
+    assert_eq!(requests.len(), pages, "{requests:#?}");
+    assert_eq!(preview.requests, pages);
+    assert!(requests.iter().all(|r| r.method == "GET"
+        && r.path_and_query.contains("numberAssignments")
+        && r.path_and_query.contains("top=1000")
+        && !r.path_and_query.contains("filter")));
+    assert_eq!(rig.sim.post_count_for(&users[0].telephone_number), 0);
+}
