@@ -158,6 +158,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         text: text.map(str::to_owned),
         limit: 100,
         before_id: None,
+        batch_id: None,
     };
     measure("newest page (100)", page(vec![], None))?;
     measure(

@@ -432,7 +432,14 @@ pub struct DeskState {
     pub history: Result<Arc<History>, Problem>,
     /// Shown once in History when a damaged database was set aside.
     pub notice: Option<String>,
-    desk: tokio::sync::Mutex<Option<(crate::auth::SignInTarget, Arc<Desk<OsKeyring>>)>>,
+    desk: tokio::sync::Mutex<Option<(crate::auth::SignInTarget, Workflows)>>,
+}
+
+/// The single-number and bulk workflows for one tenant.
+#[derive(Clone)]
+struct Workflows {
+    desk: Arc<Desk<OsKeyring>>,
+    bulk: Arc<BulkDesk<OsKeyring>>,
 }
 
 use std::sync::Arc;
@@ -470,11 +477,30 @@ async fn desk<R: Runtime>(
     auth: &AuthState,
     state: &DeskState,
 ) -> Result<Arc<Desk<OsKeyring>>, Problem> {
+    Ok(workflows(app, context, auth, state).await?.desk)
+}
+
+/// The bulk workflow for the tenant now set up.
+async fn bulk<R: Runtime>(
+    app: &AppHandle<R>,
+    context: &AppContext,
+    auth: &AuthState,
+    state: &DeskState,
+) -> Result<Arc<BulkDesk<OsKeyring>>, Problem> {
+    Ok(workflows(app, context, auth, state).await?.bulk)
+}
+
+async fn workflows<R: Runtime>(
+    app: &AppHandle<R>,
+    context: &AppContext,
+    auth: &AuthState,
+    state: &DeskState,
+) -> Result<Workflows, Problem> {
     let target = target_or_problem(&resolved_setup(app, context)?)?;
     let mut slot = state.desk.lock().await;
-    if let Some((built_for, desk)) = slot.as_ref() {
+    if let Some((built_for, built)) = slot.as_ref() {
         if *built_for == target {
-            return Ok(desk.clone());
+            return Ok(built.clone());
         }
     }
     let history = state.history()?;
@@ -486,12 +512,23 @@ async fn desk<R: Runtime>(
     .map_err(|e| e.to_problem(target.cloud.telephone_numbers_available()))?;
     let emitter = app.clone();
     let desk = Arc::new(Desk::new(
-        graph,
-        history,
+        graph.clone(),
+        history.clone(),
         auth.service.session_handle(),
         target.cloud.clone(),
         Arc::new(move |record: &RecordView| record_changed(&emitter, record)),
         DeskConfig::default(),
+    ));
+    let emitter = app.clone();
+    let bulk = Arc::new(BulkDesk::new(
+        graph,
+        history,
+        auth.service.session_handle(),
+        target.cloud.clone(),
+        BulkConfig::default(),
+        Arc::new(move |event: &BulkEvent| {
+            let _ = emitter.emit(BULK_EVENT, event);
+        }),
     ));
     if auth.service.session().status().await.signed_in {
         let resuming = desk.clone();
@@ -501,8 +538,9 @@ async fn desk<R: Runtime>(
             }
         });
     }
-    *slot = Some((target, desk.clone()));
-    Ok(desk)
+    let built = Workflows { desk, bulk };
+    *slot = Some((target, built.clone()));
+    Ok(built)
 }
 
 /// Makes sure open operations are followed once signed in (after sign-in or a restart).
@@ -518,7 +556,7 @@ pub async fn follow_open_operations<R: Runtime>(
             .lock()
             .await
             .as_ref()
-            .map(|(_, desk)| desk.clone())
+            .map(|(_, built)| built.desk.clone())
     };
     match desk {
         Some(desk) => {
@@ -601,6 +639,8 @@ pub struct HistoryListQuery {
     pub text: Option<String>,
     pub before_id: Option<i64>,
     pub limit: u32,
+    /// Only the rows of this bulk run.
+    pub batch_id: Option<String>,
 }
 
 const IN_PROGRESS: [RecordStatus; 5] = [
@@ -654,6 +694,7 @@ fn history_query(query: &HistoryListQuery, counts: &crate::history::StatusCounts
         text: query.text.clone().filter(|t| !t.trim().is_empty()),
         before_id: query.before_id,
         limit: query.limit,
+        batch_id: query.batch_id.clone(),
     }
 }
 
@@ -751,7 +792,12 @@ pub fn history_export<R: Runtime>(
             "[year][month][day]-[hour][minute][second]"
         ))
         .unwrap_or_else(|_| "export".into());
-    let path = folder.join(format!("numberdesk-history-{stamp}.csv"));
+    let name = if query.batch_id.is_some() {
+        "bulk-run"
+    } else {
+        "history"
+    };
+    let path = folder.join(format!("numberdesk-{name}-{stamp}.csv"));
     let export_problem = |error: &dyn std::fmt::Display| {
         Problem::new(
             "export",
@@ -769,6 +815,146 @@ pub fn history_export<R: Runtime>(
         path: path.display().to_string(),
         count,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk unassign
+// ---------------------------------------------------------------------------------------------
+
+use crate::bulk::{
+    BatchView, BulkConfig, BulkDesk, BulkEvent, InputSource, InputView, PreviewView, RunView,
+    Selection,
+};
+
+/// The event a bulk run's row and progress changes come with (payload: a [`BulkEvent`]).
+pub const BULK_EVENT: &str = "bulk-event";
+
+/// Reads a pasted list or a CSV file's bytes; nothing is sent.
+#[tauri::command]
+pub async fn bulk_read<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    source: InputSource,
+) -> Result<InputView, Problem> {
+    bulk(&app, &context, &auth, &state).await?.read(source)
+}
+
+/// Looks every row of the list up (a few list calls) and says what will be sent.
+#[tauri::command]
+pub async fn bulk_preview<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    input_id: String,
+    column: usize,
+) -> Result<PreviewView, Problem> {
+    bulk(&app, &context, &auth, &state)
+        .await?
+        .preview(&input_id, column)
+        .await
+}
+
+/// The confirmation for the rows left ticked.
+#[tauri::command]
+pub async fn bulk_select<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    preview_id: String,
+    unticked: Vec<usize>,
+) -> Result<Selection, Problem> {
+    bulk(&app, &context, &auth, &state)
+        .await?
+        .select(&preview_id, &unticked)
+}
+
+/// Runs a confirmed preview (once).
+#[tauri::command]
+pub async fn bulk_start<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    preview_id: String,
+    unticked: Vec<usize>,
+) -> Result<RunView, Problem> {
+    bulk(&app, &context, &auth, &state)
+        .await?
+        .start(&preview_id, &unticked)
+        .await
+}
+
+/// Pause, resume or cancel the run; or, with `resume` and a batch id, pick up a batch a
+/// crash cut off.
+#[tauri::command]
+pub async fn bulk_control<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    action: String,
+    batch_id: Option<String>,
+) -> Result<RunView, Problem> {
+    let bulk = bulk(&app, &context, &auth, &state).await?;
+    match (action.as_str(), batch_id) {
+        ("pause", _) => bulk.pause().await,
+        ("resume", Some(batch_id)) => bulk.resume_interrupted(&batch_id).await,
+        ("resume", None) => bulk.resume().await,
+        ("cancel", _) => bulk.cancel().await,
+        (other, _) => Err(Problem::new(
+            "bulk",
+            format!("Unknown bulk action {other:?}."),
+            "Reload the window.",
+        )),
+    }
+}
+
+/// The run of this session (if any) and the recent batches.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkOverview {
+    pub run: Option<RunView>,
+    pub batches: Vec<BatchView>,
+}
+
+#[tauri::command]
+pub async fn bulk_overview<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+) -> Result<BulkOverview, Problem> {
+    let bulk = bulk(&app, &context, &auth, &state).await?;
+    Ok(BulkOverview {
+        run: bulk.status().await,
+        batches: bulk.batches(5).await?,
+    })
+}
+
+/// A preview of a batch's failed rows (`retry`) or of giving its numbers back (`undo`).
+#[tauri::command]
+pub async fn bulk_from_batch<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+    batch_id: String,
+    what: String,
+) -> Result<PreviewView, Problem> {
+    let bulk = bulk(&app, &context, &auth, &state).await?;
+    match what.as_str() {
+        "retry" => bulk.retry_failed(&batch_id).await,
+        "undo" => bulk.undo(&batch_id).await,
+        other => Err(Problem::new(
+            "bulk",
+            format!("Unknown choice {other:?}."),
+            "Reload the window.",
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

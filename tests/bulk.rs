@@ -206,7 +206,8 @@ async fn three_hundred_numbers_under_a_rate_limit_and_429s_each_unassigned_exact
             ..config()
         })
         .start(plan, seen.sink())
-        .await;
+        .await
+        .expect("start");
     let report = run.finished().await.unwrap();
     let took = started.elapsed();
 
@@ -302,7 +303,8 @@ async fn cancel_halfway_sends_nothing_more_and_accepted_rows_still_settle() {
             ..config()
         })
         .start(plan, seen.sink())
-        .await;
+        .await
+        .expect("start");
     while run.progress().counts.sent < 40 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -350,7 +352,8 @@ async fn a_crash_halfway_is_resumed_from_the_history_and_nothing_is_sent_twice()
             ..config()
         })
         .start(plan.clone(), Seen::default().sink())
-        .await;
+        .await
+        .expect("start");
     let batch_id = run.batch_id().to_owned();
     // Crash when every worker has its request at the tenant (so none is between writing
     // `sending` and sending), some POST among them, and a good part of the list done. On this
@@ -565,4 +568,229 @@ async fn the_preview_gives_each_skipped_row_its_reason_from_a_few_list_calls() {
         && r.path_and_query.contains("top=1000")
         && !r.path_and_query.contains("filter")));
     assert_eq!(rig.sim.post_count_for(&users[0].telephone_number), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bulk screen's workflow (`BulkDesk`): one run per confirmed preview, unticked rows,
+// re-running failed rows, undoing a batch, resuming an interrupted batch.
+// ---------------------------------------------------------------------------------------------
+
+use numberdesk::bulk::{BulkDesk, InputSource, RunView};
+use numberdesk::sim::OperationOutcome;
+
+impl Rig {
+    fn desk(&self) -> BulkDesk<Store> {
+        BulkDesk::new(
+            self.graph(),
+            self.history.clone(),
+            self.service.session_handle(),
+            self.cloud(),
+            config(),
+            Arc::new(|_: &BulkEvent| {}),
+        )
+    }
+}
+
+async fn finished(desk: &BulkDesk<Store>) -> RunView {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = desk.status().await.expect("a run");
+        if view.progress.state == RunState::Finished {
+            return view;
+        }
+        assert!(std::time::Instant::now() < deadline, "{:?}", view.progress);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn previewed(desk: &BulkDesk<Store>, lines: &[String]) -> numberdesk::bulk::PreviewView {
+    let input = desk
+        .read(InputSource::Text {
+            text: lines.join("\n"),
+        })
+        .unwrap();
+    desk.preview(&input.input_id, input.column.unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_preview_runs_once_without_its_unticked_rows() {
+    let rig = rig().await;
+    let numbers = rig.assigned(5);
+    let desk = rig.desk();
+    let mut lines = numbers.clone();
+    lines.push("not a number".into());
+    let preview = previewed(&desk, &lines).await;
+    assert_eq!(preview.preview.counts.to_send, 5);
+    assert_eq!(preview.preview.counts.invalid, 1);
+
+    // Untick the second row; the confirmation follows.
+    let selection = desk.select(&preview.preview_id, &[1]).unwrap();
+    assert_eq!(selection.counts.to_send, 4);
+    assert!(
+        selection
+            .confirmation
+            .starts_with("Unassign 4 numbers from "),
+        "{}",
+        selection.confirmation
+    );
+    let run = desk.start(&preview.preview_id, &[1]).await.unwrap();
+    assert_eq!(run.rows.len(), 4);
+    // A second click on the same confirmation finds the preview taken: nothing more is sent.
+    let again = desk.start(&preview.preview_id, &[1]).await.unwrap_err();
+    assert_eq!(again.kind, "stalePreview");
+
+    let view = finished(&desk).await;
+    assert_eq!(view.progress.counts.succeeded, 4, "{:?}", view.progress);
+    assert_eq!(rig.sim.post_count_for(&numbers[1]), 0, "unticked: not sent");
+    assert_ne!(
+        rig.sim.number(&numbers[1]).unwrap().assignment_status,
+        "unassigned"
+    );
+    for number in numbers.iter().filter(|n| **n != numbers[1]) {
+        assert_eq!(rig.sim.post_count_for(number), 1, "{number}");
+    }
+    // The batch is kept, closed, with its confirmation and outcome.
+    let batches = desk.batches(5).await.unwrap();
+    assert_eq!(batches.len(), 1);
+    let batch = &batches[0];
+    assert_eq!(batch.batch.id, view.progress.batch_id);
+    assert_eq!(batch.batch.summary, view.confirmation);
+    assert!(batch.batch.closed_at.is_some() && !batch.interrupted);
+    assert_eq!(batch.statuses.get("succeeded"), Some(&4));
+    assert!(batch.can_undo && !batch.can_retry);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_rows_run_again_and_a_whole_batch_is_given_back() {
+    let rig = rig().await;
+    let numbers = rig.assigned(6);
+    let before: Vec<_> = numbers.iter().map(|n| rig.sim.number(n).unwrap()).collect();
+    for number in &numbers[..2] {
+        rig.sim.set_number_outcome(
+            number,
+            Some(OperationOutcome::Failed("The number is in use.".into())),
+        );
+    }
+    let desk = rig.desk();
+    let preview = previewed(&desk, &numbers).await;
+    desk.start(&preview.preview_id, &[]).await.unwrap();
+    let first = finished(&desk).await;
+    assert_eq!(first.progress.counts.failed, 2, "{:?}", first.progress);
+    assert_eq!(first.progress.counts.succeeded, 4);
+    let batch_id = first.progress.batch_id.clone();
+    assert!(desk.batches(5).await.unwrap()[0].can_retry);
+
+    // Re-run the failed rows: only those two, looked up again.
+    for number in &numbers[..2] {
+        rig.sim.set_number_outcome(number, None);
+    }
+    let retry = desk.retry_failed(&batch_id).await.unwrap();
+    let retried: BTreeSet<String> = retry
+        .selection
+        .plan
+        .iter()
+        .map(|r| r.telephone_number.clone())
+        .collect();
+    assert_eq!(retried, numbers[..2].iter().cloned().collect());
+    assert_eq!(retry.from_batch.as_deref(), Some(batch_id.as_str()));
+    desk.start(&retry.preview_id, &[]).await.unwrap();
+    assert_eq!(finished(&desk).await.progress.counts.succeeded, 2);
+    for number in &numbers {
+        assert_eq!(
+            rig.sim.number(number).unwrap().assignment_status,
+            "unassigned"
+        );
+    }
+
+    // Undo the first batch: its four successes go back to whom they were taken from; its two
+    // failures are skipped with a reason (the re-run is a batch of its own).
+    let undo = desk.undo(&batch_id).await.unwrap();
+    assert_eq!(undo.preview.kind, OperationKind::Assign);
+    assert_eq!(undo.selection.counts.to_send, 4);
+    assert!(
+        undo.selection
+            .confirmation
+            .starts_with("Give back 4 numbers to "),
+        "{}",
+        undo.selection.confirmation
+    );
+    let skipped: Vec<_> = undo.preview.rows.iter().filter_map(|r| r.skip).collect();
+    assert_eq!(skipped, [SkipReason::NotSucceeded; 2]);
+    let posts_before = rig.sim.graph_requests().len();
+    desk.start(&undo.preview_id, &[]).await.unwrap();
+    let undone = finished(&desk).await;
+    assert_eq!(undone.kind, OperationKind::Assign);
+    assert_eq!(undone.progress.counts.succeeded, 4, "{:?}", undone.progress);
+    let assigns = rig.sim.graph_requests()[posts_before..]
+        .iter()
+        .filter(|r| r.method == "POST" && r.path_and_query.ends_with("/assignNumber"))
+        .count();
+    assert_eq!(assigns, 4);
+    for (number, was) in numbers.iter().zip(&before).skip(2) {
+        let now = rig.sim.number(number).unwrap();
+        assert_eq!(
+            now.assignment_target_id, was.assignment_target_id,
+            "{number}"
+        );
+        assert_eq!(now.assignment_status, was.assignment_status, "{number}");
+    }
+    // Undoing again finds every number assigned: nothing to send.
+    let again = desk.undo(&batch_id).await.unwrap();
+    assert_eq!(again.selection.counts.to_send, 0);
+    assert!(again
+        .preview
+        .rows
+        .iter()
+        .filter_map(|r| r.skip)
+        .all(|s| matches!(s, SkipReason::AssignedAgain | SkipReason::NotSucceeded)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_batch_is_reported_and_resumed_from_its_saved_plan() {
+    let rig = rig().await;
+    let numbers = rig.assigned(40);
+    let plan = rig.plan(&numbers).await;
+    let run = rig
+        .engine(BulkConfig {
+            rate: RateConfig {
+                initial: 20.0,
+                max: 20.0,
+                ..config().rate
+            },
+            ..config()
+        })
+        .start(plan, Seen::default().sink())
+        .await
+        .expect("start");
+    let batch_id = run.batch_id().to_owned();
+    while run.progress().counts.sent < 10 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    run.abort();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // A new app session: the batch shows as interrupted, with what was and was not sent.
+    let desk = rig.desk();
+    let batches = desk.batches(5).await.unwrap();
+    let batch = &batches[0];
+    assert_eq!(batch.batch.id, batch_id);
+    assert!(batch.interrupted && batch.batch.closed_at.is_none());
+    assert!(batch.never_sent > 0 && batch.never_sent < 40, "{batch:?}");
+    let resumed = desk.resume_interrupted(&batch_id).await.unwrap();
+    let report = resumed.resumed.clone().unwrap();
+    assert_eq!(report.not_sent_before.len(), batch.never_sent);
+    let view = finished(&desk).await;
+    assert_eq!(view.progress.counts.succeeded, 40, "{:?}", view.progress);
+    for number in &numbers {
+        assert_eq!(rig.sim.post_count_for(number), 1, "{number}");
+    }
+    let batches = desk.batches(5).await.unwrap();
+    assert!(!batches[0].interrupted && batches[0].batch.closed_at.is_some());
+    // A closed batch is not resumed again.
+    assert_eq!(
+        desk.resume_interrupted(&batch_id).await.unwrap_err().kind,
+        "notInterrupted"
+    );
 }

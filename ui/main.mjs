@@ -1,9 +1,11 @@
-// The main window: first run, setup, sign-in, then the shell with Unassign, History, Settings.
+// The main window: first run, setup, sign-in, then the shell with Unassign, Bulk, History,
+// Settings.
 import { call, listen } from './ipc.mjs';
 import { banner, byId, showPage, showProblem, wireCopyButtons } from './dom.mjs';
 import { showSetup, wireSetup } from './setup.mjs';
 import { showSignIn, wireSignIn } from './signin.mjs';
 import { mountUnassign } from './unassign.mjs';
+import { loadBatches, wireBulk } from './bulk.mjs';
 import { historyOperationUpdated, loadHistory, select as selectRecord, wireHistory } from './history.mjs';
 
 let info = null;
@@ -32,6 +34,7 @@ function selectView(name, { focus = true } = {}) {
     byId(`view-${tab.dataset.view}`).hidden = !selected;
   }
   if (name === 'history') loadHistory();
+  if (name === 'bulk') loadBatches();
   if (focus) byId(`${name}-title`).focus();
 }
 
@@ -151,6 +154,7 @@ async function start() {
   wireSetup();
   wireSignIn();
   wireHistory();
+  wireBulk({ openRecord });
   unassign = mountUnassign(byId('main-unassign'), { openRecord });
   listen('open-record', (id) => {
     if (!byId('shell').hidden) openRecord(id);

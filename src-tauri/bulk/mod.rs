@@ -17,18 +17,21 @@
 //! a small worker pool behind one adaptive rate limiter ([`pace`]), follows them to the end,
 //! and can be paused, cancelled, and resumed from the history after a crash.
 
+pub mod desk;
 pub mod input;
 pub mod pace;
 pub mod preview;
 pub mod run;
 
+pub use desk::{BatchView, BulkDesk, ColumnView, InputSource, InputView, PreviewView, RunView};
 pub use input::{
     number_column, parse_csv, parse_pasted, rows_for_column, InputError, InputRow, Table,
     MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
 };
 pub use pace::{AdaptiveLimiter, RateConfig, RateStats};
 pub use preview::{
-    preview, PlannedRow, Preview, PreviewCounts, PreviewRow, SkipReason, TargetKind,
+    confirmation, plan_confirmation, preview, undo_preview, PlannedRow, Preview, PreviewCounts,
+    PreviewRow, Selection, SkipReason, TargetKind,
 };
 pub use run::{
     BulkConfig, BulkEngine, BulkEvent, BulkProgress, BulkRun, ResumeReport, RowPhase, RowUpdate,

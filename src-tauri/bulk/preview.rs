@@ -10,12 +10,12 @@
 //!
 //! The number type for each POST comes from this listing, never from the file.
 
-use crate::desk::history_problem;
+use crate::desk::{history_problem, RecordView};
 use crate::graph::{GraphClient, NumberAssignment};
-use crate::history::{Assignee, History};
+use crate::history::{Assignee, History, OperationKind, RecordStatus};
 use crate::problem::Problem;
 use crate::vault::SecretStore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 use super::input::InputRow;
@@ -34,6 +34,12 @@ pub enum SkipReason {
     NotAssigned,
     /// The history has a change for it still in flight.
     InFlight,
+    /// Undo: the batch's change of this number did not succeed, so there is nothing to undo.
+    NotSucceeded,
+    /// Undo: the number was not taken from a user or resource account NumberDesk can name.
+    CannotUndo,
+    /// Undo: the number is assigned again (to someone, or to the same assignee).
+    AssignedAgain,
 }
 
 /// What the number is assigned to, for the counts.
@@ -63,6 +69,29 @@ pub struct PreviewRow {
     pub reason: Option<String>,
     /// The history record still in flight for this number.
     pub in_flight_record: Option<i64>,
+    /// Who has the number now (unassign) or will get it back (undo): an object id.
+    pub assignee: Option<String>,
+    /// What the row will send, when it is sent.
+    #[serde(skip)]
+    pub planned: Option<PlannedRow>,
+}
+
+impl PreviewRow {
+    fn new(line: usize, raw: String) -> PreviewRow {
+        PreviewRow {
+            line,
+            raw,
+            telephone_number: None,
+            display: None,
+            assignment: None,
+            target: None,
+            skip: None,
+            reason: None,
+            in_flight_record: None,
+            assignee: None,
+            planned: None,
+        }
+    }
 }
 
 /// The figures above the preview table.
@@ -87,6 +116,8 @@ pub struct PreviewCounts {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
+    /// `unassign`, or `assign` for the undo of a batch.
+    pub kind: OperationKind,
     pub rows: Vec<PreviewRow>,
     pub counts: PreviewCounts,
     /// "148 numbers from 146 users and 2 resource accounts; 3 rows skipped".
@@ -95,44 +126,143 @@ pub struct Preview {
     pub requests: usize,
 }
 
-/// One number the run will unassign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One number the run will change: unassign it, or (undo) give it back to its prior assignee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedRow {
     pub line: usize,
     pub telephone_number: String,
     pub number_type: String,
     pub prior_assignee: Assignee,
+    /// Undo: the history record of the unassignment this row reverses; the row is then an
+    /// `assignNumber` to `prior_assignee`.
+    #[serde(default)]
+    pub undo_of: Option<i64>,
+}
+
+impl PlannedRow {
+    pub fn kind(&self) -> OperationKind {
+        match self.undo_of {
+            Some(_) => OperationKind::Assign,
+            None => OperationKind::Unassign,
+        }
+    }
+}
+
+/// What the admin confirms: the rows left ticked.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Selection {
+    #[serde(skip)]
+    pub plan: Vec<PlannedRow>,
+    pub counts: PreviewCounts,
+    /// The confirmation: "Unassign 148 numbers from 146 users and 2 resource accounts".
+    pub confirmation: String,
 }
 
 impl Preview {
     /// The rows to send, in input order.
     pub fn plan(&self) -> Vec<PlannedRow> {
-        self.rows
+        self.selection(&HashSet::new()).plan
+    }
+
+    /// The rows to send without those the admin unticked (indexes into `rows`), with the
+    /// counts and the sentence to confirm.
+    pub fn selection(&self, unticked: &HashSet<usize>) -> Selection {
+        let plan: Vec<PlannedRow> = self
+            .rows
             .iter()
-            .filter(|row| row.skip.is_none())
-            .filter_map(|row| {
-                let a = row.assignment.as_ref()?;
-                Some(PlannedRow {
-                    line: row.line,
-                    telephone_number: a.telephone_number.clone(),
-                    number_type: a.number_type.clone(),
-                    prior_assignee: Assignee {
-                        id: a.assignment_target_id.clone().filter(|t| !t.is_empty()),
-                        name: None,
-                        upn: None,
-                        target_kind: Some(a.assignment_status.clone()),
-                        category: a.assignment_category.clone(),
-                        location_id: a.location_id.clone(),
-                    },
-                })
-            })
-            .collect()
+            .enumerate()
+            .filter(|(index, row)| row.skip.is_none() && !unticked.contains(index))
+            .filter_map(|(_, row)| row.planned.clone())
+            .collect();
+        let mut counts = self.counts.clone();
+        let (users, accounts, others) = plan_targets(&plan);
+        counts.to_send = plan.len();
+        counts.users = users;
+        counts.resource_accounts = accounts;
+        counts.other_assignments = others;
+        Selection {
+            confirmation: confirmation(self.kind, &counts),
+            plan,
+            counts,
+        }
+    }
+}
+
+/// Distinct users, distinct resource accounts, and other assignments among planned rows.
+fn plan_targets(plan: &[PlannedRow]) -> (usize, usize, usize) {
+    let mut users = HashSet::new();
+    let mut accounts = HashSet::new();
+    let mut others = 0;
+    for row in plan {
+        let id = row.prior_assignee.id.clone().unwrap_or_default();
+        match row.prior_assignee.target_kind.as_deref() {
+            Some("userAssigned") => {
+                users.insert(id);
+            }
+            Some("voiceApplicationAssigned") => {
+                accounts.insert(id);
+            }
+            _ => others += 1,
+        }
+    }
+    (users.len(), accounts.len(), others)
+}
+
+/// The confirmation sentence for a plan without its preview (a resumed batch).
+pub fn plan_confirmation(kind: OperationKind, plan: &[PlannedRow]) -> String {
+    let (users, resource_accounts, other_assignments) = plan_targets(plan);
+    confirmation(
+        kind,
+        &PreviewCounts {
+            rows: plan.len(),
+            to_send: plan.len(),
+            users,
+            resource_accounts,
+            other_assignments,
+            ..PreviewCounts::default()
+        },
+    )
+}
+
+/// "Unassign 148 numbers from 146 users and 2 resource accounts", or for an undo "Give back
+/// 3 numbers to 2 users and 1 resource account".
+pub fn confirmation(kind: OperationKind, counts: &PreviewCounts) -> String {
+    let (verb, to) = match kind {
+        OperationKind::Unassign => ("Unassign", "from"),
+        OperationKind::Assign => ("Give back", "to"),
+    };
+    let mut text = format!("{verb} {}", plural(counts.to_send, "number", "numbers"));
+    if let Some(who) = who(counts) {
+        text.push_str(&format!(" {to} {who}"));
+    }
+    text
+}
+
+fn planned_unassign(line: usize, a: &NumberAssignment) -> PlannedRow {
+    PlannedRow {
+        line,
+        telephone_number: a.telephone_number.clone(),
+        number_type: a.number_type.clone(),
+        prior_assignee: Assignee {
+            id: a.assignment_target_id.clone().filter(|t| !t.is_empty()),
+            name: None,
+            upn: None,
+            target_kind: Some(a.assignment_status.clone()),
+            category: a.assignment_category.clone(),
+            location_id: a.location_id.clone(),
+        },
+        undo_of: None,
     }
 }
 
 fn target_kind(assignment: &NumberAssignment) -> TargetKind {
-    match assignment.assignment_status.as_str() {
+    kind_of_status(&assignment.assignment_status)
+}
+
+fn kind_of_status(status: &str) -> TargetKind {
+    match status {
         "userAssigned" => TargetKind::User,
         "voiceApplicationAssigned" => TargetKind::ResourceAccount,
         _ => TargetKind::Other,
@@ -145,6 +275,20 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// "148 numbers from 146 users and 2 resource accounts; 3 rows skipped".
 pub fn summary(counts: &PreviewCounts) -> String {
+    let mut text = plural(counts.to_send, "number", "numbers");
+    if let Some(who) = who(counts) {
+        text.push_str(" from ");
+        text.push_str(&who);
+    }
+    let skipped = counts.rows - counts.to_send;
+    if skipped > 0 {
+        text.push_str(&format!("; {} skipped", plural(skipped, "row", "rows")));
+    }
+    text
+}
+
+/// "146 users and 2 resource accounts"; `None` when nothing is sent.
+fn who(counts: &PreviewCounts) -> Option<String> {
     let mut from = Vec::new();
     if counts.users > 0 {
         from.push(plural(counts.users, "user", "users"));
@@ -163,20 +307,14 @@ pub fn summary(counts: &PreviewCounts) -> String {
             "other assignments",
         ));
     }
-    let mut text = plural(counts.to_send, "number", "numbers");
-    if let Some((last, rest)) = from.split_last() {
-        text.push_str(" from ");
-        if !rest.is_empty() {
-            text.push_str(&rest.join(", "));
-            text.push_str(" and ");
-        }
-        text.push_str(last);
+    let (last, rest) = from.split_last()?;
+    let mut text = String::new();
+    if !rest.is_empty() {
+        text.push_str(&rest.join(", "));
+        text.push_str(" and ");
     }
-    let skipped = counts.rows - counts.to_send;
-    if skipped > 0 {
-        text.push_str(&format!("; {} skipped", plural(skipped, "row", "rows")));
-    }
-    text
+    text.push_str(last);
+    Some(text)
 }
 
 /// Reads the tenant's numbers once and classifies every row. Sends nothing that changes
@@ -203,17 +341,7 @@ pub async fn preview<S: SecretStore + 'static>(
     let mut accounts = HashSet::new();
     let mut out = Vec::with_capacity(rows.len());
     for input in rows {
-        let mut row = PreviewRow {
-            line: input.line,
-            raw: input.raw.clone(),
-            telephone_number: None,
-            display: None,
-            assignment: None,
-            target: None,
-            skip: None,
-            reason: None,
-            in_flight_record: None,
-        };
+        let mut row = PreviewRow::new(input.line, input.raw.clone());
         let number = match &input.number {
             Ok(number) => number,
             Err(why) => {
@@ -286,6 +414,8 @@ pub async fn preview<S: SecretStore + 'static>(
             TargetKind::Other => counts.other_assignments += 1,
         }
         row.target = Some(kind);
+        row.assignee = assignment.assignment_target_id.clone();
+        row.planned = Some(planned_unassign(input.line, &assignment));
         row.assignment = Some(assignment);
         counts.to_send += 1;
         out.push(row);
@@ -293,11 +423,141 @@ pub async fn preview<S: SecretStore + 'static>(
     counts.users = users.len();
     counts.resource_accounts = accounts.len();
     Ok(Preview {
+        kind: OperationKind::Unassign,
         summary: summary(&counts),
         rows: out,
         counts,
         requests,
     })
+}
+
+/// The preview of undoing a batch: every number the batch unassigned, given back to the user or
+/// resource account it was taken from. Reads the tenant's numbers once, like [`preview`], so a
+/// number assigned again since (by NumberDesk, the admin center or PowerShell) is skipped, not
+/// taken from its new owner.
+pub async fn undo_preview<S: SecretStore + 'static>(
+    graph: &GraphClient<S>,
+    history: &History,
+    telephone_api_available: bool,
+    batch_id: &str,
+) -> Result<Preview, Problem> {
+    let mut records = history
+        .records_in_batch(batch_id)
+        .map_err(history_problem)?;
+    records.retain(|r| r.kind == OperationKind::Unassign);
+    records.sort_by_key(|r| r.id);
+    if records.is_empty() {
+        return Err(Problem::new(
+            "notFound",
+            "That bulk run has no unassignments to undo.",
+            "Open the bulk run from History and check its rows.",
+        ));
+    }
+    let (numbers, requests) = graph
+        .list_numbers()
+        .await
+        .map_err(|e| e.to_problem(telephone_api_available))?;
+    let by_number: HashMap<String, NumberAssignment> = numbers
+        .into_iter()
+        .map(|n| (n.telephone_number.to_ascii_lowercase(), n))
+        .collect();
+    let mut counts = PreviewCounts {
+        rows: records.len(),
+        ..PreviewCounts::default()
+    };
+    let mut out = Vec::with_capacity(records.len());
+    for (index, record) in records.into_iter().enumerate() {
+        let line = index + 1;
+        let view = RecordView::from(record);
+        let record = &view.record;
+        let mut row = PreviewRow::new(line, record.telephone_number.clone());
+        row.telephone_number = Some(record.telephone_number.clone());
+        row.display = Some(view.number_display.clone());
+        row.assignee = record.prior_assignee.id.clone();
+        row.target = record
+            .prior_assignee
+            .target_kind
+            .as_deref()
+            .map(kind_of_status);
+        let now = by_number.get(&record.telephone_number.to_ascii_lowercase());
+        row.assignment = now.cloned();
+        let skip = if record.status != RecordStatus::Succeeded {
+            Some((
+                SkipReason::NotSucceeded,
+                format!(
+                    "This row ended {}: the number was not taken, so there is nothing to give back.",
+                    record.status
+                ),
+            ))
+        } else if !view.can_reassign {
+            Some((
+                SkipReason::CannotUndo,
+                "It was not taken from a user or resource account NumberDesk can name.".to_owned(),
+            ))
+        } else if now.is_none() {
+            counts.not_found += 1;
+            Some((
+                SkipReason::NotFound,
+                format!(
+                    "Microsoft no longer has {} in your tenant.",
+                    view.number_display
+                ),
+            ))
+        } else if now.is_some_and(NumberAssignment::is_assigned) {
+            Some((
+                SkipReason::AssignedAgain,
+                format!(
+                    "{} is assigned again (to {}); it is left as it is.",
+                    view.number_display,
+                    now.and_then(|n| n.assignment_target_id.clone())
+                        .unwrap_or_else(|| "someone".into())
+                ),
+            ))
+        } else if let Some(running) = history
+            .in_flight_for(&record.telephone_number)
+            .map_err(history_problem)?
+        {
+            row.in_flight_record = Some(running.id);
+            counts.in_flight += 1;
+            Some((
+                SkipReason::InFlight,
+                format!(
+                    "A change for this number is already in progress (History #{}).",
+                    running.id
+                ),
+            ))
+        } else {
+            None
+        };
+        match skip {
+            Some((reason, text)) => {
+                row.skip = Some(reason);
+                row.reason = Some(text);
+            }
+            None => {
+                counts.to_send += 1;
+                row.planned = Some(PlannedRow {
+                    line,
+                    telephone_number: record.telephone_number.clone(),
+                    number_type: record.number_type.clone().unwrap_or_default(),
+                    prior_assignee: record.prior_assignee.clone(),
+                    undo_of: Some(record.id),
+                });
+            }
+        }
+        out.push(row);
+    }
+    let mut preview = Preview {
+        kind: OperationKind::Assign,
+        rows: out,
+        summary: String::new(),
+        counts,
+        requests,
+    };
+    let selection = preview.selection(&HashSet::new());
+    preview.counts = selection.counts;
+    preview.summary = selection.confirmation;
+    Ok(preview)
 }
 
 #[cfg(test)]
@@ -337,5 +597,70 @@ mod tests {
             "4 numbers from 1 user, 1 resource account and 2 other assignments"
         );
         assert_eq!(summary(&PreviewCounts::default()), "0 numbers");
+        assert_eq!(
+            confirmation(OperationKind::Unassign, &counts),
+            "Unassign 148 numbers from 146 users and 2 resource accounts"
+        );
+        assert_eq!(
+            confirmation(OperationKind::Assign, &one),
+            "Give back 1 number to 1 user"
+        );
+    }
+
+    fn planned(line: usize, id: &str, kind: &str) -> PreviewRow {
+        let mut row = PreviewRow::new(line, format!("+1555010{line:04}"));
+        row.planned = Some(PlannedRow {
+            line,
+            telephone_number: row.raw.clone(),
+            number_type: "directRouting".into(),
+            prior_assignee: Assignee {
+                id: Some(id.into()),
+                target_kind: Some(kind.into()),
+                ..Assignee::default()
+            },
+            undo_of: None,
+        });
+        row
+    }
+
+    #[test]
+    fn unticked_rows_leave_the_plan_and_the_confirmation() {
+        let mut skipped = PreviewRow::new(3, "garbage".into());
+        skipped.skip = Some(SkipReason::Invalid);
+        let preview = Preview {
+            kind: OperationKind::Unassign,
+            rows: vec![
+                planned(1, "u1", "userAssigned"),
+                planned(2, "u1", "userAssigned"),
+                skipped,
+                planned(4, "r1", "voiceApplicationAssigned"),
+                planned(5, "u2", "userAssigned"),
+            ],
+            counts: PreviewCounts {
+                rows: 5,
+                to_send: 4,
+                invalid: 1,
+                ..PreviewCounts::default()
+            },
+            summary: String::new(),
+            requests: 1,
+        };
+        let all = preview.selection(&HashSet::new());
+        assert_eq!(all.plan.len(), 4);
+        assert_eq!(
+            all.confirmation,
+            "Unassign 4 numbers from 2 users and 1 resource account"
+        );
+        // Unticking the resource account's row and one of u1's; unticking a skipped row
+        // changes nothing.
+        let some = preview.selection(&HashSet::from([1, 2, 3]));
+        let lines: Vec<usize> = some.plan.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1, 5]);
+        assert_eq!(some.confirmation, "Unassign 2 numbers from 2 users");
+        assert_eq!(some.counts.invalid, 1);
+        assert_eq!(
+            preview.selection(&HashSet::from([0, 1, 3, 4])).confirmation,
+            "Unassign 0 numbers"
+        );
     }
 }

@@ -35,10 +35,7 @@ use crate::desk::{
     not_confirmed, operation_change, record_post, PostOutcome,
 };
 use crate::graph::{GraphClient, GraphErrorKind};
-use crate::history::{
-    Actor, History, HistoryQuery, NewOperation, OperationKind, OperationRecord, RecordStatus,
-    MAX_PAGE_SIZE,
-};
+use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
 use crate::problem::Problem;
 use crate::vault::SecretStore;
 use serde::Serialize;
@@ -242,6 +239,8 @@ struct Row {
     plan: PlannedRow,
     phase: RowPhase,
     record: Option<OperationRecord>,
+    /// Why the row ended without a record's word on it ("Cancelled before it was sent.").
+    note: Option<String>,
 }
 
 enum Job {
@@ -318,22 +317,82 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
         }
     }
 
-    /// Starts a new batch over `plan` (see [`super::preview::Preview::plan`]).
-    pub async fn start(&self, plan: Vec<PlannedRow>, progress: BulkProgress) -> BulkRun<S> {
+    /// Starts a new batch over `plan` (see [`super::preview::Preview::selection`]). The batch
+    /// and its plan are in the history before anything is sent, so a crash can be resumed.
+    pub async fn start(
+        &self,
+        plan: Vec<PlannedRow>,
+        progress: BulkProgress,
+    ) -> Result<BulkRun<S>, Problem> {
         let batch_id = uuid::Uuid::new_v4().to_string();
+        let kind = plan
+            .first()
+            .map(PlannedRow::kind)
+            .unwrap_or(OperationKind::Unassign);
+        if plan.iter().any(|row| row.kind() != kind) {
+            return Err(Problem::new(
+                "bulk",
+                "A bulk run either unassigns or gives numbers back, not both.",
+                "Preview the list again.",
+            ));
+        }
+        let json = serde_json::to_string(&plan).map_err(|e| {
+            Problem::new(
+                "bulk",
+                format!("NumberDesk could not save the list ({e})."),
+                "Preview the list again.",
+            )
+        })?;
+        self.history
+            .create_batch(
+                &batch_id,
+                kind,
+                &super::preview::plan_confirmation(kind, &plan),
+                plan.len(),
+                &json,
+            )
+            .map_err(history_problem)?;
         let rows = plan
             .into_iter()
             .map(|plan| Row {
                 plan,
                 phase: RowPhase::Waiting,
                 record: None,
+                note: None,
             })
             .collect::<Vec<_>>();
         let schedule = Schedule {
             to_send: (0..rows.len()).collect(),
             ..Schedule::default()
         };
-        self.launch(batch_id, rows, schedule, progress).await
+        Ok(self.launch(batch_id, rows, schedule, progress).await)
+    }
+
+    /// [`BulkEngine::resume`] with the plan the batch was started with, read from the history.
+    pub async fn resume_batch(
+        &self,
+        batch_id: &str,
+        progress: BulkProgress,
+    ) -> Result<(BulkRun<S>, ResumeReport), Problem> {
+        let batch = self
+            .history
+            .batch(batch_id)
+            .map_err(history_problem)?
+            .ok_or_else(|| {
+                Problem::new(
+                    "notFound",
+                    "That bulk run is not in the history.",
+                    "Open History to see what was sent.",
+                )
+            })?;
+        let plan: Vec<PlannedRow> = serde_json::from_str(&batch.plan).map_err(|e| {
+            Problem::new(
+                "bulk",
+                format!("The list of that bulk run could not be read back ({e})."),
+                "Its changes are in History; start a new run for the numbers still assigned.",
+            )
+        })?;
+        self.resume(batch_id, plan, progress).await
     }
 
     /// Picks a batch up again after the app stopped (or the run was dropped): see the module
@@ -359,6 +418,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
                 plan,
                 phase: RowPhase::Waiting,
                 record: found.cloned(),
+                note: None,
             };
             match found {
                 None => {
@@ -437,6 +497,10 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
                     lock(&shared.workers).push(handle);
                 }
                 while set.join_next().await.is_some() {}
+                // Ended (finished, or cancelled and settled): not one to resume at start-up.
+                if let Err(error) = shared.history.close_batch(&shared.batch_id) {
+                    log::warn!("bulk: batch {} not closed: {error}", shared.batch_id);
+                }
                 shared.emit_progress();
             }
         });
@@ -444,34 +508,17 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
     }
 }
 
-/// The newest record of each number in the batch, keyed by the number in lower case. Walks
-/// the history page by page (the history has no batch filter yet).
+/// The newest record of each number in the batch, keyed by the number in lower case.
 fn records_of_batch(
     history: &History,
     batch_id: &str,
 ) -> Result<HashMap<String, OperationRecord>, Problem> {
-    let mut found = HashMap::new();
-    let mut query = HistoryQuery {
-        limit: MAX_PAGE_SIZE,
-        ..HistoryQuery::default()
-    };
-    loop {
-        let page = history.list(&query).map_err(history_problem)?;
-        for record in page.records {
-            if record.batch_id.as_deref() == Some(batch_id)
-                && record.kind == OperationKind::Unassign
-            {
-                // Newest first: the first seen is the newest.
-                found
-                    .entry(record.telephone_number.to_ascii_lowercase())
-                    .or_insert(record);
-            }
-        }
-        match page.next_before_id {
-            Some(before) => query.before_id = Some(before),
-            None => return Ok(found),
-        }
-    }
+    Ok(history
+        .records_in_batch(batch_id)
+        .map_err(history_problem)?
+        .into_iter()
+        .map(|record| (record.telephone_number.to_ascii_lowercase(), record))
+        .collect())
 }
 
 impl<S: SecretStore + 'static> BulkRun<S> {
@@ -512,6 +559,15 @@ impl<S: SecretStore + 'static> BulkRun<S> {
         self.shared.snapshot()
     }
 
+    /// Every row as it stands.
+    pub fn rows(&self) -> Vec<RowUpdate> {
+        lock(&self.shared.rows)
+            .iter()
+            .enumerate()
+            .map(|(index, row)| self.shared.update_of(index, row, None))
+            .collect()
+    }
+
     /// Stops everything at once, as a crash would: records stay as they are, and no worker
     /// runs another step after this returns.
     pub fn abort(self) {
@@ -523,6 +579,7 @@ impl<S: SecretStore + 'static> BulkRun<S> {
 
     /// Waits until every row is final (or left open) and reports.
     pub async fn finished(self) -> Result<RunReport, Problem> {
+        let rows_of = self.shared.clone();
         self.task.await.map_err(|e| {
             Problem::new(
                 "bulk",
@@ -530,10 +587,10 @@ impl<S: SecretStore + 'static> BulkRun<S> {
                 "Open the History view: every change sent is there. Resume the batch to finish it.",
             )
         })?;
-        let rows = lock(&self.shared.rows)
+        let rows = lock(&rows_of.rows)
             .iter()
             .enumerate()
-            .map(|(index, row)| self.shared.update_of(index, row, None))
+            .map(|(index, row)| rows_of.update_of(index, row, None))
             .collect();
         let snapshot = self.shared.snapshot();
         Ok(RunReport {
@@ -636,13 +693,13 @@ impl<S: SecretStore + 'static> Shared<S> {
         }
         let plan = lock(&self.rows)[index].plan.clone();
         let new = NewOperation {
-            kind: OperationKind::Unassign,
+            kind: plan.kind(),
             telephone_number: plan.telephone_number.clone(),
             number_type: Some(plan.number_type.clone()),
             prior_assignee: plan.prior_assignee.clone(),
             actor: self.actor.clone(),
             client_request_id: uuid::Uuid::new_v4().to_string(),
-            undo_of: None,
+            undo_of: plan.undo_of,
             batch_id: Some(self.batch_id.clone()),
         };
         let record = match self.history.create_unless_in_flight(new) {
@@ -663,14 +720,7 @@ impl<S: SecretStore + 'static> Shared<S> {
         };
         self.set_record(index, record.clone());
         lock(&self.schedule).sent.push(index);
-        let mut sent = self
-            .graph
-            .unassign_admitted(
-                &record.telephone_number,
-                &plan.number_type,
-                &record.client_request_id,
-            )
-            .await;
+        let mut sent = self.post(&plan, &record.client_request_id, true).await;
         let mut rounds = 0;
         while let Err(error) = &sent {
             if !error.post_may_retry() || rounds >= self.config.throttled_post_rounds {
@@ -679,14 +729,7 @@ impl<S: SecretStore + 'static> Shared<S> {
             // Microsoft did not take it (429/503/no connection): the same record, once more,
             // after the limiter's pause.
             rounds += 1;
-            sent = self
-                .graph
-                .unassign(
-                    &record.telephone_number,
-                    &plan.number_type,
-                    &record.client_request_id,
-                )
-                .await;
+            sent = self.post(&plan, &record.client_request_id, false).await;
         }
         match record_post(&self.history, self.api_available, &record, sent) {
             Ok((outcome, record)) => {
@@ -704,6 +747,43 @@ impl<S: SecretStore + 'static> Shared<S> {
             Err(problem) => {
                 log::warn!("bulk: recording the answer for row {index} failed: {problem:?}");
                 self.set_phase(index, RowPhase::LeftOpen, Some(&problem.message));
+            }
+        }
+    }
+
+    /// The row's one POST: `unassignNumber`, or `assignNumber` back to the prior assignee for
+    /// an undo. `admitted`: the limiter's turn was already taken (the first attempt).
+    async fn post(
+        &self,
+        plan: &PlannedRow,
+        client_request_id: &str,
+        admitted: bool,
+    ) -> Result<crate::graph::Accepted, crate::graph::GraphError> {
+        let number = &plan.telephone_number;
+        match plan.undo_of {
+            None if admitted => {
+                self.graph
+                    .unassign_admitted(number, &plan.number_type, client_request_id)
+                    .await
+            }
+            None => {
+                self.graph
+                    .unassign(number, &plan.number_type, client_request_id)
+                    .await
+            }
+            Some(_) => {
+                let prior = &plan.prior_assignee;
+                self.graph
+                    .assign_paced(
+                        number,
+                        prior.id.as_deref().unwrap_or_default(),
+                        &plan.number_type,
+                        prior.category.as_deref(),
+                        prior.location_id.as_deref(),
+                        client_request_id,
+                        admitted,
+                    )
+                    .await
             }
         }
     }
@@ -846,7 +926,8 @@ impl<S: SecretStore + 'static> Shared<S> {
             let mut rows = lock(&self.rows);
             let row = &mut rows[index];
             row.phase = phase;
-            self.update_of(index, row, detail.map(str::to_owned))
+            row.note = detail.map(str::to_owned);
+            self.update_of(index, row, None)
         };
         if phase.is_final() {
             lock(&self.schedule).settled_in_run += 1;
@@ -863,7 +944,13 @@ impl<S: SecretStore + 'static> Shared<S> {
             phase: row.phase,
             record_id: row.record.as_ref().map(|r| r.id),
             status: row.record.as_ref().map(|r| r.status.to_string()),
-            detail: detail.or_else(|| row.record.as_ref().and_then(|r| r.status_detail.clone())),
+            detail: detail.or_else(|| row.note.clone()).or_else(|| {
+                row.record.as_ref().and_then(|r| {
+                    r.status_detail
+                        .clone()
+                        .or_else(|| r.error.as_ref().map(|e| e.message.clone()))
+                })
+            }),
         }
     }
 

@@ -100,6 +100,19 @@ pub struct GraphClient<S: SecretStore + 'static> {
     pacer: Option<Arc<dyn Pacer>>,
 }
 
+impl<S: SecretStore + 'static> Clone for GraphClient<S> {
+    /// The same connections, session, options and pacer.
+    fn clone(&self) -> Self {
+        GraphClient {
+            http: self.http.clone(),
+            root: self.root.clone(),
+            session: self.session.clone(),
+            options: self.options.clone(),
+            pacer: self.pacer.clone(),
+        }
+    }
+}
+
 /// One response, read whole.
 struct Reply {
     status: u16,
@@ -571,6 +584,30 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         location_id: Option<&str>,
         client_request_id: &str,
     ) -> Result<Accepted, GraphError> {
+        self.assign_paced(
+            telephone_number,
+            target_id,
+            number_type,
+            category,
+            location_id,
+            client_request_id,
+            false,
+        )
+        .await
+    }
+
+    /// [`GraphClient::assign`]; `admitted` as for [`GraphClient::unassign_admitted`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn assign_paced(
+        &self,
+        telephone_number: &str,
+        target_id: &str,
+        number_type: &str,
+        category: Option<&str>,
+        location_id: Option<&str>,
+        client_request_id: &str,
+        admitted: bool,
+    ) -> Result<Accepted, GraphError> {
         let mut body = serde_json::json!({
             "telephoneNumber": telephone_number,
             "assignmentTargetId": target_id,
@@ -586,7 +623,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             &format!("{NUMBERS_PATH}/assignNumber"),
             body,
             client_request_id,
-            false,
+            admitted,
         )
         .await
     }

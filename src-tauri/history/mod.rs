@@ -26,11 +26,13 @@
 //! Records are never deleted (no retention policy yet). Times are RFC 3339 UTC with a fixed
 //! three fractional digits, so text order is time order in SQL.
 
+mod batch;
 mod export;
 mod query;
 mod record;
 mod schema;
 
+pub use batch::BatchRecord;
 pub use export::CSV_HEADER;
 pub use query::{HistoryPage, HistoryQuery, StatusCounts, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use record::{

@@ -35,6 +35,8 @@ pub struct HistoryQuery {
     pub text: Option<String>,
     /// Only records older than this id: the `next_before_id` of the previous page.
     pub before_id: Option<i64>,
+    /// Only the records of this bulk run (the `operations_by_batch` index).
+    pub batch_id: Option<String>,
     /// Records per page: 0 means [`DEFAULT_PAGE_SIZE`]; more than [`MAX_PAGE_SIZE`] is capped.
     pub limit: u32,
 }
@@ -75,17 +77,11 @@ pub(super) fn list(conn: &Connection, query: &HistoryQuery) -> Result<HistoryPag
     // One more than a page tells whether another page follows.
     let wanted = size + 1;
     let mut records = if statuses.is_empty() {
-        select(conn, None, query.before_id, &needles, wanted)?
+        select(conn, None, query, &needles, wanted)?
     } else {
         let mut merged = Vec::new();
         for status in statuses {
-            merged.extend(select(
-                conn,
-                Some(status),
-                query.before_id,
-                &needles,
-                wanted,
-            )?);
+            merged.extend(select(conn, Some(status), query, &needles, wanted)?);
         }
         merged.sort_unstable_by_key(|record| std::cmp::Reverse(record.id));
         merged.truncate(wanted);
@@ -106,7 +102,7 @@ pub(super) fn list(conn: &Connection, query: &HistoryQuery) -> Result<HistoryPag
 fn select(
     conn: &Connection,
     status: Option<&str>,
-    before_id: Option<i64>,
+    query: &HistoryQuery,
     needles: &Needles,
     limit: usize,
 ) -> rusqlite::Result<Vec<OperationRecord>> {
@@ -117,9 +113,13 @@ fn select(
         sql.push_str(" AND status = :status");
         params.push((":status", status));
     }
-    if let Some(before_id) = &before_id {
+    if let Some(before_id) = &query.before_id {
         sql.push_str(" AND id < :before_id");
         params.push((":before_id", before_id));
+    }
+    if let Some(batch_id) = &query.batch_id {
+        sql.push_str(" AND batch_id = :batch_id");
+        params.push((":batch_id", batch_id));
     }
     if let Some(text) = &needles.text {
         sql.push_str(" AND (instr(search_text, :text) > 0");

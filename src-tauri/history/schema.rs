@@ -41,7 +41,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///   order and stops after a page.
 /// - `operations_in_flight`: a partial index on the few open records; the double-submission
 ///   guard and start-up resume read only it. Its `WHERE` is `IN_FLIGHT_SQL` verbatim.
-const MIGRATIONS: &[&str] = &["
+///
+/// Version 2: `batches`, one row per bulk run, written before its first POST. `plan` is the
+/// run's planned rows as JSON (opaque to the history: the bulk module owns its shape), kept so
+/// a run cut off by a crash can be resumed with exactly the rows the admin confirmed.
+/// `closed_at` is set when the run ends (finished or cancelled); an open batch at start-up was
+/// interrupted.
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE operations (
         id                   INTEGER PRIMARY KEY AUTOINCREMENT,
         kind                 TEXT    NOT NULL CHECK (kind IN ('unassign', 'assign')),
@@ -78,7 +85,20 @@ const MIGRATIONS: &[&str] = &["
         WHERE status IN ('sending', 'accepted', 'notStarted', 'running', 'outcomeUnknown');
     CREATE INDEX operations_by_undo ON operations (undo_of) WHERE undo_of IS NOT NULL;
     CREATE INDEX operations_by_batch ON operations (batch_id) WHERE batch_id IS NOT NULL;
-"];
+",
+    "
+    CREATE TABLE batches (
+        id          TEXT PRIMARY KEY NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('unassign', 'assign')),
+        created_at  TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        rows        INTEGER NOT NULL,
+        plan        TEXT NOT NULL,
+        closed_at   TEXT
+    );
+    CREATE INDEX batches_open ON batches (created_at) WHERE closed_at IS NULL;
+",
+];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -6,6 +6,7 @@
 #[path = "../sim_support/mod.rs"]
 mod sim_support;
 
+mod bulk;
 mod harness;
 mod shell;
 mod sign_in;
