@@ -558,15 +558,22 @@ async fn the_preview_gives_each_skipped_row_its_reason_from_a_few_list_calls() {
     assert_eq!(plan[0].number_type, users[0].number_type);
     assert_eq!(plan[3].telephone_number, account.telephone_number);
 
-    // A handful of list calls for the whole tenant, no lookups per row, no user reads.
+    // A handful of list calls for the whole tenant, no lookups per row; one name read per
+    // distinct assignee to send (3 users, 1 resource account).
     let requests = rig.sim.graph_requests();
     let pages = all.len().div_ceil(1000).max(1);
-    assert_eq!(requests.len(), pages, "{requests:#?}");
-    assert_eq!(preview.requests, pages);
-    assert!(requests.iter().all(|r| r.method == "GET"
-        && r.path_and_query.contains("numberAssignments")
+    let (lists, names): (Vec<_>, Vec<_>) = requests
+        .iter()
+        .partition(|r| r.path_and_query.contains("numberAssignments"));
+    assert_eq!(lists.len(), pages, "{requests:#?}");
+    assert!(lists.iter().all(|r| r.method == "GET"
         && r.path_and_query.contains("top=1000")
         && !r.path_and_query.contains("filter")));
+    assert_eq!(names.len(), 4, "{names:#?}");
+    assert!(names
+        .iter()
+        .all(|r| r.method == "GET" && r.path_and_query.starts_with("/v1.0/users/")));
+    assert_eq!(preview.requests, pages + 4);
     assert_eq!(rig.sim.post_count_for(&users[0].telephone_number), 0);
 }
 
@@ -624,6 +631,20 @@ async fn a_confirmed_preview_runs_once_without_its_unticked_rows() {
     let preview = previewed(&desk, &lines).await;
     assert_eq!(preview.preview.counts.to_send, 5);
     assert_eq!(preview.preview.counts.invalid, 1);
+    // Assignees are named, and the names go into the plan (so History shows them).
+    for row in preview.preview.rows.iter().filter(|r| r.skip.is_none()) {
+        let id = row.assignee.clone().unwrap();
+        let user = rig.sim.user(&id).unwrap();
+        assert_eq!(
+            row.assignee_name.as_deref(),
+            Some(user.display_name.as_str())
+        );
+    }
+    assert!(preview
+        .selection
+        .plan
+        .iter()
+        .all(|p| p.prior_assignee.name.is_some()));
 
     // Untick the second row; the confirmation follows.
     let selection = desk.select(&preview.preview_id, &[1]).unwrap();

@@ -134,19 +134,27 @@ function countsChips(counts, kind) {
   const verb = kind === 'assign' ? 'to give back' : 'to unassign';
   list.push(chip('progress', `${counts.toSend.toLocaleString()} ${verb}`));
   const skipped = [
-    [counts.invalid, 'not numbers'],
-    [counts.duplicate, 'duplicates'],
-    [counts.notFound, 'not in your tenant'],
-    [counts.notAssigned, 'not assigned'],
-    [counts.inFlight, 'already changing'],
+    [counts.invalid, 'not a number', 'not numbers'],
+    [counts.duplicate, 'duplicate', 'duplicates'],
+    [counts.notFound, 'not in your tenant', 'not in your tenant'],
+    [counts.notAssigned, 'not assigned', 'not assigned'],
+    [counts.inFlight, 'already changing', 'already changing'],
   ];
-  for (const [n, label] of skipped) {
-    if (n > 0) list.push(chip('other', `– ${n.toLocaleString()} ${label}`));
+  for (const [n, one, many] of skipped) {
+    if (n > 0) list.push(chip('other', `– ${n.toLocaleString()} ${n === 1 ? one : many}`));
   }
   const untickedCount = counts.rows - counts.toSend - skipped.reduce((sum, [n]) => sum + n, 0);
-  if (untickedCount > 0) list.push(chip('other', `– ${untickedCount.toLocaleString()} skipped`));
+  if (untickedCount > 0) list.push(chip('other', `– ${untickedCount.toLocaleString()} left out`));
   list.push(chip('other', `${counts.rows.toLocaleString()} rows in all`));
   return list;
+}
+
+// "Adele Vance (adele@…) · User", or the object id when the name could not be read.
+function assigneeText(kind, row) {
+  const who = row.assigneeName
+    ? `${row.assigneeName}${row.assigneeUpn ? ` (${row.assigneeUpn})` : ''}`
+    : row.assignee;
+  return [who, kind].filter(Boolean).join(' · ');
 }
 
 function renderPreview(view) {
@@ -179,7 +187,7 @@ function renderPreview(view) {
       cell(box),
       cell(String(row.line)),
       cell(row.display || row.raw),
-      cell([kind, row.assignee].filter(Boolean).join(' · ')),
+      cell(assigneeText(kind, row)),
       cell(a.numberType || ''),
       whatCell,
     );
@@ -190,6 +198,7 @@ function renderPreview(view) {
   byId('bulk-preview').hidden = false;
   byId('bulk-run').hidden = true;
   byId('bulk-preview-title').focus();
+  byId('bulk-preview-title').scrollIntoView({ block: 'start' });
 }
 
 function renderSelection(selection) {
@@ -247,6 +256,7 @@ function phaseChip(phase) {
 
 function renderRun(view) {
   run = view;
+  byId('bulk-run-who').textContent = view.kind === 'assign' ? 'Given back to' : 'Taken from';
   byId('bulk-run-title').textContent = view.confirmation;
   rowCells = [];
   const rows = view.rows.map((row) => {
@@ -255,7 +265,7 @@ function renderRun(view) {
     const detail = cell('');
     const link = cell('');
     rowCells.push({ status, detail, link });
-    tr.append(cell(String(row.line)), cell(row.telephoneNumber), status, detail, link);
+    tr.append(cell(String(row.line)), cell(row.display || row.telephoneNumber), cell(row.assignee || ''), status, detail, link);
     return tr;
   });
   byId('bulk-run-rows').replaceChildren(...rows);

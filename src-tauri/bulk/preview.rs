@@ -5,8 +5,9 @@
 //! requests (10,000 with a name read per assignee) before the admin has even confirmed, and the
 //! run itself needs the rate. The tenant's numbers are read once in pages of 1,000
 //! ([`GraphClient::list_numbers`]) and matched here; a tenant with 20,000 numbers costs 20
-//! requests whatever the list holds. Assignee names are left out for the same reason: the
-//! preview shows object ids, and the history keeps them so an undo still works.
+//! requests whatever the list holds. Names cost one request per assignee, so only the first
+//! [`NAME_LOOKUPS`] distinct assignees are named (a few at a time); the others show their object
+//! ids, which the history keeps either way so an undo still works.
 //!
 //! The number type for each POST comes from this listing, never from the file.
 
@@ -71,6 +72,9 @@ pub struct PreviewRow {
     pub in_flight_record: Option<i64>,
     /// Who has the number now (unassign) or will get it back (undo): an object id.
     pub assignee: Option<String>,
+    /// Their display name and UPN, when they could be read.
+    pub assignee_name: Option<String>,
+    pub assignee_upn: Option<String>,
     /// What the row will send, when it is sent.
     #[serde(skip)]
     pub planned: Option<PlannedRow>,
@@ -89,6 +93,8 @@ impl PreviewRow {
             reason: None,
             in_flight_record: None,
             assignee: None,
+            assignee_name: None,
+            assignee_upn: None,
             planned: None,
         }
     }
@@ -422,6 +428,7 @@ pub async fn preview<S: SecretStore + 'static>(
     }
     counts.users = users.len();
     counts.resource_accounts = accounts.len();
+    let requests = requests + add_names(graph, &mut out).await;
     Ok(Preview {
         kind: OperationKind::Unassign,
         summary: summary(&counts),
@@ -429,6 +436,71 @@ pub async fn preview<S: SecretStore + 'static>(
         counts,
         requests,
     })
+}
+
+/// How many distinct assignees a preview names (one `GET /users/{id}` each).
+pub const NAME_LOOKUPS: usize = 50;
+/// Name lookups at a time.
+const NAME_CONCURRENCY: usize = 4;
+
+/// Reads the names of the first [`NAME_LOOKUPS`] distinct users and resource accounts of the
+/// planned rows, a few at a time, and writes them into the rows and their plans (so History
+/// shows names too). Stops early when a whole round finds no name (the names permission is
+/// missing). Returns the requests made. Never fails: a row without a name shows its id.
+async fn add_names<S: SecretStore + 'static>(
+    graph: &GraphClient<S>,
+    rows: &mut [PreviewRow],
+) -> usize {
+    let mut ids: Vec<String> = Vec::new();
+    for row in rows.iter() {
+        let Some(plan) = &row.planned else { continue };
+        let named_kind = matches!(
+            plan.prior_assignee.target_kind.as_deref(),
+            Some("userAssigned") | Some("voiceApplicationAssigned")
+        );
+        if let Some(id) = plan.prior_assignee.id.as_ref().filter(|_| named_kind) {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        if ids.len() >= NAME_LOOKUPS {
+            break;
+        }
+    }
+    let mut names: HashMap<String, crate::graph::DirectoryUser> = HashMap::new();
+    let mut requests = 0;
+    for round in ids.chunks(NAME_CONCURRENCY) {
+        let mut set = tokio::task::JoinSet::new();
+        for id in round {
+            let graph = graph.clone();
+            let id = id.clone();
+            set.spawn(async move { graph.user(&id).await.ok().flatten() });
+        }
+        requests += round.len();
+        let mut found = 0;
+        while let Some(result) = set.join_next().await {
+            if let Ok(Some(user)) = result {
+                found += 1;
+                names.insert(user.id.clone(), user);
+            }
+        }
+        if found == 0 {
+            break;
+        }
+    }
+    for row in rows.iter_mut() {
+        let Some(plan) = row.planned.as_mut() else {
+            continue;
+        };
+        let Some(user) = plan.prior_assignee.id.as_ref().and_then(|id| names.get(id)) else {
+            continue;
+        };
+        plan.prior_assignee.name = user.display_name.clone();
+        plan.prior_assignee.upn = user.user_principal_name.clone();
+        row.assignee_name = user.display_name.clone();
+        row.assignee_upn = user.user_principal_name.clone();
+    }
+    requests
 }
 
 /// The preview of undoing a batch: every number the batch unassigned, given back to the user or
@@ -474,6 +546,8 @@ pub async fn undo_preview<S: SecretStore + 'static>(
         row.telephone_number = Some(record.telephone_number.clone());
         row.display = Some(view.number_display.clone());
         row.assignee = record.prior_assignee.id.clone();
+        row.assignee_name = record.prior_assignee.name.clone();
+        row.assignee_upn = record.prior_assignee.upn.clone();
         row.target = record
             .prior_assignee
             .target_kind

@@ -139,6 +139,10 @@ pub struct RowUpdate {
     pub row: usize,
     pub line: usize,
     pub telephone_number: String,
+    /// The number as people read it (`+1 206-555-0100`).
+    pub display: String,
+    /// Who had the number (unassign) or gets it back (undo): name, else UPN, else object id.
+    pub assignee: Option<String>,
     pub phase: RowPhase,
     pub record_id: Option<i64>,
     /// The record's status as stored (`running`, `succeeded`, …).
@@ -941,6 +945,15 @@ impl<S: SecretStore + 'static> Shared<S> {
             row: index,
             line: row.plan.line,
             telephone_number: row.plan.telephone_number.clone(),
+            display: crate::phone::display_form(&row.plan.telephone_number),
+            assignee: {
+                let prior = &row.plan.prior_assignee;
+                prior
+                    .name
+                    .clone()
+                    .or_else(|| prior.upn.clone())
+                    .or_else(|| prior.id.clone())
+            },
             phase: row.phase,
             record_id: row.record.as_ref().map(|r| r.id),
             status: row.record.as_ref().map(|r| r.status.to_string()),

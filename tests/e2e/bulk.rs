@@ -42,7 +42,8 @@ async fn paste_twenty_numbers_preview_untick_run_and_export() {
     app.sign_in_through_ui(sim::ADMIN_UPN).await;
     app.click(".tab[data-view=bulk]").await;
     app.visible("#bulk-text").await;
-    app.type_into("#bulk-text", &lines.join("\n")).await;
+    // Line breaks typed as the Enter key (WebKitWebDriver drops a "\n" in typed text).
+    app.type_into("#bulk-text", &lines.join("\u{E007}")).await;
     app.shot("pasted").await;
     app.click("#bulk-read").await;
 
@@ -57,7 +58,13 @@ async fn paste_twenty_numbers_preview_untick_run_and_export() {
     let counts = app.text("#bulk-preview-counts").await;
     assert!(counts.contains("17 to unassign"), "{counts}");
     assert!(counts.contains("2 not numbers"), "{counts}");
-    assert!(counts.contains("1 duplicates"), "{counts}");
+    assert!(counts.contains("1 duplicate"), "{counts}");
+    // Assignees are named (the demo tenant grants the names permission).
+    let first = app.text("#bulk-preview-rows tr:nth-child(1)").await;
+    assert!(
+        first.contains("Adele Vance") && first.contains("User"),
+        "{first}"
+    );
     let duplicate = app.text("#bulk-preview-rows tr:nth-child(10)").await;
     assert!(
         duplicate.contains("Duplicate") && duplicate.contains("same number as line 1"),
