@@ -89,6 +89,9 @@ async function loadBackground() {
 }
 
 function wireBackground() {
+  byId('open-quick').addEventListener('click', () => {
+    call('show_quick_window').catch((problem) => showProblem(byId('bg-problem'), problem));
+  });
   byId('background-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     byId('bg-saved').textContent = '';

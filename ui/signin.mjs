@@ -25,9 +25,11 @@ export function showSignIn(setup, problem, { signedIn, changeSetup }) {
   byId('sign-in').focus();
 }
 
-async function finish(waitCommand) {
+// `wait` is the call that ends when the sign-in does (each command is named where it is
+// called, so the security test can match the window's calls with its capability).
+async function finish(wait) {
   try {
-    const status = await call(waitCommand);
+    const status = await wait();
     showProblem(byId('signin-problem'), null);
     onSignedIn(status);
   } catch (problem) {
@@ -52,7 +54,7 @@ export function wireSignIn() {
     byId('signin-no-browser').hidden = link.browserOpened;
     state('waiting');
     byId('sign-in-cancel').focus();
-    await finish('sign_in_wait');
+    await finish(() => call('sign_in_wait'));
   });
   byId('sign-in-device').addEventListener('click', async () => {
     showProblem(byId('signin-problem'), null);
@@ -67,7 +69,7 @@ export function wireSignIn() {
     byId('device-code').textContent = prompt.userCode;
     state('device');
     byId('device-cancel').focus();
-    await finish('device_sign_in_wait');
+    await finish(() => call('device_sign_in_wait'));
   });
   for (const id of ['sign-in-cancel', 'device-cancel']) {
     byId(id).addEventListener('click', () => call('sign_in_cancel').catch(() => {}));

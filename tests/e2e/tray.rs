@@ -18,14 +18,12 @@ async fn signed_in(name: &str, launch: Launch, data: &std::path::Path) -> App {
     app
 }
 
-/// Opens the quick window as the tray does, and switches WebDriver to it. Returns the main
-/// window's handle.
+/// Opens the quick window through the command the tray uses (Settings › Open quick unassign),
+/// and switches WebDriver to it. Returns the main window's handle.
 async fn open_quick(app: &App) -> fantoccini::wd::WindowHandle {
     let main = app.client.window().await.unwrap();
-    app.client
-        .execute("window.__TAURI__.core.invoke('show_quick_window')", vec![])
-        .await
-        .unwrap();
+    app.click(".tab[data-view=settings]").await;
+    app.click("#open-quick").await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         for handle in app.client.windows().await.unwrap() {
