@@ -3,6 +3,8 @@
 
 #[path = "app_support/mod.rs"]
 mod app_support;
+#[path = "fs_support/mod.rs"]
+mod fs_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
 
@@ -613,4 +615,297 @@ async fn a_revoked_sign_in_asks_to_sign_in_again_and_the_history_stays() {
         RecordStatus::Succeeded,
         "the history is untouched"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fault matrix rows (docs/RELIABILITY.md) not covered above.
+// ---------------------------------------------------------------------------------------------
+
+/// A rig whose Graph client gives up on an answer after `timeout`.
+async fn rig_with_timeout(timeout: Duration, config: DeskConfig) -> Rig {
+    let rig = rig().await;
+    let history = rig.history.clone();
+    rig_with(rig, history, timeout, config)
+}
+
+/// A rig whose history lives in `dir`.
+async fn rig_with_history_in(dir: &std::path::Path) -> Rig {
+    let rig = rig().await;
+    let history = Arc::new(History::open(dir).unwrap().0);
+    rig_with(rig, history, Duration::from_secs(30), config())
+}
+
+fn rig_with(mut rig: Rig, history: Arc<History>, timeout: Duration, config: DeskConfig) -> Rig {
+    rig.history = history;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    rig.desk = Arc::new(Desk::new(
+        graph(
+            &rig.sim,
+            &rig.service,
+            numberdesk::graph::GraphOptions {
+                timeout,
+                ..recorded_options(&rig.waits)
+            },
+        ),
+        rig.history.clone(),
+        rig.service.session_handle(),
+        Cloud::custom(&rig.sim.login_url(), &rig.sim.graph_url()).unwrap(),
+        Arc::new(move |record: &RecordView| sink.lock().unwrap().push(record.clone())),
+        config,
+    ));
+    rig.seen = seen;
+    rig
+}
+
+impl Rig {
+    /// Looks `number` up and confirms it: the record, or the problem the admin sees.
+    async fn try_unassign(&self, number: &str) -> Result<RecordView, numberdesk::problem::Problem> {
+        let card = self.desk.lookup(number).await?;
+        self.desk.unassign(card.lookup_id.as_deref().unwrap()).await
+    }
+
+    fn assigned_numbers(&self, n: usize) -> Vec<String> {
+        self.sim
+            .numbers()
+            .into_iter()
+            .filter(|a| a.assignment_status == "userAssigned")
+            .map(|a| a.telephone_number)
+            .take(n)
+            .collect()
+    }
+}
+
+#[tokio::test]
+#[ignore = "mounts a small tmpfs (needs root): run with `cargo xtask test`"]
+async fn fault_disk_full_while_saving_sends_nothing_unrecorded_and_loses_nothing() {
+    let fs = fs_support::SmallFs::mount(2048);
+    let rig = rig_with_history_in(fs.path()).await;
+    let numbers = rig.assigned_numbers(40);
+    let first = rig.try_unassign(&numbers[0]).await.unwrap();
+    assert_eq!(
+        rig.settled(first.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+
+    let filler = fs.fill();
+    // Keep confirming numbers until the history cannot take one. Each confirmation either
+    // was recorded (then sent once) or was refused before anything was sent.
+    let mut recorded = vec![first.record.id];
+    let mut refused = None;
+    for number in &numbers[1..] {
+        match rig.try_unassign(number).await {
+            Ok(view) => {
+                recorded.push(view.record.id);
+                assert_eq!(rig.sim.post_count_for(number), 1, "{number}");
+            }
+            Err(problem) => {
+                assert_eq!(
+                    rig.sim.post_count_for(number),
+                    0,
+                    "{number}: refused, not sent"
+                );
+                refused = Some((number.clone(), problem));
+                break;
+            }
+        }
+    }
+    let (number, problem) = refused.expect("a full disk refuses a change at some point");
+    assert_eq!(problem.kind, "history", "{problem:?}");
+    assert!(problem.message.contains("full"), "{problem:?}");
+    assert_eq!(problem.hint, "Free some disk space, then try again.");
+    assert_ne!(
+        rig.sim.number(&number).unwrap().assignment_status,
+        "unassigned"
+    );
+
+    // Space again: what was recorded is all there, open changes are followed to the end,
+    // and the refused number can be confirmed again.
+    std::fs::remove_file(filler).unwrap();
+    rig.desk.resume().await.unwrap();
+    for id in &recorded {
+        assert!(rig.settled(*id).await.status.is_settled());
+    }
+    let again = rig.try_unassign(&number).await.unwrap();
+    assert_eq!(
+        rig.settled(again.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+    drop(rig);
+    let (reopened, notice) = History::open(fs.path()).unwrap();
+    assert_eq!(notice, None, "the full disk damaged nothing");
+    for id in recorded.iter().chain([&again.record.id]) {
+        assert!(reopened.get(*id).unwrap().is_some(), "record {id} kept");
+    }
+}
+
+#[tokio::test]
+#[ignore = "mounts a small tmpfs (needs root): run with `cargo xtask test`"]
+async fn fault_a_read_only_history_folder_refuses_changes_and_keeps_the_history() {
+    let fs = fs_support::SmallFs::mount(2048);
+    let first_id;
+    {
+        let rig = rig_with_history_in(fs.path()).await;
+        let numbers = rig.assigned_numbers(1);
+        let first = rig.try_unassign(&numbers[0]).await.unwrap();
+        assert_eq!(
+            rig.settled(first.record.id).await.status,
+            RecordStatus::Succeeded
+        );
+        first_id = first.record.id;
+    }
+    let file = fs.path().join(numberdesk::history::FILE_NAME);
+    let bytes = std::fs::read(&file).unwrap();
+
+    // NumberDesk starts again and finds its data folder read-only (a locked-down profile, a
+    // full quota turned read-only, a read-only share).
+    fs.read_only(true);
+    // SQLite cannot open the file for writing, so the history (and with it every change) is
+    // refused with the folder named; the app shows this on History and on any change, and
+    // sends nothing, because nothing could be recorded first.
+    let error = match History::open(fs.path()) {
+        Err(error) => error,
+        Ok(_) => panic!("a history in a read-only folder must not open for writing"),
+    };
+    assert!(error.to_string().contains("cannot be opened"), "{error}");
+    assert!(
+        error.hint().contains("write to NumberDesk's data folder"),
+        "{error}: {}",
+        error.hint()
+    );
+    // Nothing was set aside or changed.
+    assert_eq!(std::fs::read(&file).unwrap(), bytes);
+    fs.read_only(false);
+    let (history, notice) = History::open(fs.path()).unwrap();
+    assert_eq!(notice, None);
+    assert_eq!(
+        history.get(first_id).unwrap().unwrap().status,
+        RecordStatus::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn fault_a_202_without_location_is_outcome_unknown_then_settled_by_lookup() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    rig.sim.omit_location_on_next_post();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
+    assert!(record.record.location.is_none());
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
+    assert!(done
+        .status_detail
+        .unwrap()
+        .contains("Confirmed by looking the number up"));
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
+}
+
+#[tokio::test]
+async fn fault_a_malformed_lookup_answer_is_reported_and_nothing_is_sent() {
+    let rig = rig().await;
+    rig.sim.garble_next_answer();
+    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    assert_eq!(problem.kind, "malformed", "{problem:?}");
+    assert!(
+        problem.request_id.is_some(),
+        "the request id is kept for support"
+    );
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 0);
+    // The next try works.
+    assert!(rig.desk.lookup(sim::SAMPLE_NUMBER).await.is_ok());
+}
+
+#[tokio::test]
+async fn fault_a_malformed_operation_read_is_read_again_later() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    // The POST's answer has come; the next successful answer is the first operation read.
+    rig.sim.garble_next_answer();
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
+}
+
+#[tokio::test]
+async fn fault_an_answer_slower_than_the_timeout_is_outcome_unknown_never_resent() {
+    let rig = rig_with_timeout(Duration::from_millis(300), config()).await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    // The tenant acts on the POST but answers after the client stopped waiting.
+    rig.sim.set_answer_delay(Duration::from_millis(800));
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
+    rig.sim.set_answer_delay(Duration::ZERO);
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
+    assert_eq!(
+        rig.sim.post_count_for(sim::SAMPLE_NUMBER),
+        1,
+        "never resent"
+    );
+    // A lookup that times out on every try says so.
+    rig.sim.set_latency(Duration::from_millis(800));
+    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    assert_eq!(problem.kind, "timeout", "{problem:?}");
+}
+
+#[tokio::test]
+async fn fault_graph_unreachable_refuses_cleanly_and_sends_nothing() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let posts_before = rig.sim.post_count_for(sim::SAMPLE_NUMBER);
+    rig.sim.shutdown();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let outcome = rig.desk.unassign(card.lookup_id.as_deref().unwrap()).await;
+    let record = match outcome {
+        Ok(view) => view.record,
+        Err(problem) => panic!("the attempt is recorded, not lost: {problem:?}"),
+    };
+    // Nothing reached the tenant: the record says it was refused, with the network problem.
+    assert_eq!(record.status, RecordStatus::Rejected, "{record:?}");
+    let error = record.error.unwrap();
+    assert_eq!(error.kind, "network", "{error:?}");
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), posts_before);
+    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    assert_eq!(problem.kind, "network", "{problem:?}");
+}
+
+#[tokio::test]
+async fn fault_an_operation_that_never_settles_is_marked_stale_while_followed() {
+    let rig = rig_with_timeout(
+        Duration::from_secs(30),
+        DeskConfig {
+            stale_after: Duration::from_millis(400),
+            ..config()
+        },
+    )
+    .await;
+    rig.sim
+        .set_operation_timings(Duration::ZERO, Duration::from_secs(3600));
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Stale, "{done:?}");
+    let view = RecordView::from(done);
+    assert!(view.can_check_again);
+    // Stale no longer blocks the number: the admin can look it up and act again.
+    assert!(rig.desk.lookup(sim::SAMPLE_NUMBER).await.is_ok());
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
 }

@@ -63,6 +63,10 @@ pub(crate) struct Faults {
     queue: VecDeque<InjectedFault>,
     bucket: Option<TokenBucket>,
     pub drop_next_post: bool,
+    /// The next successful Graph answer has its body cut short (not valid JSON).
+    pub garble_next: bool,
+    /// The next 202 to a POST comes without its `Location` header.
+    pub omit_next_location: bool,
 }
 
 impl Faults {

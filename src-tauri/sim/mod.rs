@@ -383,6 +383,18 @@ impl SimTenant {
         self.inner.lock().faults.drop_next_post = true;
     }
 
+    /// The next successful Graph answer is sent with its JSON body cut in half: what a broken
+    /// proxy or a truncated transfer looks like. The request itself is handled as usual.
+    pub fn garble_next_answer(&self) {
+        self.inner.lock().faults.garble_next = true;
+    }
+
+    /// The next POST that is accepted (202) is answered without a `Location` header: the
+    /// change starts, but the client gets no operation to follow.
+    pub fn omit_location_on_next_post(&self) {
+        self.inner.lock().faults.omit_next_location = true;
+    }
+
     /// Every access token issued so far is expired from now on (Graph answers 401).
     pub fn expire_access_tokens(&self) {
         let now = Instant::now();
@@ -702,12 +714,25 @@ async fn serve_one(
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
-            let mut state = inner.lock();
-            let response = graph::handle(&mut state, &inner.urls, &request, Instant::now());
-            let dropped =
-                request.method == Method::POST && std::mem::take(&mut state.faults.drop_next_post);
-            answer_delay = state.faults.answer_delay;
-            inner.save(state);
+            let (mut response, dropped, garble) = {
+                let mut state = inner.lock();
+                let mut response = graph::handle(&mut state, &inner.urls, &request, Instant::now());
+                let garble =
+                    response.status().is_success() && std::mem::take(&mut state.faults.garble_next);
+                if response.status() == hyper::StatusCode::ACCEPTED
+                    && std::mem::take(&mut state.faults.omit_next_location)
+                {
+                    response.headers_mut().remove(hyper::header::LOCATION);
+                }
+                let dropped = request.method == Method::POST
+                    && std::mem::take(&mut state.faults.drop_next_post);
+                answer_delay = state.faults.answer_delay;
+                inner.save(state);
+                (response, dropped, garble)
+            };
+            if garble {
+                response = garbled(response).await;
+            }
             (response, dropped)
         }
     };
@@ -731,4 +756,18 @@ async fn serve_one(
     } else {
         Ok(response)
     }
+}
+
+/// The response with the first half of its body only.
+async fn garbled(response: hyper::Response<SimBody>) -> hyper::Response<SimBody> {
+    let (parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    let mut response = hyper::Response::from_parts(parts, SimBody::new(half));
+    response.headers_mut().remove(hyper::header::CONTENT_LENGTH);
+    response
 }
