@@ -26,6 +26,7 @@ const APP_COMMANDS: &[&str] = &[
     "history_list",
     "history_get",
     "history_export",
+    "copy_diagnostics",
     "bulk_read",
     "bulk_preview",
     "bulk_select",

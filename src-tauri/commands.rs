@@ -527,6 +527,17 @@ async fn workflows<R: Runtime>(
         target.cloud.clone(),
         BulkConfig::default(),
         Arc::new(move |event: &BulkEvent| {
+            if let BulkEvent::Row(row) = event {
+                if row.phase.is_final() {
+                    // For support: ids and outcome only, never the number or the assignee.
+                    log::info!(
+                        "bulk row {} ended {:?} (change #{})",
+                        row.row,
+                        row.phase,
+                        row.record_id.map_or("none".into(), |id| id.to_string())
+                    );
+                }
+            }
             let _ = emitter.emit(BULK_EVENT, event);
         }),
     ));
@@ -817,6 +828,33 @@ pub fn history_export<R: Runtime>(
     })
 }
 
+/// The text behind "Copy diagnostics": version, OS, cloud, the last request ids and errors;
+/// never a token or an assignee (see `diagnostics.rs`).
+#[tauri::command]
+pub async fn copy_diagnostics<R: Runtime>(
+    app: AppHandle<R>,
+    context: State<'_, AppContext>,
+    auth: State<'_, AuthState>,
+    state: State<'_, DeskState>,
+) -> Result<String, Problem> {
+    let resolved = resolved_setup(&app, &context).ok();
+    let cloud = resolved.as_ref().and_then(|r| r.cloud.clone());
+    let facts = crate::diagnostics::Facts {
+        version: app.package_info().version.to_string(),
+        cloud: cloud.as_ref().map(|c| c.display_name().to_owned()),
+        graph_url: cloud.as_ref().map(|c| c.graph_url.to_string()),
+        signed_in: auth.service.session().status().await.signed_in,
+    };
+    let history = state.history();
+    let report = crate::diagnostics::report(
+        &facts,
+        &crate::diagnostics::os_name(),
+        history.as_deref().map_err(|p| p.message.clone()),
+    );
+    log::info!("diagnostics copied");
+    Ok(report)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bulk unassign
 // ---------------------------------------------------------------------------------------------
@@ -1062,6 +1100,16 @@ pub async fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
 /// notification when it has just settled.
 fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
     use tauri::Manager;
+    // For support: ids and status only, never the number or the assignee.
+    let r = &record.record;
+    log::info!(
+        "change #{} ({}) is {}; request-id {}, client-request-id {}",
+        r.id,
+        r.kind.as_str(),
+        r.status,
+        r.request_id.as_deref().unwrap_or("none"),
+        r.client_request_id
+    );
     if let Err(error) = app.emit(OPERATION_UPDATED, record) {
         log::warn!("could not announce a record change: {error}");
     }

@@ -12,6 +12,7 @@ mod commands;
 pub mod config;
 pub mod context;
 pub mod desk;
+pub mod diagnostics;
 pub mod graph;
 pub mod history;
 pub mod lifecycle;
@@ -52,6 +53,7 @@ pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::history_list,
         commands::history_get,
         commands::history_export,
+        commands::copy_diagnostics,
         commands::bulk_read,
         commands::bulk_preview,
         commands::bulk_select,
@@ -165,6 +167,31 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowE
     }
 }
 
+/// The log: `numberdesk.log` in the platform's log folder (in `<data folder>/logs` when the data
+/// folder is chosen with `NUMBERDESK_DATA_DIR`), rotated at 1 MB with the five newest kept.
+/// NumberDesk's own messages from `info` up, other crates' from `warn` up: no request or
+/// response bodies, headers or tokens are ever logged.
+fn logger<R: Runtime>(data_dir: Option<std::path::PathBuf>) -> tauri::plugin::TauriPlugin<R> {
+    use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
+    let file_name = Some("numberdesk".to_owned());
+    let target = match data_dir {
+        Some(dir) => TargetKind::Folder {
+            path: dir.join("logs"),
+            file_name,
+        },
+        None => TargetKind::LogDir { file_name },
+    };
+    tauri_plugin_log::Builder::new()
+        .clear_targets()
+        .target(Target::new(target))
+        .target(Target::new(TargetKind::Stderr))
+        .rotation_strategy(RotationStrategy::KeepSome(5))
+        .max_file_size(1_000_000)
+        .level(log::LevelFilter::Warn)
+        .level_for("numberdesk", log::LevelFilter::Info)
+        .build()
+}
+
 /// Starts the desktop app.
 pub fn run() {
     let started = Instant::now();
@@ -176,6 +203,9 @@ pub fn run() {
             tray::show_main(app);
             let _ = tauri::Emitter::emit_to(app, tray::MAIN_WINDOW, SECOND_INSTANCE, ());
         }))
+        .plugin(logger(
+            options.as_ref().ok().and_then(|o| o.data_dir.clone()),
+        ))
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_positioner::init())
@@ -219,6 +249,16 @@ pub fn run() {
                 }))
             });
             let mut context = AppContext::new(started, options, demo, default_dir);
+            log::info!(
+                "NumberDesk {} starting on {}{}",
+                app.package_info().version,
+                diagnostics::os_name(),
+                if context.demo.is_some() {
+                    " (demo tenant)"
+                } else {
+                    ""
+                }
+            );
             if let Some(problem) = data_dir_problem {
                 context.startup_problem.get_or_insert(problem);
             }

@@ -1,7 +1,7 @@
 // The main window: first run, setup, sign-in, then the shell with Unassign, Bulk, History,
 // Settings.
 import { call, listen } from './ipc.mjs';
-import { banner, byId, showPage, showProblem, wireCopyButtons } from './dom.mjs';
+import { banner, byId, copyText, showPage, showProblem, wireCopyButtons } from './dom.mjs';
 import { showSetup, wireSetup } from './setup.mjs';
 import { showSignIn, wireSignIn } from './signin.mjs';
 import { mountUnassign } from './unassign.mjs';
@@ -86,6 +86,22 @@ async function loadBackground() {
   } catch (problem) {
     showProblem(byId('bg-problem'), problem);
   }
+}
+
+function wireDiagnostics() {
+  byId('copy-diagnostics').addEventListener('click', async () => {
+    const status = byId('diagnostics-status');
+    try {
+      const report = await call('copy_diagnostics');
+      status.textContent = await copyText(report)
+        ? 'Copied. Paste it into your ticket or email.'
+        : 'Could not copy to the clipboard.';
+      // What was copied, also on the page (a test reads it where no clipboard is).
+      status.dataset.copied = report;
+    } catch (problem) {
+      status.textContent = `${problem.message} ${problem.hint}`;
+    }
+  });
 }
 
 function wireBackground() {
@@ -173,6 +189,7 @@ async function start() {
     root.dataset.secondInstance = String(Number(root.dataset.secondInstance || 0) + 1);
   });
   wireBackground();
+  wireDiagnostics();
   listen('operation-updated', (record) => {
     unassign.operationUpdated(record);
     historyOperationUpdated(record);

@@ -161,4 +161,11 @@ async fn paste_twenty_numbers_preview_untick_run_and_export() {
     );
     assert!(listed.contains("Undo"), "{listed}");
     app.quit().await;
+
+    // Nothing of the session reached a file: settings, history, demo state, logs.
+    let (runs, files) = crate::harness::assert_no_token_in_files(data.path());
+    assert!(files >= 3, "{files} files");
+    assert!(runs >= 1, "the refresh token at least: {runs}");
+    let log = crate::harness::log_text(data.path());
+    assert!(!log.is_empty(), "the log is written");
 }

@@ -359,3 +359,95 @@ impl App {
         drop(_driver);
     }
 }
+
+/// The secrets NumberDesk keeps in the Secret Service for `data_dir` (the session's chunks).
+fn numberdesk_keyring_secrets(data_dir: &Path) -> Vec<String> {
+    let profile = numberdesk::vault::profile_for(Some(data_dir));
+    let out = Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "--unlock",
+            "service",
+            "app.numberdesk.desktop",
+        ])
+        .output()
+        .expect("secret-tool");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let mut secrets = Vec::new();
+    for item in text.split("\n[").filter(|item| {
+        item.lines().any(|line| {
+            line.strip_prefix("attribute.username = ")
+                .is_some_and(|name| name.starts_with(&format!("{profile}.")))
+        })
+    }) {
+        if let Some(secret) = item.lines().find_map(|l| l.strip_prefix("secret = ")) {
+            secrets.push(secret.to_owned());
+        }
+    }
+    secrets
+}
+
+/// Checks that no token of the session in the keyring appears in any file under `data_dir`
+/// (settings, history, the demo tenant's state, the logs). Token-like runs of 24 or more
+/// characters (GUIDs aside) are taken from the keyring's secrets; a token cut between two
+/// chunks still leaves long runs on each side. Returns how many runs and files were compared.
+pub fn assert_no_token_in_files(data_dir: &Path) -> (usize, usize) {
+    let secrets = numberdesk_keyring_secrets(data_dir);
+    assert!(
+        !secrets.is_empty(),
+        "signed in: the session is in the keyring"
+    );
+    let mut runs = std::collections::BTreeSet::new();
+    for secret in &secrets {
+        for run in secret.split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))) {
+            // Identifiers kept beside the tokens (tenant, client and object ids) are GUIDs and
+            // no secret: History records the tenant on purpose.
+            if run.len() >= 24 && uuid::Uuid::try_parse(run).is_err() {
+                runs.insert(run.to_owned());
+            }
+        }
+    }
+    assert!(!runs.is_empty(), "the session holds tokens");
+    let mut files = 0;
+    let mut todo = vec![data_dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            for run in &runs {
+                if let Some(at) = text.find(run.as_str()) {
+                    let context: String = text[at.saturating_sub(60)..at]
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .collect();
+                    panic!(
+                        "a secret from the keyring ({} chars, starting {:?}) is in {} after {:?}",
+                        run.len(),
+                        &run[..6],
+                        path.display(),
+                        context
+                    );
+                }
+            }
+        }
+    }
+    (runs.len(), files)
+}
+
+/// NumberDesk's log files under `data_dir` and their text.
+pub fn log_text(data_dir: &Path) -> String {
+    let dir = data_dir.join("logs");
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    text
+}

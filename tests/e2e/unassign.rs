@@ -60,7 +60,41 @@ async fn unassign_follow_to_succeeded_survive_a_restart_and_reassign() {
         "{row}"
     );
     app.shot("history").await;
+
+    // Copy diagnostics: the change's request ids, no name, no number, no token.
+    app.click(".tab[data-view=settings]").await;
+    app.click("#copy-diagnostics").await;
+    app.text_until("#diagnostics-status", |t| {
+        t.starts_with("Copied") || t.starts_with("Could not")
+    })
+    .await;
+    let report = app
+        .visible("#diagnostics-status")
+        .await
+        .attr("data-copied")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        report.contains("Recent changes") && report.contains("unassign succeeded"),
+        "{report}"
+    );
+    assert!(
+        report.contains("request-id ") && !report.contains("request-id none"),
+        "{report}"
+    );
+    for secret in ["Adele", "adelev", "2065550100", "555-0100"] {
+        assert!(!report.contains(secret), "{secret} in {report}");
+    }
+    app.shot("diagnostics").await;
     app.quit().await;
+    crate::harness::assert_no_token_in_files(data.path());
+    let log = crate::harness::log_text(data.path());
+    assert!(
+        log.contains("NumberDesk") && log.contains("succeeded"),
+        "{log}"
+    );
+    assert!(!log.contains("Adele"), "{log}");
 
     // Quit and relaunch: the record is still there.
     let mut again = App::launch("unassign-relaunch", Launch::demo(), data.path()).await;
