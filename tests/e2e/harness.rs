@@ -70,7 +70,29 @@ impl Drop for DriverGroup {
             libc::kill(-pgid, libc::SIGKILL);
         }
         let _ = self.child.wait();
+        // The app must be gone before the next one starts: a dying NumberDesk still holds the
+        // single-instance name, and a new one would hand itself over to it and exit.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while running_apps() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+/// Live (not zombie) processes running the app binary.
+fn running_apps() -> usize {
+    let app = std::fs::canonicalize(APP).unwrap_or_else(|_| PathBuf::from(APP));
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe == app)
+                && std::fs::read_to_string(entry.path().join("stat"))
+                    .is_ok_and(|stat| !stat.contains(") Z "))
+        })
+        .count()
 }
 
 /// The browser's part of a sign-in: open the link, choose `account` on the (simulated)
@@ -231,11 +253,16 @@ impl App {
             "tauri:options".into(),
             serde_json::json!({ "application": APP, "args": launch.args }),
         );
-        let client = ClientBuilder::native()
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a WebDriver session with the app");
+        // A window that never comes up (the app exited at once) must fail the test, not hang it.
+        let client = tokio::time::timeout(
+            PATIENCE * 3,
+            ClientBuilder::native()
+                .capabilities(capabilities)
+                .connect(&format!("http://127.0.0.1:{port}")),
+        )
+        .await
+        .expect("the app's window came up in time")
+        .expect("a WebDriver session with the app");
         App {
             client,
             name: name.to_owned(),
@@ -450,4 +477,70 @@ pub fn log_text(data_dir: &Path) -> String {
         text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
     }
     text
+}
+
+/// One accessibility finding of axe-core.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct AxeViolation {
+    pub id: String,
+    pub impact: Option<String>,
+    pub help: String,
+    pub nodes: Vec<String>,
+}
+
+/// axe-core's script, installed from npm by `cargo xtask test` (NUMBERDESK_AXE_JS).
+fn axe_source() -> String {
+    let path = std::env::var("NUMBERDESK_AXE_JS").expect(
+        "NUMBERDESK_AXE_JS names axe-core's axe.min.js: run the e2e tests with `cargo xtask test`",
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+impl App {
+    /// Runs axe-core (WCAG 2.1 A/AA and best practices) on what the window shows now, saves
+    /// the findings as `<screenshots>/axe-<test>-<label>.json`, and returns them.
+    pub async fn axe(&self, label: &str) -> Vec<AxeViolation> {
+        let loaded = self
+            .client
+            .execute("return typeof window.axe === 'object'", vec![])
+            .await
+            .unwrap();
+        if loaded.as_bool() != Some(true) {
+            self.client
+                .execute(&format!("{}\n;return true;", axe_source()), vec![])
+                .await
+                .expect("axe-core injected");
+        }
+        let answer = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\n\
+                 axe.run(document, { runOnly: { type: 'tag', values: \
+                   ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })\n\
+                   .then((r) => done(JSON.stringify(r.violations.map((v) => ({ id: v.id, \
+                     impact: v.impact, help: v.help, \
+                     nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })))))\n\
+                   .catch((e) => done(JSON.stringify({ error: String(e) })));",
+                vec![],
+            )
+            .await
+            .expect("axe.run");
+        let text = answer.as_str().expect("axe answers with JSON text");
+        let violations: Vec<AxeViolation> = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("axe did not run on {label}: {text} ({e})"));
+        let path = screenshot_dir().join(format!("axe-{}-{label}.json", self.name));
+        std::fs::write(&path, serde_json::to_string_pretty(&violations).unwrap()).unwrap();
+        violations
+    }
+
+    /// [`App::axe`], failing on any serious or critical finding; returns the minor ones.
+    pub async fn assert_accessible(&mut self, label: &str) -> Vec<AxeViolation> {
+        let violations = self.axe(label).await;
+        self.shot(label).await;
+        let (bad, rest): (Vec<_>, Vec<_>) = violations
+            .into_iter()
+            .partition(|v| matches!(v.impact.as_deref(), Some("serious") | Some("critical")));
+        assert!(bad.is_empty(), "{label}: {bad:#?}");
+        rest
+    }
 }

