@@ -25,6 +25,9 @@ const LIMIT: f64 = 50.0;
 const LOOP_SAMPLE: usize = 50;
 
 struct Outcome {
+    /// Throttle events (a burst of 429s counts once) and the rate the run settled on.
+    events: u64,
+    rate: f64,
     wall: Duration,
     requests: usize,
     throttled: usize,
@@ -90,10 +93,9 @@ async fn run(workers: usize, label: &str) -> Outcome {
         Cloud::custom(&tenant.login_url(), &tenant.graph_url()).expect("cloud"),
         BulkConfig {
             workers,
+            // The app's own pacing, with room above the tenant's limit so it must find it.
             rate: RateConfig {
-                initial: 10.0,
                 max: 200.0,
-                increase: 1.2,
                 ..RateConfig::default()
             },
             first_poll: Duration::from_millis(2500),
@@ -101,7 +103,25 @@ async fn run(workers: usize, label: &str) -> Outcome {
             ..BulkConfig::default()
         },
     );
-    let quiet: BulkProgress = Arc::new(|_| {});
+    // When each slow-down came, and at what rate (printed with `--trace`).
+    let trace = Arc::new(std::sync::Mutex::new(Vec::<(f64, u64, f64)>::new()));
+    let quiet: BulkProgress = {
+        let trace = trace.clone();
+        Arc::new(move |event| {
+            if let numberdesk::bulk::BulkEvent::Progress(p) = event {
+                let mut trace = trace.lock().unwrap();
+                if trace.last().is_none_or(|(_, n, r)| {
+                    *n != p.rate.throttles || (*r - p.rate.rate).abs() > 0.01
+                }) {
+                    trace.push((
+                        started.elapsed().as_secs_f64(),
+                        p.rate.throttles,
+                        p.rate.rate,
+                    ));
+                }
+            }
+        })
+    };
     let report = engine
         .start(preview.plan(), quiet)
         .await
@@ -116,23 +136,34 @@ async fn run(workers: usize, label: &str) -> Outcome {
         requests: requests.len(),
         throttled: requests.iter().filter(|r| r.status == Some(429)).count(),
         succeeded: report.counts.succeeded,
+        events: report.rate.throttles,
+        rate: report.rate.rate,
     };
     let bound = (2 * NUMBERS) as f64 / LIMIT;
     println!(
-        "{label:<28} {:>7.1} s  {:>5.2}× bound  {:>5} requests  {:>4.2}/number  {:>4} × 429 ({:.2} %)  {} succeeded",
+        "{label:<28} {:>7.1} s  {:>5.2}× bound  {:>5} requests  {:>4.2}/number  {:>4} × 429 ({:.2} %) in {} slow-downs, ending at {:.1}/s  {} succeeded",
         outcome.wall.as_secs_f64(),
         outcome.wall.as_secs_f64() / bound,
         outcome.requests,
         outcome.requests as f64 / NUMBERS as f64,
         outcome.throttled,
         100.0 * outcome.throttled as f64 / outcome.requests.max(1) as f64,
+        outcome.events,
+        outcome.rate,
         outcome.succeeded
     );
+    if std::env::args().any(|a| a == "--trace") {
+        for (at, throttles, rate) in trace.lock().unwrap().iter() {
+            println!("  {at:>6.2} s  slow-downs {throttles:>2}  rate {rate:>6.1}/s");
+        }
+    }
     tenant.shutdown();
     outcome
 }
 
 fn main() {
+    // `cargo bench --bench bulk -- --quick`: the NumberDesk run only.
+    let quick = std::env::args().any(|a| a == "--quick");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,7 +174,9 @@ fn main() {
     );
     runtime.block_on(async {
         run(8, "NumberDesk, 8 workers").await;
-        powershell_loop().await;
+        if !quick {
+            powershell_loop().await;
+        }
     });
 }
 

@@ -13,6 +13,8 @@ pub mod config;
 pub mod context;
 pub mod desk;
 pub mod diagnostics;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod history;
 pub mod lifecycle;

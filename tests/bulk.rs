@@ -42,6 +42,7 @@ fn config() -> BulkConfig {
             increase: 1.2,
             decrease: 0.5,
             default_pause: Duration::from_millis(500),
+            ..RateConfig::default()
         },
         first_poll: Duration::from_millis(100),
         poll_gap: Duration::from_millis(100),

@@ -152,6 +152,28 @@ fn decide(request: &CallbackRequest, expected_state: &str) -> Answer {
     }
 }
 
+/// For the fuzzers (`crate::fuzzing`): parses `head` and decides on it as the listener would.
+/// Panics if a callback that does not carry `expected_state` would end the sign-in.
+#[doc(hidden)]
+pub fn check_any_request(head: &[u8], expected_state: &str) {
+    let Ok(request) = parse_request_head(head) else {
+        return;
+    };
+    match decide(&request, expected_state) {
+        Answer::Finish(callback) => {
+            assert_eq!(request.param("state"), Some(expected_state));
+            assert_eq!(request.path, "/");
+            if let Callback::Code(code) = callback {
+                assert!(!code.is_empty());
+            }
+        }
+        Answer::Page(status, page) => {
+            let (title, _) = page_html(page);
+            assert!(!title.is_empty() && (200..600).contains(&status));
+        }
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

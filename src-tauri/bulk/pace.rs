@@ -6,10 +6,17 @@
 //! would learn the limit separately and the run would keep hammering a service that said stop.
 //!
 //! Why adaptive: no limit for the telephone-number API is documented (graph-api.md §4.2), so
-//! the run finds it. It starts modestly, raises the rate by a little after each second's worth
-//! of answers without a 429 (multiplicative increase, slower once near a rate that was
-//! throttled before), and halves it on a 429 (at most once per pause, so a burst of 429s from
-//! requests already on their way counts as one signal).
+//! the run finds it, in the manner of TCP's congestion control:
+//! - **Slow start**: from a modest rate, doubled after each second's worth of answers until
+//!   the first 429, so a run reaches the service's pace in a few seconds.
+//! - **Back off**: a 429 pauses everyone for `Retry-After` and lowers the rate (`decrease`),
+//!   at most once per pause, so a burst of 429s from requests already on their way counts as
+//!   one signal.
+//! - **A ceiling**: the lowest rate that drew a 429 is remembered (each further 429 lowers it
+//!   by another 5 %, since a service that allows bursts throttles above its real limit);
+//!   afterwards the rate grows (`increase`) but stays under `ceiling_margin` × the ceiling, so
+//!   the run settles just below the limit instead of hitting it again and again. Each minute
+//!   without a 429 lifts the ceiling by a little, in case the service allows more now.
 //!
 //! Requests are spaced evenly (`1 / rate` apart, no burst): a burst is what triggers the 429s.
 
@@ -33,17 +40,26 @@ pub struct RateConfig {
     pub decrease: f64,
     /// The pause when a 429 carries no `Retry-After`.
     pub default_pause: Duration,
+    /// Double the rate (instead of `increase`) until the first 429.
+    pub slow_start: bool,
+    /// After a 429, the rate stays under this share of the lowest rate that drew one.
+    pub ceiling_margin: f64,
+    /// How long without a 429 before the ceiling is lifted by 5 %.
+    pub ceiling_probe: Duration,
 }
 
 impl Default for RateConfig {
     fn default() -> Self {
         RateConfig {
-            initial: 4.0,
+            initial: 5.0,
             min: 0.5,
             max: 50.0,
             increase: 1.1,
-            decrease: 0.5,
+            decrease: 0.8,
             default_pause: Duration::from_secs(5),
+            slow_start: true,
+            ceiling_margin: 0.92,
+            ceiling_probe: Duration::from_secs(60),
         }
     }
 }
@@ -69,7 +85,37 @@ struct State {
     /// Whether a request had to wait for its turn since the rate last changed: a rate that
     /// holds nobody back is not raised (it would only show when the workers speed up).
     held_back: bool,
+    /// The lowest rate that drew a 429 (lifted a little after a quiet while), and since when.
+    ceiling: Option<(f64, Instant)>,
+    /// When the requests of the last [`SENT_WINDOW`] were let through: the rate actually sent,
+    /// which is below the allowed one when the workers are the limit.
+    sent: std::collections::VecDeque<Instant>,
+    started: Instant,
     stats: RateStats,
+}
+
+/// How far back the rate actually sent is measured.
+const SENT_WINDOW: Duration = Duration::from_secs(2);
+/// Requests sent within the window before a 429 tells anything about the service's limit.
+const MIN_SENT_FOR_CEILING: usize = 10;
+
+impl State {
+    /// Requests per second actually let through lately.
+    fn sent_rate(&mut self, now: Instant) -> f64 {
+        while self
+            .sent
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > SENT_WINDOW)
+        {
+            self.sent.pop_front();
+        }
+        let window = now
+            .duration_since(self.started)
+            .min(SENT_WINDOW)
+            .as_secs_f64()
+            .max(0.25);
+        self.sent.len() as f64 / window
+    }
 }
 
 /// The shared, adaptive token spacing of one run.
@@ -90,6 +136,9 @@ impl AdaptiveLimiter {
                 paused_until: now,
                 answers_since_change: 0.0,
                 held_back: false,
+                ceiling: None,
+                sent: std::collections::VecDeque::new(),
+                started: now,
                 stats: RateStats {
                     rate,
                     ..RateStats::default()
@@ -119,6 +168,8 @@ impl AdaptiveLimiter {
                     let interval = Duration::from_secs_f64(1.0 / state.rate);
                     state.next_slot = state.next_slot.max(now) + interval;
                     state.stats.requests += 1;
+                    state.sent.push_back(now);
+                    state.sent_rate(now);
                     return;
                 }
                 state.held_back = true;
@@ -137,8 +188,26 @@ impl AdaptiveLimiter {
             let pause = retry_after.unwrap_or(self.config.default_pause);
             // 429s for requests sent before the pause began are the same signal.
             if now >= state.paused_until {
-                state.stats.throttled_at = Some(state.rate);
-                state.rate = (state.rate * self.config.decrease).max(self.config.min);
+                // The rate that drew it is what was really sent, which the workers may have
+                // kept below the allowed rate. With too few requests sent lately to tell (a
+                // 429 at the very start: the service was busy before this run), the 429 still
+                // pauses and slows the run but sets no ceiling.
+                let sent = state.sent_rate(now);
+                let measured = state.sent.len() >= MIN_SENT_FOR_CEILING;
+                let rate = if measured {
+                    state.rate.min(sent).max(self.config.min)
+                } else {
+                    state.rate
+                };
+                state.stats.throttled_at = Some(rate);
+                if measured {
+                    // A service that allows bursts throttles above its real limit, so each
+                    // 429 after the first also lowers the ceiling by 5 %: repeated 429s walk
+                    // it down to a rate the service keeps up with.
+                    let lowest = state.ceiling.map_or(rate, |(c, _)| (c * 0.95).min(rate));
+                    state.ceiling = Some((lowest, now));
+                }
+                state.rate = (rate * self.config.decrease).max(self.config.min);
                 state.stats.rate = state.rate;
                 state.stats.throttles += 1;
             }
@@ -155,14 +224,23 @@ impl AdaptiveLimiter {
             if !std::mem::take(&mut state.held_back) {
                 return;
             }
-            // Near a rate that was throttled before, creep instead of stepping.
-            let factor = match state.stats.throttled_at {
-                Some(limit) if state.rate * self.config.increase > limit * 0.9 => {
-                    1.0 + (self.config.increase - 1.0) / 5.0
-                }
-                _ => self.config.increase,
+            let factor = if self.config.slow_start && state.ceiling.is_none() {
+                2.0
+            } else {
+                self.config.increase
             };
-            state.rate = (state.rate * factor).min(self.config.max);
+            let mut rate = (state.rate * factor).min(self.config.max);
+            if let Some((ceiling, since)) = state.ceiling {
+                // A quiet while: the service may allow more now.
+                let ceiling = if now.duration_since(since) >= self.config.ceiling_probe {
+                    state.ceiling = Some((ceiling * 1.05, now));
+                    ceiling * 1.05
+                } else {
+                    ceiling
+                };
+                rate = rate.min((ceiling * self.config.ceiling_margin).max(state.rate));
+            }
+            state.rate = rate;
             state.stats.rate = state.rate;
         }
     }
@@ -190,6 +268,9 @@ mod tests {
             increase: 1.5,
             decrease: 0.5,
             default_pause: Duration::from_secs(1),
+            slow_start: false,
+            ceiling_margin: 0.9,
+            ceiling_probe: Duration::from_secs(3600),
         }
     }
 
@@ -215,6 +296,7 @@ mod tests {
         let limiter = AdaptiveLimiter::new(config());
         limiter.acquire().await;
         let start = Instant::now();
+        sent_at_full_rate(&limiter);
         limiter.record(Some(429), Some(Duration::from_millis(300)));
         limiter.record(Some(429), Some(Duration::from_millis(300)));
         assert_eq!(limiter.stats().rate, 5.0);
@@ -228,6 +310,22 @@ mod tests {
         assert!(start.elapsed() < Duration::from_millis(900));
     }
 
+    /// As if the workers had kept up with the allowed rate for the last two seconds.
+    fn sent_at_full_rate(limiter: &AdaptiveLimiter) {
+        let mut state = limiter.lock();
+        let now = Instant::now();
+        state.started = now - SENT_WINDOW;
+        state.sent.clear();
+        let n = (state.rate * SENT_WINDOW.as_secs_f64()).round() as usize;
+        state.sent.extend(std::iter::repeat_n(now, n));
+    }
+
+    /// A 429 after sending at the allowed rate.
+    fn throttled(limiter: &AdaptiveLimiter) {
+        sent_at_full_rate(limiter);
+        limiter.record(Some(429), Some(Duration::ZERO));
+    }
+
     /// Answers as if every request had waited for its turn.
     fn answers(limiter: &AdaptiveLimiter, n: usize, status: u16) {
         for _ in 0..n {
@@ -237,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rate_rises_slowly_without_429s_and_creeps_near_the_old_limit() {
+    fn the_rate_rises_without_429s_then_stays_under_the_rate_that_drew_one() {
         let limiter = AdaptiveLimiter::new(config());
         for _ in 0..30 {
             limiter.record(Some(200), None);
@@ -251,15 +349,112 @@ mod tests {
         assert_eq!(limiter.stats().rate, 15.0);
         answers(&limiter, 200, 202);
         assert_eq!(limiter.stats().rate, 40.0, "capped at max");
-        limiter.record(Some(429), Some(Duration::ZERO));
+        throttled(&limiter);
         assert_eq!(limiter.stats().rate, 20.0);
         answers(&limiter, 20, 200);
         assert_eq!(limiter.stats().rate, 30.0);
         answers(&limiter, 30, 200);
-        // 30 * 1.5 = 45 > 0.9 * 40: only +10 %.
-        assert!((limiter.stats().rate - 33.0).abs() < 1e-9);
+        // 30 * 1.5 = 45, but the ceiling is 0.9 * 40 = 36.
+        assert!((limiter.stats().rate - 36.0).abs() < 1e-9);
+        answers(&limiter, 400, 200);
+        assert!((limiter.stats().rate - 36.0).abs() < 1e-9, "it stays there");
         limiter.record(Some(404), None);
         limiter.record(None, None);
-        assert!((limiter.stats().rate - 33.0).abs() < 1e-9);
+        assert!((limiter.stats().rate - 36.0).abs() < 1e-9);
+        // A 429 at 36 lowers the ceiling to min(40 × 0.95, 36) = 36; one more at 32.4 (the
+        // cap) to min(36 × 0.95, 32.4) = 32.4.
+        throttled(&limiter);
+        answers(&limiter, 2_000, 200);
+        assert!((limiter.stats().rate - 0.9 * 36.0).abs() < 1e-9);
+        throttled(&limiter);
+        answers(&limiter, 2_000, 200);
+        assert!((limiter.stats().rate - 0.9 * 32.4).abs() < 1e-9);
+    }
+
+    #[test]
+    fn slow_start_doubles_until_the_first_429() {
+        let limiter = AdaptiveLimiter::new(RateConfig {
+            initial: 5.0,
+            max: 500.0,
+            slow_start: true,
+            decrease: 0.8,
+            ..config()
+        });
+        answers(&limiter, 5, 200);
+        assert_eq!(limiter.stats().rate, 10.0);
+        answers(&limiter, 10, 200);
+        answers(&limiter, 20, 200);
+        assert_eq!(limiter.stats().rate, 40.0);
+        throttled(&limiter);
+        assert_eq!(limiter.stats().rate, 32.0);
+        // After the first 429: `increase`, not doubling, and under 0.9 × 40.
+        answers(&limiter, 32, 200);
+        assert!((limiter.stats().rate - 36.0).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_minute_lifts_the_ceiling_a_little() {
+        let limiter = AdaptiveLimiter::new(RateConfig {
+            ceiling_probe: Duration::from_secs(60),
+            ..config()
+        });
+        answers(&limiter, 10, 200);
+        answers(&limiter, 15, 200);
+        assert_eq!(limiter.stats().rate, 22.5);
+        throttled(&limiter);
+        answers(&limiter, 1_000, 200);
+        assert!((limiter.stats().rate - 0.9 * 22.5).abs() < 1e-9);
+        tokio::time::advance(Duration::from_secs(61)).await;
+        answers(&limiter, 100, 200);
+        let lifted = limiter.stats().rate;
+        assert!((lifted - 0.9 * 22.5 * 1.05).abs() < 1e-9, "{lifted}");
+    }
+}
+
+#[cfg(test)]
+mod sent_rate_tests {
+    use super::*;
+
+    #[test]
+    fn a_429_before_much_was_sent_pauses_and_slows_but_sets_no_ceiling() {
+        let limiter = AdaptiveLimiter::new(RateConfig {
+            initial: 40.0,
+            max: 500.0,
+            decrease: 0.5,
+            slow_start: true,
+            ..RateConfig::default()
+        });
+        limiter.lock().sent.push_back(Instant::now());
+        limiter.record(Some(429), Some(Duration::ZERO));
+        assert_eq!(limiter.stats().rate, 20.0);
+        assert!(limiter.lock().ceiling.is_none());
+        // Still in slow start: doubling.
+        for _ in 0..20 {
+            limiter.lock().held_back = true;
+            limiter.record(Some(200), None);
+        }
+        assert_eq!(limiter.stats().rate, 40.0);
+    }
+
+    #[test]
+    fn a_429_lowers_from_the_rate_really_sent_not_the_rate_allowed() {
+        let limiter = AdaptiveLimiter::new(RateConfig {
+            initial: 160.0,
+            max: 500.0,
+            decrease: 0.8,
+            ceiling_margin: 0.9,
+            ..RateConfig::default()
+        });
+        // The workers could only send 50 a second, far below the 160 allowed.
+        {
+            let mut state = limiter.lock();
+            let now = Instant::now();
+            state.started = now - SENT_WINDOW;
+            state.sent.extend(std::iter::repeat_n(now, 100));
+        }
+        limiter.record(Some(429), Some(Duration::ZERO));
+        let stats = limiter.stats();
+        assert_eq!(stats.throttled_at, Some(50.0));
+        assert_eq!(stats.rate, 40.0);
     }
 }

@@ -6,7 +6,7 @@
 //! run itself needs the rate. The tenant's numbers are read once in pages of 1,000
 //! ([`GraphClient::list_numbers`]) and matched here; a tenant with 20,000 numbers costs 20
 //! requests whatever the list holds. Names cost one request per assignee, so only the first
-//! [`NAME_LOOKUPS`] distinct assignees are named (a few at a time); the others show their object
+//! [`NAME_LOOKUPS`] distinct assignees are named (eight at a time); the others show their object
 //! ids, which the history keeps either way so an undo still works.
 //!
 //! The number type for each POST comes from this listing, never from the file.
@@ -441,7 +441,7 @@ pub async fn preview<S: SecretStore + 'static>(
 /// How many distinct assignees a preview names (one `GET /users/{id}` each).
 pub const NAME_LOOKUPS: usize = 50;
 /// Name lookups at a time.
-const NAME_CONCURRENCY: usize = 4;
+const NAME_CONCURRENCY: usize = 8;
 
 /// Reads the names of the first [`NAME_LOOKUPS`] distinct users and resource accounts of the
 /// planned rows, a few at a time, and writes them into the rows and their plans (so History

@@ -72,7 +72,7 @@ pub struct BulkConfig {
 impl Default for BulkConfig {
     fn default() -> Self {
         BulkConfig {
-            workers: 4,
+            workers: 8,
             rate: RateConfig::default(),
             first_poll: Duration::from_secs(5),
             poll_gap: Duration::from_secs(10),

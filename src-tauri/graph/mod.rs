@@ -651,6 +651,21 @@ impl<S: SecretStore + 'static> GraphClient<S> {
     }
 }
 
+/// For the fuzzers (`crate::fuzzing`): every parser of Graph's answers on one body. Panics only
+/// when a property the app relies on breaks.
+#[doc(hidden)]
+pub fn parse_any_answer(status: u16, body: &[u8]) {
+    let error = GraphError::from_reply(status, body, None, &Exchange::default());
+    let problem = error.to_problem(true);
+    assert!(!problem.message.is_empty() && !problem.hint.is_empty());
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Ok(operation) = OperationStatus::from_json(value.clone()) {
+            let _ = operation.status.is_settled();
+        }
+        let _ = serde_json::from_value::<model::Page<NumberAssignment>>(value);
+    }
+}
+
 /// Retry-After wins over the planned backoff (capped, plus a little jitter so many callers do
 /// not return at once); no planned retry left means no retry.
 fn adjust_delay(error: &GraphError, planned: Option<Duration>) -> Option<Duration> {
