@@ -70,20 +70,31 @@ impl Drop for DriverGroup {
             libc::kill(-pgid, libc::SIGKILL);
         }
         let _ = self.child.wait();
-        // The app must be gone before the next one starts: a dying NumberDesk still holds the
-        // single-instance name, and a new one would hand itself over to it and exit.
+        // The app must be gone before the next one starts: one that outlived its driver
+        // (NumberDesk stays in the tray when its window closes) still holds the single-instance
+        // name, and a new one would hand itself over to it and exit. Only one app runs at a
+        // time in this suite, so every live process of the test binary is this test's.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while running_apps() > 0 && Instant::now() < deadline {
+        loop {
+            let left = running_apps();
+            if left.is_empty() || Instant::now() > deadline {
+                break;
+            }
+            for pid in left {
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
 
 /// Live (not zombie) processes running the app binary.
-fn running_apps() -> usize {
+fn running_apps() -> Vec<i32> {
     let app = std::fs::canonicalize(APP).unwrap_or_else(|_| PathBuf::from(APP));
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return Vec::new();
     };
     entries
         .filter_map(Result::ok)
@@ -92,7 +103,8 @@ fn running_apps() -> usize {
                 && std::fs::read_to_string(entry.path().join("stat"))
                     .is_ok_and(|stat| !stat.contains(") Z "))
         })
-        .count()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .collect()
 }
 
 /// The browser's part of a sign-in: open the link, choose `account` on the (simulated)
