@@ -28,13 +28,7 @@ pub fn bulk_input(data: &[u8]) {
     let check = |table: &bulk::Table| {
         assert!(table.rows.len() <= MAX_ROWS);
         assert_eq!(table.rows.len(), table.lines.len());
-        let width = table
-            .rows
-            .iter()
-            .map(Vec::len)
-            .chain(table.header.as_ref().map(Vec::len))
-            .max()
-            .unwrap_or(0);
+        let width = table.width();
         assert!(width <= MAX_COLUMNS);
         for cell in table.rows.iter().flatten() {
             assert!(cell.chars().count() <= MAX_CELL_CHARS + 1, "{}", cell.len());

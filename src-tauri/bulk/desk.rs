@@ -166,13 +166,7 @@ impl<S: SecretStore + 'static> BulkDesk<S> {
                 "Correct the list, then try again.",
             )
         })?;
-        let width = table
-            .rows
-            .iter()
-            .map(Vec::len)
-            .chain(table.header.as_ref().map(Vec::len))
-            .max()
-            .unwrap_or(0);
+        let width = table.width();
         let columns = (0..width)
             .map(|index| ColumnView {
                 index,

@@ -153,6 +153,18 @@ pub struct Table {
     pub shortened: Vec<(usize, usize)>,
 }
 
+impl Table {
+    /// The number of columns: the longest row, or the header when it is longer.
+    pub fn width(&self) -> usize {
+        self.rows
+            .iter()
+            .map(Vec::len)
+            .chain(self.header.as_ref().map(Vec::len))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// One row of the preview, for the chosen column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputRow {
@@ -303,13 +315,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Table, InputError> {
 /// match is ignored when none of its cells parse while another column's do. `None` means the
 /// admin must choose.
 pub fn number_column(table: &Table) -> Option<usize> {
-    let columns = table
-        .rows
-        .iter()
-        .map(Vec::len)
-        .chain(table.header.as_ref().map(Vec::len))
-        .max()
-        .unwrap_or(0);
+    let columns = table.width();
     if columns <= 1 {
         return (columns == 1).then_some(0);
     }

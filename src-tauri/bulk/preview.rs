@@ -323,6 +323,22 @@ fn who(counts: &PreviewCounts) -> Option<String> {
     Some(text)
 }
 
+/// Every number of the tenant, keyed by the number in lower case, and the requests it took.
+async fn tenant_numbers<S: SecretStore + 'static>(
+    graph: &GraphClient<S>,
+    telephone_api_available: bool,
+) -> Result<(HashMap<String, NumberAssignment>, usize), Problem> {
+    let (numbers, requests) = graph
+        .list_numbers()
+        .await
+        .map_err(|e| e.to_problem(telephone_api_available))?;
+    let by_number = numbers
+        .into_iter()
+        .map(|n| (n.telephone_number.to_ascii_lowercase(), n))
+        .collect();
+    Ok((by_number, requests))
+}
+
 /// Reads the tenant's numbers once and classifies every row. Sends nothing that changes
 /// anything.
 pub async fn preview<S: SecretStore + 'static>(
@@ -331,14 +347,7 @@ pub async fn preview<S: SecretStore + 'static>(
     telephone_api_available: bool,
     rows: &[InputRow],
 ) -> Result<Preview, Problem> {
-    let (numbers, requests) = graph
-        .list_numbers()
-        .await
-        .map_err(|e| e.to_problem(telephone_api_available))?;
-    let by_number: HashMap<String, NumberAssignment> = numbers
-        .into_iter()
-        .map(|n| (n.telephone_number.to_ascii_lowercase(), n))
-        .collect();
+    let (by_number, requests) = tenant_numbers(graph, telephone_api_available).await?;
     let mut counts = PreviewCounts {
         rows: rows.len(),
         ..PreviewCounts::default()
@@ -525,14 +534,7 @@ pub async fn undo_preview<S: SecretStore + 'static>(
             "Open the bulk run from History and check its rows.",
         ));
     }
-    let (numbers, requests) = graph
-        .list_numbers()
-        .await
-        .map_err(|e| e.to_problem(telephone_api_available))?;
-    let by_number: HashMap<String, NumberAssignment> = numbers
-        .into_iter()
-        .map(|n| (n.telephone_number.to_ascii_lowercase(), n))
-        .collect();
+    let (by_number, requests) = tenant_numbers(graph, telephone_api_available).await?;
     let mut counts = PreviewCounts {
         rows: records.len(),
         ..PreviewCounts::default()

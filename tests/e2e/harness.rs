@@ -155,8 +155,9 @@ pub async fn browser_signs_in(link: &str, account: &str) -> String {
 }
 
 /// The Secret Service items NumberDesk (its real service name) holds for the data folder
-/// `data_dir`: each data folder keeps its session under its own profile.
-pub fn numberdesk_keyring_items(data_dir: &Path) -> usize {
+/// `data_dir`, as `secret-tool` prints them: each data folder keeps its session under its own
+/// profile.
+fn numberdesk_keyring_entries(data_dir: &Path) -> Vec<String> {
     let profile = numberdesk::vault::profile_for(Some(data_dir));
     let out = Command::new("secret-tool")
         .args([
@@ -168,14 +169,23 @@ pub fn numberdesk_keyring_items(data_dir: &Path) -> usize {
         ])
         .output()
         .expect("secret-tool");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .chain(String::from_utf8_lossy(&out.stderr).lines())
-        .filter(|line| {
-            line.strip_prefix("attribute.username = ")
-                .is_some_and(|name| name.starts_with(&format!("{profile}.")))
+    let text = String::from_utf8_lossy(&out.stdout).into_owned()
+        + "\n"
+        + &String::from_utf8_lossy(&out.stderr);
+    text.split("\n[")
+        .filter(|item| {
+            item.lines().any(|line| {
+                line.strip_prefix("attribute.username = ")
+                    .is_some_and(|name| name.starts_with(&format!("{profile}.")))
+            })
         })
-        .count()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How many such items there are.
+pub fn numberdesk_keyring_items(data_dir: &Path) -> usize {
+    numberdesk_keyring_entries(data_dir).len()
 }
 
 /// How to start the app.
@@ -401,31 +411,11 @@ impl App {
 
 /// The secrets NumberDesk keeps in the Secret Service for `data_dir` (the session's chunks).
 fn numberdesk_keyring_secrets(data_dir: &Path) -> Vec<String> {
-    let profile = numberdesk::vault::profile_for(Some(data_dir));
-    let out = Command::new("secret-tool")
-        .args([
-            "search",
-            "--all",
-            "--unlock",
-            "service",
-            "app.numberdesk.desktop",
-        ])
-        .output()
-        .expect("secret-tool");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let mut secrets = Vec::new();
-    for item in text.split("\n[").filter(|item| {
-        item.lines().any(|line| {
-            line.strip_prefix("attribute.username = ")
-                .is_some_and(|name| name.starts_with(&format!("{profile}.")))
-        })
-    }) {
-        if let Some(secret) = item.lines().find_map(|l| l.strip_prefix("secret = ")) {
-            secrets.push(secret.to_owned());
-        }
-    }
-    secrets
+    numberdesk_keyring_entries(data_dir)
+        .iter()
+        .filter_map(|item| item.lines().find_map(|l| l.strip_prefix("secret = ")))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Checks that no token of the session in the keyring appears in any file under `data_dir`
