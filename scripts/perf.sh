@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# NumberDesk beside a bare Tauri 2 app built on the same machine in the same run: launch to
+# first screen (median of N), idle memory of the whole process tree (PSS), and binary sizes.
+# Release builds, under Xvfb and a private D-Bus session when there is no display.
+#
+#   scripts/perf.sh [runs]        (default 10; prints a Markdown table)
+#
+# The bare app is generated under the build directory: one window, one page, one command that
+# says the page is up. It uses NumberDesk's Cargo.lock, so both link the same crate versions.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-10}"
+if [ -z "${DISPLAY:-}" ] && [ -z "${PERF_INNER:-}" ]; then
+  exec env PERF_INNER=1 dbus-run-session -- xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' "$0" "$runs"
+fi
+target="${CARGO_TARGET_DIR:-target}"
+export CARGO_TARGET_DIR="$target"
+
+cargo build --locked --release --features tauri/custom-protocol >&2
+ours="$target/release/numberdesk"
+
+bare_src="$target/perf-bare"
+mkdir -p "$bare_src/src" "$bare_src/ui"
+cp Cargo.lock "$bare_src/Cargo.lock"
+cp -r icons "$bare_src/"
+cat > "$bare_src/Cargo.toml" <<'TOML'
+[package]
+name = "bare-tauri"
+version = "0.1.0"
+edition = "2021"
+publish = false
+[build-dependencies]
+tauri-build = { version = "2", features = [] }
+[dependencies]
+tauri = { version = "2", features = ["custom-protocol"] }
+[workspace]
+TOML
+cat > "$bare_src/build.rs" <<'RS'
+fn main() {
+    tauri_build::build()
+}
+RS
+cat > "$bare_src/src/main.rs" <<'RS'
+use std::time::Instant;
+static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+#[tauri::command]
+fn ready(app: tauri::AppHandle) {
+    println!("ready {}", STARTED.get().unwrap().elapsed().as_millis());
+    if std::env::var_os("BARE_EXIT_WHEN_READY").is_some() {
+        app.exit(0);
+    }
+}
+fn main() {
+    STARTED.get_or_init(Instant::now);
+    tauri::Builder::default()
+        .invoke_handler(tauri::generate_handler![ready])
+        .run(tauri::generate_context!())
+        .expect("bare app");
+}
+RS
+cat > "$bare_src/tauri.conf.json" <<'JSON'
+{
+  "productName": "BareTauri",
+  "version": "0.1.0",
+  "identifier": "app.numberdesk.perf-bare",
+  "build": { "frontendDist": "ui" },
+  "app": {
+    "withGlobalTauri": true,
+    "windows": [{ "title": "Bare", "width": 1100, "height": 720 }],
+    "security": { "csp": "default-src 'none'; script-src 'self'; connect-src ipc: http://ipc.localhost" }
+  }
+}
+JSON
+cat > "$bare_src/ui/index.html" <<'HTML'
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Bare</title><script type="module" src="main.js"></script></head>
+<body><h1>Bare Tauri app</h1></body></html>
+HTML
+echo "window.__TAURI__.core.invoke('ready');" > "$bare_src/ui/main.js"
+(cd "$bare_src" && cargo build --release >&2)
+bare="$target/release/bare-tauri"
+
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
+
+# Launch to first screen, measured from outside: spawn to the app's exit at its first screen.
+launch_ours() {
+  local data; data="$(mktemp -d)"; local t0; t0=$(now_ms)
+  NUMBERDESK_EXIT_WHEN_READY=1 NUMBERDESK_DATA_DIR="$data" "$ours" --demo >/dev/null 2>&1 || true
+  echo $(( $(now_ms) - t0 )); rm -rf "$data"
+}
+launch_bare() {
+  local t0; t0=$(now_ms)
+  BARE_EXIT_WHEN_READY=1 "$bare" >/dev/null 2>&1 || true
+  echo $(( $(now_ms) - t0 ))
+}
+ours_launch=$(for _ in $(seq "$runs"); do launch_ours; done | median)
+bare_launch=$(for _ in $(seq "$runs"); do launch_bare; done | median)
+
+# Idle memory: PSS of the process and every descendant (WebKit's web and network processes),
+# 5 s after start.
+tree_pss_kib() {
+  local root="$1" total=0 pids="$1" changed=1
+  while [ $changed -eq 1 ]; do
+    changed=0
+    for stat in /proc/[0-9]*/stat; do
+      local pid ppid
+      pid=$(cut -d' ' -f1 "$stat" 2>/dev/null) || continue
+      ppid=$(awk '{sub(/^.*\) /, ""); print $2}' "$stat" 2>/dev/null) || continue
+      if [[ " $pids " == *" $ppid "* ]] && [[ " $pids " != *" $pid "* ]]; then
+        pids="$pids $pid"; changed=1
+      fi
+    done
+  done
+  for pid in $pids; do
+    local pss
+    pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    total=$(( total + ${pss:-0} ))
+  done
+  echo "$total"
+}
+idle_pss() {
+  local pid
+  "$@" >/dev/null 2>&1 &
+  pid=$!
+  sleep 5
+  tree_pss_kib "$pid"
+  kill "$pid" 2>/dev/null; sleep 1; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+}
+data="$(mktemp -d)"
+ours_pss=$(NUMBERDESK_DATA_DIR="$data" idle_pss "$ours" --demo)
+rm -rf "$data"
+bare_pss=$(idle_pss "$bare")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+size() { stat -c %s "$1"; }
+echo "| figure | NumberDesk | bare Tauri 2 app | ratio |"
+echo "|---|---|---|---|"
+echo "| launch to first screen (median of $runs) | ${ours_launch} ms | ${bare_launch} ms | $(ratio "$ours_launch" "$bare_launch") |"
+echo "| idle memory, whole process tree (PSS) | $(( ours_pss / 1024 )) MiB | $(( bare_pss / 1024 )) MiB | $(ratio "$ours_pss" "$bare_pss") |"
+echo "| release binary | $(( $(size "$ours") / 1024 / 1024 )) MiB | $(( $(size "$bare") / 1024 / 1024 )) MiB | $(ratio "$(size "$ours")" "$(size "$bare")") |"
