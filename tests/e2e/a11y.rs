@@ -12,16 +12,7 @@ async fn every_screen(name: &str, launch: Launch, dark: bool) {
     let data = tempfile::tempdir().unwrap();
     let mut app = App::launch(name, launch, data.path()).await;
     app.visible("#welcome").await;
-    let is_dark = app
-        .client
-        .execute(
-            "return matchMedia('(prefers-color-scheme: dark)').matches",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_bool()
-        .unwrap();
+    let is_dark = app.is_dark().await;
     assert_eq!(is_dark, dark, "the theme under test is the one on screen");
     let mut minor = Vec::new();
     minor.extend(app.assert_accessible("welcome").await);

@@ -329,6 +329,19 @@ impl App {
         self.visible(css).await.click().await.expect("click");
     }
 
+    /// Whether the page is in the dark theme (`prefers-color-scheme: dark`).
+    pub async fn is_dark(&self) -> bool {
+        self.client
+            .execute(
+                "return matchMedia('(prefers-color-scheme: dark)').matches",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap()
+    }
+
     /// Saves `target/e2e-screenshots/<test>-<n>-<label>.png`.
     pub async fn screenshot(&self, label: &str) -> PathBuf {
         // WebKit may hand back the last painted frame; let two frames paint first.

@@ -131,16 +131,7 @@ async fn the_quick_window_in_dark_mode_and_escape_closes_it() {
     app.visible("#quick-unassign [data-part=input]").await;
     keys(&app, &format!("+12065550100{ENTER}")).await;
     app.text("[data-part=card-assignee]").await;
-    let dark: bool = app
-        .client
-        .execute(
-            "return matchMedia('(prefers-color-scheme: dark)').matches",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_bool()
-        .unwrap();
+    let dark = app.is_dark().await;
     app.shot(if dark { "dark" } else { "light-theme-only" })
         .await;
     // Esc hides the window: its page becomes hidden.
