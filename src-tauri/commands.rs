@@ -1133,9 +1133,11 @@ fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
     tauri::async_runtime::spawn(async move { refresh_tray(&app).await });
 }
 
-/// Opens the quick window (what the tray's left click and menu do).
+/// Opens the quick window (what the tray's left click and menu do). Async, because the first
+/// call creates the window, which must not happen inside a synchronous command (WebView2
+/// deadlocks there on Windows).
 #[tauri::command]
-pub fn show_quick_window<R: Runtime>(app: AppHandle<R>) {
+pub async fn show_quick_window<R: Runtime>(app: AppHandle<R>) {
     tray::show_quick(&app);
 }
 

@@ -6,7 +6,8 @@
 use crate::lifecycle::{self, MenuEntry};
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::webview::PageLoadEvent;
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewWindow, WebviewWindowBuilder};
 
 pub const TRAY_ID: &str = "numberdesk";
 pub const QUICK_WINDOW: &str = "quick";
@@ -52,10 +53,45 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
 
 /// Shows the quick window by the tray (centred when the tray's place is unknown), on top,
 /// with the number field focused.
+///
+/// The window is not created at start (`"create": false` in `tauri.conf.json`): WebKitGTK gives
+/// every web view a web process of its own (about 78 MiB), which an admin who never opens the
+/// quick window should not pay for. The first call creates it hidden and shows it once its page
+/// has loaded (no blank window); afterwards it is only hidden and shown again, so it opens at
+/// once.
 pub fn show_quick<R: Runtime>(app: &AppHandle<R>) {
-    let Some(window) = app.get_webview_window(QUICK_WINDOW) else {
+    if let Some(window) = app.get_webview_window(QUICK_WINDOW) {
+        reveal_quick(&window);
+        return;
+    }
+    let Some(config) = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == QUICK_WINDOW)
+    else {
         return;
     };
+    let first_load = std::sync::atomic::AtomicBool::new(true);
+    let built = WebviewWindowBuilder::from_config(app, config).and_then(|builder| {
+        builder
+            .visible(false)
+            .on_page_load(move |window, payload| {
+                if payload.event() == PageLoadEvent::Finished
+                    && first_load.swap(false, std::sync::atomic::Ordering::SeqCst)
+                {
+                    reveal_quick(&window);
+                }
+            })
+            .build()
+    });
+    if let Err(error) = built {
+        log::warn!("the quick window could not be opened: {error}");
+    }
+}
+
+fn reveal_quick<R: Runtime>(window: &WebviewWindow<R>) {
     {
         use tauri_plugin_positioner::{Position, WindowExt};
         if window
