@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # NumberDesk beside a bare Tauri 2 app built on the same machine in the same run: launch to
-# first screen (median of N), idle memory of the whole process tree (PSS), and binary sizes.
+# first screen (median of N), idle memory of the whole process tree (PSS), binary and .deb sizes.
 # Release builds, under Xvfb and a private D-Bus session when there is no display.
 #
 #   scripts/perf.sh [runs]        (default 10; prints a Markdown table)
@@ -16,8 +16,13 @@ fi
 target="${CARGO_TARGET_DIR:-target}"
 export CARGO_TARGET_DIR="$target"
 
-cargo build --locked --release --features tauri/custom-protocol >&2
+# Both apps are built as they ship, by tauri-cli: the release binary and its .deb.
+if ! cargo tauri --version >/dev/null 2>&1; then
+  cargo install tauri-cli --version '^2' --locked >&2
+fi
+cargo tauri build --bundles deb --ci >&2
 ours="$target/release/numberdesk"
+ours_deb=$(ls "$target"/release/bundle/deb/NumberDesk_*.deb)
 
 bare_src="$target/perf-bare"
 mkdir -p "$bare_src/src" "$bare_src/ui"
@@ -68,6 +73,11 @@ cat > "$bare_src/tauri.conf.json" <<'JSON'
     "withGlobalTauri": true,
     "windows": [{ "title": "Bare", "width": 1100, "height": 720 }],
     "security": { "csp": "default-src 'none'; script-src 'self'; connect-src ipc: http://ipc.localhost" }
+  },
+  "bundle": {
+    "active": true,
+    "targets": ["deb"],
+    "icon": ["icons/32x32.png", "icons/128x128.png", "icons/128x128@2x.png", "icons/icon.png"]
   }
 }
 JSON
@@ -77,8 +87,9 @@ cat > "$bare_src/ui/index.html" <<'HTML'
 <body><h1>Bare Tauri app</h1></body></html>
 HTML
 echo "window.__TAURI__.core.invoke('ready');" > "$bare_src/ui/main.js"
-(cd "$bare_src" && cargo build --release >&2)
+(cd "$bare_src" && cargo tauri build --bundles deb --ci >&2)
 bare="$target/release/bare-tauri"
+bare_deb=$(ls "$target"/release/bundle/deb/BareTauri_*.deb)
 
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
@@ -98,7 +109,7 @@ ours_launch=$(for _ in $(seq "$runs"); do launch_ours; done | median)
 bare_launch=$(for _ in $(seq "$runs"); do launch_bare; done | median)
 
 # Idle memory: PSS of the process and every descendant (WebKit's web and network processes),
-# 5 s after start.
+# 5 s after start; the median of 3 launches.
 tree_pss_kib() {
   local root="$1" total=0 pids="$1" changed=1
   while [ $changed -eq 1 ]; do
@@ -127,10 +138,13 @@ idle_pss() {
   tree_pss_kib "$pid"
   kill "$pid" 2>/dev/null; sleep 1; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 }
-data="$(mktemp -d)"
-ours_pss=$(NUMBERDESK_DATA_DIR="$data" idle_pss "$ours" --demo)
-rm -rf "$data"
-bare_pss=$(idle_pss "$bare")
+idle_ours() {
+  local data; data="$(mktemp -d)"
+  NUMBERDESK_DATA_DIR="$data" idle_pss "$ours" --demo
+  rm -rf "$data"
+}
+ours_pss=$(for _ in 1 2 3; do idle_ours; done | median)
+bare_pss=$(for _ in 1 2 3; do idle_pss "$bare"; done | median)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 size() { stat -c %s "$1"; }
@@ -138,4 +152,6 @@ echo "| figure | NumberDesk | bare Tauri 2 app | ratio |"
 echo "|---|---|---|---|"
 echo "| launch to first screen (median of $runs) | ${ours_launch} ms | ${bare_launch} ms | $(ratio "$ours_launch" "$bare_launch") |"
 echo "| idle memory, whole process tree (PSS) | $(( ours_pss / 1024 )) MiB | $(( bare_pss / 1024 )) MiB | $(ratio "$ours_pss" "$bare_pss") |"
-echo "| release binary | $(( $(size "$ours") / 1024 / 1024 )) MiB | $(( $(size "$bare") / 1024 / 1024 )) MiB | $(ratio "$(size "$ours")" "$(size "$bare")") |"
+mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB", b / 1048576 }'; }
+echo "| release binary | $(mib "$(size "$ours")") | $(mib "$(size "$bare")") | $(ratio "$(size "$ours")" "$(size "$bare")") |"
+echo "| installer (.deb) | $(mib "$(size "$ours_deb")") | $(mib "$(size "$bare_deb")") | $(ratio "$(size "$ours_deb")" "$(size "$bare_deb")") |"

@@ -1,6 +1,7 @@
 //! Security properties of the shipped configuration and web UI, checked from the files
 //! themselves: the CSP, the pages (no inline script, handler or style), and that every window's
-//! capability grants exactly the app commands its JavaScript calls — no more, no fewer.
+//! capability grants exactly the app commands its JavaScript calls — no more, no fewer. And
+//! the sign-in's loopback listener, tried from this machine's own network addresses.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -282,4 +283,78 @@ fn this_test_reads_the_calls_it_claims_to_read() {
     assert!(called.contains("lookup_number") && called.contains("unassign_number"));
     assert!(!called.contains("sign_out"));
     assert!(listens);
+}
+
+/// This machine's own addresses other than loopback and link-local (from `getifaddrs`).
+fn network_addresses() -> Vec<std::net::IpAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let mut found = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, which is walked read-only and freed once below.
+    unsafe {
+        assert_eq!(libc::getifaddrs(&mut list), 0, "getifaddrs failed");
+        let mut entry = list;
+        while !entry.is_null() {
+            let address = (*entry).ifa_addr;
+            if !address.is_null() {
+                match i32::from((*address).sa_family) {
+                    libc::AF_INET => {
+                        let v4 = &*(address as *const libc::sockaddr_in);
+                        found.push(IpAddr::V4(Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr))));
+                    }
+                    libc::AF_INET6 => {
+                        let v6 = &*(address as *const libc::sockaddr_in6);
+                        found.push(IpAddr::V6(Ipv6Addr::from(v6.sin6_addr.s6_addr)));
+                    }
+                    _ => {}
+                }
+            }
+            entry = (*entry).ifa_next;
+        }
+        libc::freeifaddrs(list);
+    }
+    found.retain(|ip| match ip {
+        IpAddr::V4(v4) => !v4.is_loopback() && !v4.is_link_local(),
+        // Link-local IPv6 needs a scope id to be reached at all; it proves nothing here.
+        IpAddr::V6(v6) => !v6.is_loopback() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+    });
+    found
+}
+
+#[tokio::test]
+async fn the_sign_in_listener_answers_on_loopback_only() {
+    use numberdesk::auth::loopback::LoopbackListener;
+    use std::time::Duration;
+    use tokio::net::TcpStream;
+
+    let listener = LoopbackListener::bind().await.expect("binds");
+    let port = listener.port();
+    let bound = listener.local_addrs();
+    assert!(!bound.is_empty());
+    for address in &bound {
+        assert!(
+            address.ip().is_loopback(),
+            "bound beyond loopback: {address}"
+        );
+        assert_eq!(address.port(), port);
+    }
+    TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("the browser on this machine reaches the listener");
+
+    // From the machine's own network addresses (what another host on the network would reach),
+    // the port is closed.
+    let others = network_addresses();
+    assert!(
+        !others.is_empty(),
+        "this test needs a network address besides loopback to try the listener from"
+    );
+    for ip in others {
+        let attempt =
+            tokio::time::timeout(Duration::from_secs(2), TcpStream::connect((ip, port))).await;
+        assert!(
+            !matches!(attempt, Ok(Ok(_))),
+            "the sign-in listener accepted a connection on {ip}:{port}"
+        );
+    }
 }
