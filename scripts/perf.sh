@@ -94,16 +94,27 @@ bare_deb=$(ls "$target"/release/bundle/deb/BareTauri_*.deb)
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
 
-# Launch to first screen, measured from outside: spawn to the app's exit at its first screen.
+# Launch to first screen, measured from outside: from spawning the process to the line it
+# prints when its first screen reports ready (NumberDesk: `ready_ms=`, the bare app: `ready`).
+# Both then exit on their own; their teardown is not counted, and the next run waits for it.
+launch_ms() {
+  local t0 line shown=""
+  t0=$(now_ms)
+  while IFS= read -r line; do
+    case "$line" in
+      ready*) shown=$(( $(now_ms) - t0 )); break ;;
+    esac
+  done < <("$@" 2>/dev/null)
+  wait $! 2>/dev/null || true
+  echo "${shown:?the app never reported its first screen}"
+}
 launch_ours() {
-  local data; data="$(mktemp -d)"; local t0; t0=$(now_ms)
-  NUMBERDESK_EXIT_WHEN_READY=1 NUMBERDESK_DATA_DIR="$data" "$ours" --demo >/dev/null 2>&1 || true
-  echo $(( $(now_ms) - t0 )); rm -rf "$data"
+  local data; data="$(mktemp -d)"
+  NUMBERDESK_EXIT_WHEN_READY=1 NUMBERDESK_DATA_DIR="$data" launch_ms "$ours" --demo
+  rm -rf "$data"
 }
 launch_bare() {
-  local t0; t0=$(now_ms)
-  BARE_EXIT_WHEN_READY=1 "$bare" >/dev/null 2>&1 || true
-  echo $(( $(now_ms) - t0 ))
+  BARE_EXIT_WHEN_READY=1 launch_ms "$bare"
 }
 ours_launch=$(for _ in $(seq "$runs"); do launch_ours; done | median)
 bare_launch=$(for _ in $(seq "$runs"); do launch_bare; done | median)

@@ -227,6 +227,7 @@ pub fn run() {
         );
     let app = register_commands(builder)
         .setup(move |app| {
+            let setup_began = Instant::now();
             let default_dir = app.path().app_data_dir()?;
             let custom_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
             let keyring_profile = vault::profile_for(custom_dir.as_deref());
@@ -280,6 +281,11 @@ pub fn run() {
             app.manage(background);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { commands::refresh_tray(&handle).await });
+            log::info!(
+                "set up {} ms after launch, in {} ms",
+                started.elapsed().as_millis(),
+                setup_began.elapsed().as_millis()
+            );
             Ok(())
         })
         .on_window_event(on_window_event)
