@@ -6,7 +6,7 @@
 #   scripts/perf.sh [runs]        (default 10; prints a Markdown table)
 #
 # The bare app is generated under the build directory: one window, one page, one command that
-# says the page is up. It uses NumberDesk's Cargo.lock, so both link the same crate versions.
+# says the page is laid out. It uses NumberDesk's Cargo.lock, so both link the same crate versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
@@ -86,7 +86,9 @@ cat > "$bare_src/ui/index.html" <<'HTML'
 <html lang="en"><head><meta charset="utf-8"><title>Bare</title><script type="module" src="main.js"></script></head>
 <body><h1>Bare Tauri app</h1></body></html>
 HTML
-echo "window.__TAURI__.core.invoke('ready');" > "$bare_src/ui/main.js"
+# Like NumberDesk, it reports ready once its first screen is laid out (reading a layout
+# figure makes WebKit lay the page out first).
+echo "document.body.getBoundingClientRect(); window.__TAURI__.core.invoke('ready');" > "$bare_src/ui/main.js"
 (cd "$bare_src" && cargo tauri build --bundles deb --ci >&2)
 bare="$target/release/bare-tauri"
 bare_deb=$(ls "$target"/release/bundle/deb/BareTauri_*.deb)
@@ -116,8 +118,14 @@ launch_ours() {
 launch_bare() {
   BARE_EXIT_WHEN_READY=1 launch_ms "$bare"
 }
-ours_launch=$(for _ in $(seq "$runs"); do launch_ours; done | median)
-bare_launch=$(for _ in $(seq "$runs"); do launch_bare; done | median)
+# Interleaved, so that whatever else the machine does weighs on both alike.
+ours_times=() bare_times=()
+for _ in $(seq "$runs"); do
+  ours_times+=("$(launch_ours)")
+  bare_times+=("$(launch_bare)")
+done
+ours_launch=$(printf '%s\n' "${ours_times[@]}" | median)
+bare_launch=$(printf '%s\n' "${bare_times[@]}" | median)
 
 # Idle memory: PSS of the process and every descendant (WebKit's web and network processes),
 # 5 s after start; the median of 3 launches.
@@ -154,8 +162,13 @@ idle_ours() {
   NUMBERDESK_DATA_DIR="$data" idle_pss "$ours" --demo
   rm -rf "$data"
 }
-ours_pss=$(for _ in 1 2 3; do idle_ours; done | median)
-bare_pss=$(for _ in 1 2 3; do idle_pss "$bare"; done | median)
+ours_mem=() bare_mem=()
+for _ in 1 2 3; do
+  ours_mem+=("$(idle_ours)")
+  bare_mem+=("$(idle_pss "$bare")")
+done
+ours_pss=$(printf '%s\n' "${ours_mem[@]}" | median)
+bare_pss=$(printf '%s\n' "${bare_mem[@]}" | median)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 size() { stat -c %s "$1"; }

@@ -1292,6 +1292,11 @@ pub fn apply_saved_shortcut<R: Runtime>(
     state: &BackgroundState,
 ) {
     let settings = background_settings(app, context);
+    if !settings.shortcut_enabled {
+        // Nothing is registered yet at start; asking the shortcut thread to unregister all
+        // would only wait for it (up to tens of milliseconds on X11) before the first screen.
+        return;
+    }
     if let Err(problem) = apply_shortcut(app, &settings) {
         log::warn!("{}", problem.message);
         *state

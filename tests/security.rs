@@ -285,6 +285,24 @@ fn this_test_reads_the_calls_it_claims_to_read() {
     assert!(listens);
 }
 
+#[test]
+fn each_page_preloads_exactly_the_modules_its_entry_imports() {
+    for page in ["index.html", "quick.html"] {
+        let html = read(Path::new("ui").join(page));
+        let preloaded: BTreeSet<String> = html
+            .match_indices("<link rel=\"modulepreload\" href=\"")
+            .map(|(at, tag)| {
+                let rest = &html[at + tag.len()..];
+                rest[..rest.find('"').unwrap()].to_owned()
+            })
+            .collect();
+        let entry = entry_module(page);
+        let mut imported = module_graph(&entry);
+        imported.remove(entry.trim_start_matches("./"));
+        assert_eq!(preloaded, imported, "{page}: modulepreload links");
+    }
+}
+
 /// This machine's own addresses other than loopback and link-local (from `getifaddrs`).
 fn network_addresses() -> Vec<std::net::IpAddr> {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -169,6 +169,8 @@ async function route() {
 }
 
 async function start() {
+  // Asked first, so the first screen's facts are on their way while the page wires itself up.
+  const infoAnswer = call('app_info');
   wireCopyButtons();
   wireSetup();
   wireSignIn();
@@ -226,7 +228,7 @@ async function start() {
   });
 
   try {
-    info = await call('app_info');
+    info = await infoAnswer;
   } catch (problem) {
     showStartupProblem(problem);
     return;
