@@ -1137,8 +1137,15 @@ fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
 /// call creates the window, which must not happen inside a synchronous command (WebView2
 /// deadlocks there on Windows).
 #[tauri::command]
-pub async fn show_quick_window<R: Runtime>(app: AppHandle<R>) {
-    tray::show_quick(&app);
+pub async fn show_quick_window<R: Runtime>(app: AppHandle<R>) -> Result<(), Problem> {
+    tray::try_show_quick(&app).map_err(|_| {
+        Problem::new(
+            "quickWindow",
+            "The quick unassign window could not be opened.",
+            "Unassign from the Unassign tab of this window instead. If the tray's quick window \
+             keeps failing, restart NumberDesk.",
+        )
+    })
 }
 
 /// Hides the quick window (Esc, Close).

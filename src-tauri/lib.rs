@@ -562,6 +562,20 @@ mod tests {
     }
 
     #[test]
+    fn a_quick_window_that_cannot_be_opened_is_explained() {
+        // The mock app's configuration has no quick window to build.
+        let dir = tempfile::tempdir().unwrap();
+        let (_app, window) = mock_app(context_in(dir.path(), Ok(Default::default())));
+        let problem = invoke(&window, "show_quick_window").unwrap_err();
+        assert_eq!(problem["kind"], "quickWindow");
+        assert!(problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be opened"));
+        assert!(problem["hint"].as_str().unwrap().contains("Unassign tab"));
+    }
+
+    #[test]
     fn unknown_commands_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let (_app, window) = mock_app(context_in(dir.path(), Ok(Default::default())));

@@ -51,43 +51,58 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// Shows the quick window (see [`try_show_quick`]); when it cannot be opened, the main window
+/// comes up instead, so the tray click or the shortcut still leads somewhere to work from.
+pub fn show_quick<R: Runtime>(app: &AppHandle<R>) {
+    if try_show_quick(app).is_err() {
+        show_main(app);
+    }
+}
+
 /// Shows the quick window by the tray (centred when the tray's place is unknown), on top,
-/// with the number field focused.
+/// with the number field focused. The error is the technical reason it could not be opened
+/// (already logged).
 ///
 /// The window is not created at start (`"create": false` in `tauri.conf.json`): WebKitGTK gives
 /// every web view a web process of its own (about 78 MiB), which an admin who never opens the
 /// quick window should not pay for. The first call creates it hidden and shows it once its page
 /// has loaded (no blank window); afterwards it is only hidden and shown again, so it opens at
 /// once.
-pub fn show_quick<R: Runtime>(app: &AppHandle<R>) {
+pub fn try_show_quick<R: Runtime>(app: &AppHandle<R>) -> Result<(), String> {
     if let Some(window) = app.get_webview_window(QUICK_WINDOW) {
         reveal_quick(&window);
-        return;
+        return Ok(());
     }
-    let Some(config) = app
+    let first_load = std::sync::atomic::AtomicBool::new(true);
+    let built = app
         .config()
         .app
         .windows
         .iter()
         .find(|window| window.label == QUICK_WINDOW)
-    else {
-        return;
-    };
-    let first_load = std::sync::atomic::AtomicBool::new(true);
-    let built = WebviewWindowBuilder::from_config(app, config).and_then(|builder| {
-        builder
-            .visible(false)
-            .on_page_load(move |window, payload| {
-                if payload.event() == PageLoadEvent::Finished
-                    && first_load.swap(false, std::sync::atomic::Ordering::SeqCst)
-                {
-                    reveal_quick(&window);
-                }
-            })
-            .build()
-    });
-    if let Err(error) = built {
-        log::warn!("the quick window could not be opened: {error}");
+        .ok_or_else(|| "tauri.conf.json has no quick window".to_owned())
+        .and_then(|config| {
+            WebviewWindowBuilder::from_config(app, config)
+                .and_then(|builder| {
+                    builder
+                        .visible(false)
+                        .on_page_load(move |window, payload| {
+                            if payload.event() == PageLoadEvent::Finished
+                                && first_load.swap(false, std::sync::atomic::Ordering::SeqCst)
+                            {
+                                reveal_quick(&window);
+                            }
+                        })
+                        .build()
+                })
+                .map_err(|error| error.to_string())
+        });
+    match built {
+        Ok(_) => Ok(()),
+        Err(reason) => {
+            log::warn!("the quick window could not be opened: {reason}");
+            Err(reason)
+        }
     }
 }
 
