@@ -130,12 +130,46 @@ pub struct NumberAssignment {
     pub port_in_status: String,
     pub reverse_number_lookup_options: Vec<String>,
     pub supported_customer_actions: Vec<String>,
+    /// Nullable properties (per the v1.0 metadata) this row is served with as `null`, as real
+    /// tenants do for some rows: the service knows more than it says. Filters see `null` too.
+    /// An operation that changes the number fills `assignmentStatus` in again.
+    #[serde(skip)]
+    pub served_as_null: Vec<&'static str>,
 }
 
+/// The properties the v1.0 metadata declares nullable on `numberAssignment`.
+pub(crate) const NULLABLE: &[&str] = &[
+    "assignmentStatus",
+    "assignmentCategory",
+    "assignmentTargetId",
+    "city",
+    "civicAddressId",
+    "isoCountryCode",
+    "locationId",
+    "numberSource",
+    "networkSiteId",
+    "portInStatus",
+];
+
 impl NumberAssignment {
+    /// The row as Graph serves it: its JSON, with `served_as_null` properties as `null`.
+    pub(crate) fn to_graph_json(&self) -> serde_json::Value {
+        debug_assert!(self.served_as_null.iter().all(|p| NULLABLE.contains(p)));
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            for name in &self.served_as_null {
+                map.insert((*name).to_string(), serde_json::Value::Null);
+            }
+        }
+        value
+    }
+
     /// The value of a filterable string property, by its Graph name; `None` when the property
     /// is null. `Err` for names that are not string properties of the type.
     pub(crate) fn property(&self, name: &str) -> Result<Option<&str>, ()> {
+        if self.served_as_null.contains(&name) {
+            return Ok(None);
+        }
         Ok(match name {
             "telephoneNumber" => Some(self.telephone_number.as_str()),
             "operatorId" => self.operator_id.as_deref(),
@@ -212,6 +246,7 @@ impl Directory {
     /// number's location only mattered for the user it was given to, so it is cleared.
     pub fn unassign(&mut self, index: usize) {
         if let Some(number) = self.numbers.get_mut(index) {
+            number.served_as_null.retain(|p| *p != "assignmentStatus");
             number.assignment_status = "unassigned".to_string();
             number.assignment_target_id = None;
             number.assignment_category = None;
@@ -233,6 +268,7 @@ impl Directory {
         location_id: Option<&str>,
     ) {
         if let Some(number) = self.numbers.get_mut(index) {
+            number.served_as_null.retain(|p| *p != "assignmentStatus");
             number.assignment_status = match kind {
                 TargetKind::Person => "userAssigned",
                 TargetKind::ResourceAccount => "voiceApplicationAssigned",

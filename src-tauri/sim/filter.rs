@@ -436,9 +436,15 @@ mod tests {
         let cp_unassigned =
             count("numberType eq 'callingPlan' and assignmentStatus eq 'unassigned'");
         assert!(cp_unassigned > 0 && cp_unassigned < count("numberType eq 'callingPlan'"));
+        // One unassigned row is served with a null status (see `seed::serve_some_nulls`).
         assert_eq!(
             count("assignmentTargetId eq null"),
             count("assignmentStatus eq 'unassigned'")
+                + count("assignmentStatus eq null and assignmentTargetId eq null")
+        );
+        assert_eq!(
+            count("assignmentStatus eq null and assignmentTargetId eq null"),
+            1
         );
     }
 }

@@ -45,6 +45,7 @@ use super::http::{
     set_header, SimBody, SimRequest,
 };
 use super::operations::OperationKind;
+use super::quirks::{ActionAnswer, LocationForm};
 use super::{State, Urls};
 
 const ROOT: &str = "admin/teams/telephoneNumberManagement";
@@ -308,6 +309,9 @@ fn route(
         }
         [users, id] if eq(users, "users") => {
             only_get(req)?;
+            if let Some(status) = state.quirks.user_read_faults.pop_front() {
+                return Err(scoped_fault(status));
+            }
             if !caller.scopes.contains("User.ReadBasic.All") {
                 return Err(insufficient_privileges());
             }
@@ -489,21 +493,21 @@ fn telephone_numbers(
 
 /// A page of `GET numberAssignments`, in Graph's order: annotations, then `value`.
 #[derive(Serialize)]
-struct NumberPage<'a> {
+struct NumberPage {
     #[serde(rename = "@odata.context")]
     context: String,
     #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
     next_link: Option<String>,
-    value: Vec<&'a NumberAssignment>,
+    value: Vec<Value>,
 }
 
 /// One `numberAssignment` with its context annotation first.
 #[derive(Serialize)]
-struct NumberEntity<'a> {
+struct NumberEntity {
     #[serde(rename = "@odata.context")]
     context: String,
     #[serde(flatten)]
-    number: &'a NumberAssignment,
+    number: Map<String, Value>,
 }
 
 fn number_url(urls: &Urls) -> String {
@@ -572,7 +576,10 @@ fn list_numbers(
         .iter()
         .filter(|n| filter.as_ref().is_none_or(|f| f.matches(n)))
         .collect();
-    let next_link = (top > 0 && skip.saturating_add(top) < matching.len()).then(|| {
+    // A capped page (the `page_cap` knob) is cut short and says nothing of what is left.
+    let capped = state.quirks.page_cap.is_some_and(|cap| cap < top);
+    let top = state.quirks.page_cap.map_or(top, |cap| cap.min(top));
+    let next_link = (!capped && top > 0 && skip.saturating_add(top) < matching.len()).then(|| {
         let mut next = format!("{}?", number_url(urls));
         if let Some(text) = &filter_text {
             next.push_str(&format!("$filter={}&", encode_query_value(text)));
@@ -583,7 +590,12 @@ fn list_numbers(
     let page = NumberPage {
         context: format!("{}/v1.0/$metadata#{ROOT}/numberAssignments", urls.graph),
         next_link,
-        value: matching.into_iter().skip(skip).take(top).collect(),
+        value: matching
+            .into_iter()
+            .skip(skip)
+            .take(top)
+            .map(NumberAssignment::to_graph_json)
+            .collect(),
     };
     Ok(json_of(StatusCode::OK, &page))
 }
@@ -601,17 +613,23 @@ fn get_number(state: &State, urls: &Urls, id: &str) -> Result<Response<SimBody>,
             "{}/v1.0/$metadata#{ROOT}/numberAssignments/$entity",
             urls.graph
         ),
-        number,
+        number: match number.to_graph_json() {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        },
     };
     Ok(json_of(StatusCode::OK, &entity))
 }
 
 fn get_operation(
-    state: &State,
+    state: &mut State,
     urls: &Urls,
     id: &str,
     now: Instant,
 ) -> Result<Response<SimBody>, GraphError> {
+    if let Some(status) = state.quirks.operation_read_faults.pop_front() {
+        return Err(scoped_fault(status));
+    }
     let operation = state.operations.get(id).ok_or_else(|| {
         error(
             StatusCode::NOT_FOUND,
@@ -815,14 +833,62 @@ fn find_number(state: &State, params: &Params) -> Result<usize, GraphError> {
         .ok_or_else(|| not_found_in_tenant(state, telephone_number))
 }
 
-fn accepted(urls: &Urls, operation_id: &str) -> Response<SimBody> {
+/// An accepted action, answered as the `action_answer` and `location_form` knobs say.
+fn accepted(state: &State, urls: &Urls, operation_id: &str) -> Response<SimBody> {
+    match state.quirks.action_answer {
+        ActionAnswer::NoContent => return respond(StatusCode::NO_CONTENT, None, bytes::Bytes::new()),
+        ActionAnswer::Ok => {
+            return respond(
+                StatusCode::OK,
+                Some("application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"),
+                bytes::Bytes::from_static(b"{}"),
+            )
+        }
+        ActionAnswer::Accepted => {}
+    }
+    let address = match state.quirks.location_form {
+        LocationForm::Parentheses => format!("operations('{operation_id}')"),
+        LocationForm::Segment => format!("operations/{operation_id}"),
+    };
     let mut response = respond(StatusCode::ACCEPTED, None, bytes::Bytes::new());
     set_header(
         &mut response,
         LOCATION,
-        &format!("{}/v1.0/{ROOT}/operations('{operation_id}')", urls.graph),
+        &format!("{}/v1.0/{ROOT}/{address}", urls.graph),
     );
     response
+}
+
+/// A refusal queued for one kind of read (see `quirks.rs`), in Graph's words.
+fn scoped_fault(status: u16) -> GraphError {
+    match status {
+        429 => error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests. Retry after the number of seconds in the Retry-After header.",
+        ),
+        503 => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "Service is unavailable. Please try again.",
+        ),
+        504 => error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "GatewayTimeout",
+            "The gateway timed out waiting for the service.",
+        ),
+        403 => error(StatusCode::FORBIDDEN, "Forbidden", "Access denied."),
+        404 => error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "The resource could not be found.",
+        ),
+        other => error(
+            StatusCode::from_u16(other).unwrap_or(StatusCode::BAD_REQUEST),
+            "BadRequest",
+            "The request could not be processed.",
+        ),
+    }
 }
 
 fn unassign_number(
@@ -836,7 +902,7 @@ fn unassign_number(
     let id = state
         .operations
         .start(&state.directory, index, OperationKind::Unassign, now);
-    Ok(accepted(urls, &id))
+    Ok(accepted(state, urls, &id))
 }
 
 fn assign_number(
@@ -887,7 +953,7 @@ fn assign_number(
         location_id: params.get("locationId").map(str::to_string),
     };
     let id = state.operations.start(&state.directory, index, kind, now);
-    Ok(accepted(urls, &id))
+    Ok(accepted(state, urls, &id))
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ mod graph;
 mod http;
 mod operations;
 mod persist;
+mod quirks;
 mod seed;
 
 use std::io;
@@ -57,6 +58,7 @@ use tokio::sync::watch;
 pub use auth::Consent;
 pub use directory::{ConferenceBridge, NumberAssignment, SimUser, UserKind};
 pub use operations::OperationOutcome;
+pub use quirks::{ActionAnswer, LocationForm};
 
 use auth::{Auth, Lifetimes, RefreshState, Scopes};
 use directory::{normalize_number, Directory};
@@ -177,6 +179,7 @@ pub(crate) struct State {
     pub faults: Faults,
     pub log: Vec<LoggedRequest>,
     pub envelope: bool,
+    pub quirks: quirks::Quirks,
 }
 
 struct Inner {
@@ -287,6 +290,7 @@ impl SimTenant {
             faults,
             log: Vec::new(),
             envelope: config.operation_envelope,
+            quirks: quirks::Quirks::default(),
         };
         let persister = config
             .state_file
@@ -445,6 +449,46 @@ impl SimTenant {
     /// Wraps operation GETs in `{"value": {...}}` as the documentation's example does.
     pub fn set_operation_envelope(&self, on: bool) {
         self.inner.lock().envelope = on;
+    }
+
+    /// How accepted actions are answered from now on (202 + `Location`, 204 or 200).
+    pub fn set_action_answer(&self, answer: ActionAnswer) {
+        self.inner.lock().quirks.action_answer = answer;
+    }
+
+    /// Which address form `Location` headers take from now on.
+    pub fn set_location_form(&self, form: LocationForm) {
+        self.inner.lock().quirks.location_form = form;
+    }
+
+    /// Caps list pages at `rows` (below `$top`) without an `@odata.nextLink`; `None` lifts it.
+    pub fn cap_pages(&self, rows: Option<usize>) {
+        self.inner.lock().quirks.page_cap = rows;
+    }
+
+    /// The next `n` reads of `/users/{id}` are answered `status` (e.g. 429, 503, 504) in
+    /// Graph's error envelope; other requests are not affected.
+    pub fn fail_next_user_reads(&self, n: u32, status: u16) {
+        let mut state = self.inner.lock();
+        for _ in 0..n {
+            state.quirks.user_read_faults.push_back(status);
+        }
+    }
+
+    /// The next `n` operation reads are answered `status` (e.g. 400, 403); other requests are
+    /// not affected.
+    pub fn fail_next_operation_reads(&self, n: u32, status: u16) {
+        let mut state = self.inner.lock();
+        for _ in 0..n {
+            state.quirks.operation_read_faults.push_back(status);
+        }
+    }
+
+    /// The next `n` operations report `overall` as their top-level status once final, while
+    /// their entry for the number (`numbers[].status`) keeps the real outcome: an answer whose
+    /// two statuses disagree. The number changes only as the real outcome says.
+    pub fn disagree_next_operations(&self, n: u32, overall: &str) {
+        self.inner.lock().operations.queue_disagreement(n, overall);
     }
 
     /// Changes which permissions the tenant has consented to; affects new sign-ins and refreshes.

@@ -113,6 +113,9 @@ pub(crate) struct Operation {
     not_started_for: Duration,
     running_for: Duration,
     outcome: OperationOutcome,
+    /// A top-level status that disagrees with the number's entry (see
+    /// `SimTenant::disagree_next_operations`); the entry keeps `outcome`.
+    overall: Option<String>,
     applied: bool,
 }
 
@@ -148,7 +151,10 @@ impl Operation {
             odata_type: "#microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation",
             id: self.id.clone(),
             created_date_time: iso_utc(self.created_wall),
-            status: status.to_string(),
+            status: match &self.overall {
+                Some(overall) if self.is_final(now) => overall.clone(),
+                _ => status.to_string(),
+            },
             numbers: vec![OperationNumberView {
                 resource_location: format!(
                     "{graph_url}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/{}",
@@ -194,6 +200,7 @@ pub(crate) struct Operations {
     pub running_for: Duration,
     queued_outcomes: VecDeque<OperationOutcome>,
     number_outcomes: HashMap<String, OperationOutcome>,
+    queued_disagreements: VecDeque<String>,
 }
 
 impl Operations {
@@ -205,6 +212,14 @@ impl Operations {
             running_for,
             queued_outcomes: VecDeque::new(),
             number_outcomes: HashMap::new(),
+            queued_disagreements: VecDeque::new(),
+        }
+    }
+
+    /// The next `n` operations report `overall` at the top once final.
+    pub fn queue_disagreement(&mut self, n: u32, overall: &str) {
+        for _ in 0..n {
+            self.queued_disagreements.push_back(overall.to_string());
         }
     }
 
@@ -290,6 +305,7 @@ impl Operations {
             not_started_for: self.not_started_for,
             running_for: self.running_for,
             outcome,
+            overall: self.queued_disagreements.pop_front(),
             applied: false,
         });
         id
@@ -310,6 +326,7 @@ impl Operations {
                 not_started_for_ms: millis_of(op.not_started_for),
                 running_for_ms: millis_of(op.running_for),
                 outcome: (&op.outcome).into(),
+                overall: op.overall.clone(),
                 applied: op.applied,
             })
             .collect()
@@ -346,6 +363,7 @@ impl Operations {
                 not_started_for,
                 running_for,
                 outcome: record.outcome.into(),
+                overall: record.overall,
                 applied: record.applied,
             });
         }

@@ -118,6 +118,9 @@ pub(crate) struct OperationRecord {
     pub not_started_for_ms: u64,
     pub running_for_ms: u64,
     pub outcome: OutcomeRecord,
+    /// A top-level status that disagrees with the number's entry; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall: Option<String>,
     pub applied: bool,
 }
 

@@ -544,9 +544,11 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
                 port_in_status: port_in_status.to_string(),
                 reverse_number_lookup_options: reverse_lookup,
                 supported_customer_actions: actions,
+                served_as_null: Vec::new(),
             });
         }
     }
+    serve_some_nulls(&mut numbers);
 
     Directory {
         tenant_id: tenant_id.to_string(),
@@ -556,12 +558,79 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
     }
 }
 
+/// Real tenants serve some rows with `null` in properties the metadata declares nullable; a
+/// client must take them. Three rows near the end of the list get such nulls (the first rows
+/// are what tests and demos name, so they stay whole):
+/// - an unassigned Direct Routing number with no status, source, country, city or location;
+/// - a number assigned to a conference bridge with no status or category;
+/// - a user's number with no category, city, country, source or emergency address.
+fn serve_some_nulls(numbers: &mut [NumberAssignment]) {
+    let mut pick = |wanted: &dyn Fn(&NumberAssignment) -> bool, nulls: &[&'static str]| {
+        if let Some(number) = numbers.iter_mut().rev().find(|n| {
+            n.served_as_null.is_empty() && n.telephone_number != "+12065550100" && wanted(n)
+        }) {
+            number.served_as_null = nulls.to_vec();
+        }
+    };
+    pick(
+        &|n| n.assignment_status == "unassigned" && n.number_type == "directRouting",
+        &[
+            "assignmentStatus",
+            "numberSource",
+            "isoCountryCode",
+            "city",
+            "locationId",
+            "civicAddressId",
+        ],
+    );
+    pick(
+        &|n| n.assignment_status == "conferenceAssigned",
+        &["assignmentStatus", "assignmentCategory"],
+    );
+    pick(
+        &|n| n.assignment_status == "userAssigned" && n.number_type == "callingPlan",
+        &[
+            "assignmentCategory",
+            "city",
+            "isoCountryCode",
+            "numberSource",
+            "civicAddressId",
+        ],
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
 
     const TENANT: &str = "00000000-0000-4000-8000-000000000000";
+
+    #[test]
+    fn some_rows_are_served_with_nulls_only_where_the_metadata_allows() {
+        let tenant = sample_tenant(TENANT, 42);
+        let odd: Vec<_> = tenant
+            .numbers
+            .iter()
+            .filter(|n| !n.served_as_null.is_empty())
+            .collect();
+        assert_eq!(odd.len(), 3);
+        for number in &odd {
+            assert_ne!(number.telephone_number, "+12065550100");
+            for name in &number.served_as_null {
+                assert!(crate::sim::directory::NULLABLE.contains(name), "{name}");
+            }
+            let json = number.to_graph_json();
+            for name in &number.served_as_null {
+                assert!(json[*name].is_null(), "{name} in {json}");
+            }
+            assert_eq!(number.property(number.served_as_null[0]), Ok(None));
+        }
+        assert!(odd
+            .iter()
+            .any(|n| n.served_as_null.contains(&"assignmentStatus")
+                && n.assignment_target_id.is_some()));
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_tenant() {

@@ -1,0 +1,48 @@
+//! Knobs for what the documentation leaves open, one per documented possibility, so the app
+//! is tried against each answer a real tenant may give:
+//!
+//! - how an accepted action answers (`202` + `Location` as the docs show, or `204`/`200`
+//!   without one, OData's usual answer for an action with no return type — the metadata
+//!   declares none);
+//! - which address form the `Location` takes (`operations('id')` or `operations/id`; both
+//!   address the same contained entity);
+//! - whether list pages are capped below `$top` without an `@odata.nextLink` (the docs say
+//!   nothing about `nextLink` for this collection);
+//! - refusals scoped to one kind of read (`/users/{id}`, an operation), which the general
+//!   fault queue (`faults.rs`, "the next n requests, whatever they are") cannot aim at.
+
+use std::collections::VecDeque;
+
+/// How an accepted `unassignNumber` / `assignNumber` is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ActionAnswer {
+    /// `202 Accepted` with a `Location` (the documentation).
+    #[default]
+    Accepted,
+    /// `204 No Content`, no `Location` (OData's answer for an action without a return type).
+    NoContent,
+    /// `200 OK` with an empty JSON object, no `Location`.
+    Ok,
+}
+
+/// The form of the operation address in `Location`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LocationForm {
+    /// `.../operations('id')`, as the documentation's example.
+    #[default]
+    Parentheses,
+    /// `.../operations/id`.
+    Segment,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Quirks {
+    pub action_answer: ActionAnswer,
+    pub location_form: LocationForm,
+    /// At most this many rows a page, and no `@odata.nextLink` when a page was cut.
+    pub page_cap: Option<usize>,
+    /// Statuses for the next `/users/{id}` reads (Graph's error envelope).
+    pub user_read_faults: VecDeque<u16>,
+    /// Statuses for the next operation reads.
+    pub operation_read_faults: VecDeque<u16>,
+}
