@@ -19,6 +19,7 @@ const APP_COMMANDS: &[&str] = &[
     "device_sign_in_begin",
     "device_sign_in_wait",
     "sign_out",
+    "ask_for_names_again",
     "lookup_number",
     "unassign_number",
     "reassign_number",

@@ -415,6 +415,17 @@ pub async fn sign_out<R: Runtime>(
     Ok(auth.service.session().status().await)
 }
 
+/// Settings › "Ask again": asks Microsoft once more for the names permission (after an
+/// administrator granted consent). Still refused is not an error; the status says so.
+#[tauri::command]
+pub async fn ask_for_names_again(auth: State<'_, AuthState>) -> Result<SessionStatus, Problem> {
+    auth.service
+        .session()
+        .ask_for_names_again()
+        .await
+        .map_err(|e| e.to_problem())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Unassign, history, undo
 // ---------------------------------------------------------------------------------------------

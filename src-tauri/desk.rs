@@ -16,7 +16,8 @@
 use crate::auth::session::SessionManager;
 use crate::cloud::Cloud;
 use crate::graph::{
-    Accepted, Exchange, GraphClient, GraphError, GraphErrorKind, NumberAssignment, OperationStatus,
+    Accepted, Assignment, Exchange, GraphClient, GraphError, GraphErrorKind, NumberAssignment,
+    OperationStatus, RemoteStatus,
 };
 use crate::history::{
     Actor, Assignee, History, HistoryError, NewOperation, OperationKind, OperationRecord,
@@ -77,6 +78,8 @@ pub struct LookupCard {
     pub assignee: Option<AssigneeView>,
     /// `Some(false)`: names are not permitted, the card shows the object ID.
     pub names_permitted: Option<bool>,
+    /// Why the name is missing when it could not be read this time (busy, slow directory).
+    pub name_note: Option<String>,
     pub number_type_label: Option<String>,
     pub can_unassign: bool,
     /// Why nothing can be done (not found, not assigned, already in progress).
@@ -118,12 +121,15 @@ impl From<OperationRecord> for RecordView {
     }
 }
 
-/// A human name for a number type.
+/// A human name for a number type. `internalError` and `unknownFutureValue` are Graph's
+/// sentinels, not types an admin knows, and are said as such; a newer word is shown as sent.
 pub fn number_type_label(number_type: &str) -> String {
     match number_type {
         "callingPlan" => "Calling Plan".into(),
         "directRouting" => "Direct Routing".into(),
         "operatorConnect" => "Operator Connect".into(),
+        "internalError" => "Unknown type (Microsoft reports an internal error)".into(),
+        "unknownFutureValue" => "A type newer than NumberDesk knows".into(),
         other => other.into(),
     }
 }
@@ -219,6 +225,7 @@ impl<S: SecretStore + 'static> Desk<S> {
             assignment: found.clone(),
             assignee: None,
             names_permitted,
+            name_note: None,
             number_type_label: found.as_ref().map(|n| number_type_label(&n.number_type)),
             can_unassign: false,
             reason: None,
@@ -241,15 +248,23 @@ impl<S: SecretStore + 'static> Desk<S> {
             return Ok(card);
         }
         let target_id = assignment.assignment_target_id.clone().unwrap_or_default();
-        let is_account = matches!(
-            assignment.assignment_status.as_str(),
-            "userAssigned" | "voiceApplicationAssigned"
-        );
-        let user = if is_account && !target_id.is_empty() {
-            self.graph
-                .user(&target_id)
-                .await
-                .map_err(|e| self.problem(&e))?
+        // An account's name, when it can be read; a number assigned to something Microsoft did
+        // not name may be an account too, so its target is tried as well.
+        let nameable = assignment.is_assigned_to_account()
+            || matches!(assignment.assignment(), Assignment::Other(None));
+        let user = if nameable && !target_id.is_empty() {
+            match self.graph.user(&target_id).await {
+                Ok(user) => user,
+                // A name is a courtesy: a busy or slow directory never blocks the unassign.
+                Err(error) => {
+                    log::warn!("reading the assignee's name failed: {error}");
+                    card.name_note = Some(
+                        "NumberDesk could not read this account's name just now (Microsoft did not answer in time or was busy), so its object ID is shown. You can still remove the number."
+                            .to_owned(),
+                    );
+                    None
+                }
+            }
         } else {
             None
         };
@@ -262,8 +277,8 @@ impl<S: SecretStore + 'static> Desk<S> {
             .name
             .clone()
             .or_else(|| assignee.upn.clone())
-            .unwrap_or_else(|| match assignment.assignment_status.as_str() {
-                "conferenceAssigned" => "the conference bridge".to_owned(),
+            .unwrap_or_else(|| match assignment.assignment() {
+                Assignment::ConferenceBridge => "the conference bridge".to_owned(),
                 _ if target_id.is_empty() => "its current assignment".to_owned(),
                 _ => format!("the account with object ID {target_id}"),
             });
@@ -295,7 +310,7 @@ impl<S: SecretStore + 'static> Desk<S> {
             id: Some(target_id).filter(|t| !t.is_empty()),
             name: assignee.name,
             upn: assignee.upn,
-            target_kind: Some(assignment.assignment_status.clone()),
+            target_kind: assignment.assignment_status.clone(),
             category: assignment.assignment_category.clone(),
             location_id: assignment.location_id.clone(),
         };
@@ -441,7 +456,9 @@ impl<S: SecretStore + 'static> Desk<S> {
         (self.notify)(&RecordView::from(record.clone()));
         match outcome {
             PostOutcome::Accepted => self.spawn_follow(record.id),
-            PostOutcome::Unknown => self.spawn_resolve(record.id),
+            PostOutcome::AcceptedUnfollowable | PostOutcome::Unknown => {
+                self.spawn_resolve(record.id)
+            }
             PostOutcome::Rejected => {}
         }
         Ok(record)
@@ -483,9 +500,13 @@ impl<S: SecretStore + 'static> Desk<S> {
         });
     }
 
-    /// Polls the operation (1 s, 2 s, 4 s … up to 30 s) until it settles.
+    /// Polls the operation (1 s, 2 s, 4 s … up to 30 s) until it settles. When the operation
+    /// cannot be read (no address, an address NumberDesk does not trust, 404, or
+    /// [`OPERATION_REFUSALS`] other refusals in a row), the change, which Microsoft accepted, is
+    /// settled by looking the number up instead.
     async fn follow(self: &Arc<Self>, id: i64) {
         let mut delay = self.config.poll_first;
+        let mut refusals = 0;
         loop {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(self.config.poll_max);
@@ -501,10 +522,16 @@ impl<S: SecretStore + 'static> Desk<S> {
             };
             match self.graph.operation(&location).await {
                 Ok((operation, exchange)) => {
-                    if let Some(change) = operation_change(&record, &operation, &exchange) {
+                    refusals = 0;
+                    let reading = read_operation(&record, &operation, &exchange);
+                    if let Some(change) = reading.change {
                         let _ = self.update(id, change);
                     }
-                    if operation.status.is_settled() {
+                    if reading.check_by_lookup {
+                        self.resolve_by_lookup(id).await;
+                        return;
+                    }
+                    if reading.settled {
                         return;
                     }
                 }
@@ -527,6 +554,16 @@ impl<S: SecretStore + 'static> Desk<S> {
                 }
                 // Not signed in: the record stays open and is resumed after sign-in or restart.
                 Err(error) if error.kind == GraphErrorKind::SignIn => return,
+                Err(error) if operation_read_refused(&error) => {
+                    refusals += 1;
+                    log::warn!(
+                        "reading operation of record {id} was refused ({refusals}): {error}"
+                    );
+                    if refusals >= OPERATION_REFUSALS {
+                        self.resolve_by_lookup(id).await;
+                        return;
+                    }
+                }
                 Err(error) => log::warn!("reading operation of record {id} failed: {error}"),
             }
             if self.is_stale(&record) {
@@ -545,8 +582,11 @@ impl<S: SecretStore + 'static> Desk<S> {
         .unwrap_or(false)
     }
 
-    /// Settles a record whose outcome is unknown by looking the number up, repeatedly for a
-    /// while, because an accepted change only shows once Microsoft has finished it.
+    /// Settles a record by looking the number up, repeatedly, because a change only shows once
+    /// Microsoft has finished it. After `resolve_window` without a sign of the change the record
+    /// is set to `stale` ("not confirmed yet", never "failed": Microsoft may have accepted it
+    /// and still be working), which frees the number; the checks go on, slower, until the
+    /// change shows or the record is a day old. "Check again" starts them anew.
     async fn resolve_by_lookup(self: &Arc<Self>, id: i64) {
         let started = Instant::now();
         let mut delay = self.config.poll_first;
@@ -554,7 +594,8 @@ impl<S: SecretStore + 'static> Desk<S> {
             let Ok(Some(record)) = self.history.get(id) else {
                 return;
             };
-            if record.status.is_settled() {
+            // `stale` here is this loop's own "not confirmed yet": the checks go on.
+            if record.status.is_settled() && record.status != RecordStatus::Stale {
                 return;
             }
             match self.graph.lookup_number(&record.telephone_number).await {
@@ -567,9 +608,15 @@ impl<S: SecretStore + 'static> Desk<S> {
                 Err(error) if error.kind == GraphErrorKind::SignIn => return,
                 Err(error) => log::warn!("checking record {id} by lookup failed: {error}"),
             }
-            if started.elapsed() >= self.config.resolve_window {
-                let _ = self.update(id, not_confirmed(self.config.resolve_window));
+            let not_yet = record.status != RecordStatus::Stale;
+            if self.is_stale(&record) {
+                if not_yet {
+                    let _ = self.update(id, not_confirmed(&record));
+                }
                 return;
+            }
+            if not_yet && started.elapsed() >= self.config.resolve_window {
+                let _ = self.update(id, not_confirmed(&record));
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(self.config.poll_max);
@@ -590,7 +637,13 @@ impl<S: SecretStore + 'static> Desk<S> {
                 )
             })?;
         let record = if record.status == RecordStatus::Stale {
-            self.update(id, RecordChange::status(RecordStatus::Accepted))?
+            // Back to what it was before it was given up on: accepted, or not known.
+            let reopened = if was_accepted(&record) {
+                RecordStatus::Accepted
+            } else {
+                RecordStatus::OutcomeUnknown
+            };
+            self.update(id, RecordChange::status(reopened))?
         } else {
             record
         };
@@ -656,7 +709,10 @@ pub(crate) async fn actor_of<S: SecretStore + 'static>(
 pub(crate) enum PostOutcome {
     /// 202 with a `Location`: follow the operation.
     Accepted,
-    /// The answer was lost (or had no `Location`): settle it by looking the number up.
+    /// Accepted (202, or 200/204 as OData answers actions without a return type) with no
+    /// operation to follow: settle it by looking the number up.
+    AcceptedUnfollowable,
+    /// The answer was lost: settle it by looking the number up.
     Unknown,
     /// Microsoft refused it; nothing changed. Settled.
     Rejected,
@@ -682,10 +738,13 @@ pub(crate) fn record_post(
                 },
             ),
             None => (
-                PostOutcome::Unknown,
+                PostOutcome::AcceptedUnfollowable,
                 RecordChange {
-                    status: Some(RecordStatus::OutcomeUnknown),
-                    status_detail: Some("Microsoft accepted the request but gave no address to follow it; NumberDesk checks the number instead.".into()),
+                    status: Some(RecordStatus::Accepted),
+                    status_detail: Some(format!(
+                        "Microsoft accepted the change (HTTP {}) but gave no operation to follow, so NumberDesk checks the number until it shows the change.",
+                        accepted.status
+                    )),
                     request_id: accepted.request_id,
                     response_date: accepted.date,
                     ..Default::default()
@@ -723,19 +782,96 @@ pub(crate) fn record_post(
     Ok((outcome, record))
 }
 
-/// The change an operation read brings to its record, if any.
-pub(crate) fn operation_change(
+/// What one read of an operation means for its record.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OperationReading {
+    /// The change to write, if any.
+    pub change: Option<RecordChange>,
+    /// The record has reached its final status.
+    pub settled: bool,
+    /// Microsoft's answer contradicts itself (the operation failed while its entry for the
+    /// number succeeded): the number's own state decides, by a lookup.
+    pub check_by_lookup: bool,
+}
+
+/// The status an operation gives its number. The per-number entry
+/// (`numbers[].status`, `statusDetail`) is the authority for that number: a change is never
+/// called succeeded when its number's entry says otherwise, and an entry still under way keeps
+/// the record open even when the operation as a whole says it is done.
+pub(crate) fn number_status(operation: &OperationStatus) -> (RemoteStatus, Option<String>, bool) {
+    let overall = operation.status.clone();
+    let Some(entry) = operation.number_entry() else {
+        return (overall, operation.detail(), false);
+    };
+    let detail = entry
+        .status_detail
+        .clone()
+        .filter(|d| !d.trim().is_empty())
+        .or_else(|| operation.detail());
+    let Some(own) = entry.status.as_deref().map(RemoteStatus::parse) else {
+        return (overall, detail, false);
+    };
+    match (&overall, &own) {
+        (_, s) if !s.is_settled() => (own, detail, false),
+        (o, _) if !o.is_settled() => (overall, detail, false),
+        (RemoteStatus::Succeeded, RemoteStatus::Succeeded) => (own, detail, false),
+        // The number's entry failed, was skipped, or said something new: that is its outcome.
+        (_, s) if *s != RemoteStatus::Succeeded => (own, detail, false),
+        // The operation failed but the number's entry succeeded: ask the number itself.
+        _ => (overall, detail, true),
+    }
+}
+
+/// What an operation read brings to its record.
+pub(crate) fn read_operation(
     record: &OperationRecord,
     operation: &OperationStatus,
     exchange: &Exchange,
-) -> Option<RecordChange> {
-    let status = RecordStatus::from_remote(operation.status.as_str());
-    (status != record.status || operation.detail() != record.status_detail).then(|| RecordChange {
-        status: Some(status),
-        status_detail: operation.detail(),
-        response_date: exchange.date.clone(),
-        ..Default::default()
-    })
+) -> OperationReading {
+    let (remote, detail, check_by_lookup) = number_status(operation);
+    if check_by_lookup {
+        let detail = format!(
+            "Microsoft's operation says “{}” but its entry for this number says “succeeded”; NumberDesk checks the number itself.",
+            operation.status.as_str()
+        );
+        let change =
+            (record.status_detail.as_deref() != Some(detail.as_str())).then(|| RecordChange {
+                status_detail: Some(detail),
+                response_date: exchange.date.clone(),
+                ..Default::default()
+            });
+        return OperationReading {
+            change,
+            settled: false,
+            check_by_lookup: true,
+        };
+    }
+    let status = RecordStatus::from_remote(remote.as_str());
+    let change =
+        (status != record.status || detail != record.status_detail).then(|| RecordChange {
+            status: Some(status.clone()),
+            status_detail: detail,
+            response_date: exchange.date.clone(),
+            ..Default::default()
+        });
+    OperationReading {
+        change,
+        settled: remote.is_settled(),
+        check_by_lookup: false,
+    }
+}
+
+/// How many refusals in a row (4xx other than 404 and 429) of an operation read make
+/// NumberDesk stop reading it and settle the change by looking the number up.
+pub(crate) const OPERATION_REFUSALS: u32 = 3;
+
+/// An operation read Microsoft refused outright (a 4xx that is not throttling): reading it
+/// again is unlikely to help.
+pub(crate) fn operation_read_refused(error: &GraphError) -> bool {
+    matches!(
+        error.kind,
+        GraphErrorKind::BadRequest | GraphErrorKind::Forbidden | GraphErrorKind::Conflict
+    ) && error.status.is_some_and(|s| (400..500).contains(&s))
 }
 
 /// Whether a lookup proves the record's change was made.
@@ -770,16 +906,30 @@ pub(crate) fn confirmed_by_lookup(kind: OperationKind) -> RecordChange {
     }
 }
 
-/// A record whose change lookups did not show within `window`.
-pub(crate) fn not_confirmed(window: Duration) -> RecordChange {
-    let minutes = window.as_secs().div_ceil(60);
+/// A record whose change lookups have not shown yet: `stale`, "not confirmed yet", never
+/// "failed". Microsoft may have the change and still be working on it (it accepted it, or its
+/// answer was lost), so nothing here says it did not; it frees the number, keeps what is
+/// known, and can be checked again.
+pub(crate) fn not_confirmed(record: &OperationRecord) -> RecordChange {
+    let detail = if was_accepted(record) {
+        "Microsoft accepted this change, but the number does not show it yet and NumberDesk could not follow Microsoft's operation. It is not counted as failed: NumberDesk keeps checking while it runs, and Check again looks once more."
+    } else {
+        "Not confirmed yet: Microsoft's answer was lost and the number still shows its previous assignment. Microsoft may not have received the change, or may still be working on it. Choose Check again later, or look the number up before trying again."
+    };
     RecordChange {
-        status: Some(RecordStatus::Failed),
-        status_detail: Some(format!(
-            "Not confirmed: {minutes} minute(s) later the number is unchanged, so Microsoft most likely did not receive the request. You can try again."
-        )),
+        status: Some(RecordStatus::Stale),
+        status_detail: Some(detail.into()),
         ..Default::default()
     }
+}
+
+/// Whether Microsoft answered the record's POST (an accepted change leaves an answer's
+/// request ID, date or operation address; a lost answer leaves none of them).
+pub(crate) fn was_accepted(record: &OperationRecord) -> bool {
+    record.status != RecordStatus::OutcomeUnknown
+        && (record.request_id.is_some()
+            || record.location.is_some()
+            || record.response_date.is_some())
 }
 
 /// A record found `sending` after the app stopped: it may or may not have left.

@@ -48,6 +48,7 @@ pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::device_sign_in_begin,
         commands::device_sign_in_wait,
         commands::sign_out,
+        commands::ask_for_names_again,
         commands::lookup_number,
         commands::unassign_number,
         commands::reassign_number,

@@ -31,7 +31,7 @@ async fn a_lookup_finds_the_number_with_the_plus_encoded_and_names_the_assignee(
     let number = found.expect("the sample number exists");
     assert_eq!(number.telephone_number, sim::SAMPLE_NUMBER);
     assert_eq!(number.number_type, "callingPlan");
-    assert_eq!(number.assignment_status, "userAssigned");
+    assert_eq!(number.assignment_status.as_deref(), Some("userAssigned"));
     assert!(exchange.request_id.is_some());
     let request = sim
         .graph_requests()
@@ -117,7 +117,10 @@ async fn unassign_answers_202_with_a_location_that_reaches_succeeded_and_assign_
     }
     assert_eq!(status, RemoteStatus::Succeeded);
     let (after, _) = client.lookup_number(sim::SAMPLE_NUMBER).await.unwrap();
-    assert_eq!(after.unwrap().assignment_status, "unassigned");
+    assert_eq!(
+        after.unwrap().assignment_status.as_deref(),
+        Some("unassigned")
+    );
 
     let undo = client
         .assign(
@@ -146,7 +149,7 @@ async fn unassign_answers_202_with_a_location_that_reaches_succeeded_and_assign_
     }
     let (again, _) = client.lookup_number(sim::SAMPLE_NUMBER).await.unwrap();
     let again = again.unwrap();
-    assert_eq!(again.assignment_status, "userAssigned");
+    assert_eq!(again.assignment_status.as_deref(), Some("userAssigned"));
     assert_eq!(again.assignment_target_id, number.assignment_target_id);
 }
 
@@ -347,4 +350,33 @@ async fn both_operation_envelopes_and_every_final_status_are_read() {
             assert!(op.detail().is_some(), "the detail is shown on failure");
         }
     }
+}
+
+#[tokio::test]
+async fn a_page_capped_below_top_without_a_next_link_does_not_end_the_listing() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let all = sim.numbers().len();
+    // As the service gives them: full pages with a nextLink.
+    let listing = client.list_numbers().await.unwrap();
+    assert_eq!(listing.numbers.len(), all);
+    // Pages cut to 30 rows with no nextLink: the listing goes on with $skip until a page is
+    // empty, and every number is read once.
+    sim.cap_pages(Some(30));
+    sim.clear_requests();
+    let listing = client.list_numbers().await.unwrap();
+    assert_eq!(listing.numbers.len(), all);
+    let distinct: std::collections::HashSet<_> = listing
+        .numbers
+        .iter()
+        .map(|n| &n.telephone_number)
+        .collect();
+    assert_eq!(distinct.len(), all);
+    assert_eq!(
+        listing.requests,
+        all.div_ceil(30) + 1,
+        "one empty page ends it"
+    );
+    assert_eq!(sim.graph_requests().len(), listing.requests);
 }

@@ -428,8 +428,9 @@ async fn a_location_on_a_foreign_host_is_not_followed_and_gets_no_token() {
     );
     let error = done.error.expect("the record says why");
     assert_eq!(error.kind, "foreignLocation");
-    // The number is still assigned, so the lookup could not confirm the change.
-    assert_eq!(done.status, RecordStatus::Failed);
+    // The number is still assigned, so the lookup could not confirm the change; Microsoft
+    // accepted it, so it is "not confirmed yet" (stale, Check again), never "failed".
+    assert_eq!(done.status, RecordStatus::Stale);
 }
 
 #[tokio::test]
@@ -785,7 +786,7 @@ async fn fault_a_read_only_history_folder_refuses_changes_and_keeps_the_history(
 }
 
 #[tokio::test]
-async fn fault_a_202_without_location_is_outcome_unknown_then_settled_by_lookup() {
+async fn fault_a_202_without_location_is_accepted_then_settled_by_lookup() {
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.omit_location_on_next_post();
@@ -794,7 +795,8 @@ async fn fault_a_202_without_location_is_outcome_unknown_then_settled_by_lookup(
         .unassign(card.lookup_id.as_deref().unwrap())
         .await
         .unwrap();
-    assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
+    // Microsoft took it (202): accepted, not "outcome unknown"; followed by lookups.
+    assert_eq!(record.record.status, RecordStatus::Accepted);
     assert!(record.record.location.is_none());
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
@@ -908,4 +910,316 @@ async fn fault_an_operation_that_never_settles_is_marked_stale_while_followed() 
     // Stale no longer blocks the number: the admin can look it up and act again.
     assert!(rig.desk.lookup(sim::SAMPLE_NUMBER).await.is_ok());
     assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
+}
+
+/// Token requests that asked for the names permission (each refused one is a failed sign-in in
+/// the tenant's sign-in log).
+fn names_token_requests(sim: &SimTenant) -> usize {
+    sim.requests()
+        .iter()
+        .filter(|r| r.listener == sim::Listener::Entra && r.path_and_query.contains("/token"))
+        .filter(|r| r.body.contains("User.ReadBasic.All"))
+        .count()
+}
+
+#[tokio::test]
+async fn without_names_consent_lookups_and_a_preview_ask_for_names_at_most_once() {
+    let sim = sim_support::start_fast().await;
+    sim.set_consent(sim::Consent {
+        user_read_basic_all: false,
+        ..sim::Consent::default()
+    });
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let history = Arc::new(History::open(dir.path()).unwrap().0);
+    let waits = Waits::default();
+    let (desk, _) = desk_for(&sim, &service, &history, &waits, config());
+    assert_eq!(names_token_requests(&sim), 1, "the sign-in asks once");
+
+    let mut assigned: Vec<String> = sim
+        .numbers()
+        .into_iter()
+        .filter(|n| n.assignment_status == "userAssigned")
+        .map(|n| n.telephone_number)
+        .collect();
+    if assigned.len() < 50 {
+        assigned.extend(sim.add_assigned_numbers(50 - assigned.len()));
+    }
+    for number in assigned.iter().take(20) {
+        let card = desk.lookup(number).await.unwrap();
+        assert!(card.can_unassign, "{number}: {:?}", card.reason);
+        assert_eq!(card.names_permitted, Some(false));
+        let assignee = card.assignee.unwrap();
+        assert!(assignee.name.is_none() && !assignee.id.is_empty());
+    }
+    let table = numberdesk::bulk::parse_pasted(&assigned[..50].join("\n")).unwrap();
+    let column = numberdesk::bulk::number_column(&table).unwrap();
+    let rows = numberdesk::bulk::rows_for_column(&table, column);
+    let preview = numberdesk::bulk::preview(
+        &graph(&sim, &service, recorded_options(&waits)),
+        &history,
+        true,
+        &rows,
+    )
+    .await
+    .unwrap();
+    assert_eq!(preview.counts.to_send, 50);
+    assert_eq!(
+        names_token_requests(&sim),
+        1,
+        "20 lookups and a 50-row preview add no refused sign-in"
+    );
+
+    // "Ask again" asks exactly once more; granted consent then brings the names.
+    let status = service.session().ask_for_names_again().await.unwrap();
+    assert_eq!(status.names_permitted, Some(false));
+    assert_eq!(names_token_requests(&sim), 2);
+    desk.lookup(&assigned[0]).await.unwrap();
+    assert_eq!(names_token_requests(&sim), 2);
+    sim.set_consent(sim::Consent::default());
+    let status = service.session().ask_for_names_again().await.unwrap();
+    assert_eq!(status.names_permitted, Some(true));
+    let card = desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    assert_eq!(
+        card.assignee.unwrap().upn.as_deref(),
+        Some(sim::SAMPLE_USER_UPN)
+    );
+}
+
+// ---- Issue 12: as the real service answers ---------------------------------------------------
+
+#[tokio::test]
+async fn rows_served_with_nulls_never_break_a_lookup_or_a_preview() {
+    let rig = rig().await;
+    let odd: Vec<sim::NumberAssignment> = rig
+        .sim
+        .numbers()
+        .into_iter()
+        .filter(|n| !n.served_as_null.is_empty())
+        .collect();
+    assert_eq!(odd.len(), 3, "the sim seeds rows with nulls");
+    for number in &odd {
+        let card = rig
+            .desk
+            .lookup(&number.telephone_number)
+            .await
+            .unwrap_or_else(|p| panic!("{}: {p:?}", number.telephone_number));
+        assert!(card.found);
+        let assignment = card.assignment.as_ref().unwrap();
+        if number.served_as_null.contains(&"assignmentStatus") {
+            assert_eq!(assignment.assignment_status, None);
+        }
+        // Assigned (a target is named) means it can be removed; no target means nothing to do.
+        assert_eq!(
+            card.can_unassign,
+            number.assignment_target_id.is_some(),
+            "{card:?}"
+        );
+    }
+    let mut list: Vec<String> = odd.iter().map(|n| n.telephone_number.clone()).collect();
+    list.push(sim::SAMPLE_NUMBER.to_owned());
+    let table = numberdesk::bulk::parse_pasted(&list.join("\n")).unwrap();
+    let column = numberdesk::bulk::number_column(&table).unwrap();
+    let rows = numberdesk::bulk::rows_for_column(&table, column);
+    let preview = numberdesk::bulk::preview(
+        &graph(&rig.sim, &rig.service, recorded_options(&rig.waits)),
+        &rig.history,
+        true,
+        &rows,
+    )
+    .await
+    .unwrap();
+    assert_eq!(preview.counts.rows, 4);
+    assert_eq!(preview.counts.to_send, 3, "{}", preview.summary);
+    assert_eq!(preview.counts.not_assigned, 1);
+}
+
+#[tokio::test]
+async fn a_top_level_status_that_disagrees_with_the_numbers_entry_never_counts_as_success() {
+    let rig = rig().await;
+    // The operation says "succeeded"; its entry for the number says "failed".
+    rig.sim.disagree_next_operations(1, "succeeded");
+    rig.sim.set_number_outcome(
+        sim::SAMPLE_NUMBER,
+        Some(OperationOutcome::Failed(
+            "The carrier refused to release this number.".into(),
+        )),
+    );
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Failed, "{done:?}");
+    assert_eq!(
+        done.status_detail.as_deref(),
+        Some("The carrier refused to release this number.")
+    );
+    assert_eq!(
+        rig.sim
+            .number(sim::SAMPLE_NUMBER)
+            .unwrap()
+            .assignment_status,
+        "userAssigned"
+    );
+
+    // The operation says "failed" while the number's entry succeeded: the number decides.
+    rig.sim.set_number_outcome(sim::SAMPLE_NUMBER, None);
+    rig.sim.disagree_next_operations(1, "failed");
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
+    assert!(done
+        .status_detail
+        .unwrap()
+        .contains("Confirmed by looking the number up"));
+}
+
+#[tokio::test]
+async fn an_accepted_change_whose_operation_cannot_be_read_is_settled_by_lookup_never_failed() {
+    let rig = rig().await;
+    // Refused reads, again and again: after a few NumberDesk asks the number instead.
+    rig.sim.fail_next_operation_reads(50, 400);
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
+    assert!(done
+        .status_detail
+        .unwrap()
+        .contains("Confirmed by looking the number up"));
+    let operation_reads = rig
+        .sim
+        .graph_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path_and_query.contains("/operations"))
+        .count();
+    assert_eq!(operation_reads, 3, "three refusals, then lookups");
+}
+
+#[tokio::test]
+async fn an_accepted_change_that_does_not_show_is_not_confirmed_yet_never_failed() {
+    let rig = rig_with_timeout(
+        Duration::from_secs(30),
+        DeskConfig {
+            resolve_window: Duration::from_millis(600),
+            ..config()
+        },
+    )
+    .await;
+    // A 202 without Location, for a change the service will not carry out.
+    rig.sim.set_number_outcome(
+        sim::SAMPLE_NUMBER,
+        Some(OperationOutcome::Failed("held".into())),
+    );
+    rig.sim.omit_location_on_next_post();
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::Accepted);
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Stale, "{done:?}");
+    let detail = done.status_detail.clone().unwrap();
+    assert!(
+        detail.contains("accepted") && detail.contains("not counted as failed"),
+        "{detail}"
+    );
+    assert!(RecordView::from(done).can_check_again);
+    // A 404 on the operation read is the same: accepted, settled by the number's state.
+    rig.sim.set_number_outcome(sim::SAMPLE_NUMBER, None);
+    rig.sim.fail_next_operation_reads(1, 404);
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
+}
+
+#[tokio::test]
+async fn both_operation_address_forms_are_followed() {
+    let rig = rig().await;
+    rig.sim.set_location_form(sim::LocationForm::Segment);
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let location = record.record.location.clone().unwrap();
+    assert!(
+        location.contains("/operations/") && !location.contains("('"),
+        "{location}"
+    );
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
+    assert!(!done
+        .status_detail
+        .unwrap_or_default()
+        .contains("looking the number up"));
+}
+
+#[tokio::test]
+async fn an_action_answered_204_or_200_without_location_is_accepted_and_settled_by_lookup() {
+    for answer in [sim::ActionAnswer::NoContent, sim::ActionAnswer::Ok] {
+        let rig = rig().await;
+        rig.sim.set_action_answer(answer);
+        let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+        let record = rig
+            .desk
+            .unassign(card.lookup_id.as_deref().unwrap())
+            .await
+            .unwrap_or_else(|p| panic!("{answer:?}: {p:?}"));
+        assert_eq!(record.record.status, RecordStatus::Accepted, "{answer:?}");
+        assert!(record.record.location.is_none());
+        let done = rig.settled(record.record.id).await;
+        assert_eq!(done.status, RecordStatus::Succeeded, "{answer:?}: {done:?}");
+        assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_name_read_never_blocks_an_unassign() {
+    for status in [429, 503, 504] {
+        let rig = rig().await;
+        rig.sim.fail_next_user_reads(20, status);
+        let card = rig
+            .desk
+            .lookup(sim::SAMPLE_NUMBER)
+            .await
+            .unwrap_or_else(|p| panic!("{status}: {p:?}"));
+        assert!(card.can_unassign, "{status}: {card:?}");
+        let assignee = card.assignee.clone().unwrap();
+        assert!(assignee.name.is_none() && !assignee.id.is_empty());
+        assert!(card
+            .name_note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("object ID"));
+        let record = rig
+            .desk
+            .unassign(card.lookup_id.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            rig.settled(record.record.id).await.status,
+            RecordStatus::Succeeded
+        );
+    }
 }

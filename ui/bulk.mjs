@@ -12,6 +12,8 @@ const TARGETS = {
   thirdPartyAppAssigned: 'Third-party app',
   policyAssigned: 'Shared calling policy',
   unassigned: 'Not assigned',
+  internalError: 'Not stated',
+  unknownFutureValue: 'Other',
 };
 
 // Where a row of a run stands: a word and a symbol, never colour alone.
@@ -22,6 +24,7 @@ const PHASES = {
   outcomeUnknown: ['Checking the outcome', 'unknown', '?'],
   succeeded: ['Succeeded', 'ok', '✓'],
   failed: ['Failed', 'bad', '✗'],
+  notConfirmed: ['Not confirmed yet', 'unknown', '?'],
   rejected: ['Refused by Microsoft', 'bad', '✗'],
   notSent: ['Not sent', 'other', '–'],
   leftOpen: ['Still open', 'unknown', '?'],
@@ -33,6 +36,7 @@ const SKIPS = {
   notFound: 'Not in tenant',
   notAssigned: 'Not assigned',
   inFlight: 'Change in progress',
+  unreadable: 'Unreadable entry',
   notSucceeded: 'Did not succeed',
   cannotUndo: 'Cannot undo',
   assignedAgain: 'Assigned again',
@@ -139,6 +143,7 @@ function countsChips(counts, kind) {
     [counts.notFound, 'not in your tenant', 'not in your tenant'],
     [counts.notAssigned, 'not assigned', 'not assigned'],
     [counts.inFlight, 'already changing', 'already changing'],
+    [counts.unreadable, 'unreadable entry', 'unreadable entries'],
   ];
   for (const [n, one, many] of skipped) {
     if (n > 0) list.push(chip('other', `– ${n.toLocaleString()} ${n === 1 ? one : many}`));
@@ -308,7 +313,7 @@ function updateProgress(progress) {
   if (!run) return;
   run.progress = progress;
   const c = progress.counts;
-  const done = c.succeeded + c.failed + c.rejected + c.notSent + c.leftOpen;
+  const done = c.succeeded + c.failed + c.notConfirmed + c.rejected + c.notSent + c.leftOpen;
   const bar = byId('bulk-progress');
   bar.max = Math.max(c.total, 1);
   bar.value = done;
@@ -323,6 +328,7 @@ function updateProgress(progress) {
   const parts = [
     [c.succeeded, 'ok', '✓', 'succeeded'],
     [c.failed, 'bad', '✗', 'failed'],
+    [c.notConfirmed, 'unknown', '?', 'not confirmed yet'],
     [c.rejected, 'bad', '✗', 'refused'],
     [c.accepted + c.sending, 'progress', '…', 'in progress'],
     [c.outcomeUnknown, 'unknown', '?', 'being checked'],

@@ -46,7 +46,7 @@ async function openRecord(id) {
 
 const NAMES = {
   true: 'Shown (User.ReadBasic.All is granted).',
-  false: 'Not permitted: assignees show as object IDs. Grant the delegated permission User.ReadBasic.All (with admin consent) to the app registration to see names.',
+  false: 'Not permitted: assignees show as object IDs. Microsoft refused User.ReadBasic.All at sign-in, so NumberDesk does not ask on every lookup (each refusal is a failed sign-in in your tenant’s sign-in log). Once an administrator has granted admin consent for it, choose “Ask again for names”.',
   null: 'Not checked yet.',
 };
 
@@ -57,6 +57,7 @@ function fillSettings(status) {
   byId('settings-account-upn').textContent = account.username || '—';
   byId('settings-account-tenant').textContent = account.tenantId || '—';
   byId('settings-names').textContent = NAMES[String(status.namesPermitted ?? null)];
+  byId('names-ask-again').hidden = status.namesPermitted !== false;
   byId('settings-cloud').textContent = setup.cloudName;
   byId('settings-tenant').textContent = setup.tenant;
   byId('settings-client-id').textContent = setup.clientId;
@@ -86,6 +87,18 @@ async function loadBackground() {
   } catch (problem) {
     showProblem(byId('bg-problem'), problem);
   }
+}
+
+function wireNames() {
+  byId('names-ask-again').addEventListener('click', async () => {
+    showProblem(byId('names-problem'), null);
+    try {
+      const status = await call('ask_for_names_again');
+      fillSettings(status);
+    } catch (problem) {
+      showProblem(byId('names-problem'), problem);
+    }
+  });
 }
 
 function wireDiagnostics() {
@@ -192,6 +205,7 @@ async function start() {
   });
   wireBackground();
   wireDiagnostics();
+  wireNames();
   listen('operation-updated', (record) => {
     unassign.operationUpdated(record);
     historyOperationUpdated(record);

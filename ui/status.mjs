@@ -10,7 +10,7 @@ const KNOWN = {
   rejected: ['Refused', 'bad'],
   skipped: ['Skipped', 'other'],
   outcomeUnknown: ['Outcome unknown', 'unknown'],
-  stale: ['Not settled after 24 h', 'unknown'],
+  stale: ['Not confirmed yet', 'unknown'],
 };
 
 const SYMBOL = { progress: '…', ok: '✓', bad: '✗', unknown: '?', other: '–' };

@@ -11,6 +11,8 @@ const TARGETS = {
   thirdPartyAppAssigned: 'Third-party app',
   policyAssigned: 'Shared calling policy',
   unassigned: 'Not assigned',
+  internalError: 'Not stated by Microsoft (internal error)',
+  unknownFutureValue: 'Something newer than NumberDesk knows',
 };
 
 function text(value, fallback = '—') {
@@ -82,8 +84,8 @@ export function mountUnassign(root, { openRecord = () => {}, onBusy = () => {} }
     const assignee = found.assignee || {};
     part('card-assignee').textContent = assignee.name
       || (assignment.assignmentTargetId ? `Object ID ${assignment.assignmentTargetId}` : text(null, 'Nobody'));
-    part('card-upn').textContent = text(assignee.upn, found.namesPermitted === false ? 'Not shown (permission User.ReadBasic.All not granted)' : '—');
-    part('card-target').textContent = TARGETS[assignment.assignmentStatus] || text(assignment.assignmentStatus);
+    part('card-upn').textContent = text(assignee.upn, found.nameNote ? found.nameNote : found.namesPermitted === false ? 'Not shown: Microsoft refused the permission to read names (User.ReadBasic.All), so the object ID is shown. Settings says how to ask again.' : '—');
+    part('card-target').textContent = TARGETS[assignment.assignmentStatus] || text(assignment.assignmentStatus, 'Not stated by Microsoft');
     part('card-type').textContent = text(found.numberTypeLabel);
     part('card-activation').textContent = text(assignment.activationState);
     part('card-city').textContent = [assignment.city, assignment.isoCountryCode].filter(Boolean).join(', ') || '—';

@@ -74,6 +74,11 @@ pub enum SessionError {
     Vault(#[from] VaultError),
     #[error("the session belongs to other endpoints than the ones configured")]
     OtherEndpoints,
+    /// Names were refused once in this sign-in (no consent for `User.ReadBasic.All`): they are
+    /// not asked for again until the admin chooses "Ask again", because every refused request
+    /// is a failed sign-in in the tenant's sign-in log.
+    #[error("names are not permitted for this sign-in")]
+    NamesNotPermitted,
 }
 
 impl SessionError {
@@ -91,8 +96,18 @@ impl SessionError {
                 "The saved sign-in is for a different tenant or cloud than the one now set up.",
                 "Please sign in again.",
             ),
+            SessionError::NamesNotPermitted => names_not_permitted_problem(),
         }
     }
+}
+
+/// Why names show as object IDs, and what to do about it.
+pub fn names_not_permitted_problem() -> Problem {
+    Problem::new(
+        "namesNotPermitted",
+        "Names are shown as object IDs: Microsoft refused the permission to read them (User.ReadBasic.All has no admin consent for this app registration). NumberDesk asked once and does not ask again on every lookup, because each refusal shows as a failed sign-in in your tenant's sign-in log.",
+        "Ask a Global Administrator to grant admin consent for User.ReadBasic.All, then choose “Ask again” in Settings.",
+    )
 }
 
 /// A keyring error as the admin sees it.
@@ -251,6 +266,10 @@ impl<S: SecretStore + 'static> SessionManager<S> {
                 return Ok(token.clone());
             }
         }
+        if kind == TokenKind::Names && live.names_permitted == Some(false) {
+            // Refused once already: asking again would only add a failed sign-in to the log.
+            return Err(SessionError::NamesNotPermitted);
+        }
         let scopes = match kind {
             TokenKind::Telephone => live.target.telephone_scopes(),
             TokenKind::Names => live.target.names_scopes(),
@@ -283,6 +302,22 @@ impl<S: SecretStore + 'static> SessionManager<S> {
         }
         self.persist(live).await?;
         Ok(token)
+    }
+
+    /// "Ask again" (Settings): forgets that names were refused and asks Microsoft once, now.
+    /// Still refused is not an error: the status says `names_permitted: Some(false)` again.
+    pub async fn ask_for_names_again(&self) -> Result<SessionStatus, SessionError> {
+        {
+            let mut guard = self.live.lock().await;
+            let live = guard.as_mut().ok_or(SessionError::SignedOut)?;
+            live.names_permitted = None;
+            live.names = None;
+        }
+        match self.access_token(TokenKind::Names).await {
+            Ok(_) | Err(SessionError::Auth(_)) => {}
+            Err(other) => return Err(other),
+        }
+        Ok(self.status().await)
     }
 
     /// Graph answered 401: forget the cached token of `kind` so the next call refreshes.

@@ -12,7 +12,7 @@
 //! The number type for each POST comes from this listing, never from the file.
 
 use crate::desk::{history_problem, RecordView};
-use crate::graph::{GraphClient, NumberAssignment};
+use crate::graph::{Assignment, GraphClient, NumberAssignment, UnreadableRow};
 use crate::history::{Assignee, History, OperationKind, RecordStatus};
 use crate::problem::Problem;
 use crate::vault::SecretStore;
@@ -35,6 +35,8 @@ pub enum SkipReason {
     NotAssigned,
     /// The history has a change for it still in flight.
     InFlight,
+    /// Microsoft's entry for the number could not be read, so nothing is sent for it.
+    Unreadable,
     /// Undo: the batch's change of this number did not succeed, so there is nothing to undo.
     NotSucceeded,
     /// Undo: the number was not taken from a user or resource account NumberDesk can name.
@@ -116,6 +118,8 @@ pub struct PreviewCounts {
     pub not_found: usize,
     pub not_assigned: usize,
     pub in_flight: usize,
+    /// Rows whose number Microsoft listed in a form NumberDesk could not read.
+    pub unreadable: usize,
 }
 
 /// The whole preview.
@@ -255,7 +259,7 @@ fn planned_unassign(line: usize, a: &NumberAssignment) -> PlannedRow {
             id: a.assignment_target_id.clone().filter(|t| !t.is_empty()),
             name: None,
             upn: None,
-            target_kind: Some(a.assignment_status.clone()),
+            target_kind: a.assignment_status.clone(),
             category: a.assignment_category.clone(),
             location_id: a.location_id.clone(),
         },
@@ -264,7 +268,11 @@ fn planned_unassign(line: usize, a: &NumberAssignment) -> PlannedRow {
 }
 
 fn target_kind(assignment: &NumberAssignment) -> TargetKind {
-    kind_of_status(&assignment.assignment_status)
+    match assignment.assignment() {
+        Assignment::User => TargetKind::User,
+        Assignment::ResourceAccount => TargetKind::ResourceAccount,
+        _ => TargetKind::Other,
+    }
 }
 
 fn kind_of_status(status: &str) -> TargetKind {
@@ -323,20 +331,42 @@ fn who(counts: &PreviewCounts) -> Option<String> {
     Some(text)
 }
 
-/// Every number of the tenant, keyed by the number in lower case, and the requests it took.
+/// The tenant's numbers keyed by the number in lower case.
+struct TenantNumbers {
+    by_number: HashMap<String, NumberAssignment>,
+    /// Rows Microsoft sent that could not be read, by number where it could be read.
+    unreadable: HashMap<String, UnreadableRow>,
+    requests: usize,
+}
+
+/// Every number of the tenant, read once.
 async fn tenant_numbers<S: SecretStore + 'static>(
     graph: &GraphClient<S>,
     telephone_api_available: bool,
-) -> Result<(HashMap<String, NumberAssignment>, usize), Problem> {
-    let (numbers, requests) = graph
+) -> Result<TenantNumbers, Problem> {
+    let listing = graph
         .list_numbers()
         .await
         .map_err(|e| e.to_problem(telephone_api_available))?;
-    let by_number = numbers
-        .into_iter()
-        .map(|n| (n.telephone_number.to_ascii_lowercase(), n))
-        .collect();
-    Ok((by_number, requests))
+    if !listing.unreadable.is_empty() {
+        log::warn!(
+            "the number listing had {} row(s) NumberDesk could not read",
+            listing.unreadable.len()
+        );
+    }
+    Ok(TenantNumbers {
+        by_number: listing
+            .numbers
+            .into_iter()
+            .map(|n| (n.telephone_number.to_ascii_lowercase(), n))
+            .collect(),
+        unreadable: listing
+            .unreadable
+            .into_iter()
+            .filter_map(|r| Some((r.telephone_number.clone()?.to_ascii_lowercase(), r)))
+            .collect(),
+        requests: listing.requests,
+    })
 }
 
 /// Reads the tenant's numbers once and classifies every row. Sends nothing that changes
@@ -347,7 +377,8 @@ pub async fn preview<S: SecretStore + 'static>(
     telephone_api_available: bool,
     rows: &[InputRow],
 ) -> Result<Preview, Problem> {
-    let (by_number, requests) = tenant_numbers(graph, telephone_api_available).await?;
+    let tenant = tenant_numbers(graph, telephone_api_available).await?;
+    let (by_number, requests) = (&tenant.by_number, tenant.requests);
     let mut counts = PreviewCounts {
         rows: rows.len(),
         ..PreviewCounts::default()
@@ -377,6 +408,16 @@ pub async fn preview<S: SecretStore + 'static>(
                 "The same number as line {first_line}; it is sent once."
             ));
             counts.duplicate += 1;
+            out.push(row);
+            continue;
+        }
+        if let Some(unreadable) = tenant.unreadable.get(&graph_form.to_ascii_lowercase()) {
+            row.skip = Some(SkipReason::Unreadable);
+            row.reason = Some(format!(
+                "Microsoft's entry for {} could not be read ({}), so nothing is sent for it. Check the number in the Teams admin center.",
+                number.display, unreadable.reason
+            ));
+            counts.unreadable += 1;
             out.push(row);
             continue;
         }
@@ -534,7 +575,8 @@ pub async fn undo_preview<S: SecretStore + 'static>(
             "Open the bulk run from History and check its rows.",
         ));
     }
-    let (by_number, requests) = tenant_numbers(graph, telephone_api_available).await?;
+    let tenant = tenant_numbers(graph, telephone_api_available).await?;
+    let (by_number, requests) = (&tenant.by_number, tenant.requests);
     let mut counts = PreviewCounts {
         rows: records.len(),
         ..PreviewCounts::default()

@@ -32,7 +32,8 @@ use crate::auth::session::SessionManager;
 use crate::cloud::Cloud;
 use crate::desk::{
     actor_of, closed_while_sending, confirmed_by_lookup, history_problem, lookup_confirms,
-    not_confirmed, operation_change, record_post, PostOutcome,
+    not_confirmed, operation_read_refused, read_operation, record_post, PostOutcome,
+    OPERATION_REFUSALS,
 };
 use crate::graph::{GraphClient, GraphErrorKind};
 use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
@@ -96,8 +97,11 @@ pub enum RowPhase {
     /// The answer was lost; being checked by lookups.
     OutcomeUnknown,
     Succeeded,
-    /// Microsoft's operation failed (or was skipped), or a lost answer was never confirmed.
+    /// Microsoft's operation failed (or was skipped).
     Failed,
+    /// The change does not show on the number yet and could not be followed (`stale`): not
+    /// counted as failed, checked again from History.
+    NotConfirmed,
     /// Microsoft refused the POST; nothing changed.
     Rejected,
     /// Not sent: cancelled, or another change for the number was in flight.
@@ -116,10 +120,10 @@ impl RowPhase {
             RecordStatus::OutcomeUnknown => RowPhase::OutcomeUnknown,
             RecordStatus::Succeeded => RowPhase::Succeeded,
             RecordStatus::Rejected => RowPhase::Rejected,
-            RecordStatus::Failed
-            | RecordStatus::Skipped
-            | RecordStatus::Stale
-            | RecordStatus::Other(_) => RowPhase::Failed,
+            RecordStatus::Stale => RowPhase::NotConfirmed,
+            RecordStatus::Failed | RecordStatus::Skipped | RecordStatus::Other(_) => {
+                RowPhase::Failed
+            }
         }
     }
 
@@ -171,6 +175,7 @@ pub struct RunCounts {
     pub outcome_unknown: usize,
     pub succeeded: usize,
     pub failed: usize,
+    pub not_confirmed: usize,
     pub rejected: usize,
     pub not_sent: usize,
     pub left_open: usize,
@@ -245,6 +250,8 @@ struct Row {
     record: Option<OperationRecord>,
     /// Why the row ended without a record's word on it ("Cancelled before it was sent.").
     note: Option<String>,
+    /// Operation reads Microsoft refused in a row (see `desk::OPERATION_REFUSALS`).
+    refusals: u32,
 }
 
 enum Job {
@@ -363,6 +370,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
                 phase: RowPhase::Waiting,
                 record: None,
                 note: None,
+                refusals: 0,
             })
             .collect::<Vec<_>>();
         let schedule = Schedule {
@@ -423,6 +431,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
                 phase: RowPhase::Waiting,
                 record: found.cloned(),
                 note: None,
+                refusals: 0,
             };
             match found {
                 None => {
@@ -744,7 +753,9 @@ impl<S: SecretStore + 'static> Shared<S> {
                     PostOutcome::Accepted => schedule
                         .follow
                         .push_back((index, now + self.config.first_poll)),
-                    PostOutcome::Unknown => schedule.resolve.push_back((index, now, now)),
+                    PostOutcome::AcceptedUnfollowable | PostOutcome::Unknown => {
+                        schedule.resolve.push_back((index, now, now))
+                    }
                     PostOutcome::Rejected => schedule.settled_in_run += 1,
                 }
             }
@@ -817,7 +828,9 @@ impl<S: SecretStore + 'static> Shared<S> {
         };
         match self.graph.operation(&location).await {
             Ok((operation, exchange)) => {
-                let record = match operation_change(&record, &operation, &exchange) {
+                lock(&self.rows)[index].refusals = 0;
+                let reading = read_operation(&record, &operation, &exchange);
+                let record = match reading.change {
                     Some(change) => match self.history.update(id, change) {
                         Ok(record) => record,
                         Err(error) => {
@@ -827,7 +840,10 @@ impl<S: SecretStore + 'static> Shared<S> {
                     },
                     None => record,
                 };
-                if record.status.is_settled() {
+                if reading.check_by_lookup {
+                    self.set_record(index, record);
+                    self.to_resolve(index);
+                } else if record.status.is_settled() {
                     self.settle(index, record);
                 } else {
                     self.set_record(index, record);
@@ -844,6 +860,21 @@ impl<S: SecretStore + 'static> Shared<S> {
             }
             Err(error) if error.kind == GraphErrorKind::SignIn => {
                 self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string()));
+            }
+            Err(error) if operation_read_refused(&error) => {
+                let refusals = {
+                    let mut rows = lock(&self.rows);
+                    rows[index].refusals += 1;
+                    rows[index].refusals
+                };
+                log::warn!(
+                    "bulk: reading the operation of record {id} was refused ({refusals}): {error}"
+                );
+                if refusals >= OPERATION_REFUSALS {
+                    self.to_resolve(index);
+                } else {
+                    self.follow_later(index);
+                }
             }
             Err(error) => {
                 log::warn!("bulk: reading the operation of record {id} failed: {error}");
@@ -895,10 +926,7 @@ impl<S: SecretStore + 'static> Shared<S> {
             Err(error) => log::warn!("bulk: checking record {id} by lookup failed: {error}"),
         }
         if since.elapsed() >= self.config.resolve_window {
-            match self
-                .history
-                .update(id, not_confirmed(self.config.resolve_window))
-            {
+            match self.history.update(id, not_confirmed(&record)) {
                 Ok(record) => self.settle(index, record),
                 Err(error) => self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string())),
             }
@@ -982,6 +1010,7 @@ impl<S: SecretStore + 'static> Shared<S> {
                 RowPhase::OutcomeUnknown => &mut counts.outcome_unknown,
                 RowPhase::Succeeded => &mut counts.succeeded,
                 RowPhase::Failed => &mut counts.failed,
+                RowPhase::NotConfirmed => &mut counts.not_confirmed,
                 RowPhase::Rejected => &mut counts.rejected,
                 RowPhase::NotSent => &mut counts.not_sent,
                 RowPhase::LeftOpen => &mut counts.left_open,

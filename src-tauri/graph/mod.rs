@@ -18,7 +18,10 @@ mod error;
 mod model;
 
 pub use error::{GraphError, GraphErrorDetail, GraphErrorKind};
-pub use model::{DirectoryUser, NumberAssignment, OperationNumber, OperationStatus, RemoteStatus};
+pub use model::{
+    Assignment, DirectoryUser, NumberAssignment, OperationNumber, OperationStatus, RemoteStatus,
+    UnreadableRow,
+};
 
 use crate::auth::session::SessionManager;
 use crate::auth::TokenKind;
@@ -72,14 +75,28 @@ impl Default for GraphOptions {
     }
 }
 
-/// What Microsoft said when it accepted a POST (202).
+/// What Microsoft said when it accepted a POST: 202 with a `Location` as documented, or
+/// 204/200 without one, OData's usual answer for an action with no return type.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Accepted {
+    /// The HTTP status (202, 204, 200, …).
+    pub status: u16,
     pub location: Option<String>,
     pub request_id: Option<String>,
     pub client_request_id: String,
     pub date: Option<String>,
+}
+
+/// The tenant's numbers as [`GraphClient::list_numbers`] read them.
+#[derive(Debug, Clone, Default)]
+pub struct NumberListing {
+    pub numbers: Vec<NumberAssignment>,
+    /// Rows Microsoft sent that NumberDesk could not read (a required field missing or of the
+    /// wrong type). Never acted on; shown as such.
+    pub unreadable: Vec<UnreadableRow>,
+    /// Requests the listing took.
+    pub requests: usize,
 }
 
 /// The identifiers of one exchange, kept whatever its outcome.
@@ -379,7 +396,8 @@ impl<S: SecretStore + 'static> GraphClient<S> {
     }
 
     /// Looks a number up (`$filter=telephoneNumber eq '+…'`). `None` when the tenant has no
-    /// such number.
+    /// such number. When Microsoft's entry for the number cannot be read (a required field is
+    /// missing), the answer is a `Malformed` error that says which, never a wrong guess.
     pub async fn lookup_number(
         &self,
         telephone_number: &str,
@@ -389,46 +407,70 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             encode_query_value(&number_filter(telephone_number))
         ));
         let (value, exchange) = self.get_json(&url, TokenKind::Telephone).await?;
-        let page: model::Page<NumberAssignment> = serde_json::from_value(value).map_err(|e| {
+        let page: model::Page = serde_json::from_value(value).map_err(|e| {
             GraphError::new(
                 GraphErrorKind::Malformed,
                 format!("unexpected number list ({e})"),
             )
             .with_exchange(&exchange)
         })?;
-        let found = page
-            .value
+        let (numbers, unreadable) = model::read_rows(page.value);
+        let found = numbers
             .into_iter()
             .find(|n| n.telephone_number.eq_ignore_ascii_case(telephone_number));
+        if found.is_none() {
+            // The filter names one number: a row that came back for it and cannot be read is
+            // that number's entry.
+            if let Some(row) = unreadable.into_iter().find(|r| {
+                r.telephone_number
+                    .as_deref()
+                    .is_none_or(|n| n.eq_ignore_ascii_case(telephone_number))
+            }) {
+                return Err(GraphError::new(
+                    GraphErrorKind::Malformed,
+                    format!(
+                        "Microsoft's entry for this number could not be read: {}",
+                        row.reason
+                    ),
+                )
+                .with_exchange(&exchange));
+            }
+        }
         Ok((found, exchange))
     }
 
     /// Every number of the tenant, in pages of 1,000 (`$top=1000`): one request per thousand
     /// numbers, however many a bulk list names. Follows `@odata.nextLink` when Graph gives one
-    /// (only under the Graph root's number collection, so the token stays home), else `$skip`
-    /// while pages come back full. Returns the numbers and how many requests it took.
-    pub async fn list_numbers(&self) -> Result<(Vec<NumberAssignment>, usize), GraphError> {
+    /// (only under the Graph root's number collection, so the token stays home), else `$skip`.
+    ///
+    /// Paging never stops early: Microsoft does not document `@odata.nextLink` here, and a
+    /// service may cap a page below `$top` without one, so a page without a link is followed
+    /// by one more `$skip` page; only an empty page ends the listing. Rows that cannot be read
+    /// are returned apart (see [`NumberListing::unreadable`]).
+    pub async fn list_numbers(&self) -> Result<NumberListing, GraphError> {
         const PAGE: usize = 1000;
-        let mut numbers = Vec::new();
-        let mut requests = 0;
+        let mut listing = NumberListing::default();
+        let mut rows_seen = 0;
         let mut url = self.url(&format!("{NUMBERS_PATH}?$top={PAGE}"));
         loop {
             let (value, exchange) = self.get_json(&url, TokenKind::Telephone).await?;
-            requests += 1;
+            listing.requests += 1;
             let next_link = value
                 .get("@odata.nextLink")
                 .and_then(|v| v.as_str())
                 .map(str::to_owned);
-            let page: model::Page<NumberAssignment> =
-                serde_json::from_value(value).map_err(|e| {
-                    GraphError::new(
-                        GraphErrorKind::Malformed,
-                        format!("unexpected number list ({e})"),
-                    )
-                    .with_exchange(&exchange)
-                })?;
+            let page: model::Page = serde_json::from_value(value).map_err(|e| {
+                GraphError::new(
+                    GraphErrorKind::Malformed,
+                    format!("unexpected number list ({e})"),
+                )
+                .with_exchange(&exchange)
+            })?;
             let count = page.value.len();
-            numbers.extend(page.value);
+            rows_seen += count;
+            let (numbers, unreadable) = model::read_rows(page.value);
+            listing.numbers.extend(numbers);
+            listing.unreadable.extend(unreadable);
             url = match next_link {
                 Some(next) if self.number_list_is_trusted(&next) => next,
                 Some(next) => {
@@ -440,13 +482,12 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                         ),
                     ))
                 }
-                None if count == PAGE => self.url(&format!(
-                    "{NUMBERS_PATH}?$top={PAGE}&$skip={}",
-                    numbers.len()
+                None if count > 0 => self.url(&format!(
+                    "{NUMBERS_PATH}?$top={PAGE}&$skip={rows_seen}"
                 )),
-                None => return Ok((numbers, requests)),
+                None => return Ok(listing),
             };
-            if requests > 1000 {
+            if listing.requests > 1000 {
                 return Err(GraphError::new(
                     GraphErrorKind::Malformed,
                     "the number list did not end after 1,000 pages",
@@ -488,7 +529,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         }
     }
 
-    /// A POST of an action that answers 202 + Location. Retried only when Microsoft clearly
+    /// A POST of an action that answers 202 + Location (or 204/200). Retried only when Microsoft clearly
     /// did not take it; any other failure after sending is reported as is (the caller records
     /// outcome unknown for timeouts and dropped connections).
     async fn post_action(
@@ -513,8 +554,11 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                 )
                 .await
             {
-                Ok(reply) if reply.status == 202 || reply.status == 200 => {
+                // Any 2xx took the action: the actions declare no return type, so a body, if
+                // any, carries nothing to read.
+                Ok(reply) if (200..300).contains(&reply.status) => {
                     return Ok(Accepted {
+                        status: reply.status,
                         location: reply.location,
                         request_id: reply.exchange.request_id,
                         client_request_id: client_request_id.to_owned(),
@@ -662,7 +706,15 @@ pub fn parse_any_answer(status: u16, body: &[u8]) {
         if let Ok(operation) = OperationStatus::from_json(value.clone()) {
             let _ = operation.status.is_settled();
         }
-        let _ = serde_json::from_value::<model::Page<NumberAssignment>>(value);
+        if let Ok(page) = serde_json::from_value::<model::Page>(value) {
+            let rows = page.value.len();
+            let (read, unreadable) = model::read_rows(page.value);
+            assert_eq!(
+                read.len() + unreadable.len(),
+                rows,
+                "every row is accounted for"
+            );
+        }
     }
 }
 

@@ -1,25 +1,76 @@
 //! The Graph resources NumberDesk reads, as loosely as is safe: enums Microsoft may extend
 //! (`unknownFutureValue`, `skipped`, …) are kept as strings, and unknown fields are ignored.
+//!
+//! Nullability follows the official v1.0 metadata (`microsoft.graph.teamsAdministration`):
+//! `telephoneNumber` and `numberType` are required (a row without them cannot be acted on);
+//! `assignmentStatus`, `assignmentTargetId`, `assignmentCategory`, `city`, `isoCountryCode`,
+//! `locationId`, `civicAddressId`, `numberSource` and the rest may be `null`. A listing is read
+//! row by row, so one row NumberDesk cannot read is reported as such and never breaks the page.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-/// A page of a collection.
+/// A page of a collection, its rows still unread.
 #[derive(Debug, Deserialize)]
-pub(super) struct Page<T> {
-    pub value: Vec<T>,
+pub(super) struct Page {
+    pub value: Vec<serde_json::Value>,
+}
+
+/// A row of a number listing that NumberDesk could not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadableRow {
+    /// The row's number, when at least that could be read.
+    pub telephone_number: Option<String>,
+    /// What was wrong with it, in Graph's terms.
+    pub reason: String,
+}
+
+/// A page's rows: the readable ones, and the ones that are not.
+pub(super) fn read_rows(
+    rows: Vec<serde_json::Value>,
+) -> (Vec<NumberAssignment>, Vec<UnreadableRow>) {
+    let mut read = Vec::with_capacity(rows.len());
+    let mut unreadable = Vec::new();
+    for row in rows {
+        let telephone_number = row
+            .get("telephoneNumber")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        match serde_json::from_value::<NumberAssignment>(row) {
+            Ok(number) => read.push(number),
+            Err(error) => unreadable.push(UnreadableRow {
+                telephone_number,
+                reason: error.to_string(),
+            }),
+        }
+    }
+    (read, unreadable)
+}
+
+/// `null` read as an empty list (collections are not nullable in the metadata, but one odd row
+/// must not cost the page).
+fn list_or_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// `null` read as an empty id.
+fn text_or_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// A telephone number of the tenant and what it is assigned to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberAssignment {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_null")]
     pub id: String,
     pub telephone_number: String,
     pub number_type: String,
     #[serde(default)]
     pub activation_state: Option<String>,
-    pub assignment_status: String,
+    /// Nullable in v1.0: `None` means Microsoft did not say.
+    #[serde(default)]
+    pub assignment_status: Option<String>,
     #[serde(default)]
     pub assignment_target_id: Option<String>,
     #[serde(default)]
@@ -36,14 +87,63 @@ pub struct NumberAssignment {
     pub operator_id: Option<String>,
     #[serde(default)]
     pub number_source: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list_or_null")]
     pub capabilities: Vec<String>,
 }
 
+/// What a number is assigned to, from `assignmentStatus` (and the target when the status is
+/// missing). Words Microsoft adds later (`unknownFutureValue`, or a new member) are `Other`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    Unassigned,
+    User,
+    ResourceAccount,
+    ConferenceBridge,
+    Policy,
+    ThirdPartyApp,
+    /// `internalError`, `unknownFutureValue`, a word NumberDesk does not know, or no status
+    /// with a target: assigned to something Microsoft did not name.
+    Other(Option<String>),
+}
+
 impl NumberAssignment {
+    /// What the number is assigned to. A `null` status with no target is read as unassigned;
+    /// a `null` status with a target as assigned to something unnamed.
+    pub fn assignment(&self) -> Assignment {
+        let has_target = self
+            .assignment_target_id
+            .as_deref()
+            .is_some_and(|t| !t.is_empty());
+        match self.assignment_status.as_deref() {
+            Some("unassigned") => Assignment::Unassigned,
+            Some("userAssigned") => Assignment::User,
+            Some("voiceApplicationAssigned") => Assignment::ResourceAccount,
+            Some("conferenceAssigned") => Assignment::ConferenceBridge,
+            Some("policyAssigned") => Assignment::Policy,
+            Some("thirdPartyAppAssigned") => Assignment::ThirdPartyApp,
+            None if !has_target => Assignment::Unassigned,
+            other => Assignment::Other(other.map(str::to_owned)),
+        }
+    }
+
     /// Whether the number is assigned to anything.
     pub fn is_assigned(&self) -> bool {
-        self.assignment_status != "unassigned"
+        self.assignment() != Assignment::Unassigned
+    }
+
+    /// Whether the target is a user or resource account, whose name can be read.
+    pub fn is_assigned_to_account(&self) -> bool {
+        matches!(
+            self.assignment(),
+            Assignment::User | Assignment::ResourceAccount
+        )
+    }
+
+    /// `assignmentStatus` as Microsoft wrote it, `"unknown"` when it was `null`.
+    pub fn status_text(&self) -> String {
+        self.assignment_status
+            .clone()
+            .unwrap_or_else(|| "unknown".to_owned())
     }
 }
 
@@ -149,6 +249,16 @@ impl OperationStatus {
             created: raw.created_date_time,
             numbers: raw.numbers,
         })
+    }
+
+    /// The per-number entry (`numbers[]`) that speaks for the operation's number. An unassign
+    /// or assign names one number, so one entry; should there be several, the first that did
+    /// not succeed speaks (NumberDesk never calls a change succeeded that an entry contradicts).
+    pub fn number_entry(&self) -> Option<&OperationNumber> {
+        self.numbers
+            .iter()
+            .find(|n| n.status.as_deref().is_some_and(|s| s != "succeeded"))
+            .or_else(|| self.numbers.first())
     }
 
     /// The first per-number detail, which says why a number failed.
