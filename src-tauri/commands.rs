@@ -147,6 +147,8 @@ pub struct SetupView {
     pub preset_path: String,
     pub preset_problem: Option<Problem>,
     pub problems: Vec<FieldProblem>,
+    /// Accepted, but worth knowing (e.g. `organizations` needs a multi-tenant app).
+    pub warnings: Vec<FieldProblem>,
     pub complete: bool,
     /// False for the US Government and China clouds: the UI warns before sign-in.
     pub telephone_api_available: bool,
@@ -190,6 +192,7 @@ fn setup_view(resolved: &Resolved, context: &AppContext) -> SetupView {
         }),
         complete: problems.is_empty() && resolved.cloud.is_some(),
         problems,
+        warnings: resolved.warnings(),
         telephone_api_available: resolved
             .cloud
             .as_ref()
@@ -220,10 +223,21 @@ pub fn get_setup<R: Runtime>(
     Ok(setup_view(&resolved_setup(&app, &context)?, &context))
 }
 
-/// Checks the form as it is typed: one entry per field with a problem.
+/// What the setup form shows as it is typed: problems block saving, warnings do not.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupCheck {
+    pub problems: Vec<FieldProblem>,
+    pub warnings: Vec<FieldProblem>,
+}
+
+/// Checks the form as it is typed: one entry per field with a problem or a warning.
 #[tauri::command]
-pub fn check_setup(setup: Setup) -> Vec<FieldProblem> {
-    setup.problems()
+pub fn check_setup(setup: Setup) -> SetupCheck {
+    SetupCheck {
+        problems: setup.problems(),
+        warnings: setup.warnings(),
+    }
 }
 
 /// Saves the admin's setup. Fields fixed by the demo, the test hooks or IT's preset stay as
@@ -857,11 +871,17 @@ pub async fn copy_diagnostics<R: Runtime>(
         signed_in: auth.service.session().status().await.signed_in,
     };
     let history = state.history();
-    let report = crate::diagnostics::report(
+    let mut report = crate::diagnostics::report(
         &facts,
         &crate::diagnostics::os_name(),
         history.as_deref().map_err(|p| p.message.clone()),
     );
+    if let Some(failure) = auth.service.last_failure() {
+        report.push_str(&format!(
+            "Last refused sign-in: {}\n",
+            failure.diagnostic_line()
+        ));
+    }
     log::info!("diagnostics copied");
     Ok(report)
 }

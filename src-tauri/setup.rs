@@ -51,7 +51,8 @@ fn is_domain(text: &str) -> bool {
             .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
-/// Checks the tenant: a directory (tenant) ID, a domain, or `organizations`.
+/// Checks the tenant: a directory (tenant) ID, a domain, or `organizations` (accepted, with
+/// [`tenant_warning`]).
 pub fn check_tenant(tenant: &str) -> Result<(), String> {
     let tenant = tenant.trim();
     if tenant.is_empty() {
@@ -73,6 +74,15 @@ pub fn check_tenant(tenant: &str) -> Result<(), String> {
         return Err("That looks like an email address: enter only the part after the @ (for example contoso.onmicrosoft.com).".into());
     }
     Err("Enter a tenant ID (like 72f988bf-86f1-41af-91ab-2d7cd011db47), a domain (like contoso.onmicrosoft.com), or “organizations”.".into())
+}
+
+/// What to know about an accepted tenant: `organizations` works only for a multi-tenant app
+/// registration; a single-tenant one (what the README describes) is refused by Microsoft with
+/// AADSTS50194, on its own page in the browser.
+pub fn tenant_warning(tenant: &str) -> Option<&'static str> {
+    tenant.trim().eq_ignore_ascii_case("organizations").then_some(
+        "“organizations” works only if your app registration is multi-tenant (Supported account types: accounts in any organizational directory). For a single-tenant registration, enter your tenant ID or your domain instead, or Microsoft will refuse the sign-in (AADSTS50194).",
+    )
 }
 
 /// Checks the client ID: the app registration's Application (client) ID, a GUID.
@@ -113,6 +123,17 @@ impl Setup {
             });
         }
         problems
+    }
+
+    /// Things that are allowed but worth knowing, shown beside the field without blocking save.
+    pub fn warnings(&self) -> Vec<FieldProblem> {
+        tenant_warning(&self.tenant)
+            .map(|message| FieldProblem {
+                field: "tenant",
+                message: message.into(),
+            })
+            .into_iter()
+            .collect()
     }
 
     /// The same setup with surrounding spaces removed.
@@ -236,6 +257,31 @@ mod tests {
     }
 
     #[test]
+    fn organizations_is_accepted_with_a_multi_tenant_warning() {
+        let with = |tenant: &str| Setup {
+            cloud: CloudId::Global,
+            tenant: tenant.into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+        };
+        let organizations = with(" Organizations ");
+        assert!(
+            organizations.problems().is_empty(),
+            "a warning, not a refusal"
+        );
+        let warnings = organizations.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].field, "tenant");
+        assert!(warnings[0].message.contains("multi-tenant"), "{warnings:?}");
+        assert!(warnings[0].message.contains("tenant ID"), "{warnings:?}");
+        for tenant in [
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "contoso.onmicrosoft.com",
+        ] {
+            assert!(with(tenant).warnings().is_empty(), "{tenant}");
+        }
+    }
+
+    #[test]
     fn managed_presets_are_read_and_bad_ones_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("managed.json");
@@ -308,6 +354,17 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// Accepted but worth a warning beside the field (see [`Setup::warnings`]).
+    pub fn warnings(&self) -> Vec<FieldProblem> {
+        tenant_warning(&self.tenant)
+            .map(|message| FieldProblem {
+                field: "tenant",
+                message: message.into(),
+            })
+            .into_iter()
+            .collect()
+    }
+
     /// Field problems; empty when NumberDesk can sign in with this setup.
     pub fn problems(&self) -> Vec<FieldProblem> {
         let as_setup = Setup {

@@ -500,3 +500,245 @@ async fn a_locked_keyring_is_explained_and_nothing_is_kept_half_way() {
     // Not kept in the keyring means not signed in: no session lives only in memory.
     assert!(!service.session().status().await.signed_in);
 }
+
+fn via(sim: &SimTenant, tenant: &str) -> SignInTarget {
+    SignInTarget {
+        tenant: tenant.into(),
+        ..target(sim)
+    }
+}
+
+/// The Entra error inside a sign-in error, with every detail Microsoft sent.
+fn entra_detail(error: &numberdesk::auth::session::SessionError) -> entra::EntraError {
+    match error {
+        numberdesk::auth::session::SessionError::Auth(numberdesk::auth::AuthError::Entra(e)) => {
+            e.clone()
+        }
+        other => panic!("not an Entra error: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_single_tenant_app_through_organizations_is_explained_with_the_next_step() {
+    let sim = start_fast().await;
+    let (service, _) = service();
+    // Device code: refused at the devicecode endpoint at once, not after a wait.
+    let refused = service
+        .begin_device(&via(&sim, "organizations"))
+        .await
+        .unwrap_err();
+    let problem = refused.to_problem();
+    assert_eq!(problem.kind, "singleTenantApp", "{refused:?}");
+    assert!(
+        problem.message.contains("own tenant"),
+        "{}",
+        problem.message
+    );
+    assert!(problem.hint.contains("tenant ID"), "{}", problem.hint);
+    assert!(problem.hint.contains("Setup"), "{}", problem.hint);
+    assert!(problem.request_id.is_some(), "the correlation ID is kept");
+
+    // Token endpoint (a refresh through `common`): the same explanation.
+    let http = entra::token_http_client().unwrap();
+    let refused = entra::refresh(
+        &via(&sim, "common"),
+        &oauth2::RefreshToken::new("not-a-real-token".into()),
+        &target(&sim).telephone_scopes(),
+        &http,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.to_problem().kind, "singleTenantApp", "{refused:?}");
+    assert!(!refused.needs_sign_in(), "signing in again would not help");
+}
+
+#[tokio::test]
+async fn a_browser_sign_in_through_organizations_that_gets_no_answer_names_aadsts50194() {
+    let sim = start_fast().await;
+    let store = Arc::new(LimitedMemoryStore::windows_like());
+    let service = Arc::new(
+        SignInService::new(store)
+            .unwrap()
+            .with_timeout(Duration::from_millis(300)),
+    );
+    let link = service
+        .begin_interactive(&via(&sim, "organizations"))
+        .await
+        .unwrap();
+    // The browser shows Microsoft's page; nothing comes back to NumberDesk.
+    let page = client().get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.headers().get("location").is_none());
+    assert!(page.text().await.unwrap().contains("AADSTS50194"));
+    let problem = service.wait_interactive().await.unwrap_err().to_problem();
+    assert_eq!(problem.kind, "signInTimedOut");
+    assert!(
+        problem.hint.contains("AADSTS50194") && problem.hint.contains("tenant ID"),
+        "{}",
+        problem.hint
+    );
+
+    // With a tenant ID the timeout says nothing about it.
+    service.begin_interactive(&target(&sim)).await.unwrap();
+    let problem = service.wait_interactive().await.unwrap_err().to_problem();
+    assert!(!problem.hint.contains("AADSTS50194"), "{}", problem.hint);
+}
+
+#[tokio::test]
+async fn a_multi_tenant_app_signs_in_through_organizations() {
+    let sim = start_fast().await;
+    sim.set_multi_tenant_app(true);
+    let (service, _) = service();
+    let link = service
+        .begin_interactive(&via(&sim, "organizations"))
+        .await
+        .unwrap();
+    assert!(
+        link.contains("/organizations/oauth2/v2.0/authorize"),
+        "{link}"
+    );
+    let waiting = tokio::spawn({
+        let service = service.clone();
+        async move { service.wait_interactive().await }
+    });
+    let page = browser_signs_in(&sim, &link, sim::ADMIN_UPN).await;
+    assert!(page.contains("You are signed in"), "{page}");
+    assert!(waiting.await.unwrap().unwrap().signed_in);
+}
+
+#[tokio::test]
+async fn device_code_errors_keep_the_aadsts_code_trace_and_correlation_ids() {
+    let sim = sim_support::start(numberdesk::sim::SimConfig {
+        device_code_interval: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    let (service, _) = service();
+
+    // Polling: declined on the other device.
+    let prompt = service.begin_device(&target(&sim)).await.unwrap();
+    let waiting = tokio::spawn({
+        let service = service.clone();
+        async move { service.wait_device().await }
+    });
+    client()
+        .post(format!("{}/devicelogin", sim.login_url()))
+        .form(&[
+            ("code", prompt.user_code.as_str()),
+            ("account", sim::ADMIN_UPN),
+            ("action", "decline"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(30), waiting)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    let detail = entra_detail(&error);
+    assert_eq!(detail.error, "authorization_declined");
+    assert_eq!(detail.error_codes, vec![70000]);
+    assert!(detail
+        .error_description
+        .as_deref()
+        .is_some_and(|d| d.starts_with("AADSTS70000: ")));
+    assert!(detail.trace_id.is_some(), "{detail:?}");
+    assert!(detail.correlation_id.is_some(), "{detail:?}");
+    let problem = error.to_problem();
+    assert_eq!(problem.kind, "signInCancelled");
+    assert_eq!(problem.request_id, detail.correlation_id);
+    // "Copy diagnostics" gets the same details.
+    let line = service.last_failure().unwrap().diagnostic_line();
+    assert!(
+        line.contains("authorization_declined AADSTS70000"),
+        "{line}"
+    );
+    assert!(line.contains(detail.trace_id.as_deref().unwrap()), "{line}");
+    assert!(
+        line.contains(detail.correlation_id.as_deref().unwrap()),
+        "{line}"
+    );
+
+    // Starting: the Teams permission is not admin-consented.
+    sim.set_consent(Consent {
+        teams_telephone_number: false,
+        ..Consent::default()
+    });
+    let refused = service.begin_device(&target(&sim)).await.unwrap_err();
+    let problem = refused.to_problem();
+    assert_eq!(problem.kind, "consentRequired", "{refused:?}");
+    assert!(problem.request_id.is_some());
+    let numberdesk::auth::AuthError::Entra(detail) = &refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(detail.error_codes, vec![90094]);
+    assert!(detail.trace_id.is_some());
+    assert!(service
+        .last_failure()
+        .unwrap()
+        .diagnostic_line()
+        .contains("AADSTS90094"));
+}
+
+#[tokio::test]
+async fn a_browser_sign_in_refused_by_redirect_keeps_microsofts_ids_too() {
+    let sim = start_fast().await;
+    sim.set_consent(Consent {
+        teams_telephone_number: false,
+        ..Consent::default()
+    });
+    let (service, _) = service();
+    let link = service.begin_interactive(&target(&sim)).await.unwrap();
+    let waiting = tokio::spawn({
+        let service = service.clone();
+        async move { service.wait_interactive().await }
+    });
+    let http = client();
+    let refused = http.get(&link).send().await.unwrap();
+    assert_eq!(refused.status(), 302, "the error goes back to the app");
+    let back_to_app = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back_to_app.contains("error=consent_required"),
+        "{back_to_app}"
+    );
+    http.get(&back_to_app).send().await.unwrap();
+    let error = waiting.await.unwrap().unwrap_err();
+    let detail = entra_detail(&error);
+    assert_eq!(detail.error_codes, vec![90094]);
+    assert!(detail.trace_id.is_some(), "{detail:?}");
+    let problem = error.to_problem();
+    assert_eq!(problem.kind, "consentRequired");
+    assert!(problem.request_id.is_some(), "the correlation ID is kept");
+    assert_eq!(problem.request_id, detail.correlation_id);
+    assert!(service
+        .last_failure()
+        .unwrap()
+        .diagnostic_line()
+        .contains("consent_required AADSTS90094"));
+}
+
+#[tokio::test]
+async fn an_expired_device_code_is_reported_with_microsofts_ids() {
+    let sim = sim_support::start(numberdesk::sim::SimConfig {
+        device_code_interval: Duration::from_secs(1),
+        device_code_lifetime: Duration::from_millis(1500),
+        ..Default::default()
+    })
+    .await;
+    let (service, _) = service();
+    service.begin_device(&target(&sim)).await.unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(30), service.wait_device())
+        .await
+        .unwrap()
+        .unwrap_err();
+    let detail = entra_detail(&error);
+    assert_eq!(
+        (detail.error.as_str(), detail.error_codes.as_slice()),
+        ("expired_token", &[70019][..])
+    );
+    assert!(detail.trace_id.is_some() && detail.correlation_id.is_some());
+    let problem = error.to_problem();
+    assert_eq!(problem.kind, "deviceCodeExpired");
+    assert_eq!(problem.request_id, detail.correlation_id);
+}

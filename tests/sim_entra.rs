@@ -262,10 +262,20 @@ async fn bad_requests_get_an_error_page_and_never_a_redirect() {
 async fn the_tenant_answers_to_its_domain_and_aliases() {
     let sim = start_fast().await;
     let pkce = pkce();
+    for tenant in ["contoso.onmicrosoft.com", DEMO_TENANT_ID] {
+        let response = client()
+            .get(authorize_url(&sim, &pkce, &[("tenant", tenant)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{tenant}");
+    }
+    // The aliases only work for a multi-tenant app registration.
+    sim.set_multi_tenant_app(true);
     for tenant in [
-        "contoso.onmicrosoft.com",
         "organizations",
         "common",
+        "contoso.onmicrosoft.com",
         DEMO_TENANT_ID,
     ] {
         let response = client()
@@ -275,6 +285,127 @@ async fn the_tenant_answers_to_its_domain_and_aliases() {
             .unwrap();
         assert_eq!(response.status(), 200, "{tenant}");
     }
+}
+
+#[tokio::test]
+async fn a_single_tenant_app_is_refused_on_organizations_and_common_with_aadsts50194() {
+    let sim = start_fast().await;
+    let pkce = pkce();
+    for alias in ["organizations", "common", "Organizations"] {
+        // Authorize: Microsoft's own page, never a redirect back to the app.
+        let response = client()
+            .get(authorize_url(&sim, &pkce, &[("tenant", alias)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{alias}");
+        assert!(response.headers().get("location").is_none(), "{alias}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("AADSTS50194"), "{alias}: {html}");
+        assert!(
+            html.contains("is not configured as a multi-tenant application"),
+            "{html}"
+        );
+        assert!(html.contains(DEMO_CLIENT_ID), "{html}");
+        assert!(html.contains("Correlation Id"), "{html}");
+
+        // Token endpoint: Entra's JSON error.
+        let token = client()
+            .post(format!("{}/{alias}/oauth2/v2.0/token", sim.login_url()))
+            .form(&[
+                ("client_id", DEMO_CLIENT_ID),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let (status, error, aadsts, body) = entra_error(token).await;
+        assert_eq!(
+            (status, error.as_str(), aadsts),
+            (400, "invalid_request", 50194),
+            "{alias}"
+        );
+        assert!(body["error_description"].as_str().unwrap().contains(
+            "Use a tenant-specific endpoint or configure the application to be multi-tenant."
+        ));
+
+        // Device code endpoint: the same.
+        let device = client()
+            .post(format!(
+                "{}/{alias}/oauth2/v2.0/devicecode",
+                sim.login_url()
+            ))
+            .form(&[("client_id", DEMO_CLIENT_ID), ("scope", APP_SCOPES)])
+            .send()
+            .await
+            .unwrap();
+        let (status, error, aadsts, _) = entra_error(device).await;
+        assert_eq!(
+            (status, error.as_str(), aadsts),
+            (400, "invalid_request", 50194),
+            "{alias}"
+        );
+    }
+    // An unknown app is still unknown, whatever the authority.
+    let unknown = client()
+        .post(format!(
+            "{}/organizations/oauth2/v2.0/devicecode",
+            sim.login_url()
+        ))
+        .form(&[
+            ("client_id", "11111111-2222-3333-4444-555555555555"),
+            ("scope", APP_SCOPES),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (_, error, aadsts, _) = entra_error(unknown).await;
+    assert_eq!((error.as_str(), aadsts), ("unauthorized_client", 700016));
+}
+
+#[tokio::test]
+async fn device_code_endpoint_errors_are_entras_full_json() {
+    let sim = start_fast().await;
+    let device = |form: Vec<(&'static str, &'static str)>| {
+        let url = format!(
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/devicecode",
+            sim.login_url()
+        );
+        async move {
+            client()
+                .post(url)
+                .header("client-request-id", "5e1f0d2c-0000-4000-8000-000000000002")
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for (form, expected) in [
+        (vec![("scope", APP_SCOPES)], ("invalid_request", 900144)),
+        (
+            vec![("client_id", DEMO_CLIENT_ID), ("scope", "Mail.Read")],
+            ("invalid_scope", 70011),
+        ),
+    ] {
+        let (status, error, aadsts, body) = entra_error(device(form).await).await;
+        assert_eq!(
+            (status, error.as_str(), aadsts),
+            (400, expected.0, expected.1)
+        );
+        assert_eq!(
+            body["correlation_id"],
+            "5e1f0d2c-0000-4000-8000-000000000002"
+        );
+    }
+    sim.set_consent(Consent {
+        teams_telephone_number: false,
+        ..Consent::default()
+    });
+    let (_, _, aadsts, _) =
+        entra_error(device(vec![("client_id", DEMO_CLIENT_ID), ("scope", APP_SCOPES)]).await).await;
+    assert_eq!(aadsts, 90094);
 }
 
 #[tokio::test]
@@ -470,7 +601,7 @@ async fn revoked_and_expired_refresh_tokens_are_refused() {
 #[tokio::test]
 async fn token_endpoint_refuses_bad_clients_and_grants() {
     let sim = start_fast().await;
-    let url = format!("{}/organizations/oauth2/v2.0/token", sim.login_url());
+    let url = format!("{}/{DEMO_TENANT_ID}/oauth2/v2.0/token", sim.login_url());
     let post = |form: Vec<(&'static str, &'static str)>| {
         let url = url.clone();
         async move { client().post(url).form(&form).send().await.unwrap() }
@@ -523,7 +654,7 @@ async fn error_bodies_echo_the_client_request_id_as_correlation_id() {
     let sim = start_fast().await;
     let response = client()
         .post(format!(
-            "{}/organizations/oauth2/v2.0/token",
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/token",
             sim.login_url()
         ))
         .header("client-request-id", "5e1f0d2c-0000-4000-8000-000000000001")
@@ -547,7 +678,7 @@ async fn error_bodies_echo_the_client_request_id_as_correlation_id() {
 async fn start_device_flow(sim: &numberdesk::sim::SimTenant) -> serde_json::Value {
     let response = client()
         .post(format!(
-            "{}/organizations/oauth2/v2.0/devicecode",
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/devicecode",
             sim.login_url()
         ))
         .form(&[("client_id", DEMO_CLIENT_ID), ("scope", APP_SCOPES)])
@@ -561,7 +692,7 @@ async fn start_device_flow(sim: &numberdesk::sim::SimTenant) -> serde_json::Valu
 async fn poll(sim: &numberdesk::sim::SimTenant, device_code: &str) -> reqwest::Response {
     client()
         .post(format!(
-            "{}/organizations/oauth2/v2.0/token",
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/token",
             sim.login_url()
         ))
         .form(&[

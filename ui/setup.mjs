@@ -37,10 +37,20 @@ function renderFieldProblems(problems) {
   }
 }
 
+// Warnings (accepted, but worth knowing) show whatever was touched: they never block saving.
+function renderFieldWarnings(warnings) {
+  const warning = (warnings || []).find((w) => w.field === 'tenant');
+  const box = byId('setup-tenant-warning');
+  box.textContent = warning ? warning.message : '';
+  box.hidden = !warning;
+}
+
 async function check() {
   showCloudWarning();
   try {
-    renderFieldProblems(await call('check_setup', { setup: formValue() }));
+    const { problems, warnings } = await call('check_setup', { setup: formValue() });
+    renderFieldProblems(problems);
+    renderFieldWarnings(warnings);
   } catch {
     // Checking as you type is a help; the save below reports problems for real.
   }
@@ -66,6 +76,7 @@ export function renderSetup(view) {
   touched = new Set(['tenant', 'clientId'].filter((f) => view[f] !== ''));
   showCloudWarning();
   renderFieldProblems(view.problems);
+  renderFieldWarnings(view.warnings);
 }
 
 export function showSetup(view, saved) {

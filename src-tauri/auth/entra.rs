@@ -3,6 +3,9 @@
 //!
 //! The `oauth2` crate builds the requests (PKCE S256, CSRF state) and the HTTP client it uses
 //! never follows redirects: a token endpoint that redirects is not one to send a code to.
+//! Polling for a device code is done here rather than by `oauth2`, whose poller reads Entra's
+//! answers into a standard error type and drops what support needs (the AADSTS codes, trace
+//! and correlation IDs); every Entra error keeps all of it, whichever flow it ends.
 
 use crate::cloud::Cloud;
 use crate::problem::Problem;
@@ -47,6 +50,62 @@ pub struct EntraError {
 }
 impl oauth2::ErrorResponse for EntraError {}
 
+impl EntraError {
+    /// An error that came back to the redirect URI: Entra sends only `error` and
+    /// `error_description`, and puts the IDs in the description ("AADSTS65004: …\r\n
+    /// Trace ID: …\r\nCorrelation ID: …\r\nTimestamp: …").
+    pub fn from_redirect(error: String, description: Option<String>) -> EntraError {
+        let line = |label: &str| {
+            description.as_deref().and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.trim().strip_prefix(label))
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+            })
+        };
+        EntraError {
+            error_codes: description
+                .as_deref()
+                .and_then(aadsts_code)
+                .into_iter()
+                .collect(),
+            trace_id: line("Trace ID:"),
+            correlation_id: line("Correlation ID:"),
+            error,
+            error_description: description,
+        }
+    }
+
+    /// One line for the log and "Copy diagnostics": the error, its AADSTS code and the IDs
+    /// Microsoft support asks for. Not the description, which may quote an account name.
+    pub fn support_line(&self) -> String {
+        let mut line = self.error.clone();
+        if let Some(code) = self.error_codes.first() {
+            line.push_str(&format!(" AADSTS{code}"));
+        }
+        for (label, value) in [
+            ("trace ID", &self.trace_id),
+            ("correlation ID", &self.correlation_id),
+        ] {
+            if let Some(value) = value {
+                line.push_str(&format!("; {label} {value}"));
+            }
+        }
+        line
+    }
+}
+
+/// The AADSTS number at the start of an Entra error description ("AADSTS65004: …").
+pub fn aadsts_code(description: &str) -> Option<u64> {
+    let digits: String = description
+        .trim_start()
+        .strip_prefix("AADSTS")?
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
 impl std::fmt::Display for EntraError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.error)?;
@@ -80,6 +139,14 @@ pub struct SignInTarget {
 }
 
 impl SignInTarget {
+    /// Whether the tenant is `organizations` or `common`, which only a multi-tenant app
+    /// registration may use (a single-tenant one is refused with AADSTS50194).
+    pub fn through_multi_tenant_alias(&self) -> bool {
+        ["organizations", "common"]
+            .iter()
+            .any(|alias| alias.eq_ignore_ascii_case(self.tenant.trim()))
+    }
+
     fn endpoint(&self, name: &str) -> String {
         format!(
             "{}/{}/oauth2/v2.0/{name}",
@@ -301,35 +368,93 @@ pub async fn device_code_sign_in(
     ))
 }
 
+/// The grant type of a device-code poll (RFC 8628).
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// How long past `expires_in` polling goes on when Entra never says `expired_token`.
+const DEVICE_CODE_GRACE: Duration = Duration::from_secs(30);
+/// The longest wait between polls after the token endpoint could not be reached.
+const DEVICE_CODE_MAX_BACKOFF: Duration = Duration::from_secs(10);
+
 /// The polling half of the device-code grant.
 pub struct DeviceCodeWait {
     target: SignInTarget,
     details: oauth2::StandardDeviceAuthorizationResponse,
 }
 
+/// What one poll of the token endpoint said.
+enum Poll {
+    Granted(Box<EntraTokenResponse>),
+    Pending,
+    SlowDown,
+    Unreachable,
+    Failed(AuthError),
+}
+
 impl DeviceCodeWait {
-    /// Polls at the interval Entra asked for (longer after `slow_down`) until the admin
-    /// approves, declines, or the code expires.
+    /// Polls at the interval Entra asked for (5 s longer after each `slow_down`, longer too
+    /// while the endpoint cannot be reached) until the admin approves, declines, or the code
+    /// expires. Entra's errors come back whole, as from the other grants.
     pub async fn finish(self, http: &reqwest::Client) -> Result<Grant, AuthError> {
-        let client = self.target.client()?;
-        let response = client
-            .exchange_device_access_token(&self.details)
-            .request_async(http, tokio::time::sleep, None)
-            .await
-            .map_err(|error| match error {
-                RequestTokenError::ServerResponse(response) => AuthError::Entra(EntraError {
-                    error: serde_json::to_value(response.error())
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_else(|| "device_code_error".into()),
-                    error_description: response.error_description().cloned(),
+        let token_url = self.target.token_url()?;
+        let form = [
+            ("grant_type", DEVICE_CODE_GRANT),
+            ("client_id", self.target.client_id.as_str()),
+            ("device_code", self.details.device_code().secret().as_str()),
+        ];
+        let mut interval = self.details.interval();
+        let give_up = tokio::time::Instant::now() + self.details.expires_in() + DEVICE_CODE_GRACE;
+        loop {
+            match poll_device_token(http, token_url.as_str(), &form).await {
+                Poll::Granted(response) => return Ok(Grant::from_response(&response)),
+                Poll::Failed(error) => return Err(error),
+                Poll::Pending => {}
+                Poll::SlowDown => interval += Duration::from_secs(5),
+                Poll::Unreachable => {
+                    interval = interval.max((interval * 2).min(DEVICE_CODE_MAX_BACKOFF));
+                }
+            }
+            if tokio::time::Instant::now() >= give_up {
+                return Err(AuthError::Entra(EntraError {
+                    error: "expired_token".into(),
+                    error_description: Some(
+                        "The device code expired without an answer from Microsoft.".into(),
+                    ),
                     ..Default::default()
-                }),
-                RequestTokenError::Request(e) => AuthError::Network(e.to_string()),
-                RequestTokenError::Parse(e, _) => AuthError::Protocol(e.to_string()),
-                RequestTokenError::Other(e) => AuthError::Protocol(e),
-            })?;
-        Ok(Grant::from_response(&response))
+                }));
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+}
+
+async fn poll_device_token(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Poll {
+    let Ok(response) = http
+        .post(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(form)
+        .send()
+        .await
+    else {
+        return Poll::Unreachable;
+    };
+    let status = response.status();
+    let Ok(body) = response.bytes().await else {
+        return Poll::Unreachable;
+    };
+    if status.is_success() {
+        return match serde_json::from_slice::<EntraTokenResponse>(&body) {
+            Ok(response) => Poll::Granted(Box::new(response)),
+            Err(e) => Poll::Failed(AuthError::Protocol(e.to_string())),
+        };
+    }
+    match serde_json::from_slice::<EntraError>(&body) {
+        Ok(entra) if entra.error == "authorization_pending" => Poll::Pending,
+        Ok(entra) if entra.error == "slow_down" => Poll::SlowDown,
+        Ok(entra) => Poll::Failed(AuthError::Entra(entra)),
+        Err(_) => Poll::Failed(AuthError::Protocol(format!(
+            "HTTP {} without an Entra error from the token endpoint",
+            status.as_u16()
+        ))),
     }
 }
 
@@ -342,6 +467,12 @@ pub enum AuthError {
     Network(String),
     #[error("{0}")]
     Listener(#[from] super::loopback::ListenError),
+    /// The browser never came back from a sign-in through `organizations` or `common`: most
+    /// likely Microsoft showed AADSTS50194 on its own page (a single-tenant registration).
+    #[error(
+        "no answer came from the browser in time (signing in through a multi-tenant authority)"
+    )]
+    TimedOutThroughAlias,
     #[error("unexpected answer from the sign-in service: {0}")]
     Protocol(String),
 }
@@ -386,6 +517,11 @@ impl AuthError {
                 "No answer came back from the browser within 5 minutes, so sign-in was stopped.",
                 "Start the sign-in again. If no browser window opened, use “Copy link” and paste it into your browser.",
             ),
+            AuthError::TimedOutThroughAlias => Problem::new(
+                "signInTimedOut",
+                "No answer came back from the browser within 5 minutes, so sign-in was stopped.",
+                "If Microsoft’s page showed the error AADSTS50194, your app registration accepts sign-ins from your own tenant only: enter your tenant ID or your domain in Setup instead of “organizations”, then sign in again. Otherwise start the sign-in again; if no browser window opened, use “Copy link”.",
+            ),
             AuthError::Listener(ListenError::Cancelled) => Problem::new(
                 "cancelled",
                 "Sign-in was cancelled.",
@@ -412,6 +548,13 @@ impl AuthError {
 fn entra_problem(entra: &EntraError) -> Problem {
     let code = entra.error_codes.first().copied();
     let has = |c: u64| code == Some(c) || entra.error_codes.contains(&c);
+    if has(50194) {
+        return Problem::new(
+            "singleTenantApp",
+            "Your app registration accepts sign-ins from your own tenant only, so Microsoft refused the sign-in through “organizations”.",
+            "In Setup, enter your tenant ID (the Directory (tenant) ID on the app registration’s Overview page) or your domain (for example contoso.onmicrosoft.com) instead of “organizations”, then sign in again. (Or, if the app is meant for several tenants, set its Supported account types to multitenant in Entra ID.)",
+        );
+    }
     if has(50076) || has(50079) || has(50074) {
         return Problem::new(
             "mfaRequired",
@@ -513,6 +656,7 @@ mod tests {
             ("invalid_request", 90094, "consentRequired"),
             ("unauthorized_client", 700016, "appNotFound"),
             ("invalid_request", 50011, "redirectNotRegistered"),
+            ("invalid_request", 50194, "singleTenantApp"),
             ("invalid_grant", 70008, "signInExpired"),
             ("access_denied", 65004, "signInCancelled"),
             ("temporarily_unavailable", 1, "signInFailed"),
@@ -524,6 +668,41 @@ mod tests {
         }
         assert!(entra("invalid_grant", 70008).needs_sign_in());
         assert!(!entra("temporarily_unavailable", 1).needs_sign_in());
+    }
+
+    #[test]
+    fn a_redirected_error_keeps_the_ids_from_its_description() {
+        let entra = EntraError::from_redirect(
+            "consent_required".into(),
+            Some("AADSTS90094: The grant requires admin permission.\r\nTrace ID: t-1\r\nCorrelation ID: c-1\r\nTimestamp: 2026-03-01 10:00:00Z".into()),
+        );
+        assert_eq!(entra.error_codes, vec![90094]);
+        assert_eq!(entra.trace_id.as_deref(), Some("t-1"));
+        assert_eq!(entra.correlation_id.as_deref(), Some("c-1"));
+        assert_eq!(
+            entra.support_line(),
+            "consent_required AADSTS90094; trace ID t-1; correlation ID c-1"
+        );
+        let problem = AuthError::Entra(entra).to_problem();
+        assert_eq!(problem.kind, "consentRequired");
+        assert_eq!(problem.request_id.as_deref(), Some("c-1"));
+        let bare = EntraError::from_redirect("access_denied".into(), None);
+        assert!(bare.error_codes.is_empty() && bare.correlation_id.is_none());
+        assert_eq!(aadsts_code("AADSTS65004: User declined"), Some(65004));
+        assert_eq!(aadsts_code("something else"), None);
+    }
+
+    #[test]
+    fn only_organizations_and_common_are_multi_tenant_aliases() {
+        let with = |tenant: &str| SignInTarget {
+            cloud: Cloud::microsoft(crate::cloud::CloudId::Global).unwrap(),
+            tenant: tenant.into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+        };
+        assert!(with("organizations").through_multi_tenant_alias());
+        assert!(with("Common").through_multi_tenant_alias());
+        assert!(!with("contoso.onmicrosoft.com").through_multi_tenant_alias());
+        assert!(!with("72f988bf-86f1-41af-91ab-2d7cd011db47").through_multi_tenant_alias());
     }
 
     #[test]

@@ -2,11 +2,15 @@
 //! wait (until Microsoft answers, the admin cancels, or time runs out).
 //!
 //! Only one sign-in runs at a time: beginning a new one cancels the previous one.
+//!
+//! When Microsoft refuses a sign-in, in either flow, what support needs (error, AADSTS code,
+//! trace and correlation IDs) is logged and kept for "Copy diagnostics".
 
 use super::entra::{self, DeviceCodePrompt, DeviceCodeWait, PendingSignIn, SignInTarget};
 use super::loopback::{Callback, CancelSignIn, ListenError, LoopbackListener};
 use super::session::{SessionError, SessionManager, SessionStatus};
 use super::AuthError;
+use crate::problem::Problem;
 use crate::vault::SecretStore;
 use std::time::Duration;
 use tokio::sync::{watch, Mutex};
@@ -34,6 +38,27 @@ pub struct SignInService<S: SecretStore + 'static> {
     device: Mutex<Option<Device>>,
     cancel: std::sync::Mutex<Option<CancelSignIn>>,
     timeout: Duration,
+    last_failure: std::sync::Mutex<Option<SignInFailure>>,
+}
+
+/// The last sign-in Microsoft refused: what the admin was told and what support needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFailure {
+    pub problem: Problem,
+    pub error: entra::EntraError,
+}
+
+impl SignInFailure {
+    /// One line for "Copy diagnostics": kind, message, AADSTS code and IDs (no token, and not
+    /// Microsoft's description, which may name the account).
+    pub fn diagnostic_line(&self) -> String {
+        format!(
+            "{}: {} ({})",
+            self.problem.kind,
+            self.problem.message,
+            self.error.support_line()
+        )
+    }
 }
 
 impl<S: SecretStore + 'static> SignInService<S> {
@@ -49,6 +74,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
             device: Mutex::new(None),
             cancel: std::sync::Mutex::new(None),
             timeout: SIGN_IN_TIMEOUT,
+            last_failure: std::sync::Mutex::new(None),
         })
     }
 
@@ -80,6 +106,29 @@ impl<S: SecretStore + 'static> SignInService<S> {
         receiver
     }
 
+    /// The last sign-in Microsoft refused (either flow), for "Copy diagnostics".
+    pub fn last_failure(&self) -> Option<SignInFailure> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Keeps and logs what Microsoft said when it refused a sign-in; passes the error on.
+    fn noted<T, E: MaybeAuthError>(&self, result: Result<T, E>) -> Result<T, E> {
+        if let Err(error) = &result {
+            if let Some(auth @ AuthError::Entra(entra)) = error.auth_error() {
+                let failure = SignInFailure {
+                    problem: auth.to_problem(),
+                    error: entra.clone(),
+                };
+                log::warn!("sign-in refused: {}", failure.diagnostic_line());
+                *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(failure);
+            }
+        }
+        result
+    }
+
     /// Cancels whichever sign-in is waiting.
     pub fn cancel(&self) {
         if let Some(cancel) = self.cancel.lock().unwrap_or_else(|e| e.into_inner()).take() {
@@ -105,6 +154,11 @@ impl<S: SecretStore + 'static> SignInService<S> {
 
     /// Waits for the browser to come back, redeems the code, and keeps the session.
     pub async fn wait_interactive(&self) -> Result<SessionStatus, SessionError> {
+        let result = self.wait_interactive_inner().await;
+        self.noted(result)
+    }
+
+    async fn wait_interactive_inner(&self) -> Result<SessionStatus, SessionError> {
         let started = self
             .interactive
             .lock()
@@ -112,25 +166,23 @@ impl<S: SecretStore + 'static> SignInService<S> {
             .take()
             .ok_or(AuthError::Listener(ListenError::Cancelled))?;
         let state = started.pending.state.clone();
+        let through_alias = started.target.through_multi_tenant_alias();
         let callback = started
             .listener
             .wait(state, self.timeout, started.cancelled)
             .await
-            .map_err(AuthError::from)?;
+            .map_err(|error| match error {
+                // A single-tenant app through `organizations` never comes back (AADSTS50194 is
+                // shown on Microsoft's page), so the timeout says what to check.
+                ListenError::TimedOut if through_alias => AuthError::TimedOutThroughAlias,
+                error => AuthError::from(error),
+            })?;
         let code = match callback {
             Callback::Code(code) => code,
             Callback::Error { error, description } => {
-                return Err(AuthError::Entra(entra::EntraError {
-                    error_codes: description
-                        .as_deref()
-                        .and_then(aadsts_code)
-                        .into_iter()
-                        .collect(),
-                    error,
-                    error_description: description,
-                    ..Default::default()
-                })
-                .into())
+                return Err(
+                    AuthError::Entra(entra::EntraError::from_redirect(error, description)).into(),
+                )
             }
         };
         let grant =
@@ -141,7 +193,8 @@ impl<S: SecretStore + 'static> SignInService<S> {
     /// Starts "Sign in on another device": returns the code and link to show.
     pub async fn begin_device(&self, target: &SignInTarget) -> Result<DeviceCodePrompt, AuthError> {
         let cancelled = self.new_cancel();
-        let (prompt, wait) = entra::device_code_sign_in(target, self.session.http()).await?;
+        let (prompt, wait) =
+            self.noted(entra::device_code_sign_in(target, self.session.http()).await)?;
         *self.device.lock().await = Some(Device {
             target: target.clone(),
             wait,
@@ -152,6 +205,11 @@ impl<S: SecretStore + 'static> SignInService<S> {
 
     /// Polls until the other device approves, declines, or the code expires.
     pub async fn wait_device(&self) -> Result<SessionStatus, SessionError> {
+        let result = self.wait_device_inner().await;
+        self.noted(result)
+    }
+
+    async fn wait_device_inner(&self) -> Result<SessionStatus, SessionError> {
         let Device {
             target,
             wait,
@@ -177,25 +235,22 @@ impl<S: SecretStore + 'static> SignInService<S> {
     }
 }
 
-/// The AADSTS number at the start of an Entra error description ("AADSTS65004: …").
-fn aadsts_code(description: &str) -> Option<u64> {
-    let digits: String = description
-        .trim_start()
-        .strip_prefix("AADSTS")?
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
+/// The sign-in error inside the errors the flows return.
+trait MaybeAuthError {
+    fn auth_error(&self) -> Option<&AuthError>;
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn aadsts_codes_are_read_from_descriptions() {
-        assert_eq!(
-            super::aadsts_code("AADSTS65004: User declined"),
-            Some(65004)
-        );
-        assert_eq!(super::aadsts_code("something else"), None);
+impl MaybeAuthError for AuthError {
+    fn auth_error(&self) -> Option<&AuthError> {
+        Some(self)
+    }
+}
+
+impl MaybeAuthError for SessionError {
+    fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            SessionError::Auth(auth) => Some(auth),
+            _ => None,
+        }
     }
 }

@@ -1,7 +1,11 @@
 //! The loopback listener that receives Microsoft's redirect after an interactive sign-in.
 //!
-//! It listens on `127.0.0.1` on a free port, and on `::1` on the same port when the system has
-//! IPv6, because a browser may resolve `localhost` to either. It never binds a routable address.
+//! It listens on `127.0.0.1` and on `::1`, on the same free port, because a browser may resolve
+//! `localhost` to either: a port where another program holds `[::1]:port` would send such a
+//! browser — and the authorization code — to that program, so it is given up for another one
+//! (a few tries, then a plain error). Only a system without IPv6 at all (binding `::1` fails
+//! with "address not available" or "not supported", never "in use") gets `127.0.0.1` alone.
+//! It never binds a routable address.
 //! A callback is checked in this order: `state` (a response that does not belong to this
 //! sign-in is refused and the listener keeps waiting), then `error`, then `code`. The browser is
 //! answered with a 302 to `/done`, so the code does not stay in the address bar or the history,
@@ -20,6 +24,42 @@ const MAX_HEAD: usize = 16 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `/done` stays reachable after the callback.
 const GRACE: Duration = Duration::from_secs(10);
+/// How many ports are tried before giving up on one free on both loopback addresses.
+const BIND_ATTEMPTS: usize = 8;
+
+/// `EAFNOSUPPORT`: the system has no IPv6 sockets at all.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const EAFNOSUPPORT: i32 = 97;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd"
+))]
+const EAFNOSUPPORT: i32 = 47;
+#[cfg(windows)]
+const EAFNOSUPPORT: i32 = 10047;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    windows
+)))]
+const EAFNOSUPPORT: i32 = i32::MIN;
+
+/// Whether binding `::1` failed because the system has no IPv6 (not because the port is taken,
+/// nor for any other reason): only then may the listener do without `::1`.
+fn means_no_ipv6(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
+    ) || error.raw_os_error() == Some(EAFNOSUPPORT)
+}
 
 /// What Microsoft sent back to the redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,22 +342,55 @@ pub struct LoopbackListener {
 }
 
 impl LoopbackListener {
-    /// Binds `127.0.0.1` on a free port, and `::1` on the same port where the system allows.
+    /// Binds `127.0.0.1` and `::1` on one free port (`127.0.0.1` alone only without IPv6).
     pub async fn bind() -> Result<LoopbackListener, ListenError> {
-        let v4 = TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0))
-            .await
-            .map_err(|e| ListenError::Io(e.to_string()))?;
-        let port = v4
-            .local_addr()
-            .map_err(|e| ListenError::Io(e.to_string()))?
-            .port();
-        let mut listeners = vec![v4];
-        if let Ok(v6) =
-            TcpListener::bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)).await
-        {
-            listeners.push(v6);
+        LoopbackListener::bind_trying(|_| 0).await
+    }
+
+    /// [`LoopbackListener::bind`] with the port of each attempt chosen by `port_for_attempt`
+    /// (0 lets the system choose), so a test can make an attempt collide.
+    pub async fn bind_trying(
+        mut port_for_attempt: impl FnMut(usize) -> u16,
+    ) -> Result<LoopbackListener, ListenError> {
+        let mut last_error = String::new();
+        for attempt in 0..BIND_ATTEMPTS {
+            let asked = port_for_attempt(attempt);
+            let v4 =
+                match TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), asked))
+                    .await
+                {
+                    Ok(v4) => v4,
+                    Err(e) if asked != 0 && e.kind() == std::io::ErrorKind::AddrInUse => {
+                        last_error = e.to_string();
+                        continue;
+                    }
+                    Err(e) => return Err(ListenError::Io(e.to_string())),
+                };
+            let port = v4
+                .local_addr()
+                .map_err(|e| ListenError::Io(e.to_string()))?
+                .port();
+            match TcpListener::bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)).await {
+                Ok(v6) => {
+                    return Ok(LoopbackListener {
+                        port,
+                        listeners: vec![v4, v6],
+                    })
+                }
+                Err(e) if means_no_ipv6(&e) => {
+                    return Ok(LoopbackListener {
+                        port,
+                        listeners: vec![v4],
+                    })
+                }
+                // Taken on ::1 (or refused there for another reason): drop 127.0.0.1 too and
+                // try another port.
+                Err(e) => last_error = e.to_string(),
+            }
         }
-        Ok(LoopbackListener { port, listeners })
+        Err(ListenError::Io(format!(
+            "no port was free on both 127.0.0.1 and ::1 after {BIND_ATTEMPTS} tries: {last_error}"
+        )))
     }
 
     pub fn port(&self) -> u16 {
@@ -463,6 +536,79 @@ mod tests {
         );
         let post = parse_request_head(b"POST /?code=c&state=s HTTP/1.1\r\n\r\n").unwrap();
         assert_eq!(decide(&post, "s"), Answer::Page(405, Page::NotFound));
+    }
+
+    #[tokio::test]
+    async fn a_taken_ipv6_port_moves_both_listeners_to_another_port() {
+        // Another program holds [::1]:port. A browser resolving `localhost` to ::1 would reach
+        // it, so NumberDesk must not listen on 127.0.0.1:port alone.
+        let other_program = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0))
+            .expect("this test needs IPv6 on the loopback interface");
+        let taken = other_program.local_addr().unwrap().port();
+        let mut asked = Vec::new();
+        let listener = LoopbackListener::bind_trying(|attempt| {
+            asked.push(attempt);
+            if attempt == 0 {
+                taken
+            } else {
+                0
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            asked.first(),
+            Some(&0),
+            "the first attempt used the taken port"
+        );
+        let port = listener.port();
+        assert_ne!(port, taken, "the taken port is given up");
+        let mut addrs = listener.local_addrs();
+        addrs.sort();
+        assert_eq!(
+            addrs,
+            vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+            ],
+            "both loopback addresses on one port"
+        );
+        drop(other_program);
+    }
+
+    #[test]
+    fn only_a_system_without_ipv6_may_listen_on_127_0_0_1_alone() {
+        use std::io::{Error, ErrorKind};
+        assert!(means_no_ipv6(&Error::from(ErrorKind::AddrNotAvailable)));
+        assert!(means_no_ipv6(&Error::from(ErrorKind::Unsupported)));
+        assert!(means_no_ipv6(&Error::from_raw_os_error(EAFNOSUPPORT)));
+        for kind in [
+            ErrorKind::AddrInUse,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Other,
+        ] {
+            assert!(!means_no_ipv6(&Error::from(kind)), "{kind:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_on_every_attempt_ends_in_a_plain_error() {
+        let other_program = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0))
+            .expect("this test needs IPv6 on the loopback interface");
+        let taken = other_program.local_addr().unwrap().port();
+        let mut attempts = 0;
+        let error = LoopbackListener::bind_trying(|_| {
+            attempts += 1;
+            taken
+        })
+        .await
+        .err()
+        .expect("never listens on 127.0.0.1 alone");
+        assert_eq!(attempts, BIND_ATTEMPTS, "bounded");
+        assert!(
+            matches!(&error, ListenError::Io(detail) if detail.contains("::1")),
+            "{error:?}"
+        );
     }
 
     #[test]

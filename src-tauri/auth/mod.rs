@@ -12,5 +12,5 @@ pub mod loopback;
 pub mod session;
 
 pub use entra::{Account, AuthError, SignInTarget};
-pub use flow::SignInService;
+pub use flow::{SignInFailure, SignInService};
 pub use session::{SessionManager, SessionStatus, TokenKind};

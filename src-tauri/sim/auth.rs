@@ -252,6 +252,8 @@ pub(crate) struct Lifetimes {
 pub(crate) struct Auth {
     pub lifetimes: Lifetimes,
     pub consent: Consent,
+    /// Whether the demo app registration accepts sign-ins through `organizations`/`common`.
+    pub multi_tenant_app: bool,
     pub pending: HashMap<String, PendingSignIn>,
     pub codes: HashMap<String, AuthCode>,
     pub access: HashMap<String, AccessToken>,
@@ -272,10 +274,11 @@ pub(crate) struct Issuer<'a> {
 }
 
 impl Auth {
-    pub fn new(lifetimes: Lifetimes, consent: Consent) -> Self {
+    pub fn new(lifetimes: Lifetimes, consent: Consent, multi_tenant_app: bool) -> Self {
         Self {
             lifetimes,
             consent,
+            multi_tenant_app,
             pending: HashMap::new(),
             codes: HashMap::new(),
             access: HashMap::new(),

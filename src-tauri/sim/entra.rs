@@ -18,6 +18,7 @@
 //! |---------------------------------------------------|---------------------------|---------|
 //! | unknown tenant                                    | invalid_request / page    | 90002   |
 //! | unknown client_id                                 | unauthorized_client / page| 700016  |
+//! | `organizations`/`common` for a single-tenant app  | invalid_request / page    | 50194   |
 //! | redirect_uri not a loopback `http` URI            | page                      | 50011   |
 //! | required parameter missing                        | invalid_request           | 900144  |
 //! | malformed request, unknown sign-in flow           | invalid_request / page    | 9002313 |
@@ -99,6 +100,36 @@ fn tenant_not_found(tenant: &str) -> EntraError {
              happen if there are no active subscriptions for the tenant."
         ),
     )
+}
+
+/// A single-tenant app registration asked for through `organizations` or `common`. Entra
+/// quotes `/common` whichever of the two was used.
+fn not_multi_tenant(client_id: &str) -> EntraError {
+    err(
+        "invalid_request",
+        50194,
+        format!(
+            "Application '{client_id}'({APP_NAME}) is not configured as a multi-tenant \
+             application. Usage of the /common endpoint is not supported for such applications \
+             created after '10/15/2018'. Use a tenant-specific endpoint or configure the \
+             application to be multi-tenant."
+        ),
+    )
+}
+
+/// Whether `tenant` is one of the authorities that are not a tenant of their own.
+fn is_multi_tenant_alias(tenant: &str) -> bool {
+    ["organizations", "common"]
+        .iter()
+        .any(|alias| alias.eq_ignore_ascii_case(tenant))
+}
+
+/// Refuses a single-tenant app asked for through a multi-tenant alias (the app is known).
+fn check_authority(state: &State, tenant: &str, client_id: &str) -> Result<(), EntraError> {
+    if is_multi_tenant_alias(tenant) && !state.auth.multi_tenant_app {
+        return Err(not_multi_tenant(client_id));
+    }
+    Ok(())
 }
 
 fn missing(name: &str) -> EntraError {
@@ -271,7 +302,8 @@ fn no_store(mut response: Response<SimBody>) -> Response<SimBody> {
     response
 }
 
-/// Whether `tenant` names the demo tenant: its id, its domain, or a multi-tenant alias.
+/// Whether `tenant` names the demo tenant: its id, its domain, or a multi-tenant alias (which
+/// only a multi-tenant app may use, see [`check_authority`]).
 fn tenant_known(tenant: &str) -> bool {
     [DEMO_TENANT_ID, DOMAIN, "organizations", "common"]
         .iter()
@@ -403,6 +435,9 @@ fn authorize_page(
     };
     if !client_id.eq_ignore_ascii_case(DEMO_CLIENT_ID) {
         return error_page(&unknown_client(client_id), req);
+    }
+    if let Err(e) = check_authority(state, tenant, client_id) {
+        return error_page(&e, req);
     }
     let Some(redirect_uri) = get("redirect_uri") else {
         return error_page(&missing("redirect_uri"), req);
@@ -607,6 +642,7 @@ fn token_inner(
     if !client_id.eq_ignore_ascii_case(DEMO_CLIENT_ID) {
         return Err(unknown_client(client_id));
     }
+    check_authority(state, tenant, client_id)?;
     if get("client_secret").is_some() || get("client_assertion").is_some() {
         return Err(EntraError {
             status: StatusCode::UNAUTHORIZED,
@@ -837,6 +873,7 @@ fn device_code(
         if !client_id.eq_ignore_ascii_case(DEMO_CLIENT_ID) {
             return Err(unknown_client(client_id));
         }
+        check_authority(state, tenant, client_id)?;
         let scopes = Scopes::parse(get("scope").unwrap_or(""), &urls.graph, &state.auth.consent)
             .map_err(scope_error)?;
         if let Some(scope) = scopes.unconsented(&state.auth.consent) {
@@ -1003,5 +1040,7 @@ mod tests {
         assert!(tenant_known(DEMO_TENANT_ID));
         assert!(!tenant_known("consumers"));
         assert!(!tenant_known("fabrikam.onmicrosoft.com"));
+        assert!(is_multi_tenant_alias("Common") && is_multi_tenant_alias("organizations"));
+        assert!(!is_multi_tenant_alias(DOMAIN) && !is_multi_tenant_alias(DEMO_TENANT_ID));
     }
 }

@@ -69,7 +69,8 @@ use persist::Persister;
 
 /// The demo app registration (a public client) the tenant knows.
 pub const DEMO_CLIENT_ID: &str = "5c1e7f3a-92d4-4b8e-a06f-d3e8b2c47a91";
-/// The demo tenant's id. It also answers to [`DEMO_TENANT_DOMAIN`], `organizations` and `common`.
+/// The demo tenant's id. It also answers to [`DEMO_TENANT_DOMAIN`], and to `organizations` and
+/// `common` when the demo app registration is multi-tenant ([`SimConfig::multi_tenant_app`]).
 pub const DEMO_TENANT_ID: &str = "b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628";
 /// The demo tenant's verified domain.
 pub const DEMO_TENANT_DOMAIN: &str = seed::DOMAIN;
@@ -114,6 +115,10 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Which permissions the tenant's administrator has consented to.
     pub consent: Consent,
+    /// Whether the demo app registration is multi-tenant ("Accounts in any organizational
+    /// directory"). Default `false`: single-tenant, as the README tells admins to register it,
+    /// so `organizations` and `common` are refused with `AADSTS50194` as Entra does.
+    pub multi_tenant_app: bool,
     /// Wrap operation GETs in `{"value": …}`, as Microsoft's documentation shows.
     pub operation_envelope: bool,
     /// Requests per second over all Graph calls (token bucket); `None` = unlimited.
@@ -137,6 +142,7 @@ impl Default for SimConfig {
             operation_running: Duration::from_secs(2),
             latency: Duration::ZERO,
             consent: Consent::default(),
+            multi_tenant_app: false,
             operation_envelope: false,
             rate_limit: None,
             state_file: None,
@@ -285,6 +291,7 @@ impl SimTenant {
                     device_interval: config.device_code_interval,
                 },
                 config.consent,
+                config.multi_tenant_app,
             ),
             operations: Operations::new(config.operation_not_started, config.operation_running),
             faults,
@@ -496,6 +503,12 @@ impl SimTenant {
         let mut state = self.inner.lock();
         state.auth.consent = consent;
         self.inner.save(state);
+    }
+
+    /// Makes the demo app registration multi-tenant (`true`) or single-tenant (`false`): whether
+    /// sign-ins through `organizations` and `common` are accepted or refused (`AADSTS50194`).
+    pub fn set_multi_tenant_app(&self, multi_tenant: bool) {
+        self.inner.lock().auth.multi_tenant_app = multi_tenant;
     }
 
     // ---- Inspection -----------------------------------------------------------------------

@@ -211,7 +211,7 @@ pub async fn redeem(
 ) -> reqwest::Response {
     client()
         .post(format!(
-            "{}/organizations/oauth2/v2.0/token",
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/token",
             sim.login_url()
         ))
         .form(&[
