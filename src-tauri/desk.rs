@@ -940,3 +940,53 @@ pub(crate) fn closed_while_sending() -> RecordChange {
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn operation(value: serde_json::Value) -> OperationStatus {
+        OperationStatus::from_json(value).unwrap()
+    }
+
+    #[test]
+    fn the_numbers_entry_decides_its_outcome() {
+        // Succeeded overall, failed for the number: failed, with the number's detail.
+        let (status, detail, ask) = number_status(&operation(json!({"status":"succeeded",
+            "numbers":[{"status":"failed","statusDetail":"Carrier said no"}]})));
+        assert_eq!(status, RemoteStatus::Failed);
+        assert_eq!(detail.as_deref(), Some("Carrier said no"));
+        assert!(!ask);
+        // Done overall, the number still running: still running.
+        let (status, _, _) = number_status(&operation(
+            json!({"status":"succeeded","numbers":[{"status":"running"}]}),
+        ));
+        assert_eq!(status, RemoteStatus::Running);
+        // Failed overall, succeeded for the number: ask the number.
+        let (_, _, ask) = number_status(&operation(
+            json!({"status":"failed","numbers":[{"status":"succeeded"}]}),
+        ));
+        assert!(ask);
+        // A word Microsoft adds later for the number is its outcome, not success.
+        let (status, _, _) = number_status(&operation(
+            json!({"status":"succeeded","numbers":[{"status":"unknownFutureValue"}]}),
+        ));
+        assert_eq!(status, RemoteStatus::Other("unknownFutureValue".into()));
+        // No entry: the operation speaks.
+        let (status, _, _) = number_status(&operation(json!({"status":"succeeded"})));
+        assert_eq!(status, RemoteStatus::Succeeded);
+        // Both agree.
+        let (status, _, ask) = number_status(&operation(
+            json!({"status":"succeeded","numbers":[{"status":"succeeded"}]}),
+        ));
+        assert_eq!((status, ask), (RemoteStatus::Succeeded, false));
+    }
+
+    #[test]
+    fn graph_sentinels_read_as_words() {
+        assert_eq!(number_type_label("callingPlan"), "Calling Plan");
+        assert!(number_type_label("unknownFutureValue").contains("newer"));
+        assert!(number_type_label("internalError").contains("Unknown type"));
+    }
+}

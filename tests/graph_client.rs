@@ -380,3 +380,35 @@ async fn a_page_capped_below_top_without_a_next_link_does_not_end_the_listing() 
     );
     assert_eq!(sim.graph_requests().len(), listing.requests);
 }
+
+#[tokio::test]
+async fn a_category_graph_added_later_is_not_sent_back_in_an_assign() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let free = sim
+        .numbers()
+        .into_iter()
+        .find(|n| {
+            n.assignment_status == "unassigned"
+                && n.served_as_null.is_empty()
+                && n.capabilities.iter().any(|c| c == "userAssignment")
+        })
+        .unwrap();
+    let user = sim.user(sim::SAMPLE_USER_UPN).unwrap();
+    // `unknownFutureValue` is a sentinel one cannot ask for (the sim refuses it, as OData does).
+    let accepted = client
+        .assign(
+            &free.telephone_number,
+            &user.id,
+            &free.number_type,
+            Some("unknownFutureValue"),
+            None,
+            "c-assign",
+        )
+        .await
+        .unwrap();
+    assert!(accepted.location.is_some());
+    let post = posts(&sim).pop().unwrap();
+    assert!(!post.body.contains("assignmentCategory"), "{}", post.body);
+}

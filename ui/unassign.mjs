@@ -15,6 +15,16 @@ const TARGETS = {
   unknownFutureValue: 'Something newer than NumberDesk knows',
 };
 
+// activationState as an admin reads it; a word Microsoft adds later is shown as sent.
+const ACTIVATION = {
+  activated: 'Activated',
+  assignmentPending: 'Assignment pending',
+  assignmentFailed: 'Assignment failed',
+  updatePending: 'Update pending',
+  updateFailed: 'Update failed',
+  unknownFutureValue: 'A state newer than NumberDesk knows',
+};
+
 function text(value, fallback = '—') {
   return value === null || value === undefined || value === '' ? fallback : String(value);
 }
@@ -87,7 +97,7 @@ export function mountUnassign(root, { openRecord = () => {}, onBusy = () => {} }
     part('card-upn').textContent = text(assignee.upn, found.nameNote ? found.nameNote : found.namesPermitted === false ? 'Not shown: Microsoft refused the permission to read names (User.ReadBasic.All), so the object ID is shown. Settings says how to ask again.' : '—');
     part('card-target').textContent = TARGETS[assignment.assignmentStatus] || text(assignment.assignmentStatus, 'Not stated by Microsoft');
     part('card-type').textContent = text(found.numberTypeLabel);
-    part('card-activation').textContent = text(assignment.activationState);
+    part('card-activation').textContent = ACTIVATION[assignment.activationState] || text(assignment.activationState);
     part('card-city').textContent = [assignment.city, assignment.isoCountryCode].filter(Boolean).join(', ') || '—';
     part('card-location').textContent = text(assignment.locationId, 'None');
     const reason = part('card-reason');

@@ -657,7 +657,10 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             "assignmentTargetId": target_id,
             "numberType": number_type,
         });
-        if let Some(category) = category {
+        // Only a category one can ask for: `unknownFutureValue` (or a newer word) read from a
+        // listing is left out, and Microsoft applies its default.
+        if let Some(category) = category.filter(|c| ["primary", "private", "alternate"].contains(c))
+        {
             body["assignmentCategory"] = category.into();
         }
         if let Some(location) = location_id.filter(|l| !l.is_empty()) {

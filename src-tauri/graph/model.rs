@@ -298,6 +298,58 @@ mod tests {
     }
 
     #[test]
+    fn one_unreadable_row_never_breaks_a_page() {
+        let page: Page = serde_json::from_value(json!({"value": [
+            {"id":"a","telephoneNumber":"+12065550100","numberType":"callingPlan",
+             "assignmentStatus":null,"assignmentTargetId":"u1","assignmentCategory":null,
+             "city":null,"isoCountryCode":null,"locationId":null,"civicAddressId":null,
+             "numberSource":null,"capabilities":null,"activationState":"activated"},
+            {"id":"b","telephoneNumber":"+12065550101","numberType":null},
+            {"id":"c","numberType":"directRouting"},
+            {"id":"d","telephoneNumber":"+12065550103","numberType":"unknownFutureValue",
+             "assignmentStatus":"unknownFutureValue","assignmentTargetId":"x"},
+            {"id":"e","telephoneNumber":"+12065550104","numberType":"directRouting",
+             "assignmentStatus":null}
+        ]}))
+        .unwrap();
+        let (read, unreadable) = read_rows(page.value);
+        assert_eq!(read.len(), 3);
+        assert_eq!(unreadable.len(), 2);
+        assert_eq!(
+            unreadable[0].telephone_number.as_deref(),
+            Some("+12065550101")
+        );
+        assert!(
+            unreadable[0].reason.contains("null"),
+            "{}",
+            unreadable[0].reason
+        );
+        assert_eq!(unreadable[1].telephone_number, None);
+        // A null status with a target: assigned to something Microsoft did not name.
+        assert_eq!(read[0].assignment(), Assignment::Other(None));
+        assert!(read[0].is_assigned() && !read[0].is_assigned_to_account());
+        assert!(read[0].capabilities.is_empty());
+        // unknownFutureValue is assigned to something, never mistaken for a user.
+        assert_eq!(
+            read[1].assignment(),
+            Assignment::Other(Some("unknownFutureValue".into()))
+        );
+        // No status and no target: nothing to remove.
+        assert!(!read[2].is_assigned());
+        assert_eq!(read[2].status_text(), "unknown");
+    }
+
+    #[test]
+    fn the_number_entry_that_did_not_succeed_speaks() {
+        let op = OperationStatus::from_json(json!({"status":"succeeded","numbers":[
+            {"status":"succeeded"},{"status":"failed","statusDetail":"no"}]}))
+        .unwrap();
+        assert_eq!(op.number_entry().unwrap().status.as_deref(), Some("failed"));
+        let none = OperationStatus::from_json(json!({"status":"running"})).unwrap();
+        assert!(none.number_entry().is_none());
+    }
+
+    #[test]
     fn malformed_operations_are_errors_not_panics() {
         assert!(OperationStatus::from_json(json!({"numbers":[]})).is_err());
         assert!(OperationStatus::from_json(json!([1, 2])).is_err());
