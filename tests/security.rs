@@ -303,34 +303,15 @@ fn each_page_preloads_exactly_the_modules_its_entry_imports() {
     }
 }
 
-/// This machine's own addresses other than loopback and link-local (from `getifaddrs`).
+/// This machine's own addresses other than loopback and link-local, from the OS's interface
+/// list (`local-ip-address`: getifaddrs on Unix, GetAdaptersAddresses on Windows).
 fn network_addresses() -> Vec<std::net::IpAddr> {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    let mut found = Vec::new();
-    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `list`, which is walked read-only and freed once below.
-    unsafe {
-        assert_eq!(libc::getifaddrs(&mut list), 0, "getifaddrs failed");
-        let mut entry = list;
-        while !entry.is_null() {
-            let address = (*entry).ifa_addr;
-            if !address.is_null() {
-                match i32::from((*address).sa_family) {
-                    libc::AF_INET => {
-                        let v4 = &*(address as *const libc::sockaddr_in);
-                        found.push(IpAddr::V4(Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr))));
-                    }
-                    libc::AF_INET6 => {
-                        let v6 = &*(address as *const libc::sockaddr_in6);
-                        found.push(IpAddr::V6(Ipv6Addr::from(v6.sin6_addr.s6_addr)));
-                    }
-                    _ => {}
-                }
-            }
-            entry = (*entry).ifa_next;
-        }
-        libc::freeifaddrs(list);
-    }
+    use std::net::IpAddr;
+    let mut found: Vec<IpAddr> = local_ip_address::list_afinet_netifas()
+        .expect("the network interfaces can be listed")
+        .into_iter()
+        .map(|(_, ip)| ip)
+        .collect();
     found.retain(|ip| match ip {
         IpAddr::V4(v4) => !v4.is_loopback() && !v4.is_link_local(),
         // Link-local IPv6 needs a scope id to be reached at all; it proves nothing here.

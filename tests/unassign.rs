@@ -3,6 +3,8 @@
 
 #[path = "app_support/mod.rs"]
 mod app_support;
+// The filesystem fault tests mount a real tmpfs: Linux only (see fs_support).
+#[cfg(target_os = "linux")]
 #[path = "fs_support/mod.rs"]
 mod fs_support;
 #[path = "sim_support/mod.rs"]
@@ -630,6 +632,7 @@ async fn rig_with_timeout(timeout: Duration, config: DeskConfig) -> Rig {
 }
 
 /// A rig whose history lives in `dir`.
+#[cfg(target_os = "linux")]
 async fn rig_with_history_in(dir: &std::path::Path) -> Rig {
     let rig = rig().await;
     let history = Arc::new(History::open(dir).unwrap().0);
@@ -659,6 +662,7 @@ fn rig_with(mut rig: Rig, history: Arc<History>, timeout: Duration, config: Desk
     rig
 }
 
+#[cfg(target_os = "linux")]
 impl Rig {
     /// Looks `number` up and confirms it: the record, or the problem the admin sees.
     async fn try_unassign(&self, number: &str) -> Result<RecordView, numberdesk::problem::Problem> {
@@ -677,6 +681,7 @@ impl Rig {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test]
 #[ignore = "mounts a small tmpfs (needs root): run with `cargo xtask test`"]
 async fn fault_disk_full_while_saving_sends_nothing_unrecorded_and_loses_nothing() {
@@ -740,6 +745,7 @@ async fn fault_disk_full_while_saving_sends_nothing_unrecorded_and_loses_nothing
     }
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test]
 #[ignore = "mounts a small tmpfs (needs root): run with `cargo xtask test`"]
 async fn fault_a_read_only_history_folder_refuses_changes_and_keeps_the_history() {

@@ -3,6 +3,7 @@
 //!
 //! tauri-driver only stops WebKitWebDriver on SIGTERM, and the app survives an unclosed session,
 //! so the driver is started as a process-group leader and the whole group is signalled on drop.
+#![cfg(target_os = "linux")]
 
 use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
 use std::net::TcpListener;

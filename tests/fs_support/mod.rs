@@ -4,6 +4,7 @@
 //! Mounting needs root (the test rig runs as root; elsewhere `sudo -n` is tried). Without it
 //! the test fails and says so: it does not skip itself.
 #![allow(dead_code)]
+#![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,8 +6,10 @@
 //! On Debian/Ubuntu both first install the system packages they need when any is missing
 //! (with sudo when not root). On Windows and macOS they need nothing beyond Rust.
 
+mod portability;
+
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
 /// Needed to compile and run the app on Linux (WebKitGTK, tray, TLS, build tools).
@@ -44,6 +46,7 @@ fn main() {
         "demo" => demo(&rest),
         "test" => test(&rest),
         "package" => package(),
+        "portable" => portable(),
         "bench-launch" => bench_launch(&rest),
         "bench-launch-inner" => bench_launch_inner(&rest),
         _ => {
@@ -51,6 +54,7 @@ fn main() {
                 "usage: cargo xtask demo            start NumberDesk on the demo tenant\n       \
                  cargo xtask test [--with-package] [-- FILTER]  run every check and test\n       \
                  cargo xtask package           build the .deb, install it, start it, remove it\n       \
+                 cargo xtask portable          no Unix-only API outside a cfg scope in src-tauri/ and tests/\n       \
                  cargo xtask bench-launch [RUNS]  release build: launch-to-first-screen times"
             );
             exit(2);
@@ -199,6 +203,33 @@ fn deny() -> Result<(), String> {
     run(deny)
 }
 
+/// The suite must build on Windows and macOS: no Unix-only API outside a `cfg` scope in
+/// `src-tauri/` and `tests/` (see `portability.rs`, whose own tests run first).
+fn portable() -> Result<(), String> {
+    let mut own_tests = cargo();
+    own_tests.args(["test", "--locked", "--quiet", "-p", "xtask"]);
+    run(own_tests)?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (files, found) = portability::check(&[&root.join("src-tauri"), &root.join("tests")]);
+    for (file, finding) in &found {
+        eprintln!(
+            "xtask: portability: {}:{}: Unix-only API outside a cfg(unix)/cfg(target_os) scope: {}",
+            file.strip_prefix(&root).unwrap_or(file).display(),
+            finding.line,
+            finding.text
+        );
+    }
+    eprintln!(
+        "xtask: portability: {files} files in src-tauri/ and tests/, {} Unix-only use(s) outside a cfg scope",
+        found.len()
+    );
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err("put each Unix-only use behind #[cfg(unix)] or #[cfg(target_os = \"…\")], with a portable counterpart where the property matters everywhere".into())
+    }
+}
+
 /// axe-core, injected by the e2e accessibility tests (their `NUMBERDESK_AXE_JS`).
 const AXE_CORE: &str = "axe-core@4.14.1";
 
@@ -257,6 +288,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
+    portable()?;
     let mut clippy = cargo();
     clippy.args([
         "clippy",
