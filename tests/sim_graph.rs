@@ -1128,3 +1128,88 @@ async fn shutdown_closes_both_listeners() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn overload_answers_400_with_the_teams_backends_words_and_changes_nothing() {
+    let sim = start_fast().await;
+    let token = access_token(&sim, ADMIN_UPN).await;
+    sim.overload_next(2);
+    let response = get(&sim, &token, NUMBERS).await;
+    assert!(response.headers().get("retry-after").is_none());
+    let (status, code, message) = graph_error(response).await;
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (
+            400,
+            "BadRequest",
+            "Service is unavailable. Please try again"
+        )
+    );
+    let (status, _, _) = graph_error(
+        post(
+            &sim,
+            &token,
+            "unassignNumber",
+            unassign_body(SAMPLE_NUMBER, "callingPlan"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        sim.number(SAMPLE_NUMBER).unwrap().assignment_status,
+        "userAssigned",
+        "an overloaded backend did not act"
+    );
+    assert_eq!(get(&sim, &token, NUMBERS).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_gateway_timeout_after_a_post_still_makes_the_change() {
+    let sim = start_fast().await;
+    let token = access_token(&sim, ADMIN_UPN).await;
+    sim.gateway_timeout_after_next_post();
+    // A refused POST leaves the knob for the next one Microsoft acts on.
+    let refused = post(
+        &sim,
+        &token,
+        "unassignNumber",
+        unassign_body(SAMPLE_NUMBER, "directRouting"),
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    let (status, code, _) = graph_error(
+        post(
+            &sim,
+            &token,
+            "unassignNumber",
+            unassign_body(SAMPLE_NUMBER, "callingPlan"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (504, "GatewayTimeout"));
+    let started = Instant::now();
+    while sim.number(SAMPLE_NUMBER).unwrap().assignment_status != "unassigned" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the change never happened"
+        );
+        // Reading the list lets the operation progress.
+        list(&sim, &token, "$top=1").await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let other = sim
+        .numbers()
+        .into_iter()
+        .find(|n| n.assignment_status == "userAssigned" && n.telephone_number != SAMPLE_NUMBER)
+        .unwrap();
+    let next = post(
+        &sim,
+        &token,
+        "unassignNumber",
+        unassign_body(&other.telephone_number, &other.number_type),
+    )
+    .await;
+    assert_eq!(next.status(), 202, "once only");
+}

@@ -140,6 +140,21 @@ pub(crate) fn handle(
                 response
             }
             Ok(caller) => match route(state, urls, req, &caller, now) {
+                Ok(response)
+                    if req.method == Method::POST
+                        && response.status().is_success()
+                        && std::mem::take(&mut state.faults.gateway_timeout_next_post) =>
+                {
+                    // Acted on, but the gateway stopped waiting: the change goes ahead.
+                    error_response(
+                        &error(
+                            StatusCode::GATEWAY_TIMEOUT,
+                            "GatewayTimeout",
+                            "The gateway timed out waiting for the service.",
+                        ),
+                        &ctx,
+                    )
+                }
                 Ok(response) => response,
                 Err(e) => error_response(&e, &ctx),
             },
@@ -159,9 +174,14 @@ pub(crate) fn handle(
     response
 }
 
+/// The Teams number backend's words when it is overloaded, exactly as admins report them
+/// (office-docs-powershell issues 8992 and 9875): no full stop.
+pub(crate) const OVERLOAD_MESSAGE: &str = "Service is unavailable. Please try again";
+
 fn fault_response(fault: InjectedFault, ctx: &Ctx) -> Response<SimBody> {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let (code, message) = match status.as_u16() {
+        _ if fault.overload => ("BadRequest", OVERLOAD_MESSAGE),
         429 => (
             "TooManyRequests",
             "Too many requests. Retry after the number of seconds in the Retry-After header.",
