@@ -837,3 +837,68 @@ async fn an_interrupted_batch_is_reported_and_resumed_from_its_saved_plan() {
         "notInterrupted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_400s_503s_and_504s_slow_the_run_and_each_number_is_taken_once() {
+    let rig = rig().await;
+    let numbers = rig.assigned(20);
+    // The preview's list calls meet the backend's overload answer and the gateway's too.
+    rig.sim.overload_next(1);
+    rig.sim.fail_next(1, 503, None);
+    rig.sim.fail_next(1, 504, None);
+    let plan = rig.plan(&numbers).await;
+    rig.sim.clear_requests();
+    // The run's first POSTs are refused as overload or unavailable (nothing acted), and one
+    // that Microsoft took is answered by a gateway timeout.
+    rig.sim.overload_next(3);
+    rig.sim.fail_next(2, 503, None);
+    rig.sim.gateway_timeout_after_next_post();
+    let report = rig
+        .engine(config())
+        .start(plan, Seen::default().sink())
+        .await
+        .unwrap()
+        .finished()
+        .await
+        .unwrap();
+    assert_eq!(
+        report.counts.succeeded,
+        numbers.len(),
+        "{:?}",
+        report.counts
+    );
+    let posts: Vec<_> = rig
+        .sim
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    let refused = posts
+        .iter()
+        .filter(|r| matches!(r.status, Some(400) | Some(503)))
+        .count();
+    assert_eq!(refused, 5, "the injected refusals were all met");
+    for number in &numbers {
+        // Taken by Microsoft: a 202, or the one 504 after the change started.
+        let taken = posts
+            .iter()
+            .filter(|r| r.body.contains(number.as_str()))
+            .filter(|r| matches!(r.status, Some(202) | Some(504)))
+            .count();
+        assert_eq!(taken, 1, "{number}");
+        assert_eq!(
+            rig.sim.number(number).unwrap().assignment_status,
+            "unassigned"
+        );
+    }
+    assert_eq!(
+        posts.iter().filter(|r| r.status == Some(504)).count(),
+        1,
+        "the timed-out POST was settled by a lookup, not sent again"
+    );
+    assert!(
+        report.rate.throttles >= 1,
+        "overload slows the run as a 429 does: {:?}",
+        report.rate
+    );
+}

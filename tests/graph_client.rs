@@ -412,3 +412,206 @@ async fn a_category_graph_added_later_is_not_sent_back_in_an_assign() {
     let post = posts(&sim).pop().unwrap();
     assert!(!post.body.contains("assignmentCategory"), "{}", post.body);
 }
+
+/// The statuses Microsoft gave the POSTs, in order.
+fn post_statuses(sim: &SimTenant) -> Vec<Option<u16>> {
+    posts(sim).iter().map(|r| r.status).collect()
+}
+
+#[tokio::test]
+async fn overload_400s_503s_and_504s_on_a_lookup_are_retried_with_backoff() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let waits = Waits::default();
+    let client = graph(&sim, &service, recorded_options(&waits));
+    sim.overload_next(1);
+    sim.fail_next(1, 503, None);
+    sim.fail_next(1, 504, None);
+    let (found, _) = client.lookup_number(sim::SAMPLE_NUMBER).await.unwrap();
+    assert_eq!(found.unwrap().telephone_number, sim::SAMPLE_NUMBER);
+    let statuses: Vec<_> = sim.graph_requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![Some(400), Some(503), Some(504), Some(200)]);
+    let taken = waits.taken();
+    assert_eq!(taken.len(), 3, "{taken:?}");
+    assert!(
+        taken.iter().all(|w| *w >= Duration::from_millis(500)),
+        "backed off each time: {taken:?}"
+    );
+}
+
+#[tokio::test]
+async fn overload_400s_and_503s_on_an_unassign_are_retried_and_exactly_one_post_is_accepted() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let waits = Waits::default();
+    let client = graph(&sim, &service, recorded_options(&waits));
+    sim.overload_next(2);
+    sim.fail_next(1, 503, None);
+    let accepted = client
+        .unassign(
+            sim::SAMPLE_NUMBER,
+            "callingPlan",
+            "44444444-0000-0000-0000-000000000001",
+        )
+        .await
+        .unwrap();
+    assert!(accepted.location.is_some());
+    assert_eq!(
+        post_statuses(&sim),
+        vec![Some(400), Some(400), Some(503), Some(202)],
+        "Microsoft took none of the refused ones, so each was sent again"
+    );
+    assert_eq!(waits.taken().len(), 3);
+    // Every attempt is the same request, for Microsoft support and the history.
+    assert!(posts(&sim)
+        .iter()
+        .all(|r| r.client_request_id.as_deref() == Some("44444444-0000-0000-0000-000000000001")));
+}
+
+#[tokio::test]
+async fn an_overload_that_persists_is_a_temporary_problem_not_a_refusal() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    sim.overload_next(10);
+    let error = client
+        .unassign(
+            sim::SAMPLE_NUMBER,
+            "callingPlan",
+            "55555555-0000-0000-0000-000000000001",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, GraphErrorKind::Unavailable, "{error:?}");
+    assert!(!error.outcome_unknown(), "Microsoft said it did not act");
+    let problem = error.to_problem(true);
+    assert_eq!(problem.kind, "unavailable", "{problem:?}");
+    assert!(!problem.message.contains("refused"), "{problem:?}");
+    assert!(problem.hint.contains("Try again in a few minutes"));
+    assert!(problem.request_id.is_some());
+    assert_eq!(posts(&sim).len(), 4, "the client's four attempts");
+    assert_eq!(
+        sim.number(sim::SAMPLE_NUMBER).unwrap().assignment_status,
+        "userAssigned"
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_timeout_on_a_post_is_outcome_unknown_and_never_resent() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    // The backend acted and the gateway gave up waiting.
+    sim.gateway_timeout_after_next_post();
+    let error = client
+        .unassign(
+            sim::SAMPLE_NUMBER,
+            "callingPlan",
+            "66666666-0000-0000-0000-000000000001",
+        )
+        .await
+        .unwrap_err();
+    assert!(error.outcome_unknown(), "{error:?}");
+    assert_eq!(post_statuses(&sim), vec![Some(504)], "never resent");
+    // The backend did not act: the answer looks the same, so it is treated the same.
+    let other = sim
+        .numbers()
+        .into_iter()
+        .find(|n| n.assignment_status == "userAssigned" && n.telephone_number != sim::SAMPLE_NUMBER)
+        .unwrap();
+    sim.fail_next(1, 504, None);
+    let error = client
+        .unassign(
+            &other.telephone_number,
+            &other.number_type,
+            "66666666-0000-0000-0000-000000000002",
+        )
+        .await
+        .unwrap_err();
+    assert!(error.outcome_unknown(), "{error:?}");
+    assert_eq!(sim.post_count_for(&other.telephone_number), 1);
+}
+
+#[tokio::test]
+async fn numberdesk_sends_names_and_literals_in_the_exact_case_the_strict_sim_accepts() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    // One assigned person's number of every type the tenant has, each with its category.
+    let mut picked: Vec<sim::NumberAssignment> = Vec::new();
+    for n in sim.numbers() {
+        let person = n
+            .assignment_target_id
+            .as_deref()
+            .and_then(|id| sim.user(id))
+            .is_some_and(|u| u.kind == sim::UserKind::Person);
+        if n.assignment_status == "userAssigned"
+            && person
+            && !picked.iter().any(|p| p.number_type == n.number_type)
+        {
+            picked.push(n);
+        }
+    }
+    assert!(picked.len() >= 3, "{picked:?}");
+    for number in picked {
+        let (found, _) = client
+            .lookup_number(&number.telephone_number)
+            .await
+            .unwrap();
+        let found = found.unwrap();
+        // Verbatim from the lookup, as a bulk plan or an undo would use them.
+        let location = client
+            .unassign(
+                &found.telephone_number,
+                &found.number_type,
+                &uuid::Uuid::new_v4().to_string(),
+            )
+            .await
+            .unwrap()
+            .location
+            .unwrap();
+        let mut status = RemoteStatus::NotStarted;
+        for _ in 0..100 {
+            status = client.operation(&location).await.unwrap().0.status;
+            if status.is_settled() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(status, RemoteStatus::Succeeded, "{}", found.number_type);
+        client
+            .assign(
+                &found.telephone_number,
+                found.assignment_target_id.as_deref().unwrap(),
+                &found.number_type,
+                found.assignment_category.as_deref(),
+                found.location_id.as_deref(),
+                &uuid::Uuid::new_v4().to_string(),
+            )
+            .await
+            .unwrap();
+    }
+    for post in posts(&sim) {
+        assert_eq!(post.status, Some(202), "{}", post.body);
+        let body: serde_json::Value = serde_json::from_str(&post.body).unwrap();
+        for key in body.as_object().unwrap().keys() {
+            assert!(
+                [
+                    "telephoneNumber",
+                    "numberType",
+                    "assignmentTargetId",
+                    "assignmentCategory",
+                    "locationId"
+                ]
+                .contains(&key.as_str()),
+                "{key}"
+            );
+        }
+    }
+    let lookups = sim
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.contains("$filter="))
+        .count();
+    assert!(lookups >= 3);
+}

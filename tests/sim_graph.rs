@@ -1128,3 +1128,241 @@ async fn shutdown_closes_both_listeners() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn overload_answers_400_with_the_teams_backends_words_and_changes_nothing() {
+    let sim = start_fast().await;
+    let token = access_token(&sim, ADMIN_UPN).await;
+    sim.overload_next(2);
+    let response = get(&sim, &token, NUMBERS).await;
+    assert!(response.headers().get("retry-after").is_none());
+    let (status, code, message) = graph_error(response).await;
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (
+            400,
+            "BadRequest",
+            "Service is unavailable. Please try again"
+        )
+    );
+    let (status, _, _) = graph_error(
+        post(
+            &sim,
+            &token,
+            "unassignNumber",
+            unassign_body(SAMPLE_NUMBER, "callingPlan"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        sim.number(SAMPLE_NUMBER).unwrap().assignment_status,
+        "userAssigned",
+        "an overloaded backend did not act"
+    );
+    assert_eq!(get(&sim, &token, NUMBERS).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_gateway_timeout_after_a_post_still_makes_the_change() {
+    let sim = start_fast().await;
+    let token = access_token(&sim, ADMIN_UPN).await;
+    sim.gateway_timeout_after_next_post();
+    // A refused POST leaves the knob for the next one Microsoft acts on.
+    let refused = post(
+        &sim,
+        &token,
+        "unassignNumber",
+        unassign_body(SAMPLE_NUMBER, "directRouting"),
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    let (status, code, _) = graph_error(
+        post(
+            &sim,
+            &token,
+            "unassignNumber",
+            unassign_body(SAMPLE_NUMBER, "callingPlan"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (504, "GatewayTimeout"));
+    let started = Instant::now();
+    while sim.number(SAMPLE_NUMBER).unwrap().assignment_status != "unassigned" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the change never happened"
+        );
+        // Reading the list lets the operation progress.
+        list(&sim, &token, "$top=1").await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let other = sim
+        .numbers()
+        .into_iter()
+        .find(|n| n.assignment_status == "userAssigned" && n.telephone_number != SAMPLE_NUMBER)
+        .unwrap();
+    let next = post(
+        &sim,
+        &token,
+        "unassignNumber",
+        unassign_body(&other.telephone_number, &other.number_type),
+    )
+    .await;
+    assert_eq!(next.status(), 202, "once only");
+}
+
+#[tokio::test]
+async fn parameter_names_and_enum_literals_in_action_bodies_are_case_sensitive() {
+    let sim = start_fast().await;
+    let token = access_token(&sim, ADMIN_UPN).await;
+    let adele = sim.user(SAMPLE_USER_UPN).unwrap();
+    let cases = [
+        (
+            "unassignNumber",
+            json!({"TelephoneNumber": SAMPLE_NUMBER, "numberType": "callingPlan"}),
+            "The parameter 'TelephoneNumber' in the request payload is not a valid parameter for the operation 'unassignNumber'.",
+        ),
+        (
+            "unassignNumber",
+            json!({"telephoneNumber": SAMPLE_NUMBER, "NumberType": "callingPlan"}),
+            "The parameter 'NumberType' in the request payload is not a valid parameter for the operation 'unassignNumber'.",
+        ),
+        (
+            "unassignNumber",
+            json!({"telephoneNumber": SAMPLE_NUMBER, "numberType": "CallingPlan"}),
+            "Cannot convert the literal 'CallingPlan' to the expected type 'microsoft.graph.teamsAdministration.numberType'.",
+        ),
+        (
+            "assignNumber",
+            json!({"telephoneNumber": SAMPLE_NUMBER, "assignmentTargetId": adele.id, "numberType": "callingPlan", "assignmentCategory": "Primary"}),
+            "Cannot convert the literal 'Primary' to the expected type 'microsoft.graph.teamsAdministration.assignmentCategory'.",
+        ),
+        (
+            "assignNumber",
+            json!({"telephoneNumber": SAMPLE_NUMBER, "AssignmentTargetId": adele.id, "numberType": "callingPlan"}),
+            "The parameter 'AssignmentTargetId' in the request payload is not a valid parameter for the operation 'assignNumber'.",
+        ),
+    ];
+    for (action, body, expected) in cases {
+        let (status, code, message) =
+            graph_error(post(&sim, &token, action, body.clone()).await).await;
+        assert_eq!((status, code.as_str()), (400, "BadRequest"), "{body}");
+        assert_eq!(message, expected, "{body}");
+    }
+    let posts = sim.graph_requests();
+    assert_eq!(posts.iter().filter(|r| r.method == "POST").count(), 5);
+    assert_eq!(
+        sim.number(SAMPLE_NUMBER).unwrap().assignment_status,
+        "userAssigned",
+        "nothing was done"
+    );
+}
+
+#[tokio::test]
+async fn property_names_and_enum_literals_in_filter_are_case_sensitive() {
+    let sim = start_fast().await;
+    let token = access_token(&sim, ADMIN_UPN).await;
+    for (filter, expected) in [
+        (
+            "NumberType eq 'callingPlan'",
+            "Invalid filter clause: Could not find a property named 'NumberType' on type 'microsoft.graph.teamsAdministration.numberAssignment'.",
+        ),
+        (
+            "TelephoneNumber eq '%2B12065550100'",
+            "Invalid filter clause: Could not find a property named 'TelephoneNumber' on type 'microsoft.graph.teamsAdministration.numberAssignment'.",
+        ),
+        (
+            "startswith(TelephoneNumber,'%2B1206')",
+            "Invalid filter clause: Could not find a property named 'TelephoneNumber' on type 'microsoft.graph.teamsAdministration.numberAssignment'.",
+        ),
+        (
+            "numberType eq 'CallingPlan'",
+            "Invalid filter clause: The string 'CallingPlan' is not a valid enumeration type constant.",
+        ),
+        (
+            "assignmentStatus eq 'Unassigned'",
+            "Invalid filter clause: The string 'Unassigned' is not a valid enumeration type constant.",
+        ),
+    ] {
+        let (status, code, message) =
+            graph_error(get(&sim, &token, &format!("{NUMBERS}?$filter={filter}")).await).await;
+        assert_eq!((status, code.as_str()), (400, "BadRequest"), "{filter}");
+        assert_eq!(message, expected, "{filter}");
+    }
+    // The exact spelling works, and the keywords are not what this is about.
+    let body = list(
+        &sim,
+        &token,
+        "$filter=numberType eq 'callingPlan' and assignmentStatus eq 'unassigned'",
+    )
+    .await;
+    assert!(!body["value"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn both_action_names_work_for_both_actions_and_their_case_is_strict() {
+    let sim = start_fast().await;
+    let token = access_token(&sim, ADMIN_UPN).await;
+    let adele = sim.user(SAMPLE_USER_UPN).unwrap();
+    let assign_body = json!({
+        "telephoneNumber": SAMPLE_NUMBER,
+        "assignmentTargetId": adele.id,
+        "numberType": "callingPlan",
+    });
+    // Wrong case, bare or qualified, in the action or the namespace: never an action.
+    for (action, status) in [
+        ("UnassignNumber", 405),
+        ("unassignnumber", 405),
+        ("microsoft.graph.teamsAdministration.UnassignNumber", 400),
+        ("Microsoft.Graph.TeamsAdministration.unassignNumber", 400),
+        ("microsoft.graph.teamsadministration.unassignNumber", 400),
+    ] {
+        let response = post(
+            &sim,
+            &token,
+            action,
+            unassign_body(SAMPLE_NUMBER, "callingPlan"),
+        )
+        .await;
+        let (got, _, _) = graph_error(response).await;
+        assert_eq!(got, status, "{action}");
+    }
+    for (action, status) in [
+        ("AssignNumber", 405),
+        ("microsoft.graph.teamsAdministration.AssignNumber", 400),
+    ] {
+        let (got, _, _) = graph_error(post(&sim, &token, action, assign_body.clone()).await).await;
+        assert_eq!(got, status, "{action}");
+    }
+    assert_eq!(
+        sim.number(SAMPLE_NUMBER).unwrap().assignment_status,
+        "userAssigned",
+        "none of them acted"
+    );
+    // The documented bare names and the SDK's qualified ones, for both actions.
+    for (unassign, assign) in [
+        ("unassignNumber", "assignNumber"),
+        (
+            "microsoft.graph.teamsAdministration.unassignNumber",
+            "microsoft.graph.teamsAdministration.assignNumber",
+        ),
+    ] {
+        let response = post(
+            &sim,
+            &token,
+            unassign,
+            unassign_body(SAMPLE_NUMBER, "callingPlan"),
+        )
+        .await;
+        assert_eq!(response.status(), 202, "{unassign}");
+        let (seen, _) = follow(&token, &location_of(&response)).await;
+        assert_eq!(seen.last().map(String::as_str), Some("succeeded"));
+        let response = post(&sim, &token, assign, assign_body.clone()).await;
+        assert_eq!(response.status(), 202, "{assign}");
+        let (seen, _) = follow(&token, &location_of(&response)).await;
+        assert_eq!(seen.last().map(String::as_str), Some("succeeded"));
+    }
+}

@@ -1229,3 +1229,131 @@ async fn a_failed_name_read_never_blocks_an_unassign() {
         );
     }
 }
+
+fn post_statuses(sim: &SimTenant) -> Vec<Option<u16>> {
+    sim.graph_requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn overload_400s_and_503_504s_are_retried_for_the_lookup_and_the_post_with_one_accepted_post()
+{
+    let rig = rig().await;
+    // The Teams number backend's overload answer, then the gateway's.
+    rig.sim.overload_next(1);
+    rig.sim.fail_next(1, 503, None);
+    rig.sim.fail_next(1, 504, None);
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    assert!(card.found && card.can_unassign);
+    rig.sim.overload_next(2);
+    rig.sim.fail_next(1, 503, None);
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::Accepted);
+    assert_eq!(
+        rig.settled(record.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+    assert_eq!(
+        post_statuses(&rig.sim),
+        vec![Some(400), Some(400), Some(503), Some(202)],
+        "one accepted POST; the refused ones did not act"
+    );
+    assert_eq!(
+        rig.sim
+            .number(sim::SAMPLE_NUMBER)
+            .unwrap()
+            .assignment_status,
+        "unassigned"
+    );
+}
+
+#[tokio::test]
+async fn an_overload_that_persists_is_said_as_a_temporary_problem_not_a_refusal() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    rig.sim.overload_next(20);
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::Rejected);
+    let error = record.record.error.unwrap();
+    assert_eq!(error.kind, "unavailable", "{error:?}");
+    assert!(!error.message.contains("refused"), "{error:?}");
+    assert_eq!(
+        rig.sim
+            .number(sim::SAMPLE_NUMBER)
+            .unwrap()
+            .assignment_status,
+        "userAssigned"
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_timeout_on_the_post_is_outcome_unknown_and_settled_by_a_lookup_never_resent() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    rig.sim.gateway_timeout_after_next_post();
+    let record = rig
+        .desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
+    let done = rig.settled(record.record.id).await;
+    assert_eq!(done.status, RecordStatus::Succeeded);
+    assert!(done
+        .status_detail
+        .unwrap()
+        .contains("Confirmed by looking the number up"));
+    assert_eq!(post_statuses(&rig.sim), vec![Some(504)], "never resent");
+}
+
+#[tokio::test]
+async fn a_gateway_timeout_that_did_not_act_is_not_resent_and_ends_not_confirmed() {
+    let sim = sim_support::start_fast().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let history = Arc::new(History::open(dir.path()).unwrap().0);
+    let waits = Waits::default();
+    let (desk, _) = desk_for(
+        &sim,
+        &service,
+        &history,
+        &waits,
+        DeskConfig {
+            resolve_window: Duration::from_millis(600),
+            ..config()
+        },
+    );
+    let card = desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    sim.fail_next(1, 504, None);
+    let record = desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
+    let mut done = history.get(record.record.id).unwrap().unwrap();
+    for _ in 0..400 {
+        if done.status.is_settled() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        done = history.get(record.record.id).unwrap().unwrap();
+    }
+    assert_eq!(done.status, RecordStatus::Failed, "{done:?}");
+    assert!(done.status_detail.unwrap().contains("Not confirmed"));
+    assert_eq!(post_statuses(&sim), vec![Some(504)], "never resent");
+    assert_eq!(
+        sim.number(sim::SAMPLE_NUMBER).unwrap().assignment_status,
+        "userAssigned"
+    );
+}

@@ -7,11 +7,16 @@
 //!
 //! Why adaptive: no limit for the telephone-number API is documented (graph-api.md §4.2), so
 //! the run finds it, in the manner of TCP's congestion control:
-//! - **Slow start**: from a modest rate, doubled after each second's worth of answers until
-//!   the first 429, so a run reaches the service's pace in a few seconds.
+//! - **Slow start**: from a cold-start rate inside every documented Teams limit (see
+//!   [`RateConfig::default`]), doubled after each second's worth of answers until the first
+//!   429 or the documented per-app limit (`slow_start_threshold`), whichever comes first, so a
+//!   run reaches the service's pace in a few seconds without doubling past a documented limit.
+//!   Above the threshold, and after a 429, the rate grows by `increase` only.
 //! - **Back off**: a 429 pauses everyone for `Retry-After` and lowers the rate (`decrease`),
 //!   at most once per pause, so a burst of 429s from requests already on their way counts as
-//!   one signal.
+//!   one signal. Microsoft's other ways of saying "too much" count the same: a 503 or 504
+//!   (with or without `Retry-After`) and the Teams number backend's overload answer, a `400`
+//!   "Service is unavailable. Please try again" (graph-api.md §4.3, §7).
 //! - **A ceiling**: the lowest rate that drew a 429 is remembered (each further 429 lowers it
 //!   by another 5 %, since a service that allows bursts throttles above its real limit);
 //!   afterwards the rate grows (`increase`) but stays under `ceiling_margin` × the ceiling, so
@@ -42,6 +47,8 @@ pub struct RateConfig {
     pub default_pause: Duration,
     /// Double the rate (instead of `increase`) until the first 429.
     pub slow_start: bool,
+    /// Slow start doubles no higher than this; above it the rate grows by `increase`.
+    pub slow_start_threshold: f64,
     /// After a 429, the rate stays under this share of the lowest rate that drew one.
     pub ceiling_margin: f64,
     /// How long without a 429 before the ceiling is lifted by 5 %.
@@ -49,15 +56,32 @@ pub struct RateConfig {
 }
 
 impl Default for RateConfig {
+    /// The cold start, from Microsoft's documented limits (MGDC `concepts/throttling-limits.md`,
+    /// "Microsoft Teams service limits"; graph-api.md §4.2). No limit is documented for the
+    /// telephone-number endpoints themselves, so they fall under the Teams table's catch-all
+    /// rows, "Other API calls for Microsoft Teams" and "Other GET API calls": **30 requests per
+    /// second per app per tenant** (within the overall 15,000 requests per 10 seconds). The
+    /// same table's strictest rate for one resource is "a maximum of 4 requests per second per
+    /// app … on a given team or channel", and every POST of a run goes to one resource, the
+    /// `numberAssignments` collection.
+    ///
+    /// So a run starts at **4 requests per second**, which no documented Teams limit refuses,
+    /// and is what a backend that has just woken up (the one that answers overload with a
+    /// 400) can be expected to take; it doubles each second's worth of clean answers to the
+    /// documented **30** (4, 8, 16, 30: about four seconds), and above that only creeps up
+    /// (`increase`), finding any higher limit the service really allows without a wall of
+    /// 429s. None of this is tuned to the simulated tenant: the sim's limits are set per test
+    /// and per benchmark, and the pacer must find them.
     fn default() -> Self {
         RateConfig {
-            initial: 5.0,
+            initial: 4.0,
             min: 0.5,
             max: 50.0,
             increase: 1.1,
             decrease: 0.8,
             default_pause: Duration::from_secs(5),
             slow_start: true,
+            slow_start_threshold: 30.0,
             ceiling_margin: 0.92,
             ceiling_probe: Duration::from_secs(60),
         }
@@ -179,12 +203,24 @@ impl AdaptiveLimiter {
         }
     }
 
-    /// Hears one answer (`None`: no answer at all).
+    /// Hears one answer (`None`: no answer at all), telling overload by its status alone:
+    /// 429, 503 and 504. See [`AdaptiveLimiter::record_answer`] for answers whose body says so.
     pub fn record(&self, status: Option<u16>, retry_after: Option<Duration>) {
+        let overloaded = matches!(status, Some(429 | 503 | 504));
+        self.record_answer(status, retry_after, overloaded);
+    }
+
+    /// Hears one answer. `overloaded`: Microsoft said it is taking too much (429, 503, 504, or
+    /// the Teams backend's overload 400), which pauses and slows the run as a 429 does.
+    pub fn record_answer(
+        &self,
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        overloaded: bool,
+    ) {
         let mut state = self.lock();
         let now = Instant::now();
-        let throttled = status == Some(429) || (status == Some(503) && retry_after.is_some());
-        if throttled {
+        if overloaded {
             let pause = retry_after.unwrap_or(self.config.default_pause);
             // 429s for requests sent before the pause began are the same signal.
             if now >= state.paused_until {
@@ -224,12 +260,14 @@ impl AdaptiveLimiter {
             if !std::mem::take(&mut state.held_back) {
                 return;
             }
-            let factor = if self.config.slow_start && state.ceiling.is_none() {
-                2.0
-            } else {
-                self.config.increase
-            };
-            let mut rate = (state.rate * factor).min(self.config.max);
+            let threshold = self.config.slow_start_threshold;
+            let mut rate =
+                if self.config.slow_start && state.ceiling.is_none() && state.rate < threshold {
+                    (state.rate * 2.0).min(threshold)
+                } else {
+                    state.rate * self.config.increase
+                }
+                .min(self.config.max);
             if let Some((ceiling, since)) = state.ceiling {
                 // A quiet while: the service may allow more now.
                 let ceiling = if now.duration_since(since) >= self.config.ceiling_probe {
@@ -251,8 +289,8 @@ impl Pacer for AdaptiveLimiter {
         Box::pin(self.acquire())
     }
 
-    fn observe(&self, status: Option<u16>, retry_after: Option<Duration>) {
-        self.record(status, retry_after);
+    fn observe(&self, status: Option<u16>, retry_after: Option<Duration>, overloaded: bool) {
+        self.record_answer(status, retry_after, overloaded);
     }
 }
 
@@ -269,6 +307,7 @@ mod tests {
             decrease: 0.5,
             default_pause: Duration::from_secs(1),
             slow_start: false,
+            slow_start_threshold: f64::INFINITY,
             ceiling_margin: 0.9,
             ceiling_probe: Duration::from_secs(3600),
         }
@@ -332,6 +371,64 @@ mod tests {
             limiter.lock().held_back = true;
             limiter.record(Some(status), None);
         }
+    }
+
+    #[test]
+    fn a_503_or_504_without_retry_after_slows_the_run_like_a_429() {
+        for status in [503, 504] {
+            let limiter = AdaptiveLimiter::new(config());
+            sent_at_full_rate(&limiter);
+            limiter.record(Some(status), None);
+            let stats = limiter.stats();
+            assert_eq!(stats.throttles, 1, "{status}");
+            assert_eq!(stats.rate, 5.0, "{status}");
+            assert_eq!(stats.throttled_at, Some(10.0), "{status}");
+        }
+        // A plain refusal says nothing about the rate.
+        let limiter = AdaptiveLimiter::new(config());
+        sent_at_full_rate(&limiter);
+        limiter.record(Some(400), None);
+        limiter.record(Some(500), None);
+        assert_eq!(limiter.stats().throttles, 0);
+    }
+
+    #[test]
+    fn the_backends_overload_400_slows_the_run_but_a_refusal_does_not() {
+        let limiter = AdaptiveLimiter::new(config());
+        sent_at_full_rate(&limiter);
+        let pacer: &dyn Pacer = &limiter;
+        pacer.observe(Some(400), None, false);
+        assert_eq!(limiter.stats().throttles, 0);
+        pacer.observe(Some(400), None, true);
+        let stats = limiter.stats();
+        assert_eq!(stats.throttles, 1);
+        assert_eq!(stats.rate, 5.0);
+        assert!(
+            limiter.lock().paused_until > Instant::now(),
+            "everyone waits"
+        );
+    }
+
+    #[test]
+    fn the_cold_start_is_inside_the_documented_teams_limits_and_doubles_up_to_30_only() {
+        let defaults = RateConfig::default();
+        assert!(defaults.initial <= 4.0, "{defaults:?}");
+        assert!(defaults.slow_start_threshold <= 30.0, "{defaults:?}");
+        let limiter = AdaptiveLimiter::new(RateConfig {
+            max: 500.0,
+            ..defaults
+        });
+        assert_eq!(limiter.stats().rate, 4.0);
+        answers(&limiter, 4, 202);
+        assert_eq!(limiter.stats().rate, 8.0);
+        answers(&limiter, 8, 202);
+        answers(&limiter, 16, 202);
+        assert_eq!(limiter.stats().rate, 30.0, "not 32: the documented limit");
+        answers(&limiter, 30, 202);
+        assert!(
+            (limiter.stats().rate - 33.0).abs() < 1e-9,
+            "then only `increase`"
+        );
     }
 
     #[test]
@@ -422,6 +519,7 @@ mod sent_rate_tests {
             max: 500.0,
             decrease: 0.5,
             slow_start: true,
+            slow_start_threshold: f64::INFINITY,
             ..RateConfig::default()
         });
         limiter.lock().sent.push_back(Instant::now());

@@ -5,11 +5,12 @@
 //! - **At most one POST per row.** Each row's record is created with the history's guard
 //!   ([`History::create_unless_in_flight`]) as `sending` right before its POST leaves, and
 //!   updated on the answer (the rules are shared with the single flow: `desk::record_post`).
-//!   A POST is repeated only when Microsoft clearly did not take it (429, 503, no
-//!   connection). A lost answer is `outcomeUnknown` and settled by lookups, never resent.
+//!   A POST is repeated only when Microsoft clearly did not take it (429, 503, the Teams
+//!   backend's overload 400, no connection). A lost answer, or a gateway's 504, is
+//!   `outcomeUnknown` and settled by lookups, never resent.
 //! - **One rate for the run.** Every Graph request of the run, POSTs, operation reads and
-//!   lookups alike, retries included, waits on one [`AdaptiveLimiter`]; a 429 pauses and slows
-//!   all workers. See `pace.rs`.
+//!   lookups alike, retries included, waits on one [`AdaptiveLimiter`]; a 429, 503, 504 or
+//!   overload 400 pauses and slows all workers. See `pace.rs`.
 //! - **Bounded concurrency.** `workers` tasks, each with at most one request out: the run
 //!   never has more than `workers` requests in flight.
 //! - **Few polls.** Microsoft needs seconds per operation, so an accepted row is first read
@@ -65,8 +66,8 @@ pub struct BulkConfig {
     pub resolve_window: Duration,
     /// Wait between two lookups of the same number.
     pub resolve_gap: Duration,
-    /// Extra rounds for a POST Microsoft kept refusing with 429/503 (each round is the Graph
-    /// client's own retries).
+    /// Extra rounds for a POST Microsoft kept refusing with 429/503/overload 400 (each round
+    /// is the Graph client's own retries).
     pub throttled_post_rounds: u32,
 }
 
@@ -739,7 +740,7 @@ impl<S: SecretStore + 'static> Shared<S> {
             if !error.post_may_retry() || rounds >= self.config.throttled_post_rounds {
                 break;
             }
-            // Microsoft did not take it (429/503/no connection): the same record, once more,
+            // Microsoft did not take it (429/503/overload/no connection): the same record, once more,
             // after the limiter's pause.
             rounds += 1;
             sent = self.post(&plan, &record.client_request_id, false).await;

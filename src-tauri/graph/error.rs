@@ -16,7 +16,8 @@ pub enum GraphErrorKind {
     Timeout,
     /// 429.
     Throttled,
-    /// 503 / 504.
+    /// 503 / 504, and the Teams number backend's overload answer: `400 BadRequest` "Service
+    /// is unavailable. Please try again" (see [`is_overload_answer`]).
     Unavailable,
     /// 401 even after a fresh token.
     Unauthorized,
@@ -128,6 +129,7 @@ impl GraphError {
         let kind = match status {
             429 => GraphErrorKind::Throttled,
             503 | 504 => GraphErrorKind::Unavailable,
+            400 if is_overload_answer(status, body) => GraphErrorKind::Unavailable,
             401 => GraphErrorKind::Unauthorized,
             403 => GraphErrorKind::Forbidden,
             404 => GraphErrorKind::NotFound,
@@ -172,18 +174,31 @@ impl GraphError {
         )
     }
 
-    /// A POST may be tried again only when Microsoft clearly did not take it.
+    /// A POST may be tried again only when Microsoft clearly did not take it: 429 (throttled
+    /// before the service looked at it), 503 (the service said it is unavailable), the Teams
+    /// backend's overload 400 (a refusal that did not act, in the backend's own words), or a
+    /// connection that never opened.
+    ///
+    /// Not a 504: a gateway timeout says the gateway stopped waiting, not that the backend did
+    /// not act. The unassign may be under way behind it, so a 504 to a POST is
+    /// [`GraphError::outcome_unknown`]: recorded as such and settled by looking the number up,
+    /// never sent again blindly.
     pub fn post_may_retry(&self) -> bool {
         match self.kind {
             GraphErrorKind::Throttled | GraphErrorKind::NotSent => true,
-            GraphErrorKind::Unavailable => self.status == Some(503),
+            GraphErrorKind::Unavailable => self.status != Some(504),
             _ => false,
         }
     }
 
-    /// After sending, the answer was lost: Microsoft may or may not have acted.
+    /// For a POST: after sending, the answer was lost (a broken connection, no answer in
+    /// time, or a gateway's 504): Microsoft may or may not have acted.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self.kind, GraphErrorKind::Network | GraphErrorKind::Timeout)
+        match self.kind {
+            GraphErrorKind::Network | GraphErrorKind::Timeout => true,
+            GraphErrorKind::Unavailable => self.status == Some(504),
+            _ => false,
+        }
     }
 
     /// What the admin reads. `telephone_api_available` is false in clouds where Microsoft does
@@ -281,6 +296,30 @@ impl GraphError {
     }
 }
 
+/// Whether an answer is the Teams number backend's way of saying it is overloaded: `400
+/// {"error":{"code":"BadRequest","message":"Service is unavailable. Please try again"}}`, as
+/// admins report it from the same backend through Teams PowerShell (office-docs-powershell
+/// issues 8992 and 9875). It is a 400 only in name: the backend did not act, and asks to be
+/// asked again, so NumberDesk treats it as a 503 (retried with backoff, and a signal to the
+/// bulk pacer to slow down). Matching on the message is the only way to tell it from a real
+/// refusal; the message must start with "Service is unavailable" (in any case, so a final
+/// full stop or more words after it change nothing).
+pub fn is_overload_answer(status: u16, body: &[u8]) -> bool {
+    if status != 400 {
+        return false;
+    }
+    let Ok(envelope) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    let error = &envelope["error"];
+    let code = error["code"].as_str().unwrap_or_default();
+    let message = error["message"].as_str().unwrap_or_default().trim();
+    code.eq_ignore_ascii_case("BadRequest")
+        && message
+            .to_ascii_lowercase()
+            .starts_with("service is unavailable")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +358,49 @@ mod tests {
         let timeout = GraphError::new(GraphErrorKind::Timeout, "t");
         assert!(!timeout.post_may_retry() && timeout.outcome_unknown());
         assert!(GraphError::new(GraphErrorKind::NotSent, "refused").post_may_retry());
+    }
+
+    #[test]
+    fn the_teams_backends_overload_400_is_unavailable_and_may_be_retried() {
+        for body in [
+            r#"{"error":{"code":"BadRequest","message":"Service is unavailable. Please try again"}}"#,
+            r#"{"error":{"code":"BadRequest","message":"Service is unavailable. Please try again."}}"#,
+        ] {
+            let error = reply(400, body);
+            assert_eq!(error.kind, GraphErrorKind::Unavailable, "{body}");
+            assert!(error.get_may_retry() && error.post_may_retry(), "{body}");
+            assert!(!error.outcome_unknown());
+            let problem = error.to_problem(true);
+            assert_eq!(problem.kind, "unavailable");
+            assert!(
+                problem.message.contains("Service is unavailable"),
+                "{problem:?}"
+            );
+        }
+        // Other 400s stay refusals, even with similar words elsewhere.
+        let refusal = reply(
+            400,
+            r#"{"error":{"code":"BadRequest","message":"Telephone Number '+1' has already been assigned to another user"}}"#,
+        );
+        assert_eq!(refusal.kind, GraphErrorKind::BadRequest);
+        assert!(!refusal.post_may_retry());
+        let not_graphs = reply(
+            404,
+            r#"{"error":{"code":"BadRequest","message":"Service is unavailable. Please try again"}}"#,
+        );
+        assert_eq!(not_graphs.kind, GraphErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_504_on_a_post_is_outcome_unknown_not_a_refusal() {
+        let timeout = reply(
+            504,
+            r#"{"error":{"code":"GatewayTimeout","message":"The gateway timed out waiting for the service."}}"#,
+        );
+        assert!(timeout.get_may_retry());
+        assert!(!timeout.post_may_retry(), "Microsoft may have acted");
+        assert!(timeout.outcome_unknown(), "settled by a lookup");
+        assert!(!reply(503, "").outcome_unknown());
     }
 
     #[test]

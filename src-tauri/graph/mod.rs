@@ -4,20 +4,24 @@
 //! What it takes care of, so callers don't:
 //! - a `client-request-id` on every call, and the response's `request-id` and `date` kept for
 //!   the history and for Microsoft support;
-//! - GETs retried on 429/503/504, honouring `Retry-After` (capped, with jitter); POSTs retried
-//!   only when Microsoft clearly did not take them (429, 503, or a connection that never
-//!   opened). A POST whose answer was lost is **outcome unknown**, never resent;
+//! - GETs retried on 429/503/504 and on the Teams number backend's overload answer (a `400`
+//!   "Service is unavailable. Please try again"), with exponential backoff and jitter, or
+//!   `Retry-After` when given (capped, with jitter); POSTs retried only when Microsoft clearly
+//!   did not take them (429, 503, the overload 400, or a connection that never opened). A POST
+//!   whose answer was lost, or that a gateway answered 504, is **outcome unknown**, never
+//!   resent;
 //! - an expired access token refreshed and the call tried once more;
 //! - a `Location` followed only when it points at the configured Graph root's operations path,
 //!   so the token never goes anywhere else;
 //! - Graph's error envelope turned into a typed error with a sentence for the admin;
 //! - optionally, every request (retries included) paced by a shared [`Pacer`], so a bulk run
-//!   has one rate for all its workers and a 429 seen by one slows them all.
+//!   has one rate for all its workers and a 429 (or a 503, 504 or overload 400) seen by one
+//!   slows them all.
 
 mod error;
 mod model;
 
-pub use error::{GraphError, GraphErrorDetail, GraphErrorKind};
+pub use error::{is_overload_answer, GraphError, GraphErrorDetail, GraphErrorKind};
 pub use model::{
     Assignment, DirectoryUser, NumberAssignment, OperationNumber, OperationStatus, RemoteStatus,
     UnreadableRow,
@@ -46,10 +50,17 @@ pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Sen
 /// A rate shared by everything that uses a paced client (see [`GraphClient::paced`]).
 ///
 /// `admit` is awaited before every request leaves, retries included; `observe` hears every
-/// answer's status (`None`: no answer) and `Retry-After`.
+/// answer's status (`None`: no answer), `Retry-After`, and whether Microsoft said it was
+/// overloaded: 429, 503, 504, or the Teams number backend's overload 400 (which only its body
+/// tells from a refusal, see [`is_overload_answer`]).
 pub trait Pacer: Send + Sync {
     fn admit(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
-    fn observe(&self, status: Option<u16>, retry_after: Option<Duration>);
+    fn observe(&self, status: Option<u16>, retry_after: Option<Duration>, overloaded: bool);
+}
+
+/// Whether an answer says Microsoft is overloaded (see [`Pacer::observe`]).
+fn says_overloaded(status: u16, body: &[u8]) -> bool {
+    matches!(status, 429 | 503 | 504) || is_overload_answer(status, body)
 }
 
 /// Tuning for the client.
@@ -59,7 +70,7 @@ pub struct GraphOptions {
     pub timeout: Duration,
     /// Attempts for a GET (first try included).
     pub get_attempts: usize,
-    /// Attempts for a POST that Microsoft clearly refused to take (429/503).
+    /// Attempts for a POST that Microsoft clearly refused to take (429/503/overload 400).
     pub post_attempts: usize,
     pub sleeper: Sleeper,
 }
@@ -278,7 +289,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             }
             let response = request.send().await.map_err(|error| {
                 if let Some(pacer) = &self.pacer {
-                    pacer.observe(None, None);
+                    pacer.observe(None, None, false);
                 }
                 let kind = if error.is_connect() {
                     GraphErrorKind::NotSent
@@ -297,15 +308,20 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             };
             let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
             let location = header(&response, "location");
-            if let Some(pacer) = &self.pacer {
-                pacer.observe(Some(status), retry_after);
-            }
             if status == 401 && !refreshed {
+                if let Some(pacer) = &self.pacer {
+                    pacer.observe(Some(status), retry_after, false);
+                }
                 self.session.token_rejected(kind).await;
                 refreshed = true;
                 continue;
             }
+            // The pacer hears the answer once its body is in: only the body tells the Teams
+            // backend's overload 400 from a refusal.
             let body = response.bytes().await.map_err(|error| {
+                if let Some(pacer) = &self.pacer {
+                    pacer.observe(Some(status), retry_after, matches!(status, 429 | 503 | 504));
+                }
                 let kind = if error.is_timeout() {
                     GraphErrorKind::Timeout
                 } else {
@@ -313,6 +329,9 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                 };
                 GraphError::new(kind, error.to_string()).with_exchange(&exchange)
             })?;
+            if let Some(pacer) = &self.pacer {
+                pacer.observe(Some(status), retry_after, says_overloaded(status, &body));
+            }
             return Ok(Reply {
                 status,
                 body: body.to_vec(),
@@ -323,7 +342,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         }
     }
 
-    /// A GET with retries on 429/503/504 (and on connections that never opened).
+    /// A GET with retries on 429/503/504, the overload 400, and connections that never opened.
     async fn get_json(
         &self,
         url: &str,

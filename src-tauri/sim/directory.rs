@@ -49,13 +49,12 @@ pub(crate) const PORT_IN_STATUSES: &[&str] = &[
     "unknownFutureValue",
 ];
 
-/// The documented member of `values` that `given` names, ignoring case (Graph's own docs
-/// write `'DirectRouting'` in prose, so the service evidently tolerates case).
-pub(crate) fn canonical_enum(values: &[&'static str], given: &str) -> Option<&'static str> {
-    values
-        .iter()
-        .copied()
-        .find(|v| v.eq_ignore_ascii_case(given))
+/// The documented member of `values` that `given` names, spelt exactly: OData enum literals
+/// are case-sensitive (graph-api.md §7), so `'DirectRouting'` (as one prose line of Graph's
+/// docs writes it) names nothing. The sim is strict so that NumberDesk must send the exact
+/// spelling, which a lenient service accepts as well.
+pub(crate) fn enum_member(values: &[&'static str], given: &str) -> Option<&'static str> {
+    values.iter().copied().find(|v| *v == given)
 }
 
 /// Whether a directory object is a person or a resource account (the account behind an auto
@@ -300,11 +299,12 @@ mod tests {
     }
 
     #[test]
-    fn canonical_enum_ignores_case_only() {
+    fn enum_members_are_spelt_exactly() {
         assert_eq!(
-            canonical_enum(NUMBER_TYPES, "DirectRouting"),
+            enum_member(NUMBER_TYPES, "directRouting"),
             Some("directRouting")
         );
-        assert_eq!(canonical_enum(NUMBER_TYPES, "direct routing"), None);
+        assert_eq!(enum_member(NUMBER_TYPES, "DirectRouting"), None);
+        assert_eq!(enum_member(NUMBER_TYPES, "direct routing"), None);
     }
 }

@@ -1,8 +1,8 @@
 //! Fault injection for the fake Graph: the bad days a client must survive.
 //!
 //! Faults are checked before authentication, in this order: the queue of injected responses
-//! (`throttle_next`, `fail_next`, served in the order they were asked for), then the rate
-//! limit. Doing it before authentication keeps the knobs predictable ("the next n requests",
+//! (`throttle_next`, `fail_next`, `overload_next`, served in the order they were asked for),
+//! then the rate limit. Doing it before authentication keeps the knobs predictable ("the next n requests",
 //! whatever they are), and a gateway throttles before it looks at tokens anyway. A request
 //! answered by a fault does nothing else; it still appears in the request log.
 
@@ -14,6 +14,28 @@ use std::time::{Duration, Instant};
 pub(crate) struct InjectedFault {
     pub status: u16,
     pub retry_after: Option<Duration>,
+    /// The Teams number backend's overload answer instead of the status's usual one: `400
+    /// BadRequest` "Service is unavailable. Please try again" (office-docs-powershell issues
+    /// 8992 and 9875). `status` is then 400.
+    pub overload: bool,
+}
+
+impl InjectedFault {
+    pub fn status(status: u16, retry_after: Option<Duration>) -> InjectedFault {
+        InjectedFault {
+            status,
+            retry_after,
+            overload: false,
+        }
+    }
+
+    pub fn overload() -> InjectedFault {
+        InjectedFault {
+            status: 400,
+            retry_after: None,
+            overload: true,
+        }
+    }
 }
 
 /// A token bucket over all Graph requests.
@@ -67,6 +89,9 @@ pub(crate) struct Faults {
     pub garble_next: bool,
     /// The next 202 to a POST comes without its `Location` header.
     pub omit_next_location: bool,
+    /// The next POST that the service acts on is answered `504 GatewayTimeout` instead of its
+    /// 202: the gateway stopped waiting, the backend went on.
+    pub gateway_timeout_next_post: bool,
 }
 
 impl Faults {
@@ -89,10 +114,7 @@ impl Faults {
         let bucket = self.bucket.as_mut()?;
         match bucket.take(now) {
             Ok(()) => None,
-            Err(wait) => Some(InjectedFault {
-                status: 429,
-                retry_after: Some(wait),
-            }),
+            Err(wait) => Some(InjectedFault::status(429, Some(wait))),
         }
     }
 }
@@ -123,23 +145,13 @@ mod tests {
     fn injected_faults_come_in_order_then_stop() {
         let mut faults = Faults::default();
         let now = Instant::now();
-        faults.inject(
-            2,
-            InjectedFault {
-                status: 429,
-                retry_after: Some(Duration::from_secs(1)),
-            },
-        );
-        faults.inject(
-            1,
-            InjectedFault {
-                status: 503,
-                retry_after: None,
-            },
-        );
+        faults.inject(2, InjectedFault::status(429, Some(Duration::from_secs(1))));
+        faults.inject(1, InjectedFault::status(503, None));
+        faults.inject(1, InjectedFault::overload());
         assert_eq!(faults.take(now).map(|f| f.status), Some(429));
         assert_eq!(faults.take(now).map(|f| f.status), Some(429));
         assert_eq!(faults.take(now).map(|f| f.status), Some(503));
+        assert_eq!(faults.take(now), Some(InjectedFault::overload()));
         assert_eq!(faults.take(now), None);
     }
 

@@ -10,16 +10,20 @@
 //!          | "(" filter ")"
 //! ```
 //!
-//! `property` is any string-valued property except `id` and `city`. Enum-valued properties
-//! compare case-insensitively and reject values that are not enum members (a typo should be a
-//! 400, not an empty list); other values compare exactly, so a telephone number whose `+` was
-//! turned into a space by query decoding matches nothing, as on the real service. Everything
+//! `property` is any string-valued property except `id` and `city`. Property names and enum
+//! literals are case-sensitive, as in OData (graph-api.md §7): `NumberType` is "Could not find
+//! a property named …" and `'DirectRouting'` "The string … is not a valid enumeration type
+//! constant", both 400 in the OData library's words; a value that is not an enum member is
+//! refused the same way (a typo should be a 400, not an empty list). Operators and function
+//! names (`eq`, `and`, `startswith`) are taken in any case. Values compare exactly, so a
+//! telephone number whose `+` was turned into a space by query decoding matches nothing, as on
+//! the real service. Everything
 //! else (`or`, `ne`, `not`, lambdas like `capabilities/any(...)`) is refused with a message
 //! that says what is supported, so a client never mistakes "unsupported" for "no results".
 
 use super::directory::{
-    canonical_enum, NumberAssignment, ACTIVATION_STATES, ASSIGNMENT_CATEGORIES,
-    ASSIGNMENT_STATUSES, NUMBER_SOURCES, NUMBER_TYPES, PORT_IN_STATUSES,
+    enum_member, NumberAssignment, ACTIVATION_STATES, ASSIGNMENT_CATEGORIES, ASSIGNMENT_STATUSES,
+    NUMBER_SOURCES, NUMBER_TYPES, PORT_IN_STATUSES,
 };
 
 /// Properties the filter accepts, in Graph's spelling.
@@ -76,13 +80,7 @@ impl Filter {
                 let actual = number.property(property).ok().flatten();
                 match (actual, value) {
                     (None, None) => true,
-                    (Some(actual), Some(wanted)) => {
-                        if enum_members(property).is_some() {
-                            actual.eq_ignore_ascii_case(wanted)
-                        } else {
-                            actual == wanted
-                        }
-                    }
+                    (Some(actual), Some(wanted)) => actual == wanted,
                     _ => false,
                 }
             }
@@ -169,6 +167,13 @@ struct Parser {
     at: usize,
 }
 
+/// The entity type `$filter` runs over, as OData's messages name it.
+const ENTITY_TYPE: &str = "microsoft.graph.teamsAdministration.numberAssignment";
+
+fn no_such_property(word: &str) -> String {
+    format!("Could not find a property named '{word}' on type '{ENTITY_TYPE}'.")
+}
+
 const SUPPORTED: &str = "Supported: `property eq 'value'` (any property except id and city), \
      `startswith(telephoneNumber,'prefix')`, joined with `and`.";
 
@@ -222,7 +227,10 @@ impl Parser {
             Some(Token::Word(word)) if word.eq_ignore_ascii_case("startswith") => {
                 self.expect_token(Token::Open)?;
                 match self.next() {
-                    Some(Token::Word(p)) if p.eq_ignore_ascii_case("telephoneNumber") => {}
+                    Some(Token::Word(p)) if p == "telephoneNumber" => {}
+                    Some(Token::Word(p)) if !FILTERABLE.contains(&p.as_str()) && p != "city" => {
+                        return Err(no_such_property(&p))
+                    }
                     Some(Token::Word(p)) => {
                         return Err(format!(
                             "startswith is supported on telephoneNumber only, not on '{p}'."
@@ -257,23 +265,24 @@ impl Parser {
                         "the function '{word}' is not supported. {SUPPORTED}"
                     ));
                 }
-                let property = FILTERABLE
-                    .iter()
-                    .copied()
-                    .find(|p| p.eq_ignore_ascii_case(&word))
-                    .ok_or_else(|| {
-                        if word.eq_ignore_ascii_case("id") || word.eq_ignore_ascii_case("city") {
-                            format!("filtering on '{word}' is not supported by this API.")
-                        } else if word.contains('/') {
-                            format!(
+                let property =
+                    FILTERABLE
+                        .iter()
+                        .copied()
+                        .find(|p| *p == word)
+                        .ok_or_else(|| {
+                            if word == "id" || word == "city" {
+                                format!("filtering on '{word}' is not supported by this API.")
+                            } else if word.contains('/') {
+                                format!(
                                 "'{word}' (a lambda or navigation) is not supported. {SUPPORTED}"
                             )
-                        } else if word.eq_ignore_ascii_case("not") {
-                            format!("'not' is not supported. {SUPPORTED}")
-                        } else {
-                            format!("'{word}' is not a filterable property of numberAssignment.")
-                        }
-                    })?;
+                            } else if word.eq_ignore_ascii_case("not") {
+                                format!("'not' is not supported. {SUPPORTED}")
+                            } else {
+                                no_such_property(&word)
+                            }
+                        })?;
                 match self.next() {
                     Some(Token::Word(op)) if op.eq_ignore_ascii_case("eq") => {}
                     Some(Token::Word(op)) => {
@@ -294,10 +303,9 @@ impl Parser {
                     None => return Err(format!("expected a value after '{property} eq'")),
                 };
                 if let (Some(members), Some(value)) = (enum_members(property), &value) {
-                    if canonical_enum(members, value).is_none() {
+                    if enum_member(members, value).is_none() {
                         return Err(format!(
-                            "'{value}' is not a valid value for '{property}'. Valid values: {}.",
-                            members.join(", ")
+                            "The string '{value}' is not a valid enumeration type constant."
                         ));
                     }
                 }
@@ -358,16 +366,45 @@ mod tests {
     }
 
     #[test]
-    fn keywords_and_property_names_ignore_case_and_parentheses_group() {
+    fn keywords_ignore_case_and_parentheses_group() {
         let filter =
-            parse("(NumberType EQ 'DirectRouting') AND assignmentStatus eq 'unassigned'").unwrap();
+            parse("(numberType EQ 'directRouting') AND assignmentStatus eq 'unassigned'").unwrap();
         assert_eq!(
             filter.conditions,
             vec![
-                eq("numberType", "DirectRouting"),
+                eq("numberType", "directRouting"),
                 eq("assignmentStatus", "unassigned")
             ]
         );
+        assert!(parse("STARTSWITH(telephoneNumber,'+1')").is_ok());
+    }
+
+    #[test]
+    fn property_names_and_enum_literals_are_case_sensitive() {
+        for (input, expected) in [
+            (
+                "NumberType eq 'callingPlan'",
+                "Invalid filter clause: Could not find a property named 'NumberType' on type \
+                 'microsoft.graph.teamsAdministration.numberAssignment'.",
+            ),
+            (
+                "startswith(TELEPHONENUMBER,'+1')",
+                "Invalid filter clause: Could not find a property named 'TELEPHONENUMBER' on \
+                 type 'microsoft.graph.teamsAdministration.numberAssignment'.",
+            ),
+            (
+                "numberType eq 'DirectRouting'",
+                "Invalid filter clause: The string 'DirectRouting' is not a valid enumeration \
+                 type constant.",
+            ),
+            (
+                "activationState eq 'Activated' and numberType eq 'callingPlan'",
+                "Invalid filter clause: The string 'Activated' is not a valid enumeration type \
+                 constant.",
+            ),
+        ] {
+            assert_eq!(parse(input).expect_err(input), expected, "{input}");
+        }
     }
 
     #[test]
@@ -403,9 +440,12 @@ mod tests {
             ("startswith(city,'Sea')", "telephoneNumber only"),
             (
                 "numberType eq 'landline'",
-                "not a valid value for 'numberType'",
+                "The string 'landline' is not a valid enumeration type constant.",
             ),
-            ("colour eq 'blue'", "not a filterable property"),
+            (
+                "colour eq 'blue'",
+                "Could not find a property named 'colour' on type",
+            ),
             ("telephoneNumber eq '+1", "not closed"),
             ("telephoneNumber eq", "expected a value"),
             ("telephoneNumber eq '1')", "unexpected ')'"),
@@ -429,10 +469,7 @@ mod tests {
         // The `+` decoded as a space: what the service sees when the client forgot `%2B`.
         assert_eq!(count("telephoneNumber eq ' 12065550100'"), 0);
         assert_eq!(count("startswith(telephoneNumber,'+1206555')"), 90);
-        assert_eq!(
-            count("numberType eq 'CALLINGPLAN'"),
-            count("numberType eq 'callingPlan'")
-        );
+        assert!(count("numberType eq 'callingPlan'") > 0);
         let cp_unassigned =
             count("numberType eq 'callingPlan' and assignmentStatus eq 'unassigned'");
         assert!(cp_unassigned > 0 && cp_unassigned < count("numberType eq 'callingPlan'"));

@@ -10,14 +10,18 @@
 //! "client-request-id"}}}`.
 //!
 //! Choices the documentation leaves open:
-//! - Both action paths are accepted: the documented `numberAssignments/unassignNumber` and
-//!   the SDK's namespace-qualified `numberAssignments/microsoft.graph.teamsAdministration.unassignNumber`
-//!   (graph-api.md §1.2 marks which one the service takes as unconfirmed).
+//! - Both action paths are accepted, for `unassignNumber` and `assignNumber` alike: the
+//!   documented `numberAssignments/unassignNumber` and the SDK's namespace-qualified
+//!   `numberAssignments/microsoft.graph.teamsAdministration.unassignNumber` (graph-api.md §1.2
+//!   marks which one the service takes as unconfirmed). Action and namespace names are
+//!   case-sensitive, as in OData: `UnassignNumber` is read as a number's key (a POST there is
+//!   405), a qualified name in the wrong case is an unknown segment (400).
 //! - Action bodies are validated strictly, with OData's wording: unknown parameter, missing
 //!   required parameter, wrong JSON type and unknown enum member are all 400 `BadRequest`.
-//!   Parameter names and enum values are matched case-insensitively. A body that is not a
-//!   JSON object, or a missing `application/json` content type, gets Graph's "Unable to read
-//!   JSON request payload" 400.
+//!   Parameter names and enum literals are case-sensitive, as in OData (graph-api.md §7):
+//!   `NumberType` is an unknown parameter and `CallingPlan` an unknown member. A body that is
+//!   not a JSON object, or a missing `application/json` content type, gets Graph's "Unable to
+//!   read JSON request payload" 400.
 //! - An unknown number, or a known number with the wrong `numberType`, is the real service's
 //!   400 "Telephone Number '…' is not found from tenant '…'" (graph-api.md §4.3).
 //! - `$filter`: see `filter.rs`. Unknown `$` query options are refused with a 400 rather than
@@ -36,7 +40,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::directory::{
-    canonical_enum, normalize_number, NumberAssignment, SimUser, TargetKind, UserKind, NUMBER_TYPES,
+    enum_member, normalize_number, NumberAssignment, SimUser, TargetKind, UserKind, NUMBER_TYPES,
 };
 use super::faults::{retry_after_seconds, InjectedFault};
 use super::filter;
@@ -141,6 +145,21 @@ pub(crate) fn handle(
                 response
             }
             Ok(caller) => match route(state, urls, req, &caller, now) {
+                Ok(response)
+                    if req.method == Method::POST
+                        && response.status().is_success()
+                        && std::mem::take(&mut state.faults.gateway_timeout_next_post) =>
+                {
+                    // Acted on, but the gateway stopped waiting: the change goes ahead.
+                    error_response(
+                        &error(
+                            StatusCode::GATEWAY_TIMEOUT,
+                            "GatewayTimeout",
+                            "The gateway timed out waiting for the service.",
+                        ),
+                        &ctx,
+                    )
+                }
                 Ok(response) => response,
                 Err(e) => error_response(&e, &ctx),
             },
@@ -160,9 +179,14 @@ pub(crate) fn handle(
     response
 }
 
+/// The Teams number backend's words when it is overloaded, exactly as admins report them
+/// (office-docs-powershell issues 8992 and 9875): no full stop.
+pub(crate) const OVERLOAD_MESSAGE: &str = "Service is unavailable. Please try again";
+
 fn fault_response(fault: InjectedFault, ctx: &Ctx) -> Response<SimBody> {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let (code, message) = match status.as_u16() {
+        _ if fault.overload => ("BadRequest", OVERLOAD_MESSAGE),
         429 => (
             "TooManyRequests",
             "Too many requests. Retry after the number of seconds in the Retry-After header.",
@@ -418,11 +442,12 @@ fn strip_quotes(value: &str) -> &str {
         .unwrap_or(value)
 }
 
+/// The action `segment` names, bare or qualified with its namespace, spelt exactly.
 fn action_name<'a>(segment: &str, names: &[&'a str]) -> Option<&'a str> {
     let bare = segment
         .strip_prefix("microsoft.graph.teamsAdministration.")
         .unwrap_or(segment);
-    names.iter().copied().find(|n| eq(n, bare))
+    names.iter().copied().find(|n| *n == bare)
 }
 
 fn telephone_numbers(
@@ -461,6 +486,8 @@ fn telephone_numbers(
                         assign_number(state, urls, req, now)
                     }
                 }
+                // A qualified name that is no action here (number ids have no dots).
+                None if segment.contains('.') => Err(segment_not_found(segment)),
                 None => {
                     only_get(req)?;
                     may_use_numbers(caller, false)?;
@@ -717,7 +744,7 @@ const ASSIGN_PARAMS: &[Param] = &[
     },
 ];
 
-/// Validated action parameters: name → value (enum values canonicalised), absent when omitted.
+/// Validated action parameters: name → value, absent when omitted.
 struct Params(Vec<(&'static str, String)>);
 
 impl Params {
@@ -772,7 +799,7 @@ fn validate(
         if key.contains('@') {
             continue;
         }
-        let Some(spec) = specs.iter().find(|s| eq(s.name, key)) else {
+        let Some(spec) = specs.iter().find(|s| s.name == key) else {
             return Err(bad_request(format!(
                 "The parameter '{key}' in the request payload is not a valid parameter for the \
                  operation '{action}'."
@@ -791,7 +818,7 @@ fn validate(
             }
             (ParamType::Enum(type_name, members), value) => value
                 .as_str()
-                .and_then(|s| canonical_enum(members, s))
+                .and_then(|s| enum_member(members, s))
                 .map(str::to_string)
                 .ok_or_else(|| {
                     bad_request(format!(
@@ -978,10 +1005,10 @@ mod tests {
     }
 
     #[test]
-    fn validation_accepts_good_bodies_and_canonicalises_enums() {
+    fn validation_accepts_good_bodies() {
         let params = validate(
             &body(
-                r#"{"telephoneNumber":"12065550100","numberType":"CallingPlan","@odata.type":"x"}"#,
+                r#"{"telephoneNumber":"12065550100","numberType":"callingPlan","@odata.type":"x"}"#,
             ),
             "unassignNumber",
             UNASSIGN_PARAMS,
@@ -1029,6 +1056,46 @@ mod tests {
             ASSIGN_PARAMS,
         ));
         assert!(m.contains("assignmentCategory"), "{m}");
+    }
+
+    #[test]
+    fn validation_is_case_sensitive_for_names_and_enum_literals() {
+        let m = message(validate(
+            &body(r#"{"TelephoneNumber":"1","numberType":"callingPlan"}"#),
+            "unassignNumber",
+            UNASSIGN_PARAMS,
+        ));
+        assert_eq!(
+            m,
+            "The parameter 'TelephoneNumber' in the request payload is not a valid parameter \
+             for the operation 'unassignNumber'."
+        );
+        let m = message(validate(
+            &body(r#"{"telephoneNumber":"1","numberType":"CallingPlan"}"#),
+            "unassignNumber",
+            UNASSIGN_PARAMS,
+        ));
+        assert_eq!(
+            m,
+            "Cannot convert the literal 'CallingPlan' to the expected type \
+             'microsoft.graph.teamsAdministration.numberType'."
+        );
+        let m = message(validate(
+            &body(
+                r#"{"telephoneNumber":"1","numberType":"callingPlan","assignmentTargetId":"x","assignmentCategory":"PRIMARY"}"#,
+            ),
+            "assignNumber",
+            ASSIGN_PARAMS,
+        ));
+        assert!(m.contains("'PRIMARY'"), "{m}");
+        assert_eq!(action_name("UnassignNumber", &["unassignNumber"]), None);
+        assert_eq!(
+            action_name(
+                "Microsoft.Graph.TeamsAdministration.unassignNumber",
+                &["unassignNumber"]
+            ),
+            None
+        );
     }
 
     #[test]

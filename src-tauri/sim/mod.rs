@@ -357,25 +357,38 @@ impl SimTenant {
     /// The next `n` Graph requests get `429 TooManyRequests` with `Retry-After` (whole seconds,
     /// rounded up). Queued behind any faults already pending.
     pub fn throttle_next(&self, n: u32, retry_after: Duration) {
-        self.inner.lock().faults.inject(
-            n,
-            InjectedFault {
-                status: 429,
-                retry_after: Some(retry_after),
-            },
-        );
+        self.inner
+            .lock()
+            .faults
+            .inject(n, InjectedFault::status(429, Some(retry_after)));
     }
 
     /// The next `n` Graph requests get `status` (e.g. 503 `ServiceUnavailable`) in Graph's
     /// error envelope, with `Retry-After` when given. Nothing else happens for them.
     pub fn fail_next(&self, n: u32, status: u16, retry_after: Option<Duration>) {
-        self.inner.lock().faults.inject(
-            n,
-            InjectedFault {
-                status,
-                retry_after,
-            },
-        );
+        self.inner
+            .lock()
+            .faults
+            .inject(n, InjectedFault::status(status, retry_after));
+    }
+
+    /// The next `n` Graph requests get the Teams number backend's overload answer, `400
+    /// {"error":{"code":"BadRequest","message":"Service is unavailable. Please try again"}}`
+    /// (office-docs-powershell issues 8992 and 9875), without `Retry-After`. Nothing else
+    /// happens for them: like a 503, the service did not act. Queued with the other faults.
+    pub fn overload_next(&self, n: u32) {
+        self.inner
+            .lock()
+            .faults
+            .inject(n, InjectedFault::overload());
+    }
+
+    /// The next Graph POST that the service acts on (an unassign or assign really starts) is
+    /// answered `504 GatewayTimeout` instead of its 202: the gateway gave up waiting while the
+    /// backend went on. The client cannot know from the answer whether the change was made.
+    /// (A 504 that did not act is [`SimTenant::fail_next`] with 504.)
+    pub fn gateway_timeout_after_next_post(&self) {
+        self.inner.lock().faults.gateway_timeout_next_post = true;
     }
 
     /// Limits all Graph calls together to `per_second` (token bucket, burst of one second's
