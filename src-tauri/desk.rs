@@ -757,7 +757,11 @@ pub(crate) fn record_post(
                 PostOutcome::Unknown,
                 RecordChange {
                     status: Some(RecordStatus::OutcomeUnknown),
-                    status_detail: Some("The answer from Microsoft was lost, so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again.".into()),
+                    status_detail: Some(if error.status == Some(504) {
+                        "Microsoft's gateway stopped waiting for the service (HTTP 504), so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again."
+                    } else {
+                        "The answer from Microsoft was lost, so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again."
+                    }.into()),
                     error: Some(Some(record_error(&problem))),
                     ..Default::default()
                 },

@@ -1349,8 +1349,9 @@ async fn a_gateway_timeout_that_did_not_act_is_not_resent_and_ends_not_confirmed
         tokio::time::sleep(Duration::from_millis(20)).await;
         done = history.get(record.record.id).unwrap().unwrap();
     }
-    assert_eq!(done.status, RecordStatus::Failed, "{done:?}");
-    assert!(done.status_detail.unwrap().contains("Not confirmed"));
+    // Never concluded "failed" from silence: not confirmed yet, with Check again.
+    assert_eq!(done.status, RecordStatus::Stale, "{done:?}");
+    assert!(done.status_detail.unwrap().contains("Not confirmed yet"));
     assert_eq!(post_statuses(&sim), vec![Some(504)], "never resent");
     assert_eq!(
         sim.number(sim::SAMPLE_NUMBER).unwrap().assignment_status,
