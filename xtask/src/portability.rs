@@ -39,14 +39,9 @@ fn gates_unix(attribute: &str) -> bool {
 
 /// Whether `text` starts at `chars[i]`.
 fn at(chars: &[char], i: usize, text: &str) -> bool {
-    let mut k = i;
-    for expected in text.chars() {
-        if chars.get(k) != Some(&expected) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    text.chars()
+        .enumerate()
+        .all(|(k, expected)| chars.get(i + k) == Some(&expected))
 }
 
 /// The uses of Unix-only APIs in `source` that no `cfg` gate covers.
