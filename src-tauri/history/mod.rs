@@ -301,7 +301,8 @@ impl History {
 
     /// Writes every record matching `query` (its statuses and text; `before_id` and `limit`
     /// are ignored), newest first, as CSV with a header row ([`CSV_HEADER`]), RFC 4180 quoting
-    /// and CRLF line ends. Returns the number of records written.
+    /// and CRLF line ends, after a UTF-8 byte-order mark so Excel reads names right. Returns the
+    /// number of records written.
     pub fn export_csv<W: Write>(
         &self,
         query: &HistoryQuery,
