@@ -417,6 +417,42 @@ mod tests {
         assert_eq!(endpoints["graphUrl"], "http://127.0.0.1:2");
     }
 
+    #[test]
+    fn it_s_preset_beats_the_test_hooks_and_the_window_says_they_were_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let preset = dir.path().join("managed.json");
+        std::fs::write(
+            &preset,
+            "{\"cloud\":\"global\",\"tenant\":\"contoso.onmicrosoft.com\",\"clientId\":\"11111111-2222-3333-4444-555555555555\"}",
+        )
+        .unwrap();
+        let options = config::LaunchOptions {
+            custom_cloud: Some(
+                cloud::Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2").unwrap(),
+            ),
+            tenant: Some("fabrikam.onmicrosoft.com".into()),
+            managed_preset: Some(preset),
+            ..Default::default()
+        };
+        let (_app, window) = mock_app(context_in(dir.path(), Ok(options)));
+        let info = invoke(&window, "app_info").unwrap();
+        assert_eq!(info["endpoints"]["microsoft"], true, "{info}");
+        assert_eq!(
+            info["endpoints"]["loginUrl"],
+            "https://login.microsoftonline.com"
+        );
+        let ignored = serde_json::json!([
+            "NUMBERDESK_LOGIN_URL",
+            "NUMBERDESK_GRAPH_URL",
+            "NUMBERDESK_TENANT"
+        ]);
+        assert_eq!(info["ignoredHooks"], ignored);
+        let view = invoke(&window, "get_setup").unwrap();
+        assert_eq!(view["lockedBy"], "managed");
+        assert_eq!(view["tenant"], "contoso.onmicrosoft.com");
+        assert_eq!(view["ignoredHooks"], ignored);
+    }
+
     fn background_app(
         dir: &std::path::Path,
         tray_available: bool,
