@@ -9,7 +9,7 @@ use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_store::StoreExt;
 
 /// The settings file inside the data folder (tauri-plugin-store).
-pub const SETTINGS_FILE: &str = "settings.json";
+pub const SETTINGS_FILE: &str = crate::data_folder::SETTINGS_FILE;
 /// Set once the admin has gone past the first-run screen.
 const KEY_FIRST_RUN_DONE: &str = "firstRunDone";
 
@@ -503,6 +503,15 @@ impl DeskState {
                 notice: None,
                 desk: tokio::sync::Mutex::new(None),
             },
+        }
+    }
+
+    /// No history this run (the data folder could not be settled); every use says why.
+    pub fn unavailable(problem: Problem) -> DeskState {
+        DeskState {
+            history: Err(problem),
+            notice: None,
+            desk: tokio::sync::Mutex::new(None),
         }
     }
 

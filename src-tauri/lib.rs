@@ -11,6 +11,7 @@ pub mod cloud;
 mod commands;
 pub mod config;
 pub mod context;
+pub mod data_folder;
 pub mod desk;
 pub mod diagnostics;
 #[doc(hidden)]
@@ -229,10 +230,14 @@ pub fn run() {
     let app = register_commands(builder)
         .setup(move |app| {
             let setup_began = Instant::now();
-            let default_dir = app.path().app_data_dir()?;
+            // Local, not roaming: history, settings and logs stay on this computer. What an
+            // earlier version kept in the roaming folder moves over once (data_folder.rs).
+            let roaming_dir = app.path().app_data_dir()?;
+            let local_dir = app.path().app_local_data_dir()?;
             let custom_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
             let keyring_profile = vault::profile_for(custom_dir.as_deref());
-            let data_dir = custom_dir.unwrap_or_else(|| default_dir.clone());
+            let settled = data_folder::settle(custom_dir, &roaming_dir, &local_dir);
+            let data_dir = settled.dir.clone();
             let data_dir_problem = std::fs::create_dir_all(&data_dir).err().map(|error| {
                 problem::Problem::new(
                     "startup",
@@ -252,7 +257,7 @@ pub fn run() {
                     ..sim::SimConfig::default()
                 }))
             });
-            let mut context = AppContext::new(started, options, demo, default_dir);
+            let mut context = AppContext::new(started, options, demo, data_dir.clone());
             log::info!(
                 "NumberDesk {} starting on {}{}",
                 app.package_info().version,
@@ -266,7 +271,16 @@ pub fn run() {
             if let Some(problem) = data_dir_problem {
                 context.startup_problem.get_or_insert(problem);
             }
-            app.manage(commands::DeskState::open(&context.data_dir));
+            match settled.problem {
+                // Neither folder is safe this run: opening one would start an empty history.
+                Some(problem) => {
+                    app.manage(commands::DeskState::unavailable(problem.clone()));
+                    context.startup_problem.get_or_insert(problem);
+                }
+                None => {
+                    app.manage(commands::DeskState::open(&context.data_dir));
+                }
+            }
             app.manage(context);
             let service =
                 auth::SignInService::for_profile(vault::OsKeyring::new(), &keyring_profile)?;
