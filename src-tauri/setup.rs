@@ -175,7 +175,7 @@ pub fn decode_preset(bytes: &[u8]) -> Result<String, String> {
     const HOW: &str = "save it as UTF-8 (Set-Content -Encoding UTF8) or as UTF-16 with a \
                        byte-order mark (Out-File)";
     let utf16 = |body: &[u8], from: fn([u8; 2]) -> u16| {
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             return Err(format!(
                 "it starts like UTF-16 but has an odd number of bytes; {HOW}"
             ));

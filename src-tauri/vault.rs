@@ -28,6 +28,10 @@ use sha2::{Digest, Sha256};
 pub const SERVICE: &str = "app.numberdesk.desktop";
 /// Bytes per part: under Windows' `CRED_MAX_CREDENTIAL_BLOB_SIZE` of 2,560 bytes.
 pub const PART_SIZE: usize = 2048;
+const _: () = assert!(
+    PART_SIZE <= 2560,
+    "a part must fit CRED_MAX_CREDENTIAL_BLOB_SIZE"
+);
 
 /// How a store wants a session written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -592,7 +596,6 @@ mod tests {
     #[test]
     fn the_split_is_a_per_platform_policy_needed_only_on_windows() {
         assert_eq!(layout_for("windows"), Layout::Parts(PART_SIZE));
-        assert!(PART_SIZE <= 2560, "under CRED_MAX_CREDENTIAL_BLOB_SIZE");
         assert_eq!(layout_for("macos"), Layout::Whole);
         assert_eq!(layout_for("linux"), Layout::Whole);
         assert_eq!(

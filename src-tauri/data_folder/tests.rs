@@ -300,7 +300,7 @@ fn a_move_that_fails_at_any_step_loses_nothing_and_is_tried_again() {
         });
         match (&failing, result) {
             (Step::RemoveOld(name), Ok(MoveOutcome::Moved { left_behind, .. })) => {
-                assert_eq!(left_behind, [name.clone()]);
+                assert_eq!(left_behind, std::slice::from_ref(name));
                 assert_eq!(snapshot(&new), before, "failing at {failing}");
                 assert!(old.join(name).exists());
             }
