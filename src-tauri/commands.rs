@@ -9,7 +9,7 @@ use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_store::StoreExt;
 
 /// The settings file inside the data folder (tauri-plugin-store).
-pub const SETTINGS_FILE: &str = "settings.json";
+pub const SETTINGS_FILE: &str = crate::data_folder::SETTINGS_FILE;
 /// Set once the admin has gone past the first-run screen.
 const KEY_FIRST_RUN_DONE: &str = "firstRunDone";
 
@@ -23,6 +23,8 @@ pub struct AppInfo {
     pub endpoints: Option<EndpointsInfo>,
     pub data_dir: String,
     pub startup_problem: Option<Problem>,
+    /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
+    pub ignored_hooks: Vec<&'static str>,
 }
 
 /// The endpoints in use, so the UI can show where sign-in and Graph calls go.
@@ -67,11 +69,22 @@ pub fn app_info<R: Runtime>(
             .and_then(|value| value.as_bool())
             .unwrap_or(false)
     };
+    // IT's preset beats the hooks' endpoints: show where sign-in really goes.
+    let launch = setup::resolve(
+        &context.launch_fixed(),
+        setup::read_managed_preset(&context.managed_preset),
+        None,
+    );
+    let cloud = if launch.ignored_hooks.contains(&crate::config::ENV_LOGIN_URL) {
+        launch.cloud.as_ref()
+    } else {
+        context.cloud.as_ref()
+    };
     Ok(AppInfo {
         version: app.package_info().version.to_string(),
         demo: context.is_demo(),
         first_run_done,
-        endpoints: context.cloud.as_ref().map(|cloud| EndpointsInfo {
+        endpoints: cloud.map(|cloud| EndpointsInfo {
             cloud: cloud.display_name().to_owned(),
             login_url: cloud.login_root(),
             graph_url: cloud.graph_root(),
@@ -79,6 +92,7 @@ pub fn app_info<R: Runtime>(
         }),
         data_dir: context.data_dir.display().to_string(),
         startup_problem: context.startup_problem.clone(),
+        ignored_hooks: launch.ignored_hooks,
     })
 }
 
@@ -146,6 +160,8 @@ pub struct SetupView {
     pub locked_by: Option<LockedBy>,
     pub preset_path: String,
     pub preset_problem: Option<Problem>,
+    /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
+    pub ignored_hooks: Vec<&'static str>,
     pub problems: Vec<FieldProblem>,
     /// Accepted, but worth knowing (e.g. `organizations` needs a multi-tenant app).
     pub warnings: Vec<FieldProblem>,
@@ -190,6 +206,7 @@ fn setup_view(resolved: &Resolved, context: &AppContext) -> SetupView {
                 "Ask IT to correct or remove the preset file. Until then you can fill in the fields yourself.",
             )
         }),
+        ignored_hooks: resolved.ignored_hooks.clone(),
         complete: problems.is_empty() && resolved.cloud.is_some(),
         problems,
         warnings: resolved.warnings(),
@@ -486,6 +503,15 @@ impl DeskState {
                 notice: None,
                 desk: tokio::sync::Mutex::new(None),
             },
+        }
+    }
+
+    /// No history this run (the data folder could not be settled); every use says why.
+    pub fn unavailable(problem: Problem) -> DeskState {
+        DeskState {
+            history: Err(problem),
+            notice: None,
+            desk: tokio::sync::Mutex::new(None),
         }
     }
 

@@ -29,6 +29,8 @@ pub struct AppContext {
     pub startup_problem: Option<Problem>,
     /// Where IT's managed preset is read from.
     pub managed_preset: PathBuf,
+    /// `NUMBERDESK_MANAGED_PRESET` was set, but IT's preset file exists and was used instead.
+    pub preset_override_ignored: bool,
 }
 
 impl AppContext {
@@ -48,6 +50,7 @@ impl AppContext {
             data_dir: default_data_dir,
             startup_problem: None,
             managed_preset: crate::setup::managed_preset_path(),
+            preset_override_ignored: false,
         };
         let options = match options {
             Ok(options) => options,
@@ -60,9 +63,8 @@ impl AppContext {
                 return context;
             }
         };
-        if let Some(path) = options.managed_preset {
-            context.managed_preset = path;
-        }
+        (context.managed_preset, context.preset_override_ignored) =
+            crate::setup::preset_location(context.managed_preset, options.managed_preset);
         if let Some(dir) = options.data_dir {
             context.data_dir = dir;
         }
@@ -105,6 +107,7 @@ impl AppContext {
             } else {
                 None
             },
+            preset_override_ignored: self.preset_override_ignored,
         }
     }
 

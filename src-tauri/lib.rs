@@ -11,6 +11,7 @@ pub mod cloud;
 mod commands;
 pub mod config;
 pub mod context;
+pub mod data_folder;
 pub mod desk;
 pub mod diagnostics;
 #[doc(hidden)]
@@ -229,10 +230,14 @@ pub fn run() {
     let app = register_commands(builder)
         .setup(move |app| {
             let setup_began = Instant::now();
-            let default_dir = app.path().app_data_dir()?;
+            // Local, not roaming: history, settings and logs stay on this computer. What an
+            // earlier version kept in the roaming folder moves over once (data_folder.rs).
+            let roaming_dir = app.path().app_data_dir()?;
+            let local_dir = app.path().app_local_data_dir()?;
             let custom_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
             let keyring_profile = vault::profile_for(custom_dir.as_deref());
-            let data_dir = custom_dir.unwrap_or_else(|| default_dir.clone());
+            let settled = data_folder::settle(custom_dir, &roaming_dir, &local_dir);
+            let data_dir = settled.dir.clone();
             let data_dir_problem = std::fs::create_dir_all(&data_dir).err().map(|error| {
                 problem::Problem::new(
                     "startup",
@@ -252,7 +257,7 @@ pub fn run() {
                     ..sim::SimConfig::default()
                 }))
             });
-            let mut context = AppContext::new(started, options, demo, default_dir);
+            let mut context = AppContext::new(started, options, demo, data_dir.clone());
             log::info!(
                 "NumberDesk {} starting on {}{}",
                 app.package_info().version,
@@ -266,7 +271,16 @@ pub fn run() {
             if let Some(problem) = data_dir_problem {
                 context.startup_problem.get_or_insert(problem);
             }
-            app.manage(commands::DeskState::open(&context.data_dir));
+            match settled.problem {
+                // Neither folder is safe this run: opening one would start an empty history.
+                Some(problem) => {
+                    app.manage(commands::DeskState::unavailable(problem.clone()));
+                    context.startup_problem.get_or_insert(problem);
+                }
+                None => {
+                    app.manage(commands::DeskState::open(&context.data_dir));
+                }
+            }
             app.manage(context);
             let service =
                 auth::SignInService::for_profile(vault::OsKeyring::new(), &keyring_profile)?;
@@ -415,6 +429,42 @@ mod tests {
         let endpoints = &invoke(&window, "app_info").unwrap()["endpoints"];
         assert_eq!(endpoints["microsoft"], false);
         assert_eq!(endpoints["graphUrl"], "http://127.0.0.1:2");
+    }
+
+    #[test]
+    fn it_s_preset_beats_the_test_hooks_and_the_window_says_they_were_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let preset = dir.path().join("managed.json");
+        std::fs::write(
+            &preset,
+            "{\"cloud\":\"global\",\"tenant\":\"contoso.onmicrosoft.com\",\"clientId\":\"11111111-2222-3333-4444-555555555555\"}",
+        )
+        .unwrap();
+        let options = config::LaunchOptions {
+            custom_cloud: Some(
+                cloud::Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2").unwrap(),
+            ),
+            tenant: Some("fabrikam.onmicrosoft.com".into()),
+            managed_preset: Some(preset),
+            ..Default::default()
+        };
+        let (_app, window) = mock_app(context_in(dir.path(), Ok(options)));
+        let info = invoke(&window, "app_info").unwrap();
+        assert_eq!(info["endpoints"]["microsoft"], true, "{info}");
+        assert_eq!(
+            info["endpoints"]["loginUrl"],
+            "https://login.microsoftonline.com"
+        );
+        let ignored = serde_json::json!([
+            "NUMBERDESK_LOGIN_URL",
+            "NUMBERDESK_GRAPH_URL",
+            "NUMBERDESK_TENANT"
+        ]);
+        assert_eq!(info["ignoredHooks"], ignored);
+        let view = invoke(&window, "get_setup").unwrap();
+        assert_eq!(view["lockedBy"], "managed");
+        assert_eq!(view["tenant"], "contoso.onmicrosoft.com");
+        assert_eq!(view["ignoredHooks"], ignored);
     }
 
     fn background_app(

@@ -167,10 +167,42 @@ pub enum PresetError {
     Malformed { path: String, detail: String },
 }
 
+/// The preset's text, in the encodings IT's tools write: UTF-8 with or without a byte-order
+/// mark (PowerShell 7, `Set-Content -Encoding UTF8`, a shell), and UTF-16 with a mark, little
+/// endian (Windows PowerShell 5.1's `Out-File` and `>`) or big endian. Anything else is refused
+/// with the fix, never guessed at: a mis-decoded tenant would send the sign-in elsewhere.
+pub fn decode_preset(bytes: &[u8]) -> Result<String, String> {
+    const HOW: &str = "save it as UTF-8 (Set-Content -Encoding UTF8) or as UTF-16 with a \
+                       byte-order mark (Out-File)";
+    let utf16 = |body: &[u8], from: fn([u8; 2]) -> u16| {
+        if !body.len().is_multiple_of(2) {
+            return Err(format!(
+                "it starts like UTF-16 but has an odd number of bytes; {HOW}"
+            ));
+        }
+        let units = body.chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|_| format!("it is not valid UTF-16; {HOW}"))
+    };
+    match bytes {
+        [0xEF, 0xBB, 0xBF, body @ ..] => String::from_utf8(body.to_vec())
+            .map_err(|_| format!("it is not valid UTF-8 after its byte-order mark; {HOW}")),
+        [0xFF, 0xFE, body @ ..] => utf16(body, u16::from_le_bytes),
+        [0xFE, 0xFF, body @ ..] => utf16(body, u16::from_be_bytes),
+        body if body.contains(&0) => Err(format!(
+            "it looks like UTF-16 without a byte-order mark; {HOW}"
+        )),
+        body => String::from_utf8(body.to_vec()).map_err(|_| {
+            format!("it is not UTF-8 (perhaps a Windows code page such as ANSI); {HOW}")
+        }),
+    }
+}
+
 /// Reads the managed preset at `path`: `Ok(None)` when there is none.
 pub fn read_managed_preset(path: &Path) -> Result<Option<Setup>, PresetError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => {
             return Err(PresetError::Unreadable {
@@ -183,8 +215,8 @@ pub fn read_managed_preset(path: &Path) -> Result<Option<Setup>, PresetError> {
         path: path.display().to_string(),
         detail,
     };
-    let setup: Setup = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| malformed(e.to_string()))?;
+    let text = decode_preset(&bytes).map_err(malformed)?;
+    let setup: Setup = serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
     let setup = setup.trimmed();
     if let Some(problem) = setup.problems().first() {
         return Err(malformed(format!("{}: {}", problem.field, problem.message)));
@@ -281,6 +313,108 @@ mod tests {
         }
     }
 
+    const PRESET_TEXT: &str = "{\"cloud\":\"global\",\"tenant\":\"contoso.onmicrosoft.com\",\"clientId\":\"11111111-2222-3333-4444-555555555555\"}";
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|unit| {
+                if big_endian {
+                    unit.to_be_bytes()
+                } else {
+                    unit.to_le_bytes()
+                }
+            })
+            .collect()
+    }
+
+    fn read_bytes(bytes: &[u8]) -> Result<Option<Setup>, PresetError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("managed.json");
+        std::fs::write(&path, bytes).unwrap();
+        read_managed_preset(&path)
+    }
+
+    /// What IT's scripts write: UTF-8 with or without a byte-order mark (PowerShell 7,
+    /// `Set-Content -Encoding UTF8`, a shell heredoc), UTF-16 LE with a mark (Windows
+    /// PowerShell 5.1's `Out-File` and `>`), and UTF-16 BE with a mark; CRLF or LF.
+    #[test]
+    fn managed_presets_are_read_in_every_encoding_it_scripts_write() {
+        let with_crlf = format!("{PRESET_TEXT}\r\n");
+        let encodings: [(&str, Vec<u8>); 5] = [
+            ("UTF-8", with_crlf.clone().into_bytes()),
+            ("UTF-8, LF", format!("{PRESET_TEXT}\n").into_bytes()),
+            (
+                "UTF-8 with BOM",
+                [&b"\xEF\xBB\xBF"[..], with_crlf.as_bytes()].concat(),
+            ),
+            (
+                "UTF-16 LE with BOM",
+                [&b"\xFF\xFE"[..], &utf16(&with_crlf, false)].concat(),
+            ),
+            (
+                "UTF-16 BE with BOM",
+                [&b"\xFE\xFF"[..], &utf16(&with_crlf, true)].concat(),
+            ),
+        ];
+        for (encoding, bytes) in encodings {
+            let setup = read_bytes(&bytes)
+                .unwrap_or_else(|e| panic!("{encoding}: {e}"))
+                .unwrap_or_else(|| panic!("{encoding}: no preset"));
+            assert_eq!(setup.cloud, CloudId::Global, "{encoding}");
+            assert_eq!(setup.tenant, "contoso.onmicrosoft.com", "{encoding}");
+            assert_eq!(
+                setup.client_id, "11111111-2222-3333-4444-555555555555",
+                "{encoding}"
+            );
+        }
+    }
+
+    /// The README's rollout script, as Windows PowerShell 5.1 writes it: the fixtures are the
+    /// exact bytes of `'…' | Out-File` (UTF-16 LE, BOM, CRLF) and of the README's
+    /// `'…' | Set-Content -Encoding UTF8` (UTF-8, BOM, CRLF) for the string in the README.
+    #[test]
+    fn the_readme_rollout_script_output_is_read_as_written_by_powershell_5_1() {
+        let readme = include_str!("../README.md");
+        let script_line = readme
+            .lines()
+            .find(|line| line.trim_start().starts_with("'{\"cloud\"") && line.contains("' |"))
+            .expect("the README's PowerShell rollout script pipes the preset as a string");
+        let preset = script_line.trim_start().trim_start_matches('\'');
+        let preset = &preset[..preset.find("' |").unwrap()];
+        assert_eq!(preset, PRESET_TEXT, "the fixtures below follow the README");
+
+        let out_file = include_bytes!("../tests/fixtures/managed-preset/out-file-ps51.json");
+        let expected = [&b"\xFF\xFE"[..], &utf16(&format!("{preset}\r\n"), false)].concat();
+        assert_eq!(&out_file[..], &expected[..]);
+        let set_content =
+            include_bytes!("../tests/fixtures/managed-preset/set-content-utf8-ps51.json");
+        let expected = [&b"\xEF\xBB\xBF"[..], format!("{preset}\r\n").as_bytes()].concat();
+        assert_eq!(&set_content[..], &expected[..]);
+
+        for bytes in [&out_file[..], &set_content[..]] {
+            let setup = read_bytes(bytes).unwrap().unwrap();
+            assert_eq!(setup.tenant, "contoso.onmicrosoft.com");
+            assert_eq!(setup.client_id, "11111111-2222-3333-4444-555555555555");
+        }
+    }
+
+    #[test]
+    fn a_preset_in_another_encoding_is_reported_with_how_to_save_it() {
+        let latin1 = b"{\"cloud\":\"global\",\"tenant\":\"m\xFCller.example.com\",\"clientId\":\"11111111-2222-3333-4444-555555555555\"}";
+        let no_bom_utf16 = utf16(PRESET_TEXT, false);
+        let odd_utf16 = [&b"\xFF\xFE"[..], &utf16(PRESET_TEXT, false), b"\x00"].concat();
+        let lone_surrogate = [&b"\xFF\xFE"[..], &[0x00, 0xD8, 0x7B, 0x00][..]].concat();
+        for bytes in [&latin1[..], &no_bom_utf16, &odd_utf16, &lone_surrogate] {
+            match read_bytes(bytes) {
+                Err(PresetError::Malformed { detail, .. }) => {
+                    assert!(detail.contains("UTF-8"), "{detail}");
+                    assert!(detail.contains("UTF-16"), "{detail}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn managed_presets_are_read_and_bad_ones_reported() {
         let dir = tempfile::tempdir().unwrap();
@@ -339,6 +473,40 @@ pub struct LaunchFixed {
     pub tenant: Option<String>,
     pub client_id: Option<String>,
     pub by: Option<LockedBy>,
+    /// `NUMBERDESK_MANAGED_PRESET` was set but IT's preset file exists, so it was not used
+    /// (see [`preset_location`]).
+    pub preset_override_ignored: bool,
+}
+
+impl LaunchFixed {
+    /// The `NUMBERDESK_*` variables behind these values (none for the demo).
+    fn hook_variables(&self) -> Vec<&'static str> {
+        use crate::config::{ENV_CLIENT_ID, ENV_GRAPH_URL, ENV_LOGIN_URL, ENV_TENANT};
+        let mut names = Vec::new();
+        if self.by == Some(LockedBy::TestHooks) {
+            if self.cloud.is_some() {
+                names.extend([ENV_LOGIN_URL, ENV_GRAPH_URL]);
+            }
+            if self.tenant.is_some() {
+                names.push(ENV_TENANT);
+            }
+            if self.client_id.is_some() {
+                names.push(ENV_CLIENT_ID);
+            }
+        }
+        names
+    }
+}
+
+/// Where to read the managed preset: IT's file at `os_path` whenever it exists, even when the
+/// tests' `NUMBERDESK_MANAGED_PRESET` names another file — an environment variable must not
+/// undo IT's lock. Returns the path and whether the variable was ignored.
+pub fn preset_location(os_path: PathBuf, test_override: Option<PathBuf>) -> (PathBuf, bool) {
+    match test_override {
+        Some(_) if os_path.exists() => (os_path, true),
+        Some(path) => (path, false),
+        None => (os_path, false),
+    }
 }
 
 /// The setup in force, where each part came from, and whether it is complete.
@@ -351,6 +519,9 @@ pub struct Resolved {
     pub locks: Locks,
     pub locked_by: Option<LockedBy>,
     pub preset_problem: Option<PresetError>,
+    /// `NUMBERDESK_*` variables that were set but not used, because IT's preset locks the
+    /// setup. The window says so.
+    pub ignored_hooks: Vec<&'static str>,
 }
 
 impl Resolved {
@@ -395,8 +566,10 @@ impl Resolved {
     }
 }
 
-/// Combines, strongest first: the launch (demo or test hooks), the managed preset, and what
-/// the admin saved.
+/// Combines, strongest first: the demo, IT's managed preset, the test hooks, and what the
+/// admin saved. IT's preset beats the `NUMBERDESK_*` hooks: anyone can set a variable in a
+/// shortcut, and a lock it could undo would be no lock. The demo beats the preset, as it signs
+/// in to nothing real.
 pub fn resolve(
     launch: &LaunchFixed,
     preset: Result<Option<Setup>, PresetError>,
@@ -406,6 +579,29 @@ pub fn resolve(
         Ok(preset) => (preset, None),
         Err(error) => (None, Some(error)),
     };
+    let mut ignored_hooks = Vec::new();
+    if launch.preset_override_ignored {
+        ignored_hooks.push(crate::config::ENV_MANAGED_PRESET);
+    }
+    match preset {
+        Some(preset) if launch.by != Some(LockedBy::Demo) => {
+            ignored_hooks.extend(launch.hook_variables());
+            return Resolved {
+                cloud: crate::cloud::Cloud::microsoft(preset.cloud),
+                tenant: preset.tenant,
+                client_id: preset.client_id,
+                locks: Locks {
+                    cloud: true,
+                    tenant: true,
+                    client_id: true,
+                },
+                locked_by: Some(LockedBy::Managed),
+                preset_problem: None,
+                ignored_hooks,
+            };
+        }
+        _ => {}
+    }
     if let Some(cloud) = &launch.cloud {
         let saved = saved.unwrap_or(Setup {
             cloud: CloudId::Global,
@@ -423,20 +619,7 @@ pub fn resolve(
             },
             locked_by: launch.by,
             preset_problem,
-        };
-    }
-    if let Some(preset) = preset {
-        return Resolved {
-            cloud: crate::cloud::Cloud::microsoft(preset.cloud),
-            tenant: preset.tenant,
-            client_id: preset.client_id,
-            locks: Locks {
-                cloud: true,
-                tenant: true,
-                client_id: true,
-            },
-            locked_by: Some(LockedBy::Managed),
-            preset_problem: None,
+            ignored_hooks,
         };
     }
     let saved = saved.unwrap_or(Setup {
@@ -456,6 +639,7 @@ pub fn resolve(
         locked_by: (launch.tenant.is_some() || launch.client_id.is_some())
             .then_some(LockedBy::TestHooks),
         preset_problem,
+        ignored_hooks,
     }
 }
 
@@ -521,11 +705,109 @@ mod resolve_tests {
             tenant: Some("b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628".into()),
             client_id: Some(CLIENT.into()),
             by: Some(LockedBy::Demo),
+            ..Default::default()
         };
         let resolved = resolve(&demo, Ok(Some(saved())), None);
         assert_eq!(resolved.cloud.as_ref().unwrap().id, CloudId::Custom);
         assert_eq!(resolved.locked_by, Some(LockedBy::Demo));
         assert!(resolved.target().is_some());
+    }
+
+    /// IT's lock wins over the `NUMBERDESK_*` hooks (which anyone can set in a shortcut); the
+    /// demo still wins, since it signs in to nothing real.
+    #[test]
+    fn a_managed_preset_beats_the_test_hooks() {
+        let preset = Setup {
+            cloud: CloudId::Global,
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: CLIENT.into(),
+        };
+        let hooks = LaunchFixed {
+            cloud: Some(Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2").unwrap()),
+            tenant: Some("fabrikam.onmicrosoft.com".into()),
+            client_id: Some("99999999-2222-3333-4444-555555555555".into()),
+            by: Some(LockedBy::TestHooks),
+            ..Default::default()
+        };
+        let resolved = resolve(&hooks, Ok(Some(preset.clone())), Some(saved()));
+        assert_eq!(resolved.cloud.as_ref().unwrap().id, CloudId::Global);
+        assert_eq!(
+            resolved.cloud.as_ref().unwrap().login_root(),
+            "https://login.microsoftonline.com"
+        );
+        assert_eq!(resolved.tenant, "contoso.onmicrosoft.com");
+        assert_eq!(resolved.client_id, CLIENT);
+        assert_eq!(resolved.locked_by, Some(LockedBy::Managed));
+        assert!(resolved.locks.cloud && resolved.locks.tenant && resolved.locks.client_id);
+        assert_eq!(
+            resolved.target().unwrap().cloud.graph_root(),
+            "https://graph.microsoft.com"
+        );
+        assert_eq!(
+            resolved.ignored_hooks,
+            [
+                "NUMBERDESK_LOGIN_URL",
+                "NUMBERDESK_GRAPH_URL",
+                "NUMBERDESK_TENANT",
+                "NUMBERDESK_CLIENT_ID"
+            ]
+        );
+
+        // Only a tenant hook: still IT's tenant.
+        let tenant_only = LaunchFixed {
+            tenant: Some("fabrikam.onmicrosoft.com".into()),
+            by: Some(LockedBy::TestHooks),
+            ..Default::default()
+        };
+        let resolved = resolve(&tenant_only, Ok(Some(preset)), None);
+        assert_eq!(resolved.tenant, "contoso.onmicrosoft.com");
+        assert_eq!(resolved.locked_by, Some(LockedBy::Managed));
+        assert_eq!(resolved.ignored_hooks, ["NUMBERDESK_TENANT"]);
+
+        // A bad preset does not lock anything, so the hooks apply as before.
+        let problem = PresetError::Malformed {
+            path: "/etc/numberdesk/managed.json".into(),
+            detail: "x".into(),
+        };
+        let resolved = resolve(&hooks, Err(problem), None);
+        assert_eq!(resolved.locked_by, Some(LockedBy::TestHooks));
+        assert_eq!(resolved.tenant, "fabrikam.onmicrosoft.com");
+        assert!(resolved.ignored_hooks.is_empty());
+    }
+
+    #[test]
+    fn the_tests_preset_variable_cannot_replace_an_existing_it_preset() {
+        let dir = tempfile::tempdir().unwrap();
+        let os_path = dir.path().join("managed.json");
+        let test_path = dir.path().join("test-preset.json");
+        assert_eq!(
+            preset_location(os_path.clone(), Some(test_path.clone())),
+            (test_path.clone(), false),
+            "no IT preset: the tests' file is used"
+        );
+        assert_eq!(
+            preset_location(os_path.clone(), None),
+            (os_path.clone(), false)
+        );
+        std::fs::write(&os_path, "{}").unwrap();
+        assert_eq!(
+            preset_location(os_path.clone(), Some(test_path)),
+            (os_path, true),
+            "IT's file wins and the variable is reported as ignored"
+        );
+        let launch = LaunchFixed {
+            preset_override_ignored: true,
+            ..Default::default()
+        };
+        let preset = Setup {
+            cloud: CloudId::Global,
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: CLIENT.into(),
+        };
+        assert_eq!(
+            resolve(&launch, Ok(Some(preset)), None).ignored_hooks,
+            ["NUMBERDESK_MANAGED_PRESET"]
+        );
     }
 
     #[test]

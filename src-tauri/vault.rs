@@ -1,14 +1,22 @@
 //! Secrets at rest: the OS keyring (Windows Credential Manager, macOS Keychain, Secret Service).
 //!
 //! Only the refresh token and the account it belongs to are kept; access tokens live in memory.
-//! Windows Credential Manager refuses a secret over 2,560 bytes, and Microsoft's refresh tokens
-//! alone can pass 1,500 characters, so a session is split into parts of at most
-//! [`PART_SIZE`] bytes, written to one of two fixed slots (`a`/`b`), and a small manifest naming
-//! the slot, the part count and a SHA-256 of the whole is written **last**. Reading follows the
-//! manifest and checks the hash, so a save interrupted half-way reads as the previous session
-//! (the manifest still names the old slot) and a damaged set reads as absent — never as a
-//! corrupt token. The names are fixed, so sign-out can delete every one of them and a test can
-//! prove the keyring holds nothing of NumberDesk afterwards.
+//!
+//! **Split only where the store needs it** ([`layout_for`]). Windows Credential Manager refuses
+//! a secret over 2,560 bytes, and Microsoft's refresh tokens alone can pass 1,500 characters,
+//! so on Windows a session is split into parts of at most [`PART_SIZE`] bytes, written to one
+//! of two fixed slots (`a`/`b`), and a small manifest naming the slot, the part count and a
+//! SHA-256 of the whole is written **last**. Reading follows the manifest and checks the hash,
+//! so a save interrupted half-way reads as the previous session (the manifest still names the
+//! old slot) and a damaged set reads as absent — never as a corrupt token. macOS Keychain and
+//! the Secret Service take the whole session as one item (each write replaces it at once):
+//! on macOS every item can raise its own Keychain prompt, so one item means the admin is asked
+//! at most once. A session split by an earlier version is still read, and replaced by one item
+//! at the next save. The names are fixed, so sign-out can delete every one of them and a test
+//! can prove the keyring holds nothing of NumberDesk afterwards.
+//!
+//! **The keyring stays on this machine.** Windows credentials are written with local-machine
+//! persistence ([`entry_modifiers`]); the store's default, Enterprise, roams with the profile.
 //!
 //! Chunking was chosen over "a key in the keyring encrypting a file" because it keeps every
 //! secret byte inside the OS store, adds no cryptography of our own, and leaves nothing in the
@@ -20,6 +28,40 @@ use sha2::{Digest, Sha256};
 pub const SERVICE: &str = "app.numberdesk.desktop";
 /// Bytes per part: under Windows' `CRED_MAX_CREDENTIAL_BLOB_SIZE` of 2,560 bytes.
 pub const PART_SIZE: usize = 2048;
+const _: () = assert!(
+    PART_SIZE <= 2560,
+    "a part must fit CRED_MAX_CREDENTIAL_BLOB_SIZE"
+);
+
+/// How a store wants a session written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One entry holding the whole session.
+    Whole,
+    /// Parts of at most this many bytes, plus a manifest written last.
+    Parts(usize),
+}
+
+/// The layout the OS keyring of `os` (as in [`std::env::consts::OS`]) needs: parts only on
+/// Windows, whose Credential Manager refuses secrets over 2,560 bytes.
+pub fn layout_for(os: &str) -> Layout {
+    match os {
+        "windows" => Layout::Parts(PART_SIZE),
+        _ => Layout::Whole,
+    }
+}
+
+/// Store-specific modifiers for every entry on `os`. Windows: `persistence = Local`
+/// (`CRED_PERSIST_LOCAL_MACHINE`: kept on this computer, across sign-ins, never roamed);
+/// `windows-native-keyring-store` otherwise writes `Enterprise`, which roams with the profile.
+/// None elsewhere: the Keychain and Secret Service stores refuse modifier keys they do not
+/// know, and neither roams the items NumberDesk writes (the login keychain is not iCloud's).
+pub fn entry_modifiers(os: &str) -> &'static [(&'static str, &'static str)] {
+    match os {
+        "windows" => &[("persistence", "Local")],
+        _ => &[],
+    }
+}
 /// Parts per slot at most: 32 KiB, far above any Microsoft token bundle.
 pub const MAX_PARTS: usize = 16;
 const MANIFEST: &str = "manifest";
@@ -33,6 +75,10 @@ pub trait SecretStore: Send + Sync {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>, VaultError>;
     /// Deleting an entry that does not exist is not an error.
     fn remove(&self, name: &str) -> Result<(), VaultError>;
+    /// Whether sessions must be split to fit.
+    fn layout(&self) -> Layout {
+        Layout::Whole
+    }
 }
 
 /// Why the keyring could not be used. Never carries secret bytes.
@@ -59,11 +105,16 @@ impl<T: SecretStore> SecretStore for std::sync::Arc<T> {
     fn remove(&self, name: &str) -> Result<(), VaultError> {
         (**self).remove(name)
     }
+    fn layout(&self) -> Layout {
+        (**self).layout()
+    }
 }
 
 /// The OS keyring through the `keyring` crate's native stores (never its mock store).
 pub struct OsKeyring {
     service: String,
+    layout: Layout,
+    modifiers: &'static [(&'static str, &'static str)],
 }
 
 impl OsKeyring {
@@ -76,11 +127,35 @@ impl OsKeyring {
     pub fn with_service(service: &str) -> OsKeyring {
         OsKeyring {
             service: service.to_owned(),
+            layout: layout_for(std::env::consts::OS),
+            modifiers: entry_modifiers(std::env::consts::OS),
         }
     }
 
+    /// The same keyring, written as Windows needs it (tests of the split on a real store).
+    pub fn split_like_windows(self) -> OsKeyring {
+        OsKeyring {
+            layout: layout_for("windows"),
+            ..self
+        }
+    }
+
+    /// The same keyring with other store modifiers (tests of the modifier path on a store
+    /// that is not Windows').
+    pub fn with_modifiers(self, modifiers: &'static [(&'static str, &'static str)]) -> OsKeyring {
+        OsKeyring { modifiers, ..self }
+    }
+
     fn entry(&self, name: &str) -> Result<keyring::Entry, VaultError> {
-        keyring::Entry::new(&self.service, name).map_err(map_keyring_error)
+        // `keyring::Entry::new` also sets up the platform's default store the first time.
+        let entry = keyring::Entry::new(&self.service, name).map_err(map_keyring_error)?;
+        if self.modifiers.is_empty() {
+            return Ok(entry);
+        }
+        let modifiers = self.modifiers.iter().copied().collect();
+        let inner = keyring_core::Entry::new_with_modifiers(&self.service, name, &modifiers)
+            .map_err(map_keyring_error)?;
+        Ok(keyring::Entry { inner })
     }
 }
 
@@ -133,6 +208,10 @@ impl SecretStore for OsKeyring {
             Err(error) => Err(map_keyring_error(error)),
         }
     }
+
+    fn layout(&self) -> Layout {
+        self.layout
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -175,6 +254,9 @@ pub fn profile_for(data_dir: Option<&std::path::Path>) -> String {
 pub struct Vault<S: SecretStore> {
     store: S,
     profile: String,
+    layout: Layout,
+    /// Whole layout: the parts an earlier version may have left were deleted this run.
+    split_cleared: std::sync::atomic::AtomicBool,
 }
 
 impl<S: SecretStore> Vault<S> {
@@ -183,11 +265,23 @@ impl<S: SecretStore> Vault<S> {
         Vault::with_profile(store, DEFAULT_PROFILE)
     }
 
+    /// The vault of a profile, laid out as its store needs ([`SecretStore::layout`]).
     pub fn with_profile(store: S, profile: &str) -> Vault<S> {
+        let layout = store.layout();
+        Vault::with_layout(store, profile, layout)
+    }
+
+    pub fn with_layout(store: S, profile: &str, layout: Layout) -> Vault<S> {
         Vault {
             store,
             profile: profile.to_owned(),
+            layout,
+            split_cleared: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    fn whole_name(&self) -> String {
+        format!("{}.session", self.profile)
     }
 
     fn manifest_name(&self) -> String {
@@ -198,13 +292,20 @@ impl<S: SecretStore> Vault<S> {
         format!("{}.session.{slot}.{index}", self.profile)
     }
 
-    /// Every entry name this vault may write; sign-out deletes them all.
+    /// Every entry name this vault may write in either layout; sign-out deletes them all.
+    /// The manifest comes first, so a sign-out cut short never brings back an older split
+    /// session.
     pub fn entry_names(&self) -> Vec<String> {
-        let mut names = vec![self.manifest_name()];
-        for slot in SLOTS {
-            names.extend((0..MAX_PARTS).map(|i| self.part_name(slot, i)));
-        }
+        let mut names = vec![self.manifest_name(), self.whole_name()];
+        names.extend(self.split_names());
         names
+    }
+
+    fn split_names(&self) -> Vec<String> {
+        SLOTS
+            .iter()
+            .flat_map(|slot| (0..MAX_PARTS).map(move |i| self.part_name(slot, i)))
+            .collect()
     }
 
     fn manifest(&self) -> Result<Option<Manifest>, VaultError> {
@@ -215,9 +316,35 @@ impl<S: SecretStore> Vault<S> {
             .filter(|m| m.version == 1 && SLOTS.contains(&m.slot.as_str()) && m.parts <= MAX_PARTS))
     }
 
-    /// Replaces the saved session. Until the manifest is written the previous one stays valid.
+    /// Replaces the saved session. One write in the whole layout; in parts, the previous
+    /// session stays valid until the manifest is written.
     pub fn save(&self, secret: &[u8]) -> Result<(), VaultError> {
-        let parts: Vec<&[u8]> = secret.chunks(PART_SIZE).collect();
+        match self.layout {
+            Layout::Whole => self.save_whole(secret),
+            Layout::Parts(size) => self.save_parts(secret, size.max(1)),
+        }
+    }
+
+    fn save_whole(&self, secret: &[u8]) -> Result<(), VaultError> {
+        use std::sync::atomic::Ordering;
+        if secret.len() > PART_SIZE * MAX_PARTS {
+            return Err(VaultError::SessionTooLarge(secret.len()));
+        }
+        self.store.put(&self.whole_name(), secret)?;
+        if !self.split_cleared.load(Ordering::SeqCst) {
+            // An earlier version's split session: the whole one is complete, so a leftover
+            // here would only be untidy (and is tried again at the next save).
+            let names = std::iter::once(self.manifest_name()).chain(self.split_names());
+            let cleared = names
+                .map(|name| self.store.remove(&name))
+                .fold(true, |all, done| all & done.is_ok());
+            self.split_cleared.store(cleared, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    fn save_parts(&self, secret: &[u8], part_size: usize) -> Result<(), VaultError> {
+        let parts: Vec<&[u8]> = secret.chunks(part_size).collect();
         if parts.len() > MAX_PARTS {
             return Err(VaultError::SessionTooLarge(secret.len()));
         }
@@ -253,6 +380,16 @@ impl<S: SecretStore> Vault<S> {
 
     /// The saved session, or `None` when there is none or it is incomplete or damaged.
     pub fn load(&self) -> Result<Option<Vec<u8>>, VaultError> {
+        if self.layout == Layout::Whole {
+            if let Some(secret) = self.store.get(&self.whole_name())? {
+                return Ok(Some(secret));
+            }
+            // Not saved whole yet: perhaps split, by an earlier version.
+        }
+        self.load_parts()
+    }
+
+    fn load_parts(&self) -> Result<Option<Vec<u8>>, VaultError> {
         let Some(manifest) = self.manifest()? else {
             return Ok(None);
         };
@@ -293,6 +430,14 @@ impl LimitedMemoryStore {
     pub fn windows_like() -> LimitedMemoryStore {
         LimitedMemoryStore {
             limit: 2560,
+            ..Default::default()
+        }
+    }
+
+    /// No limit, like the Keychain and the Secret Service: sessions are stored whole.
+    pub fn unlimited() -> LimitedMemoryStore {
+        LimitedMemoryStore {
+            limit: usize::MAX,
             ..Default::default()
         }
     }
@@ -345,6 +490,13 @@ impl SecretStore for LimitedMemoryStore {
             .unwrap_or_else(|e| e.into_inner())
             .remove(name);
         Ok(())
+    }
+
+    fn layout(&self) -> Layout {
+        match self.limit {
+            usize::MAX => Layout::Whole,
+            limit => Layout::Parts(PART_SIZE.min(limit)),
+        }
     }
 }
 
@@ -437,6 +589,57 @@ mod tests {
         two.clear().unwrap();
         assert_eq!(one.load().unwrap().as_deref(), Some(&b"first"[..]));
         assert_eq!(profile_for(None), DEFAULT_PROFILE);
+    }
+
+    /// Windows' Credential Manager needs the split; Keychain and the Secret Service take the
+    /// whole session, so on macOS it is one Keychain item and asks at most once.
+    #[test]
+    fn the_split_is_a_per_platform_policy_needed_only_on_windows() {
+        assert_eq!(layout_for("windows"), Layout::Parts(PART_SIZE));
+        assert_eq!(layout_for("macos"), Layout::Whole);
+        assert_eq!(layout_for("linux"), Layout::Whole);
+        assert_eq!(
+            OsKeyring::new().layout(),
+            layout_for(std::env::consts::OS),
+            "the OS keyring follows the policy of the OS it was built for"
+        );
+    }
+
+    /// Local-machine persistence on Windows (CRED_PERSIST_LOCAL_MACHINE): the default,
+    /// Enterprise, roams with the profile. Other stores refuse modifiers they do not know, so
+    /// they get none.
+    #[test]
+    fn windows_entries_stay_on_this_machine_and_other_stores_get_no_modifiers() {
+        assert_eq!(entry_modifiers("windows"), &[("persistence", "Local")]);
+        assert!(entry_modifiers("macos").is_empty());
+        assert!(entry_modifiers("linux").is_empty());
+    }
+
+    #[test]
+    fn a_whole_session_is_one_entry_and_replaces_an_earlier_split_one() {
+        let store = std::sync::Arc::new(LimitedMemoryStore::unlimited());
+        // What an earlier NumberDesk wrote on macOS and Linux: parts and a manifest.
+        let split = Vault::with_layout(store.clone(), DEFAULT_PROFILE, Layout::Parts(PART_SIZE));
+        split.save(&bundle(5000, 1)).unwrap();
+        assert_eq!(store.names().len(), 4);
+
+        let vault = Vault::new(store.clone());
+        assert_eq!(vault.layout, Layout::Whole);
+        assert_eq!(
+            vault.load().unwrap(),
+            Some(bundle(5000, 1)),
+            "still signed in"
+        );
+        vault.save(&bundle(5000, 2)).unwrap();
+        assert_eq!(store.names(), vec!["default.session".to_string()]);
+        assert_eq!(vault.load().unwrap(), Some(bundle(5000, 2)));
+        vault.save(&bundle(300, 3)).unwrap();
+        assert_eq!(store.names(), vec!["default.session".to_string()]);
+        assert_eq!(vault.load().unwrap(), Some(bundle(300, 3)));
+        assert!(vault.entry_names().contains(&"default.session".to_string()));
+        vault.clear().unwrap();
+        assert!(store.names().is_empty());
+        assert_eq!(vault.load().unwrap(), None);
     }
 
     #[test]

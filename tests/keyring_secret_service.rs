@@ -1,7 +1,7 @@
 //! The vault against the real OS keyring: on Linux the Secret Service (gnome-keyring under a
 //! private D-Bus session in the test rig). Run with `cargo xtask test`.
 
-use numberdesk::vault::{OsKeyring, SecretStore, Vault};
+use numberdesk::vault::{Layout, OsKeyring, SecretStore, Vault};
 use std::process::Command;
 
 fn unique_service() -> String {
@@ -29,7 +29,8 @@ fn items_in_secret_service(service: &str) -> usize {
 #[ignore = "needs a Secret Service: run with `cargo xtask test`"]
 fn a_5_kb_session_is_saved_loaded_and_deleted_in_the_secret_service() {
     let service = unique_service();
-    let vault = Vault::new(OsKeyring::with_service(&service));
+    // Split as on Windows, to prove the split on a real store; see the next test for Linux's own.
+    let vault = Vault::new(OsKeyring::with_service(&service).split_like_windows());
     let bundle: Vec<u8> = (0..5 * 1024).map(|i| (i % 251) as u8).collect();
 
     assert_eq!(vault.load().unwrap(), None, "a new service starts empty");
@@ -70,4 +71,57 @@ fn single_entries_round_trip_and_missing_ones_read_as_none() {
     store.remove("one").unwrap();
     store.remove("one").unwrap();
     assert_eq!(store.get("one").unwrap(), None);
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run with `cargo xtask test`"]
+fn here_a_session_is_one_secret_service_item_and_an_earlier_split_one_is_replaced() {
+    let service = unique_service();
+    let bundle: Vec<u8> = (0..5 * 1024).map(|i| (i % 251) as u8).collect();
+    // What an earlier NumberDesk left: three parts and a manifest.
+    Vault::new(OsKeyring::with_service(&service).split_like_windows())
+        .save(&bundle)
+        .unwrap();
+    assert_eq!(items_in_secret_service(&service), 4);
+
+    let vault = Vault::new(OsKeyring::with_service(&service));
+    assert_eq!(
+        OsKeyring::with_service(&service).layout(),
+        Layout::Whole,
+        "the Secret Service needs no split"
+    );
+    assert_eq!(vault.load().unwrap().as_deref(), Some(&bundle[..]));
+    let replacement: Vec<u8> = (0..5 * 1024).map(|i| (i % 13) as u8).collect();
+    vault.save(&replacement).unwrap();
+    assert_eq!(vault.load().unwrap(), Some(replacement));
+    assert_eq!(
+        items_in_secret_service(&service),
+        1,
+        "one item, whole, where Windows would need three parts"
+    );
+
+    vault.clear().unwrap();
+    assert_eq!(items_in_secret_service(&service), 0);
+}
+
+/// The path Windows takes for local-machine persistence (an entry built with store modifiers
+/// in the default store), exercised with a modifier the Secret Service knows.
+#[test]
+#[ignore = "needs a Secret Service: run with `cargo xtask test`"]
+fn entries_built_with_store_modifiers_round_trip() {
+    let service = unique_service();
+    let store = OsKeyring::with_service(&service).with_modifiers(&[("label", "NumberDesk test")]);
+    store.put("one", b"secret bytes").unwrap();
+    assert_eq!(
+        store.get("one").unwrap().as_deref(),
+        Some(&b"secret bytes"[..])
+    );
+    assert_eq!(items_in_secret_service(&service), 1);
+    store.remove("one").unwrap();
+    assert_eq!(store.get("one").unwrap(), None);
+    let refused = OsKeyring::with_service(&service).with_modifiers(&[("persistence", "Local")]);
+    assert!(
+        refused.put("two", b"x").is_err(),
+        "Windows' modifier is unknown here: that is why only Windows gets it"
+    );
 }

@@ -2,7 +2,7 @@
 // Settings.
 import { call, listen } from './ipc.mjs';
 import { banner, byId, copyText, showPage, showProblem, wireCopyButtons } from './dom.mjs';
-import { showSetup, wireSetup } from './setup.mjs';
+import { ignoredHooksText, showSetup, wireSetup } from './setup.mjs';
 import { showSignIn, wireSignIn } from './signin.mjs';
 import { mountUnassign } from './unassign.mjs';
 import { loadBatches, wireBulk } from './bulk.mjs';
@@ -18,6 +18,8 @@ function renderBanners() {
   } else if (info.endpoints && !info.endpoints.microsoft) {
     banner('custom', `These endpoints are not Microsoft’s: sign-in goes to ${info.endpoints.loginUrl} and Graph calls to ${info.endpoints.graphUrl}.`);
   }
+  const ignored = ignoredHooksText(info.ignoredHooks);
+  if (ignored) banner('ignored', ignored);
 }
 
 function showStartupProblem(problem) {

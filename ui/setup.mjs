@@ -9,6 +9,13 @@ const LOCKED_BY = {
   managed: 'Your IT department has set these for you.',
 };
 
+// NUMBERDESK_* variables that IT's preset overruled, in a sentence (empty when none).
+export function ignoredHooksText(names) {
+  if (!names || names.length === 0) return '';
+  const list = names.join(', ');
+  return `Your IT department’s preset is in force: ${list} ${names.length === 1 ? 'was' : 'were'} ignored.`;
+}
+
 let onSaved = () => {};
 let touched = new Set();
 
@@ -68,6 +75,8 @@ export function renderSetup(view) {
   note.textContent = view.lockedBy
     ? `${LOCKED_BY[view.lockedBy]}${view.lockedBy === 'managed' ? ` (${view.presetPath})` : ''}`
     : '';
+  const ignored = ignoredHooksText(view.ignoredHooks);
+  if (ignored) note.textContent += ` ${ignored}`;
   byId('setup-save').textContent = view.locks.cloud && view.locks.tenant && view.locks.clientId
     ? 'Continue'
     : 'Save and continue';

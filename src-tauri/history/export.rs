@@ -8,6 +8,11 @@
 //! where anyone who can edit a display name could plant one (OWASP "CSV injection"). The
 //! telephone number is exempt: it is E.164 (`+…`) by construction and must stay exact.
 //!
+//! The file starts with a UTF-8 byte-order mark: Excel opens a CSV without one in the
+//! computer's ANSI code page, so "Zoë Müller" would show as "ZoÃ« MÃ¼ller". With the mark it
+//! reads UTF-8 (LibreOffice and the `csv` crate skip the mark too). The history export and a bulk
+//! run's export both come through here.
+//!
 //! Rows are read a page at a time with the database lock released between pages, so a large
 //! export does not hold up the poller's writes.
 
@@ -48,11 +53,15 @@ pub const CSV_HEADER: [&str; 28] = [
     "updatedAt",
 ];
 
+/// What Excel needs to read the file as UTF-8.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 pub(super) fn export_csv<W: Write>(
     mut list: impl FnMut(&HistoryQuery) -> Result<HistoryPage, HistoryError>,
     query: &HistoryQuery,
-    out: W,
+    mut out: W,
 ) -> Result<usize, HistoryError> {
+    out.write_all(UTF8_BOM).map_err(csv::Error::from)?;
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);

@@ -73,6 +73,15 @@ pub enum HistoryError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the damaged operations history {path} is held open by another program (often \
+         antivirus or a search indexer), so it could not be set aside; it was left as it is"
+    )]
+    HeldByAnotherProgram {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the operations history could not be read or written ({0})")]
     Database(#[from] rusqlite::Error),
     #[error("there is no operation record {0} in the history")]
@@ -104,6 +113,10 @@ impl HistoryError {
             ) => {
                 "Check that you can write to NumberDesk's data folder (NUMBERDESK_DATA_DIR \
                  chooses another one)."
+            }
+            (HistoryError::HeldByAnotherProgram { .. }, _) => {
+                "Close the program that holds the file (or restart the computer), then start \
+                 NumberDesk again. Nothing was deleted or emptied."
             }
             (HistoryError::Export(_), _) => {
                 "Choose another place to save the file, or check there is space for it."
@@ -301,7 +314,8 @@ impl History {
 
     /// Writes every record matching `query` (its statuses and text; `before_id` and `limit`
     /// are ignored), newest first, as CSV with a header row ([`CSV_HEADER`]), RFC 4180 quoting
-    /// and CRLF line ends. Returns the number of records written.
+    /// and CRLF line ends, after a UTF-8 byte-order mark so Excel reads names right. Returns the
+    /// number of records written.
     pub fn export_csv<W: Write>(
         &self,
         query: &HistoryQuery,

@@ -304,13 +304,54 @@ fn classify(path: &Path, source: rusqlite::Error) -> OpenFailure {
     }
 }
 
+/// The pauses between tries when another program holds the file: short, growing, bounded
+/// (1.5 s in all), so a scan that is just passing is waited out and a program that keeps the
+/// file is reported soon.
+pub(super) const SET_ASIDE_PAUSES: [Duration; 4] = [
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+];
+
+/// Whether an OS error code means another program holds the file open: on Windows
+/// `ERROR_SHARING_VIOLATION` (32) and `ERROR_LOCK_VIOLATION` (33), what antivirus and search
+/// indexers cause. Unix renames an open file without complaint (and 32 is `EPIPE` there).
+pub(super) fn is_in_use(code: Option<i32>, windows: bool) -> bool {
+    windows && matches!(code, Some(32 | 33))
+}
+
+fn held_by_another_program(error: &std::io::Error) -> bool {
+    is_in_use(error.raw_os_error(), cfg!(windows))
+}
+
 /// Renames `path` and its `-wal`/`-shm` companions to `<name>.damaged-<YYYYMMDD-HHMMSS>` (UTC;
 /// `-2`, `-3`, … appended if that name is taken) and returns the new main file's path.
 ///
 /// The companions go first: were the main file renamed first and the app killed right then, a
 /// fresh database created under the old name would find the old `-wal` beside it and SQLite
-/// would replay the damaged file's pages into it. Nothing is ever deleted or overwritten.
+/// would replay the damaged file's pages into it. Nothing is ever deleted or overwritten: a file
+/// another program holds is tried again after each of [`SET_ASIDE_PAUSES`], and if it stays
+/// held, the companions already moved are put back beside it and the admin is told.
 pub(super) fn set_aside(path: &Path, now: OffsetDateTime) -> Result<PathBuf, HistoryError> {
+    set_aside_with(
+        path,
+        now,
+        |from: &Path, to: &Path| std::fs::rename(from, to),
+        held_by_another_program,
+        std::thread::sleep,
+    )
+}
+
+/// [`set_aside`] with the rename, the "held by another program" test and the pause given, so
+/// the retries can be tested on any OS.
+pub(super) fn set_aside_with(
+    path: &Path,
+    now: OffsetDateTime,
+    mut rename: impl FnMut(&Path, &Path) -> std::io::Result<()>,
+    in_use: impl Fn(&std::io::Error) -> bool,
+    mut pause: impl FnMut(Duration),
+) -> Result<PathBuf, HistoryError> {
     let now = now.to_offset(time::UtcOffset::UTC);
     let stamp = format!(
         "{:04}{:02}{:02}-{:02}{:02}{:02}",
@@ -345,15 +386,44 @@ pub(super) fn set_aside(path: &Path, now: OffsetDateTime) -> Result<PathBuf, His
                 .all(|suffix| !with_suffix(candidate, suffix).exists())
         })
         .unwrap_or_else(|| path.with_file_name(format!("{name}.damaged-{stamp}")));
+    let mut rename_retrying = |from: &Path, to: &Path| {
+        let mut pauses = SET_ASIDE_PAUSES.iter();
+        loop {
+            match rename(from, to) {
+                Err(error) if in_use(&error) => match pauses.next() {
+                    Some(wait) => pause(*wait),
+                    None => return Err(error),
+                },
+                done => return done,
+            }
+        }
+    };
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
     for suffix in ["-wal", "-shm", ""] {
         let from = with_suffix(path, suffix);
-        if suffix.is_empty() || from.exists() {
-            let to = with_suffix(&target, suffix);
-            std::fs::rename(&from, &to).map_err(|source| HistoryError::SetAside {
-                path: from.clone(),
-                source,
-            })?;
+        if !(suffix.is_empty() || from.exists()) {
+            continue;
         }
+        let to = with_suffix(&target, suffix);
+        if let Err(source) = rename_retrying(&from, &to) {
+            // Keep the set together under its old name: a `-wal` parted from its file would
+            // be replayed into the wrong database or lost from view.
+            for (back_from, back_to) in moved.iter().rev() {
+                if let Err(error) = rename_retrying(back_to, back_from) {
+                    log::warn!(
+                        "history: {} could not be put back as {}: {error}",
+                        back_to.display(),
+                        back_from.display()
+                    );
+                }
+            }
+            return Err(if in_use(&source) {
+                HistoryError::HeldByAnotherProgram { path: from, source }
+            } else {
+                HistoryError::SetAside { path: from, source }
+            });
+        }
+        moved.push((from, to));
     }
     Ok(target)
 }
@@ -421,6 +491,147 @@ mod tests {
         assert_eq!(std::fs::read(&second).unwrap(), b"second");
         assert!(!path.exists());
         assert!(!with(&path, "-wal").exists());
+    }
+
+    /// A damaged history with its companions, each with its own bytes.
+    fn damaged_set(dir: &Path) -> PathBuf {
+        let path = dir.join(FILE_NAME);
+        std::fs::write(&path, b"damaged main").unwrap();
+        std::fs::write(with(&path, "-wal"), b"damaged wal").unwrap();
+        std::fs::write(with(&path, "-shm"), b"damaged shm").unwrap();
+        path
+    }
+
+    fn assert_set_untouched(path: &Path) {
+        assert_eq!(std::fs::read(path).unwrap(), b"damaged main");
+        assert_eq!(std::fs::read(with(path, "-wal")).unwrap(), b"damaged wal");
+        assert_eq!(std::fs::read(with(path, "-shm")).unwrap(), b"damaged shm");
+        let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 3, "nothing else appeared: {names:?}");
+    }
+
+    /// Windows' "in use" codes, as `std::fs::rename` reports them there.
+    fn sharing_violation() -> std::io::Error {
+        std::io::Error::from_raw_os_error(32)
+    }
+
+    fn windows_in_use(error: &std::io::Error) -> bool {
+        is_in_use(error.raw_os_error(), true)
+    }
+
+    #[test]
+    fn windows_sharing_and_lock_violations_mean_another_program_holds_the_file() {
+        assert!(is_in_use(Some(32), true), "ERROR_SHARING_VIOLATION");
+        assert!(is_in_use(Some(33), true), "ERROR_LOCK_VIOLATION");
+        assert!(!is_in_use(Some(5), true), "access denied is not 'in use'");
+        assert!(!is_in_use(None, true));
+        assert!(!is_in_use(Some(32), false), "32 is EPIPE on Unix");
+    }
+
+    /// An antivirus or indexer holding the damaged file: retried a few times with a short,
+    /// growing pause, then reported; the file and its companions stay as they were.
+    #[test]
+    fn a_damaged_file_held_by_another_program_is_retried_then_reported_never_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = damaged_set(dir.path());
+        let now = time::macros::datetime!(2024-05-06 07:08:09 UTC);
+        let mut main_attempts = 0;
+        let mut pauses = Vec::new();
+        let result = set_aside_with(
+            &path,
+            now,
+            |from: &Path, to: &Path| {
+                if from == path {
+                    main_attempts += 1;
+                    Err(sharing_violation())
+                } else {
+                    std::fs::rename(from, to)
+                }
+            },
+            windows_in_use,
+            |pause| pauses.push(pause),
+        );
+        let Err(error) = result else {
+            panic!("a held file cannot be set aside")
+        };
+        assert!(
+            matches!(error, HistoryError::HeldByAnotherProgram { .. }),
+            "{error:?}"
+        );
+        assert_eq!(main_attempts, SET_ASIDE_PAUSES.len() + 1);
+        assert_eq!(pauses, SET_ASIDE_PAUSES);
+        assert!(pauses.windows(2).all(|w| w[0] < w[1]), "backing off");
+        assert!(pauses.iter().sum::<Duration>() <= Duration::from_secs(2));
+        let told = format!("{error} {}", error.hint());
+        assert!(told.contains("another program"), "{told}");
+        assert!(told.contains("restart"), "{told}");
+        assert!(told.contains("left as it is"), "{told}");
+        // The companions that had moved are back beside their file: the set stays whole.
+        assert_set_untouched(&path);
+    }
+
+    #[test]
+    fn a_file_released_while_retrying_is_set_aside_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = damaged_set(dir.path());
+        let now = time::macros::datetime!(2024-05-06 07:08:09 UTC);
+        let mut refusals_left = 2;
+        let mut pauses = Vec::new();
+        let target = set_aside_with(
+            &path,
+            now,
+            |from: &Path, to: &Path| {
+                if from == path && refusals_left > 0 {
+                    refusals_left -= 1;
+                    return Err(sharing_violation());
+                }
+                std::fs::rename(from, to)
+            },
+            windows_in_use,
+            |pause| pauses.push(pause),
+        )
+        .unwrap();
+        assert_eq!(pauses, SET_ASIDE_PAUSES[..2]);
+        assert_eq!(std::fs::read(&target).unwrap(), b"damaged main");
+        assert_eq!(
+            std::fs::read(with(&target, "-wal")).unwrap(),
+            b"damaged wal"
+        );
+        assert_eq!(
+            std::fs::read(with(&target, "-shm")).unwrap(),
+            b"damaged shm"
+        );
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn other_rename_errors_are_not_retried_and_leave_the_set_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = damaged_set(dir.path());
+        let now = time::macros::datetime!(2024-05-06 07:08:09 UTC);
+        let mut pauses = Vec::new();
+        let result = set_aside_with(
+            &path,
+            now,
+            |from: &Path, to: &Path| {
+                if from == path {
+                    Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+                } else {
+                    std::fs::rename(from, to)
+                }
+            },
+            windows_in_use,
+            |pause| pauses.push(pause),
+        );
+        assert!(
+            matches!(result, Err(HistoryError::SetAside { .. })),
+            "{result:?}"
+        );
+        assert!(pauses.is_empty());
+        assert_set_untouched(&path);
     }
 
     fn with(path: &Path, suffix: &str) -> PathBuf {

@@ -562,7 +562,7 @@ fn csv_export_has_a_header_quotes_awkward_text_and_every_matching_row() {
         .unwrap();
     assert_eq!(written, 1_101);
     let raw = String::from_utf8(out.clone()).unwrap();
-    assert!(raw.starts_with("id,kind,telephoneNumber,"));
+    assert!(raw.starts_with("\u{feff}id,kind,telephoneNumber,"));
     assert!(
         raw.contains("\"Doe, \"\"JJ\"\"\nsecond line\""),
         "RFC 4180 quoting"
@@ -605,6 +605,44 @@ fn csv_export_has_a_header_quotes_awkward_text_and_every_matching_row() {
             .count(),
         1
     );
+}
+
+/// Excel opens a CSV without a byte-order mark in the system's ANSI code page, which turns
+/// "Zoë Müller" into "ZoÃ« MÃ¼ller"; with the UTF-8 mark it reads UTF-8. Checked on the bytes,
+/// for the whole history and for one bulk run's rows (the same exporter).
+#[test]
+fn csv_exports_start_with_a_utf8_bom_and_end_every_line_with_crlf() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = open_fast(dir.path());
+    let names = ["Zoë Müller", "Łukasz Żółć", "山田 太郎", "Ådne Ørsted"];
+    for (n, name) in names.iter().enumerate() {
+        let mut new = named(&format!("+1555010010{n}"), name, "user@contoso.com");
+        new.batch_id = (n % 2 == 0).then(|| "run-1".to_owned());
+        history.create(new).unwrap();
+    }
+    let everything = HistoryQuery::default();
+    let one_run = HistoryQuery {
+        batch_id: Some("run-1".to_owned()),
+        ..HistoryQuery::default()
+    };
+    for (query, rows) in [(&everything, 4), (&one_run, 2)] {
+        let mut out = Vec::new();
+        assert_eq!(history.export_csv(query, &mut out).unwrap(), rows);
+        assert_eq!(&out[..3], b"\xEF\xBB\xBF", "UTF-8 byte-order mark first");
+        assert!(out[3..].starts_with(b"id,kind,telephoneNumber,"));
+        assert!(out.ends_with(b"\r\n"));
+        let line_feeds = out.iter().filter(|&&b| b == b'\n').count();
+        let crlfs = out.windows(2).filter(|w| w == b"\r\n").count();
+        assert_eq!(line_feeds, rows + 1, "one line per row plus the header");
+        assert_eq!(crlfs, line_feeds, "every line ends with CR LF");
+        let text = std::str::from_utf8(&out[3..]).expect("the rest is UTF-8");
+        for (n, name) in names.iter().enumerate() {
+            assert_eq!(text.contains(name), query.batch_id.is_none() || n % 2 == 0);
+        }
+        // A reader that knows the mark still sees the header's first name unchanged.
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        assert_eq!(&reader.headers().unwrap()[0], "id");
+    }
 }
 
 #[test]
