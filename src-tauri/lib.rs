@@ -19,6 +19,7 @@ pub mod fuzzing;
 pub mod graph;
 pub mod history;
 pub mod lifecycle;
+pub mod net;
 pub mod phone;
 pub mod problem;
 pub mod setup;

@@ -188,14 +188,14 @@ impl SignInTarget {
     }
 }
 
-/// An HTTP client for the token endpoint: no redirects, bounded time.
+/// An HTTP client for the token endpoint, from [`crate::net`]: the system's proxy, the OS
+/// verifier, no redirects, bounded time.
 pub fn token_http_client() -> Result<reqwest::Client, AuthError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| AuthError::Protocol(e.to_string()))
+    crate::net::http_client(TOKEN_TIMEOUT).map_err(|e| AuthError::Protocol(e.to_string()))
 }
+
+/// How long a token-endpoint request may take.
+pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Who signed in, read from the id_token (for display only, never for authorisation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -307,7 +307,7 @@ pub async fn redeem_code(
         .set_pkce_verifier(pending.verifier)
         .request_async(http)
         .await
-        .map_err(AuthError::from_request)?;
+        .map_err(|e| AuthError::from_request(e, &target.endpoint("token")))?;
     Ok(Grant::from_response(&response))
 }
 
@@ -325,7 +325,7 @@ pub async fn refresh(
         .add_scopes(scopes.iter().cloned().map(Scope::new))
         .request_async(http)
         .await
-        .map_err(AuthError::from_request)?;
+        .map_err(|e| AuthError::from_request(e, &target.endpoint("token")))?;
     Ok(Grant::from_response(&response))
 }
 
@@ -352,7 +352,7 @@ pub async fn device_code_sign_in(
         .add_scopes(target.sign_in_scopes().into_iter().map(Scope::new))
         .request_async(http)
         .await
-        .map_err(AuthError::from_request)?;
+        .map_err(|e| AuthError::from_request(e, &target.endpoint("devicecode")))?;
     let prompt = DeviceCodePrompt {
         user_code: details.user_code().secret().clone(),
         verification_uri: details.verification_uri().to_string(),
@@ -391,6 +391,11 @@ enum Poll {
 }
 
 impl DeviceCodeWait {
+    /// Where the sign-in is going on.
+    pub fn target(&self) -> &SignInTarget {
+        &self.target
+    }
+
     /// Polls at the interval Entra asked for (5 s longer after each `slow_down`, longer too
     /// while the endpoint cannot be reached) until the admin approves, declines, or the code
     /// expires. Entra's errors come back whole, as from the other grants.
@@ -428,14 +433,24 @@ impl DeviceCodeWait {
 }
 
 async fn poll_device_token(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Poll {
-    let Ok(response) = http
+    let response = match http
         .post(url)
         .header(reqwest::header::ACCEPT, "application/json")
         .form(form)
         .send()
         .await
-    else {
-        return Poll::Unreachable;
+    {
+        Ok(response) => response,
+        // A proxy that wants a sign-in or an untrusted certificate will not change while
+        // the code is valid: say so now rather than when it expires.
+        Err(error) => {
+            return match crate::net::diagnose(&error, url) {
+                Some(blocked) if !blocked.retry_may_help() => {
+                    Poll::Failed(AuthError::Blocked(blocked))
+                }
+                _ => Poll::Unreachable,
+            }
+        }
     };
     let status = response.status();
     let Ok(body) = response.bytes().await else {
@@ -465,6 +480,9 @@ pub enum AuthError {
     Entra(EntraError),
     #[error("Microsoft's sign-in service could not be reached: {0}")]
     Network(String),
+    /// The proxy or an untrusted certificate stopped the request on the way.
+    #[error("the request to the sign-in service was stopped on the way: {0}")]
+    Blocked(crate::net::Blocked),
     #[error("{0}")]
     Listener(#[from] super::loopback::ListenError),
     /// The browser never came back from a sign-in through `organizations` or `common`: most
@@ -478,12 +496,26 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// A failed token-endpoint request to `url`.
     fn from_request<RE: std::error::Error + 'static>(
         error: RequestTokenError<RE, EntraError>,
+        url: &str,
     ) -> AuthError {
         match error {
             RequestTokenError::ServerResponse(entra) => AuthError::Entra(entra),
-            RequestTokenError::Request(e) => AuthError::Network(e.to_string()),
+            RequestTokenError::Request(e) => {
+                let transport = (&e as &(dyn std::error::Error + 'static))
+                    .downcast_ref::<oauth2::HttpClientError<reqwest::Error>>();
+                match transport {
+                    Some(oauth2::HttpClientError::Reqwest(inner)) => {
+                        match crate::net::diagnose(inner, url) {
+                            Some(blocked) => AuthError::Blocked(blocked),
+                            None => AuthError::Network(inner.to_string()),
+                        }
+                    }
+                    _ => AuthError::Network(e.to_string()),
+                }
+            }
             RequestTokenError::Parse(e, _) => AuthError::Protocol(e.to_string()),
             RequestTokenError::Other(e) => AuthError::Protocol(e),
         }
@@ -507,6 +539,7 @@ impl AuthError {
         use super::loopback::ListenError;
         let mut problem = match self {
             AuthError::Entra(entra) => entra_problem(entra),
+            AuthError::Blocked(blocked) => blocked.to_problem(),
             AuthError::Network(_) => Problem::new(
                 "network",
                 "NumberDesk could not reach Microsoft’s sign-in service.",

@@ -185,8 +185,13 @@ impl<S: SecretStore + 'static> SignInService<S> {
                 )
             }
         };
-        let grant =
-            entra::redeem_code(&started.target, started.pending, code, self.session.http()).await?;
+        let grant = entra::redeem_code(
+            &started.target,
+            started.pending,
+            code,
+            self.session.http_for(&started.target),
+        )
+        .await?;
         self.session.complete_sign_in(&started.target, grant).await
     }
 
@@ -194,7 +199,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
     pub async fn begin_device(&self, target: &SignInTarget) -> Result<DeviceCodePrompt, AuthError> {
         let cancelled = self.new_cancel();
         let (prompt, wait) =
-            self.noted(entra::device_code_sign_in(target, self.session.http()).await)?;
+            self.noted(entra::device_code_sign_in(target, self.session.http_for(target)).await)?;
         *self.device.lock().await = Some(Device {
             target: target.clone(),
             wait,
@@ -220,7 +225,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
             .await
             .take()
             .ok_or(AuthError::Listener(ListenError::Cancelled))?;
-        let http = self.session.http().clone();
+        let http = self.session.http_for(wait.target()).clone();
         let grant = tokio::select! {
             grant = wait.finish(&http) => grant?,
             _ = async {

@@ -128,7 +128,7 @@ pub fn vault_problem(error: &VaultError) -> Problem {
 /// The signed-in session, shared by every window and command.
 pub struct SessionManager<S: SecretStore + 'static> {
     vault: Arc<Vault<S>>,
-    http: reqwest::Client,
+    http: crate::net::HttpClients,
     live: Mutex<Option<Live>>,
 }
 
@@ -141,14 +141,15 @@ impl<S: SecretStore + 'static> SessionManager<S> {
     pub fn for_profile(store: S, profile: &str) -> Result<SessionManager<S>, AuthError> {
         Ok(SessionManager {
             vault: Arc::new(Vault::with_profile(store, profile)),
-            http: entra::token_http_client()?,
+            http: crate::net::HttpClients::new(entra::TOKEN_TIMEOUT)
+                .map_err(|e| AuthError::Protocol(e.to_string()))?,
             live: Mutex::new(None),
         })
     }
 
-    /// The HTTP client used for the token endpoint (no redirects).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// The HTTP client for `target`'s token endpoint (see [`crate::net::http_client_for`]).
+    pub fn http_for(&self, target: &SignInTarget) -> &reqwest::Client {
+        self.http.for_url(&target.cloud.login_root())
     }
 
     async fn vault_call<T: Send + 'static>(
@@ -274,7 +275,13 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             TokenKind::Telephone => live.target.telephone_scopes(),
             TokenKind::Names => live.target.names_scopes(),
         };
-        let result = entra::refresh(&live.target, &live.refresh_token, &scopes, &self.http).await;
+        let result = entra::refresh(
+            &live.target,
+            &live.refresh_token,
+            &scopes,
+            self.http_for(&live.target),
+        )
+        .await;
         let grant = match result {
             Ok(grant) => grant,
             Err(error) => {

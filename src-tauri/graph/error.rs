@@ -63,6 +63,8 @@ pub struct GraphErrorDetail {
     pub exchange: Exchange,
     /// For `SignIn`: the session's own explanation.
     pub sign_in_problem: Option<Problem>,
+    /// For `NotSent`: the proxy or an untrusted certificate stopped the request on the way.
+    pub blocked: Option<crate::net::Blocked>,
 }
 
 impl std::fmt::Display for GraphError {
@@ -95,7 +97,20 @@ impl GraphError {
             retry_after: None,
             exchange: Exchange::default(),
             sign_in_problem: None,
+            blocked: None,
         }))
+    }
+
+    /// What stopped the request on the way (see [`crate::net::Blocked`]).
+    pub fn blocked_by(mut self, blocked: crate::net::Blocked) -> GraphError {
+        self.0.blocked = Some(blocked);
+        self
+    }
+
+    /// Whether what stopped the request on the way will stop it again (a proxy that wants a
+    /// sign-in, an untrusted certificate): then a retry only adds traffic and waiting.
+    fn blocked_for_good(&self) -> bool {
+        self.blocked.as_ref().is_some_and(|b| !b.retry_may_help())
     }
 
     pub fn retry_after(mut self, after: Duration) -> GraphError {
@@ -163,15 +178,17 @@ impl GraphError {
             retry_after,
             exchange,
             sign_in_problem: None,
+            blocked: None,
         }))
     }
 
     /// A GET may be tried again: throttled, briefly unavailable, or never sent.
     pub fn get_may_retry(&self) -> bool {
-        matches!(
-            self.kind,
-            GraphErrorKind::Throttled | GraphErrorKind::Unavailable | GraphErrorKind::NotSent
-        )
+        !self.blocked_for_good()
+            && matches!(
+                self.kind,
+                GraphErrorKind::Throttled | GraphErrorKind::Unavailable | GraphErrorKind::NotSent
+            )
     }
 
     /// A POST may be tried again only when Microsoft clearly did not take it: 429 (throttled
@@ -184,6 +201,9 @@ impl GraphError {
     /// [`GraphError::outcome_unknown`]: recorded as such and settled by looking the number up,
     /// never sent again blindly.
     pub fn post_may_retry(&self) -> bool {
+        if self.blocked_for_good() {
+            return false;
+        }
         match self.kind {
             GraphErrorKind::Throttled | GraphErrorKind::NotSent => true,
             GraphErrorKind::Unavailable => self.status != Some(504),
@@ -207,6 +227,9 @@ impl GraphError {
         use GraphErrorKind as K;
         if let (K::SignIn, Some(problem)) = (self.kind, &self.sign_in_problem) {
             return problem.clone();
+        }
+        if let Some(blocked) = &self.blocked {
+            return blocked.to_problem();
         }
         if !telephone_api_available
             && matches!(self.kind, K::BadRequest | K::NotFound | K::Forbidden)

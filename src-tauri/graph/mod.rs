@@ -200,11 +200,9 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         session: Arc<SessionManager<S>>,
         options: GraphOptions,
     ) -> Result<GraphClient<S>, GraphError> {
-        let http = reqwest::Client::builder()
-            // A redirect could carry the token elsewhere; Graph does not redirect these calls.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.timeout)
-            .build()
+        // The system's proxy, the OS verifier, and no redirects: a redirect could carry the
+        // token elsewhere, and Graph does not redirect these calls.
+        let http = crate::net::http_client_for(root.as_str(), options.timeout)
             .map_err(|e| GraphError::new(GraphErrorKind::Network, e.to_string()))?;
         Ok(GraphClient {
             http,
@@ -291,6 +289,12 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                 if let Some(pacer) = &self.pacer {
                     pacer.observe(None, None, false);
                 }
+                // The proxy or an untrusted certificate stopped it before it left.
+                if let Some(blocked) = crate::net::diagnose(&error, url) {
+                    return GraphError::new(GraphErrorKind::NotSent, error.to_string())
+                        .with_client_request_id(client_request_id)
+                        .blocked_by(blocked);
+                }
                 let kind = if error.is_connect() {
                     GraphErrorKind::NotSent
                 } else if error.is_timeout() {
@@ -308,6 +312,17 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             };
             let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
             let location = header(&response, "location");
+            if let Some(blocked) = crate::net::blocked_by_status(status, url) {
+                // A forwarding proxy that wants a sign-in did not pass the request on.
+                if let Some(pacer) = &self.pacer {
+                    pacer.observe(Some(status), retry_after, false);
+                }
+                return Err(
+                    GraphError::new(GraphErrorKind::NotSent, "HTTP 407 from a proxy")
+                        .with_exchange(&exchange)
+                        .blocked_by(blocked),
+                );
+            }
             if status == 401 && !refreshed {
                 if let Some(pacer) = &self.pacer {
                     pacer.observe(Some(status), retry_after, false);

@@ -39,6 +39,7 @@ mod operations;
 mod persist;
 mod quirks;
 mod seed;
+mod tls;
 
 use std::io;
 use std::path::PathBuf;
@@ -59,6 +60,7 @@ pub use auth::Consent;
 pub use directory::{ConferenceBridge, NumberAssignment, SimUser, UserKind};
 pub use operations::OperationOutcome;
 pub use quirks::{ActionAnswer, LocationForm};
+pub use tls::SimTls;
 
 use auth::{Auth, Lifetimes, RefreshState, Scopes};
 use directory::{normalize_number, Directory};
@@ -127,6 +129,9 @@ pub struct SimConfig {
     /// memory only. A missing file means "start from the seed"; a damaged one is moved aside
     /// to `<name>.damaged-<unix seconds>`. See `persist.rs` for what is kept.
     pub state_file: Option<PathBuf>,
+    /// Serve both listeners over HTTPS with this certificate (`https://127.0.0.1:…`). Tests of
+    /// TLS trust only; `None` (the default, and the demo) is plain http on loopback.
+    pub tls: Option<SimTls>,
 }
 
 impl Default for SimConfig {
@@ -146,6 +151,7 @@ impl Default for SimConfig {
             operation_envelope: false,
             rate_limit: None,
             state_file: None,
+            tls: None,
         }
     }
 }
@@ -170,6 +176,9 @@ pub struct LoggedRequest {
     pub received_at: SystemTime,
     /// The status sent, or `None` when the connection was dropped on purpose.
     pub status: Option<u16>,
+    /// Where the connection came from: how a test tells requests that came through a proxy
+    /// (from the proxy's end of a tunnel) from those that came direct.
+    pub peer: std::net::SocketAddr,
 }
 
 pub(crate) struct Urls {
@@ -199,6 +208,8 @@ struct Inner {
     /// there ever were at once: how a test sees that a client keeps its concurrency bounded.
     graph_in_flight: AtomicUsize,
     graph_max_in_flight: AtomicUsize,
+    /// TLS handshakes that failed (the client refused the certificate, or spoke plain http).
+    tls_refused: AtomicUsize,
 }
 
 /// Counts one Graph request as in flight until dropped (answered, or the connection gone).
@@ -272,9 +283,11 @@ impl SimTenant {
     pub async fn start(config: SimConfig) -> io::Result<SimTenant> {
         let login_listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let graph_listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
         let urls = Urls {
-            login: format!("http://{}", login_listener.local_addr()?),
-            graph: format!("http://{}", graph_listener.local_addr()?),
+            login: format!("{scheme}://{}", login_listener.local_addr()?),
+            graph: format!("{scheme}://{}", graph_listener.local_addr()?),
         };
         let now = Instant::now();
         let mut faults = Faults::default();
@@ -310,6 +323,7 @@ impl SimTenant {
             shutdown,
             graph_in_flight: AtomicUsize::new(0),
             graph_max_in_flight: AtomicUsize::new(0),
+            tls_refused: AtomicUsize::new(0),
         });
         for (socket, listener) in [
             (login_listener, Listener::Entra),
@@ -319,6 +333,7 @@ impl SimTenant {
                 socket,
                 inner.clone(),
                 listener,
+                acceptor.clone(),
                 inner.shutdown.subscribe(),
             ));
         }
@@ -340,6 +355,12 @@ impl SimTenant {
     /// changed the tenant without hearing so.
     pub fn set_answer_delay(&self, delay: Duration) {
         self.inner.lock().faults.answer_delay = delay;
+    }
+
+    /// TLS handshakes that failed on either listener (only with [`SimConfig::tls`]): how a
+    /// test sees that a client reached the sim but refused its certificate.
+    pub fn tls_handshakes_refused(&self) -> usize {
+        self.inner.tls_refused.load(Ordering::SeqCst)
     }
 
     /// Stops accepting connections and closes the open ones.
@@ -710,6 +731,7 @@ async fn accept_loop(
     socket: TcpListener,
     inner: Arc<Inner>,
     listener: Listener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -719,20 +741,20 @@ async fn accept_loop(
         tokio::select! {
             _ = shutdown.changed() => {}
             accepted = socket.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let inner = inner.clone();
-                    let mut connection_shutdown = shutdown.clone();
+                    let connection_shutdown = shutdown.clone();
+                    let acceptor = acceptor.clone();
                     tokio::spawn(async move {
-                        let handler = service_fn(move |req| serve_one(inner.clone(), listener, req));
-                        let connection =
-                            http1::Builder::new().serve_connection(TokioIo::new(stream), handler);
-                        tokio::select! {
-                            result = connection => {
-                                if let Err(e) = result {
-                                    log::debug!("sim: connection ended: {e}");
-                                }
+                        let Some(acceptor) = acceptor else {
+                            return serve_connection(stream, peer, inner, listener, connection_shutdown).await;
+                        };
+                        match acceptor.accept(stream).await {
+                            Ok(tls) => serve_connection(tls, peer, inner, listener, connection_shutdown).await,
+                            Err(e) => {
+                                inner.tls_refused.fetch_add(1, Ordering::SeqCst);
+                                log::debug!("sim: TLS handshake failed: {e}");
                             }
-                            _ = connection_shutdown.changed() => {}
                         }
                     });
                 }
@@ -745,9 +767,32 @@ async fn accept_loop(
     }
 }
 
+/// Serves one connection (plain TCP or TLS) until it ends or the sim shuts down.
+async fn serve_connection<IO>(
+    io: IO,
+    peer: std::net::SocketAddr,
+    inner: Arc<Inner>,
+    listener: Listener,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let handler = service_fn(move |req| serve_one(inner.clone(), listener, peer, req));
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(io), handler);
+    tokio::select! {
+        result = connection => {
+            if let Err(e) = result {
+                log::debug!("sim: connection ended: {e}");
+            }
+        }
+        _ = shutdown.changed() => {}
+    }
+}
+
 async fn serve_one(
     inner: Arc<Inner>,
     listener: Listener,
+    peer: std::net::SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, DroppedOnPurpose> {
     let received_at = SystemTime::now();
@@ -815,6 +860,7 @@ async fn serve_one(
         body: String::from_utf8_lossy(&request.body).into_owned(),
         received_at,
         status: (!dropped).then(|| response.status().as_u16()),
+        peer,
     });
     if !answer_delay.is_zero() {
         // Done and logged, not yet answered: a client that dies now has made a change it
