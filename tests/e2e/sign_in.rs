@@ -77,6 +77,18 @@ async fn the_setup_form_checks_each_field_as_it_is_typed() {
     assert!(error.contains("GUID"), "{error}");
     app.shot("errors-as-typed").await;
 
+    // "organizations" is accepted, with the warning that the registration must be multi-tenant.
+    app.type_into("#setup-tenant", "organizations").await;
+    app.text_until("#setup-tenant-error", str::is_empty).await;
+    let warning = app
+        .text_until("#setup-tenant-warning", |t| !t.is_empty())
+        .await;
+    assert!(warning.contains("multi-tenant"), "{warning}");
+    app.shot("organizations-warning").await;
+    app.type_into("#setup-tenant", "adele@contoso.com").await;
+    app.text_until("#setup-tenant-error", |t| !t.is_empty())
+        .await;
+
     // Saving with problems says so and stays.
     app.click("#setup-save").await;
     app.visible("#setup-save-problem").await;
@@ -206,6 +218,78 @@ async fn no_token_reaches_a_file_or_the_apps_output_after_sign_in_refresh_and_si
     }
     assert!(files >= 2, "settings and the app's output were checked");
     assert_eq!(numberdesk_keyring_items(data.path()), 0);
+}
+
+#[tokio::test]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn without_names_consent_the_window_says_why_and_ask_again_brings_the_names() {
+    let tenant = SimTenant::start(SimConfig::default()).await.unwrap();
+    tenant.set_consent(sim::Consent {
+        user_read_basic_all: false,
+        ..sim::Consent::default()
+    });
+    let data = tempfile::tempdir().unwrap();
+    let launch = Launch::default()
+        .env("NUMBERDESK_LOGIN_URL", tenant.login_url())
+        .env("NUMBERDESK_GRAPH_URL", tenant.graph_url())
+        .env("NUMBERDESK_TENANT", sim::DEMO_TENANT_ID)
+        .env("NUMBERDESK_CLIENT_ID", sim::DEMO_CLIENT_ID);
+    let mut app = App::launch("signin-names", launch, data.path()).await;
+    app.click("#welcome-continue").await;
+    app.visible("#signin").await;
+    app.sign_in_through_ui(sim::ADMIN_UPN).await;
+    let names_requests = || {
+        tenant
+            .requests()
+            .iter()
+            .filter(|r| r.path_and_query.ends_with("/oauth2/v2.0/token"))
+            .filter(|r| r.body.contains("User.ReadBasic.All"))
+            .count()
+    };
+
+    // The card shows the object ID and says why; more lookups ask Microsoft nothing more.
+    let assigned: Vec<String> = tenant
+        .numbers()
+        .into_iter()
+        .filter(|n| n.assignment_status == "userAssigned" && n.served_as_null.is_empty())
+        .map(|n| n.telephone_number)
+        .take(3)
+        .collect();
+    for number in &assigned {
+        app.type_into("#lookup-input", &format!("{number}\u{E007}"))
+            .await;
+        let shown = numberdesk::phone::display_form(number);
+        app.text_until("[data-part=card-number]", |t| t == shown)
+            .await;
+        let upn = app.text("[data-part=card-upn]").await;
+        assert!(upn.contains("refused the permission"), "{upn}");
+    }
+    app.shot("card-without-names").await;
+    assert_eq!(names_requests(), 1, "asked once, at sign-in");
+
+    app.click(".tab[data-view=settings]").await;
+    let said = app.text("#settings-names").await;
+    assert!(
+        said.contains("Not permitted") && said.contains("Ask again"),
+        "{said}"
+    );
+    assert!(app.is_visible("#names-ask-again").await);
+    app.shot("settings-names-refused").await;
+
+    // An administrator grants consent; "Ask again" asks once and the names come.
+    tenant.set_consent(sim::Consent::default());
+    app.click("#names-ask-again").await;
+    app.text_until("#settings-names", |t| t.starts_with("Shown"))
+        .await;
+    assert!(!app.is_visible("#names-ask-again").await);
+    assert_eq!(names_requests(), 2);
+    app.shot("settings-names-granted").await;
+    app.click(".tab[data-view=unassign]").await;
+    app.type_into("#lookup-input", "+1 (206) 555-0100\u{E007}")
+        .await;
+    app.text_until("[data-part=card-upn]", |t| t == sim::SAMPLE_USER_UPN)
+        .await;
+    app.quit().await;
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
