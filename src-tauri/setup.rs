@@ -76,6 +76,17 @@ pub fn check_tenant(tenant: &str) -> Result<(), String> {
     Err("Enter a tenant ID (like 72f988bf-86f1-41af-91ab-2d7cd011db47), a domain (like contoso.onmicrosoft.com), or “organizations”.".into())
 }
 
+/// The warnings for a tenant field, in the form the setup screen lists them.
+fn tenant_warnings(tenant: &str) -> Vec<FieldProblem> {
+    tenant_warning(tenant)
+        .map(|message| FieldProblem {
+            field: "tenant",
+            message: message.into(),
+        })
+        .into_iter()
+        .collect()
+}
+
 /// What to know about an accepted tenant: `organizations` works only for a multi-tenant app
 /// registration; a single-tenant one (what the README describes) is refused by Microsoft with
 /// AADSTS50194, on its own page in the browser.
@@ -127,13 +138,7 @@ impl Setup {
 
     /// Things that are allowed but worth knowing, shown beside the field without blocking save.
     pub fn warnings(&self) -> Vec<FieldProblem> {
-        tenant_warning(&self.tenant)
-            .map(|message| FieldProblem {
-                field: "tenant",
-                message: message.into(),
-            })
-            .into_iter()
-            .collect()
+        tenant_warnings(&self.tenant)
     }
 
     /// The same setup with surrounding spaces removed.
@@ -527,13 +532,7 @@ pub struct Resolved {
 impl Resolved {
     /// Accepted but worth a warning beside the field (see [`Setup::warnings`]).
     pub fn warnings(&self) -> Vec<FieldProblem> {
-        tenant_warning(&self.tenant)
-            .map(|message| FieldProblem {
-                field: "tenant",
-                message: message.into(),
-            })
-            .into_iter()
-            .collect()
+        tenant_warnings(&self.tenant)
     }
 
     /// Field problems; empty when NumberDesk can sign in with this setup.

@@ -83,6 +83,14 @@ async fn rig() -> Rig {
 }
 
 impl Rig {
+    /// Confirms a lookup's card: the record of its one POST.
+    async fn confirm(&self, card: &numberdesk::desk::LookupCard) -> RecordView {
+        self.desk
+            .unassign(card.lookup_id.as_deref().unwrap())
+            .await
+            .unwrap()
+    }
+
     /// Waits until the record settles; returns it.
     async fn settled(&self, id: i64) -> numberdesk::history::OperationRecord {
         for _ in 0..400 {
@@ -148,11 +156,7 @@ async fn success_the_card_names_the_assignee_one_post_and_history_follows_to_suc
         "a lookup changes nothing"
     );
 
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Accepted);
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Succeeded);
@@ -229,11 +233,7 @@ async fn a_throttled_post_waits_for_retry_after_then_succeeds_with_one_accepted_
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.throttle_next(1, Duration::from_secs(4));
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(
         rig.settled(record.record.id).await.status,
         RecordStatus::Succeeded
@@ -258,11 +258,7 @@ async fn service_unavailable_is_retried_and_when_it_persists_the_record_says_ref
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.fail_next(1, 503, None);
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(
         rig.settled(record.record.id).await.status,
         RecordStatus::Succeeded
@@ -271,11 +267,7 @@ async fn service_unavailable_is_retried_and_when_it_persists_the_record_says_ref
     let other = rig.assigned_number("directRouting");
     let card = rig.desk.lookup(&other).await.unwrap();
     rig.sim.fail_next(10, 503, None);
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Rejected);
     let error = record.record.error.unwrap();
     assert_eq!(error.kind, "unavailable");
@@ -290,11 +282,7 @@ async fn a_lost_answer_is_outcome_unknown_then_settled_by_a_lookup_with_exactly_
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.drop_connection_after_next_post();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Succeeded);
@@ -321,11 +309,7 @@ async fn both_operation_envelopes_reach_succeeded() {
     let rig = rig().await;
     rig.sim.set_operation_envelope(true);
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(
         rig.settled(record.record.id).await.status,
         RecordStatus::Succeeded
@@ -333,11 +317,7 @@ async fn both_operation_envelopes_reach_succeeded() {
     rig.sim.set_operation_envelope(false);
     let other = rig.assigned_number("operatorConnect");
     let card = rig.desk.lookup(&other).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(
         rig.settled(record.record.id).await.status,
         RecordStatus::Succeeded
@@ -375,11 +355,7 @@ async fn failed_skipped_and_unknown_statuses_settle_with_their_detail() {
     for ((outcome, expected), number) in cases.into_iter().zip(numbers) {
         rig.sim.set_number_outcome(&number, Some(outcome));
         let card = rig.desk.lookup(&number).await.unwrap();
-        let record = rig
-            .desk
-            .unassign(card.lookup_id.as_deref().unwrap())
-            .await
-            .unwrap();
+        let record = rig.confirm(&card).await;
         let done = rig.settled(record.record.id).await;
         assert_eq!(done.status, expected, "{number}");
         assert!(done.status_detail.is_some(), "the detail is kept");
@@ -440,11 +416,7 @@ async fn an_expired_token_mid_flow_is_refreshed() {
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.expire_access_tokens();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(
         rig.settled(record.record.id).await.status,
         RecordStatus::Succeeded
@@ -507,11 +479,7 @@ async fn a_double_click_and_a_second_window_never_send_a_second_post() {
 async fn reassign_gives_the_number_back_and_the_lookup_shows_the_assignee_again() {
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let done = RecordView::from(rig.settled(record.record.id).await);
     assert!(done.can_reassign);
     let undo = rig.desk.reassign(done.record.id).await.unwrap();
@@ -541,11 +509,7 @@ async fn operations_open_at_quit_are_resumed_at_the_next_start() {
     rig.sim
         .set_operation_timings(Duration::ZERO, Duration::from_millis(800));
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let id = record.record.id;
     drop(rig.desk);
     // "Restart": the history is reopened from disk by a new desk.
@@ -566,11 +530,7 @@ async fn an_operation_open_for_too_long_is_marked_stale_and_can_be_checked_again
     rig.sim
         .set_operation_timings(Duration::ZERO, Duration::from_millis(2500));
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let id = record.record.id;
     // A desk for which a day has passed: at start it marks the open record stale.
     let (later, _) = desk_for(
@@ -601,11 +561,7 @@ async fn an_operation_open_for_too_long_is_marked_stale_and_can_be_checked_again
 async fn a_revoked_sign_in_asks_to_sign_in_again_and_the_history_stays() {
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     rig.settled(record.record.id).await;
     rig.sim.revoke_refresh_tokens();
     rig.sim.expire_access_tokens();
@@ -796,11 +752,7 @@ async fn fault_a_202_without_location_is_accepted_then_settled_by_lookup() {
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.omit_location_on_next_post();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     // Microsoft took it (202): accepted, not "outcome unknown"; followed by lookups.
     assert_eq!(record.record.status, RecordStatus::Accepted);
     assert!(record.record.location.is_none());
@@ -832,11 +784,7 @@ async fn fault_a_malformed_lookup_answer_is_reported_and_nothing_is_sent() {
 async fn fault_a_malformed_operation_read_is_read_again_later() {
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     // The POST's answer has come; the next successful answer is the first operation read.
     rig.sim.garble_next_answer();
     let done = rig.settled(record.record.id).await;
@@ -850,11 +798,7 @@ async fn fault_an_answer_slower_than_the_timeout_is_outcome_unknown_never_resent
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     // The tenant acts on the POST but answers after the client stopped waiting.
     rig.sim.set_answer_delay(Duration::from_millis(800));
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
     rig.sim.set_answer_delay(Duration::ZERO);
     let done = rig.settled(record.record.id).await;
@@ -904,11 +848,7 @@ async fn fault_an_operation_that_never_settles_is_marked_stale_while_followed() 
     rig.sim
         .set_operation_timings(Duration::ZERO, Duration::from_secs(3600));
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Stale, "{done:?}");
     let view = RecordView::from(done);
@@ -1052,11 +992,7 @@ async fn a_top_level_status_that_disagrees_with_the_numbers_entry_never_counts_a
         )),
     );
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Failed, "{done:?}");
     assert_eq!(
@@ -1075,11 +1011,7 @@ async fn a_top_level_status_that_disagrees_with_the_numbers_entry_never_counts_a
     rig.sim.set_number_outcome(sim::SAMPLE_NUMBER, None);
     rig.sim.disagree_next_operations(1, "failed");
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
     assert!(done
@@ -1094,11 +1026,7 @@ async fn an_accepted_change_whose_operation_cannot_be_read_is_settled_by_lookup_
     // Refused reads, again and again: after a few NumberDesk asks the number instead.
     rig.sim.fail_next_operation_reads(50, 400);
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
     assert!(done
@@ -1131,11 +1059,7 @@ async fn an_accepted_change_that_does_not_show_is_not_confirmed_yet_never_failed
     );
     rig.sim.omit_location_on_next_post();
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Accepted);
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Stale, "{done:?}");
@@ -1149,11 +1073,7 @@ async fn an_accepted_change_that_does_not_show_is_not_confirmed_yet_never_failed
     rig.sim.set_number_outcome(sim::SAMPLE_NUMBER, None);
     rig.sim.fail_next_operation_reads(1, 404);
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Succeeded, "{done:?}");
 }
@@ -1163,11 +1083,7 @@ async fn both_operation_address_forms_are_followed() {
     let rig = rig().await;
     rig.sim.set_location_form(sim::LocationForm::Segment);
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     let location = record.record.location.clone().unwrap();
     assert!(
         location.contains("/operations/") && !location.contains("('"),
@@ -1218,11 +1134,7 @@ async fn a_failed_name_read_never_blocks_an_unassign() {
             .as_deref()
             .unwrap_or_default()
             .contains("object ID"));
-        let record = rig
-            .desk
-            .unassign(card.lookup_id.as_deref().unwrap())
-            .await
-            .unwrap();
+        let record = rig.confirm(&card).await;
         assert_eq!(
             rig.settled(record.record.id).await.status,
             RecordStatus::Succeeded
@@ -1250,11 +1162,7 @@ async fn overload_400s_and_503_504s_are_retried_for_the_lookup_and_the_post_with
     assert!(card.found && card.can_unassign);
     rig.sim.overload_next(2);
     rig.sim.fail_next(1, 503, None);
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Accepted);
     assert_eq!(
         rig.settled(record.record.id).await.status,
@@ -1279,11 +1187,7 @@ async fn an_overload_that_persists_is_said_as_a_temporary_problem_not_a_refusal(
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.overload_next(20);
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Rejected);
     let error = record.record.error.unwrap();
     assert_eq!(error.kind, "unavailable", "{error:?}");
@@ -1302,11 +1206,7 @@ async fn a_gateway_timeout_on_the_post_is_outcome_unknown_and_settled_by_a_looku
     let rig = rig().await;
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     rig.sim.gateway_timeout_after_next_post();
-    let record = rig
-        .desk
-        .unassign(card.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::OutcomeUnknown);
     let done = rig.settled(record.record.id).await;
     assert_eq!(done.status, RecordStatus::Succeeded);

@@ -441,14 +441,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
             encode_query_value(&number_filter(telephone_number))
         ));
         let (value, exchange) = self.get_json(&url, TokenKind::Telephone).await?;
-        let page: model::Page = serde_json::from_value(value).map_err(|e| {
-            GraphError::new(
-                GraphErrorKind::Malformed,
-                format!("unexpected number list ({e})"),
-            )
-            .with_exchange(&exchange)
-        })?;
-        let (numbers, unreadable) = model::read_rows(page.value);
+        let (numbers, unreadable) = number_page(value, &exchange)?;
         let found = numbers
             .into_iter()
             .find(|n| n.telephone_number.eq_ignore_ascii_case(telephone_number));
@@ -493,16 +486,9 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                 .get("@odata.nextLink")
                 .and_then(|v| v.as_str())
                 .map(str::to_owned);
-            let page: model::Page = serde_json::from_value(value).map_err(|e| {
-                GraphError::new(
-                    GraphErrorKind::Malformed,
-                    format!("unexpected number list ({e})"),
-                )
-                .with_exchange(&exchange)
-            })?;
-            let count = page.value.len();
+            let (numbers, unreadable) = number_page(value, &exchange)?;
+            let count = numbers.len() + unreadable.len();
             rows_seen += count;
-            let (numbers, unreadable) = model::read_rows(page.value);
             listing.numbers.extend(numbers);
             listing.unreadable.extend(unreadable);
             url = match next_link {
@@ -730,6 +716,21 @@ impl<S: SecretStore + 'static> GraphClient<S> {
         })?;
         Ok((status, exchange))
     }
+}
+
+/// One page of `numberAssignments`, read row by row.
+fn number_page(
+    value: serde_json::Value,
+    exchange: &Exchange,
+) -> Result<(Vec<NumberAssignment>, Vec<UnreadableRow>), GraphError> {
+    let page: model::Page = serde_json::from_value(value).map_err(|e| {
+        GraphError::new(
+            GraphErrorKind::Malformed,
+            format!("unexpected number list ({e})"),
+        )
+        .with_exchange(exchange)
+    })?;
+    Ok(model::read_rows(page.value))
 }
 
 /// For the fuzzers (`crate::fuzzing`): every parser of Graph's answers on one body. Panics only

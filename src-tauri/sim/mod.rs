@@ -510,19 +510,17 @@ impl SimTenant {
     /// The next `n` reads of `/users/{id}` are answered `status` (e.g. 429, 503, 504) in
     /// Graph's error envelope; other requests are not affected.
     pub fn fail_next_user_reads(&self, n: u32, status: u16) {
-        let mut state = self.inner.lock();
-        for _ in 0..n {
-            state.quirks.user_read_faults.push_back(status);
-        }
+        quirks::queue(&mut self.inner.lock().quirks.user_read_faults, n, status);
     }
 
     /// The next `n` operation reads are answered `status` (e.g. 400, 403); other requests are
     /// not affected.
     pub fn fail_next_operation_reads(&self, n: u32, status: u16) {
-        let mut state = self.inner.lock();
-        for _ in 0..n {
-            state.quirks.operation_read_faults.push_back(status);
-        }
+        quirks::queue(
+            &mut self.inner.lock().quirks.operation_read_faults,
+            n,
+            status,
+        );
     }
 
     /// The next `n` operations report `overall` as their top-level status once final, while

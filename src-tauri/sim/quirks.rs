@@ -46,3 +46,8 @@ pub(crate) struct Quirks {
     /// Statuses for the next operation reads.
     pub operation_read_faults: VecDeque<u16>,
 }
+
+/// Queues `status` for the next `n` reads of one kind.
+pub(crate) fn queue(faults: &mut VecDeque<u16>, n: u32, status: u16) {
+    faults.extend(std::iter::repeat_n(status, n as usize));
+}
