@@ -6,6 +6,13 @@
 //!
 //! Proxy and trust settings live in the process environment, which every test here shares:
 //! each test holds [`Environment`] from start to end, so they run one at a time.
+//!
+//! Linux only: a test can make a throwaway root trusted there through `SSL_CERT_FILE`, which the
+//! OS verifier reads. On Windows and macOS trusting a root means adding it to the user's
+//! certificate store, which the OS confirms with a prompt, so it cannot be done unattended; there,
+//! `tests/platform_features.rs` proves the system-proxy support and the OS verifier are compiled
+//! in, and the messages are unit-tested per platform in `src-tauri/net.rs`.
+#![cfg(target_os = "linux")]
 
 #[path = "app_support/mod.rs"]
 mod app_support;

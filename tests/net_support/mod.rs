@@ -3,6 +3,7 @@
 //! Linux states its proxy and trust settings (serialised: it is global to the process), and a
 //! sign-in whose browser part trusts the test authority and bypasses every proxy.
 #![allow(dead_code)]
+#![cfg(target_os = "linux")]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
