@@ -480,8 +480,8 @@ pub struct DeskState {
 /// The single-number and bulk workflows for one tenant.
 #[derive(Clone)]
 struct Workflows {
-    desk: Arc<Desk<OsKeyring>>,
-    bulk: Arc<BulkDesk<OsKeyring>>,
+    desk: Arc<Desk>,
+    bulk: Arc<BulkDesk>,
 }
 
 use std::sync::Arc;
@@ -527,7 +527,7 @@ async fn desk<R: Runtime>(
     context: &AppContext,
     auth: &AuthState,
     state: &DeskState,
-) -> Result<Arc<Desk<OsKeyring>>, Problem> {
+) -> Result<Arc<Desk>, Problem> {
     Ok(workflows(app, context, auth, state).await?.desk)
 }
 
@@ -537,7 +537,7 @@ async fn bulk<R: Runtime>(
     context: &AppContext,
     auth: &AuthState,
     state: &DeskState,
-) -> Result<Arc<BulkDesk<OsKeyring>>, Problem> {
+) -> Result<Arc<BulkDesk>, Problem> {
     Ok(workflows(app, context, auth, state).await?.bulk)
 }
 

@@ -7,13 +7,12 @@
 //! preview can start at most one run. A second "Unassign" click on the same preview — a double
 //! click, a retry after a slow answer — finds it taken and sends nothing.
 
-use crate::auth::session::SessionManager;
+use crate::auth::session::Session;
 use crate::cloud::Cloud;
 use crate::desk::history_problem;
 use crate::graph::GraphClient;
 use crate::history::{BatchRecord, History, OperationKind, RecordStatus};
 use crate::problem::Problem;
-use crate::vault::SecretStore;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -95,23 +94,23 @@ pub struct BatchView {
     pub can_undo: bool,
 }
 
-struct Running<S: SecretStore + 'static> {
-    run: BulkRun<S>,
+struct Running {
+    run: BulkRun,
     kind: OperationKind,
     confirmation: String,
     resumed: Option<ResumeReport>,
 }
 
 /// The bulk workflow for one signed-in tenant.
-pub struct BulkDesk<S: SecretStore + 'static> {
-    graph: GraphClient<S>,
+pub struct BulkDesk {
+    graph: GraphClient,
     history: Arc<History>,
-    engine: BulkEngine<S>,
+    engine: BulkEngine,
     api_available: bool,
     events: BulkProgress,
     input: Mutex<Option<(String, Table)>>,
     preview: Mutex<Option<(String, Preview, Option<String>)>>,
-    running: tokio::sync::Mutex<Option<Running<S>>>,
+    running: tokio::sync::Mutex<Option<Running>>,
 }
 
 fn new_id() -> String {
@@ -130,16 +129,16 @@ fn is_retryable(status: &RecordStatus) -> bool {
     )
 }
 
-impl<S: SecretStore + 'static> BulkDesk<S> {
+impl BulkDesk {
     /// `events` hears every row and progress change of the runs started here.
     pub fn new(
-        graph: GraphClient<S>,
+        graph: GraphClient,
         history: Arc<History>,
-        session: Arc<SessionManager<S>>,
+        session: Arc<dyn Session>,
         cloud: Cloud,
         config: BulkConfig,
         events: BulkProgress,
-    ) -> BulkDesk<S> {
+    ) -> BulkDesk {
         let api_available = cloud.telephone_numbers_available();
         BulkDesk {
             engine: BulkEngine::new(graph.clone(), history.clone(), session, cloud, config),
@@ -420,7 +419,7 @@ impl<S: SecretStore + 'static> BulkDesk<S> {
     }
 }
 
-fn view_of<S: SecretStore + 'static>(current: &Running<S>) -> RunView {
+fn view_of(current: &Running) -> RunView {
     RunView {
         kind: current.kind,
         confirmation: current.confirmation.clone(),
