@@ -101,6 +101,33 @@ struct Running {
     resumed: Option<ResumeReport>,
 }
 
+/// What the Bulk view's run controls ask for (wire values `pause`, `resume`, `cancel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BulkAction {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+/// What a past batch is previewed for (wire values `retry`, `undo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BatchChoice {
+    /// Its failed rows, again.
+    Retry,
+    /// Its numbers given back to their prior assignees.
+    Undo,
+}
+
+/// The run of this session (if any) and the recent batches.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkOverview {
+    pub run: Option<RunView>,
+    pub batches: Vec<BatchView>,
+}
+
 /// The bulk workflow for one signed-in tenant.
 pub struct BulkDesk {
     graph: GraphClient,
@@ -374,6 +401,41 @@ impl BulkDesk {
     }
 
     /// The newest batches with their outcomes; those cut off first.
+    /// Pause, resume or cancel the run; `resume` with a batch id picks up a batch a crash
+    /// cut off.
+    pub async fn control(
+        &self,
+        action: BulkAction,
+        batch_id: Option<&str>,
+    ) -> Result<RunView, Problem> {
+        match (action, batch_id) {
+            (BulkAction::Pause, _) => self.pause().await,
+            (BulkAction::Resume, Some(batch_id)) => self.resume_interrupted(batch_id).await,
+            (BulkAction::Resume, None) => self.resume().await,
+            (BulkAction::Cancel, _) => self.cancel().await,
+        }
+    }
+
+    /// A preview of a batch's failed rows or of giving its numbers back.
+    pub async fn from_batch(
+        &self,
+        batch_id: &str,
+        choice: BatchChoice,
+    ) -> Result<PreviewView, Problem> {
+        match choice {
+            BatchChoice::Retry => self.retry_failed(batch_id).await,
+            BatchChoice::Undo => self.undo(batch_id).await,
+        }
+    }
+
+    /// The run of this session (if any) and the newest `limit` batches.
+    pub async fn overview(&self, limit: usize) -> Result<BulkOverview, Problem> {
+        Ok(BulkOverview {
+            run: self.status().await,
+            batches: self.batches(limit).await?,
+        })
+    }
+
     pub async fn batches(&self, limit: usize) -> Result<Vec<BatchView>, Problem> {
         let active = {
             let running = self.running.lock().await;
@@ -459,4 +521,23 @@ fn no_run() -> Problem {
         "No bulk run is going.",
         "Paste a list and preview it to start one.",
     )
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::{BatchChoice, BulkAction};
+
+    #[test]
+    fn the_run_controls_and_batch_choices_arrive_by_their_wire_names() {
+        let action = |wire: &str| serde_json::from_value::<BulkAction>(serde_json::json!(wire));
+        assert_eq!(action("pause").unwrap(), BulkAction::Pause);
+        assert_eq!(action("resume").unwrap(), BulkAction::Resume);
+        assert_eq!(action("cancel").unwrap(), BulkAction::Cancel);
+        assert!(action("Pause").is_err());
+        assert!(action("stop").is_err());
+        let choice = |wire: &str| serde_json::from_value::<BatchChoice>(serde_json::json!(wire));
+        assert_eq!(choice("retry").unwrap(), BatchChoice::Retry);
+        assert_eq!(choice("undo").unwrap(), BatchChoice::Undo);
+        assert!(choice("redo").is_err());
+    }
 }
