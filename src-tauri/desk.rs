@@ -13,7 +13,7 @@
 //! - **The token goes to the Graph root only**: a `Location` elsewhere is not followed; the
 //!   record says why and the outcome is checked with a lookup instead.
 
-use crate::auth::session::SessionManager;
+use crate::auth::session::Session;
 use crate::cloud::Cloud;
 use crate::graph::{
     Accepted, Assignment, Exchange, GraphClient, GraphError, GraphErrorKind, NumberAssignment,
@@ -25,7 +25,6 @@ use crate::history::{
 };
 use crate::phone::{self, ParsedNumber};
 use crate::problem::Problem;
-use crate::vault::SecretStore;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -143,10 +142,10 @@ struct PendingLookup {
 type Notify = Arc<dyn Fn(&RecordView) + Send + Sync>;
 
 /// The unassign workflow for one tenant.
-pub struct Desk<S: SecretStore + 'static> {
-    graph: GraphClient<S>,
+pub struct Desk {
+    graph: GraphClient,
     history: Arc<History>,
-    session: Arc<SessionManager<S>>,
+    session: Arc<dyn Session>,
     cloud: Cloud,
     lookups: Mutex<HashMap<String, PendingLookup>>,
     following: Mutex<HashSet<i64>>,
@@ -171,15 +170,15 @@ pub(crate) fn record_error(problem: &Problem) -> RecordError {
     }
 }
 
-impl<S: SecretStore + 'static> Desk<S> {
+impl Desk {
     pub fn new(
-        graph: GraphClient<S>,
+        graph: GraphClient,
         history: Arc<History>,
-        session: Arc<SessionManager<S>>,
+        session: Arc<dyn Session>,
         cloud: Cloud,
         notify: Notify,
         config: DeskConfig,
-    ) -> Desk<S> {
+    ) -> Desk {
         Desk {
             graph,
             history,
@@ -331,7 +330,7 @@ impl<S: SecretStore + 'static> Desk<S> {
     }
 
     async fn actor(&self) -> Actor {
-        actor_of(&self.session, &self.cloud).await
+        actor_of(self.session.as_ref(), &self.cloud).await
     }
 
     /// Unassigns the number of a confirmed lookup. At most one POST per lookup.
@@ -691,10 +690,7 @@ impl<S: SecretStore + 'static> Desk<S> {
 // lookup *mean* for the record. Those rules live here, once.
 
 /// The signed-in admin, as the history names them.
-pub(crate) async fn actor_of<S: SecretStore + 'static>(
-    session: &SessionManager<S>,
-    cloud: &Cloud,
-) -> Actor {
+pub(crate) async fn actor_of(session: &dyn Session, cloud: &Cloud) -> Actor {
     let status = session.status().await;
     let account = status.account.unwrap_or_default();
     Actor {

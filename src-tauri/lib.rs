@@ -1,9 +1,10 @@
 //! NumberDesk: take Microsoft Teams phone numbers away from users and resource accounts.
 //!
-//! This file is wiring only: plugins, managed state and commands. The same wiring
-//! ([`register_commands`]) runs under Tauri's mock runtime in the tests below. The work lives in
-//! modules with no `tauri` import (`cloud`, `config`, `context`, `sim`, …) so it can be tested
-//! on every OS without a window.
+//! This file is wiring only: plugins, managed state, commands and the setup closure, put
+//! together once by [`assemble`]. [`run`] hands it the desktop's builder and the OS keyring;
+//! the tests hand it `tauri::test::mock_builder()` and an in-memory store, so they drive the
+//! same app through IPC. The work lives in modules with no `tauri` import (`cloud`, `config`,
+//! `context`, `desk`, `records`, `sim`, …) so it can be tested on every OS without a window.
 
 pub mod auth;
 pub mod bulk;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod context;
 pub mod data_folder;
 pub mod desk;
+pub mod desktop;
 pub mod diagnostics;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -22,6 +24,8 @@ pub mod lifecycle;
 pub mod net;
 pub mod phone;
 pub mod problem;
+pub mod records;
+pub mod settings;
 pub mod setup;
 pub mod sim;
 pub mod tray;
@@ -106,16 +110,18 @@ pub fn window_action<R: Runtime>(
     trigger: WindowTrigger,
 ) -> WindowAction {
     use std::sync::atomic::Ordering;
-    let background = app.try_state::<commands::BackgroundState>();
+    let state = app.try_state::<commands::App>();
+    let background = state.as_ref().map(|state| &state.background);
     match (label, trigger) {
         (tray::MAIN_WINDOW, WindowTrigger::CloseRequested) => {
-            let tray_available = background
-                .as_ref()
-                .is_some_and(|s| s.tray_available.load(Ordering::SeqCst));
+            let tray_available =
+                background.is_some_and(|s| s.tray_available.load(Ordering::SeqCst));
             let announced = tray_available
-                && app
-                    .try_state::<AppContext>()
-                    .is_some_and(|context| commands::take_tray_notice(app, &context));
+                && state.as_ref().is_some_and(|state| {
+                    state
+                        .settings(app)
+                        .is_ok_and(|settings| settings.take_tray_notice())
+                });
             match lifecycle::on_main_close(tray_available, announced) {
                 lifecycle::CloseAction::HideToTray { announce } => {
                     WindowAction::HideMain { announce }
@@ -125,9 +131,7 @@ pub fn window_action<R: Runtime>(
         }
         (tray::QUICK_WINDOW, WindowTrigger::CloseRequested) => WindowAction::HideQuick,
         (tray::QUICK_WINDOW, WindowTrigger::LostFocus) => {
-            let busy = background
-                .as_ref()
-                .is_some_and(|s| s.quick_busy.load(Ordering::SeqCst));
+            let busy = background.is_some_and(|s| s.quick_busy.load(Ordering::SeqCst));
             if lifecycle::hide_quick_on_blur(busy) {
                 WindowAction::HideQuick
             } else {
@@ -155,7 +159,7 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowE
             }
             let _ = window.hide();
             if announce {
-                commands::notify(
+                desktop::notify(
                     app,
                     "NumberDesk is still running",
                     "It keeps following your changes from the tray. Use Quit in the tray menu to exit.",
@@ -197,28 +201,38 @@ fn logger<R: Runtime>(data_dir: Option<std::path::PathBuf>) -> tauri::plugin::Ta
         .build()
 }
 
-/// Starts the desktop app.
-pub fn run() {
-    let started = Instant::now();
-    let options =
-        config::LaunchOptions::parse(std::env::args().skip(1), |name| std::env::var(name).ok());
-    let builder = tauri::Builder::default()
+/// How the app is started: what [`run`] reads from the command line and the environment, or
+/// what a test chooses.
+pub struct Launch {
+    pub started: Instant,
+    pub options: Result<config::LaunchOptions, config::LaunchError>,
+    /// Where tokens are kept: the OS keyring in the app, an in-memory store in tests.
+    pub secrets: std::sync::Arc<dyn vault::SecretStore>,
+    /// The data folder when the options name none; `None`: the platform's folders (a test
+    /// passes a temporary folder so it never touches the user's).
+    pub data_dir: Option<std::path::PathBuf>,
+    /// A real desktop session: see [`desktop_only`].
+    pub desktop: bool,
+}
+
+/// What only a real desktop session runs, kept here in one place. The mock runtime has no
+/// window system, no tray, no second process and one logger per process, so tests skip:
+/// - tauri-plugin-single-instance (it talks to an earlier launch over D-Bus or a named pipe),
+/// - tauri-plugin-log (a process has one logger; every test app would try to set it again),
+/// - tauri-plugin-global-shortcut (it opens the window system's hot-key service),
+/// - the tray icon and the saved shortcut, in the setup closure ([`assemble`] asks
+///   `launch.desktop`).
+fn desktop_only(
+    builder: tauri::Builder<tauri::Wry>,
+    data_dir: Option<std::path::PathBuf>,
+) -> tauri::Builder<tauri::Wry> {
+    builder
         // First, so a second launch is folded into this one before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main(app);
             let _ = tauri::Emitter::emit_to(app, tray::MAIN_WINDOW, SECOND_INSTANCE, ());
         }))
-        .plugin(logger(
-            options.as_ref().ok().and_then(|o| o.data_dir.clone()),
-        ))
-        .plugin(tauri_plugin_store::Builder::default().build())
-        .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_positioner::init())
-        .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ))
+        .plugin(logger(data_dir))
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
                 .with_handler(|app, _shortcut, event| {
@@ -227,84 +241,132 @@ pub fn run() {
                     }
                 })
                 .build(),
-        );
-    let app = register_commands(builder)
-        .setup(move |app| {
-            let setup_began = Instant::now();
-            // Local, not roaming: history, settings and logs stay on this computer. What an
-            // earlier version kept in the roaming folder moves over once (data_folder.rs).
-            let roaming_dir = app.path().app_data_dir()?;
-            let local_dir = app.path().app_local_data_dir()?;
-            let custom_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
-            let keyring_profile = vault::profile_for(custom_dir.as_deref());
-            let settled = data_folder::settle(custom_dir, &roaming_dir, &local_dir);
-            let data_dir = settled.dir.clone();
-            let data_dir_problem = std::fs::create_dir_all(&data_dir).err().map(|error| {
-                problem::Problem::new(
-                    "startup",
-                    format!(
-                        "NumberDesk cannot create its data folder {}: {error}.",
-                        data_dir.display()
-                    ),
-                    "Choose a folder you can write to (NUMBERDESK_DATA_DIR), or ask IT to \
-                     check the permissions of your profile folder.",
-                )
-            });
-            // The demo tenant runs on Tauri's own tokio runtime, so its server lives as long as
-            // the app; its state is kept in the data folder so a relaunch finds it as it was.
-            let demo = options.as_ref().is_ok_and(|o| o.demo).then(|| {
-                tauri::async_runtime::block_on(sim::SimTenant::start(sim::SimConfig {
-                    state_file: Some(data_dir.join(DEMO_STATE_FILE)),
-                    ..sim::SimConfig::default()
-                }))
-            });
-            let mut context = AppContext::new(started, options, demo, data_dir.clone());
-            log::info!(
-                "NumberDesk {} starting on {}{}",
-                app.package_info().version,
-                diagnostics::os_name(),
-                if context.demo.is_some() {
-                    " (demo tenant)"
-                } else {
-                    ""
-                }
-            );
-            if let Some(problem) = data_dir_problem {
-                context.startup_problem.get_or_insert(problem);
-            }
-            match settled.problem {
-                // Neither folder is safe this run: opening one would start an empty history.
-                Some(problem) => {
-                    app.manage(commands::DeskState::unavailable(problem.clone()));
-                    context.startup_problem.get_or_insert(problem);
-                }
-                None => {
-                    app.manage(commands::DeskState::open(&context.data_dir));
-                }
-            }
-            app.manage(context);
-            let service =
-                auth::SignInService::for_profile(vault::OsKeyring::new(), &keyring_profile)?;
-            app.manage(commands::AuthState::new(service));
-            let background = commands::BackgroundState::default();
-            let has_tray = tray::create(app.handle()).is_some();
-            background
-                .tray_available
-                .store(has_tray, std::sync::atomic::Ordering::SeqCst);
-            if let Some(context) = app.try_state::<AppContext>() {
-                commands::apply_saved_shortcut(app.handle(), &context, &background);
-            }
-            app.manage(background);
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move { commands::refresh_tray(&handle).await });
-            log::info!(
-                "set up {} ms after launch, in {} ms",
-                started.elapsed().as_millis(),
-                setup_began.elapsed().as_millis()
-            );
-            Ok(())
-        })
+        )
+}
+
+/// The app, whatever runs it: plugins, commands, the window events and the setup closure that
+/// opens the data folder and the history, builds the sign-in service over `launch.secrets` and
+/// manages the one [`commands::App`] state.
+pub fn assemble<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
+    let builder = builder
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_positioner::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ));
+    register_commands(builder)
+        .setup(move |app| set_up(app, launch))
         .on_window_event(on_window_event)
+}
+
+/// The setup closure of [`assemble`].
+fn set_up<R: Runtime>(
+    app: &mut tauri::App<R>,
+    launch: Launch,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let Launch {
+        started,
+        options,
+        secrets,
+        data_dir: fallback_dir,
+        desktop,
+    } = launch;
+    let setup_began = Instant::now();
+    // Local, not roaming: history, settings and logs stay on this computer. What an
+    // earlier version kept in the roaming folder moves over once (data_folder.rs).
+    let custom_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
+    let keyring_profile = vault::profile_for(custom_dir.as_deref());
+    let settled = data_folder::settle(
+        custom_dir.or(fallback_dir),
+        &app.path().app_data_dir()?,
+        &app.path().app_local_data_dir()?,
+    );
+    let data_dir = settled.dir.clone();
+    let data_dir_problem = std::fs::create_dir_all(&data_dir).err().map(|error| {
+        problem::Problem::new(
+            "startup",
+            format!(
+                "NumberDesk cannot create its data folder {}: {error}.",
+                data_dir.display()
+            ),
+            "Choose a folder you can write to (NUMBERDESK_DATA_DIR), or ask IT to \
+             check the permissions of your profile folder.",
+        )
+    });
+    // The demo tenant runs on Tauri's own tokio runtime, so its server lives as long as
+    // the app; its state is kept in the data folder so a relaunch finds it as it was.
+    let demo = options.as_ref().is_ok_and(|o| o.demo).then(|| {
+        tauri::async_runtime::block_on(sim::SimTenant::start(sim::SimConfig {
+            state_file: Some(data_dir.join(DEMO_STATE_FILE)),
+            ..sim::SimConfig::default()
+        }))
+    });
+    let mut context = AppContext::new(started, options, demo, data_dir.clone());
+    log::info!(
+        "NumberDesk {} starting on {}{}",
+        app.package_info().version,
+        diagnostics::os_name(),
+        if context.demo.is_some() {
+            " (demo tenant)"
+        } else {
+            ""
+        }
+    );
+    if let Some(problem) = data_dir_problem {
+        context.startup_problem.get_or_insert(problem);
+    }
+    let desks = match settled.problem {
+        // Neither folder is safe this run: opening one would start an empty history.
+        Some(problem) => {
+            context.startup_problem.get_or_insert(problem.clone());
+            commands::DeskState::unavailable(problem)
+        }
+        None => commands::DeskState::open(&context.data_dir),
+    };
+    let service = auth::SignInService::for_profile(secrets, &keyring_profile)?;
+    let background = desktop::BackgroundState::default();
+    if desktop {
+        let has_tray = tray::create(app.handle()).is_some();
+        background
+            .tray_available
+            .store(has_tray, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(store) = settings::Settings::open(app.handle(), &context.data_dir) {
+            desktop::apply_saved_shortcut(app.handle(), &store.background(), &background);
+        }
+    }
+    app.manage(commands::App {
+        context,
+        auth: commands::AuthState::new(service),
+        desks,
+        background,
+    });
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move { desktop::refresh_tray(&handle).await });
+    log::info!(
+        "set up {} ms after launch, in {} ms",
+        started.elapsed().as_millis(),
+        setup_began.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let started = Instant::now();
+    let options =
+        config::LaunchOptions::parse(std::env::args().skip(1), |name| std::env::var(name).ok());
+    let log_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
+    let launch = Launch {
+        started,
+        options,
+        secrets: std::sync::Arc::new(vault::OsKeyring::new()),
+        data_dir: None,
+        desktop: true,
+    };
+    let app = assemble(desktop_only(tauri::Builder::default(), log_dir), launch)
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|app, event| {
@@ -314,9 +376,11 @@ pub fn run() {
                 code: None, api, ..
             } = event
             {
-                let tray = app
-                    .try_state::<commands::BackgroundState>()
-                    .is_some_and(|s| s.tray_available.load(std::sync::atomic::Ordering::SeqCst));
+                let tray = app.try_state::<commands::App>().is_some_and(|s| {
+                    s.background
+                        .tray_available
+                        .load(std::sync::atomic::Ordering::SeqCst)
+                });
                 if tray {
                     api.prevent_exit();
                 }
@@ -335,19 +399,38 @@ mod tests {
     use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
     use tauri::webview::InvokeRequest;
 
-    fn mock_app(
-        context: AppContext,
+    /// The app as [`assemble`] builds it, under the mock runtime, with its data in `dir` and
+    /// an in-memory keyring.
+    fn mock_app_in(
+        dir: &std::path::Path,
+        options: Result<config::LaunchOptions, config::LaunchError>,
+        label: &str,
     ) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
-        let app = register_commands(
-            mock_builder().plugin(tauri_plugin_store::Builder::default().build()),
-        )
-        .manage(context)
-        .build(mock_context(noop_assets()))
-        .expect("mock app builds");
-        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        let launch = Launch {
+            started: Instant::now(),
+            options,
+            secrets: std::sync::Arc::new(vault::LimitedMemoryStore::windows_like()),
+            data_dir: Some(dir.to_path_buf()),
+            desktop: false,
+        };
+        let mut app = assemble(mock_builder(), launch)
+            .build(mock_context(noop_assets()))
+            .expect("mock app builds");
+        // Tauri runs the setup closure at the first turn of the event loop; the mock
+        // runtime's turn does nothing else.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        let window = tauri::WebviewWindowBuilder::new(&app, label, Default::default())
             .build()
             .expect("mock window builds");
         (app, window)
+    }
+
+    fn mock_app(
+        dir: &std::path::Path,
+        options: Result<config::LaunchOptions, config::LaunchError>,
+    ) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
+        mock_app_in(dir, options, "main")
     }
 
     fn invoke(
@@ -377,17 +460,10 @@ mod tests {
         .map(|body| body.deserialize::<serde_json::Value>().expect("json"))
     }
 
-    fn context_in(
-        dir: &std::path::Path,
-        options: Result<config::LaunchOptions, config::LaunchError>,
-    ) -> AppContext {
-        AppContext::new(Instant::now(), options, None, dir.to_path_buf())
-    }
-
     #[test]
     fn first_run_is_shown_once_and_remembered_in_the_data_folder() {
         let dir = tempfile::tempdir().unwrap();
-        let (_app, window) = mock_app(context_in(dir.path(), Ok(Default::default())));
+        let (_app, window) = mock_app(dir.path(), Ok(Default::default()));
         let info = invoke(&window, "app_info").unwrap();
         assert_eq!(info["firstRunDone"], false);
         assert_eq!(info["demo"], false);
@@ -396,17 +472,14 @@ mod tests {
 
         invoke(&window, "complete_first_run").unwrap();
         assert_eq!(invoke(&window, "app_info").unwrap()["firstRunDone"], true);
-        let saved = std::fs::read_to_string(dir.path().join(commands::SETTINGS_FILE)).unwrap();
+        let saved = std::fs::read_to_string(dir.path().join(settings::SETTINGS_FILE)).unwrap();
         assert!(saved.contains("firstRunDone"), "{saved}");
     }
 
     #[test]
     fn a_bad_launch_setting_reaches_the_ui_with_a_hint() {
         let dir = tempfile::tempdir().unwrap();
-        let (_app, window) = mock_app(context_in(
-            dir.path(),
-            Err(config::LaunchError::LoginWithoutGraph),
-        ));
+        let (_app, window) = mock_app(dir.path(), Err(config::LaunchError::LoginWithoutGraph));
         let info = invoke(&window, "app_info").unwrap();
         let problem = &info["startupProblem"];
         assert_eq!(problem["kind"], "startup");
@@ -426,7 +499,7 @@ mod tests {
             ),
             ..Default::default()
         };
-        let (_app, window) = mock_app(context_in(dir.path(), Ok(options)));
+        let (_app, window) = mock_app(dir.path(), Ok(options));
         let endpoints = &invoke(&window, "app_info").unwrap()["endpoints"];
         assert_eq!(endpoints["microsoft"], false);
         assert_eq!(endpoints["graphUrl"], "http://127.0.0.1:2");
@@ -449,7 +522,7 @@ mod tests {
             managed_preset: Some(preset),
             ..Default::default()
         };
-        let (_app, window) = mock_app(context_in(dir.path(), Ok(options)));
+        let (_app, window) = mock_app(dir.path(), Ok(options));
         let info = invoke(&window, "app_info").unwrap();
         assert_eq!(info["endpoints"]["microsoft"], true, "{info}");
         assert_eq!(
@@ -472,20 +545,11 @@ mod tests {
         dir: &std::path::Path,
         tray_available: bool,
     ) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
-        let background = commands::BackgroundState::default();
-        background
+        let (app, window) = mock_app_in(dir, Ok(Default::default()), "quick");
+        app.state::<commands::App>()
+            .background
             .tray_available
             .store(tray_available, std::sync::atomic::Ordering::SeqCst);
-        let app = register_commands(
-            mock_builder().plugin(tauri_plugin_store::Builder::default().build()),
-        )
-        .manage(context_in(dir, Ok(Default::default())))
-        .manage(background)
-        .build(mock_context(noop_assets()))
-        .expect("mock app builds");
-        let window = tauri::WebviewWindowBuilder::new(&app, "quick", Default::default())
-            .build()
-            .expect("mock window builds");
         (app, window)
     }
 
@@ -502,8 +566,8 @@ mod tests {
             window_action(handle, "main", WindowTrigger::CloseRequested),
             WindowAction::HideMain { announce: false }
         );
-        let saved = std::fs::read_to_string(dir.path().join(commands::SETTINGS_FILE)).unwrap();
-        assert!(saved.contains(commands::KEY_TRAY_NOTICE_SHOWN), "{saved}");
+        let saved = std::fs::read_to_string(dir.path().join(settings::SETTINGS_FILE)).unwrap();
+        assert!(saved.contains(settings::KEY_TRAY_NOTICE_SHOWN), "{saved}");
         assert_eq!(
             window_action(handle, "main", WindowTrigger::LostFocus),
             WindowAction::Nothing
@@ -617,7 +681,7 @@ mod tests {
     fn a_quick_window_that_cannot_be_opened_is_explained() {
         // The mock app's configuration has no quick window to build.
         let dir = tempfile::tempdir().unwrap();
-        let (_app, window) = mock_app(context_in(dir.path(), Ok(Default::default())));
+        let (_app, window) = mock_app(dir.path(), Ok(Default::default()));
         let problem = invoke(&window, "show_quick_window").unwrap_err();
         assert_eq!(problem["kind"], "quickWindow");
         assert!(problem["message"]
@@ -630,7 +694,7 @@ mod tests {
     #[test]
     fn unknown_commands_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let (_app, window) = mock_app(context_in(dir.path(), Ok(Default::default())));
+        let (_app, window) = mock_app(dir.path(), Ok(Default::default()));
         assert!(invoke(&window, "delete_everything").is_err());
     }
 }

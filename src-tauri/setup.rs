@@ -565,6 +565,102 @@ impl Resolved {
     }
 }
 
+/// Why a setup from the form is not saved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SaveRefused {
+    /// Every field is fixed (demo, test hooks or IT's preset).
+    #[error("These settings are fixed and cannot be changed here.")]
+    Locked,
+    /// The first problem with a field the admin may change.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Resolved {
+    /// Checks a setup typed into the form against the one in force: refused when every field
+    /// is locked, or when a field the admin may change has a problem. Problems of locked
+    /// fields do not count, as those fields keep their fixed value. Returns it trimmed.
+    pub fn accept(&self, setup: &Setup) -> Result<Setup, SaveRefused> {
+        let setup = setup.trimmed();
+        if self.locks.cloud && self.locks.tenant && self.locks.client_id {
+            return Err(SaveRefused::Locked);
+        }
+        let first = setup.problems().into_iter().find(|p| {
+            !(p.field == "cloud" && self.locks.cloud
+                || p.field == "tenant" && self.locks.tenant
+                || p.field == "clientId" && self.locks.client_id)
+        });
+        match first {
+            Some(problem) => Err(SaveRefused::Invalid(problem.message)),
+            None => Ok(setup),
+        }
+    }
+}
+
+/// The setup form's contents and rules.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupView {
+    pub cloud: CloudId,
+    pub cloud_name: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub locks: Locks,
+    pub locked_by: Option<LockedBy>,
+    pub preset_path: String,
+    pub preset_problem: Option<crate::problem::Problem>,
+    /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
+    pub ignored_hooks: Vec<&'static str>,
+    pub problems: Vec<FieldProblem>,
+    /// Accepted, but worth knowing (e.g. `organizations` needs a multi-tenant app).
+    pub warnings: Vec<FieldProblem>,
+    pub complete: bool,
+    /// False for the US Government and China clouds: the UI warns before sign-in.
+    pub telephone_api_available: bool,
+    /// What the admin registers in Entra ID, with copy buttons beside the fields.
+    pub redirect_uri: &'static str,
+    pub permission: &'static str,
+    pub names_permission: &'static str,
+}
+
+impl SetupView {
+    pub fn new(resolved: &Resolved, preset_path: &Path) -> SetupView {
+        let problems = resolved.problems();
+        SetupView {
+            cloud: resolved.cloud.as_ref().map(|c| c.id).unwrap_or(CloudId::Global),
+            cloud_name: resolved
+                .cloud
+                .as_ref()
+                .map(|cloud| cloud.display_name().to_owned())
+                .unwrap_or_else(|| "Not chosen".into()),
+            tenant: resolved.tenant.clone(),
+            client_id: resolved.client_id.clone(),
+            locks: resolved.locks,
+            locked_by: resolved.locked_by,
+            preset_path: preset_path.display().to_string(),
+            preset_problem: resolved.preset_problem.as_ref().map(|error| {
+                crate::problem::Problem::new(
+                    "managedPreset",
+                    format!("Your IT department’s NumberDesk preset could not be used: {error}."),
+                    "Ask IT to correct or remove the preset file. Until then you can fill in the fields yourself.",
+                )
+            }),
+            ignored_hooks: resolved.ignored_hooks.clone(),
+            complete: problems.is_empty() && resolved.cloud.is_some(),
+            problems,
+            warnings: resolved.warnings(),
+            telephone_api_available: resolved
+                .cloud
+                .as_ref()
+                .map(|c| c.telephone_numbers_available())
+                .unwrap_or(true),
+            redirect_uri: "http://localhost",
+            permission: crate::auth::entra::TELEPHONE_PERMISSION,
+            names_permission: crate::auth::entra::NAMES_PERMISSION,
+        }
+    }
+}
+
 /// Combines, strongest first: the demo, IT's managed preset, the test hooks, and what the
 /// admin saved. IT's preset beats the `NUMBERDESK_*` hooks: anyone can set a variable in a
 /// shortcut, and a lock it could undo would be no lock. The demo beats the preset, as it signs
@@ -826,5 +922,71 @@ mod resolve_tests {
             "the hooks' endpoints win"
         );
         assert!(resolved.target().is_some());
+    }
+}
+
+#[cfg(test)]
+mod save_tests {
+    use super::*;
+
+    fn in_force(locks: Locks) -> Resolved {
+        Resolved {
+            cloud: None,
+            tenant: String::new(),
+            client_id: String::new(),
+            locks,
+            locked_by: Some(LockedBy::Managed),
+            preset_problem: None,
+            ignored_hooks: Vec::new(),
+        }
+    }
+
+    fn typed(tenant: &str, client_id: &str) -> Setup {
+        Setup {
+            cloud: CloudId::Global,
+            tenant: tenant.into(),
+            client_id: client_id.into(),
+        }
+    }
+
+    #[test]
+    fn a_fully_locked_setup_is_refused_whatever_is_typed() {
+        let all = Locks {
+            cloud: true,
+            tenant: true,
+            client_id: true,
+        };
+        let good = typed(
+            "contoso.onmicrosoft.com",
+            "11111111-2222-3333-4444-555555555555",
+        );
+        assert_eq!(in_force(all).accept(&good), Err(SaveRefused::Locked));
+    }
+
+    #[test]
+    fn problems_of_locked_fields_do_not_count_but_those_of_free_fields_do() {
+        let tenant_locked = Locks {
+            tenant: true,
+            ..Locks::default()
+        };
+        // The tenant is fixed, so its blank value is no problem; the client ID is trimmed.
+        let accepted = in_force(tenant_locked)
+            .accept(&typed("", " 11111111-2222-3333-4444-555555555555 "))
+            .unwrap();
+        assert_eq!(accepted.client_id, "11111111-2222-3333-4444-555555555555");
+        // A free field with a problem is refused with that field's message.
+        let refused = in_force(tenant_locked).accept(&typed("", "not-a-guid"));
+        let expected = typed("", "not-a-guid")
+            .problems()
+            .into_iter()
+            .find(|p| p.field == "clientId")
+            .unwrap()
+            .message;
+        assert_eq!(refused, Err(SaveRefused::Invalid(expected)));
+        // Unlocked, the blank tenant counts.
+        assert!(matches!(
+            in_force(Locks::default()).accept(&typed("", "11111111-2222-3333-4444-555555555555")),
+            Err(SaveRefused::Invalid(_))
+        ));
     }
 }

@@ -94,8 +94,9 @@ pub enum VaultError {
     Failed(String),
 }
 
-/// A shared store is a store (tests keep a handle to look inside).
-impl<T: SecretStore> SecretStore for std::sync::Arc<T> {
+/// A shared store is a store (tests keep a handle to look inside; the app holds
+/// `Arc<dyn SecretStore>` so a test can hand it an in-memory one).
+impl<T: SecretStore + ?Sized> SecretStore for std::sync::Arc<T> {
     fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
         (**self).put(name, secret)
     }

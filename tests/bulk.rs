@@ -15,12 +15,9 @@ use numberdesk::cloud::Cloud;
 use numberdesk::graph::GraphClient;
 use numberdesk::history::{Actor, Assignee, History, NewOperation, OperationKind, RecordStatus};
 use numberdesk::sim::{self, SimTenant};
-use numberdesk::vault::LimitedMemoryStore;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-
-type Store = Arc<LimitedMemoryStore>;
 
 struct Rig {
     sim: SimTenant,
@@ -71,11 +68,11 @@ impl Rig {
         Cloud::custom(&self.sim.login_url(), &self.sim.graph_url()).unwrap()
     }
 
-    fn graph(&self) -> GraphClient<Store> {
+    fn graph(&self) -> GraphClient {
         graph(&self.sim, &self.service, recorded_options(&self.waits))
     }
 
-    fn engine(&self, config: BulkConfig) -> BulkEngine<Store> {
+    fn engine(&self, config: BulkConfig) -> BulkEngine {
         BulkEngine::new(
             self.graph(),
             self.history.clone(),
@@ -588,7 +585,7 @@ use numberdesk::bulk::{BulkDesk, InputSource, RunView};
 use numberdesk::sim::OperationOutcome;
 
 impl Rig {
-    fn desk(&self) -> BulkDesk<Store> {
+    fn desk(&self) -> BulkDesk {
         BulkDesk::new(
             self.graph(),
             self.history.clone(),
@@ -600,7 +597,7 @@ impl Rig {
     }
 }
 
-async fn finished(desk: &BulkDesk<Store>) -> RunView {
+async fn finished(desk: &BulkDesk) -> RunView {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let view = desk.status().await.expect("a run");
@@ -612,7 +609,7 @@ async fn finished(desk: &BulkDesk<Store>) -> RunView {
     }
 }
 
-async fn previewed(desk: &BulkDesk<Store>, lines: &[String]) -> numberdesk::bulk::PreviewView {
+async fn previewed(desk: &BulkDesk, lines: &[String]) -> numberdesk::bulk::PreviewView {
     let input = desk
         .read(InputSource::Text {
             text: lines.join("\n"),

@@ -15,11 +15,10 @@ use numberdesk::cloud::Cloud;
 use numberdesk::desk::{Desk, DeskConfig, RecordView};
 use numberdesk::history::{History, NewOperation, OperationKind, RecordChange, RecordStatus};
 use numberdesk::sim::{self, OperationOutcome, SimTenant};
-use numberdesk::vault::LimitedMemoryStore;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-type TestDesk = Desk<Arc<LimitedMemoryStore>>;
+type TestDesk = Desk;
 
 struct Rig {
     sim: SimTenant,

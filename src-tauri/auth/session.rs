@@ -125,6 +125,30 @@ pub fn vault_problem(error: &VaultError) -> Problem {
     )
 }
 
+/// What the workflows ask of the signed-in session besides tokens: who is signed in, and
+/// whether names may be read. [`SessionManager`] is the app's; tests may bring their own.
+pub trait Session: crate::graph::TokenSource {
+    fn status(&self) -> BoxFuture<'_, SessionStatus>;
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+impl<S: SecretStore + 'static> crate::graph::TokenSource for SessionManager<S> {
+    fn access_token(&self, kind: TokenKind) -> BoxFuture<'_, Result<AccessToken, SessionError>> {
+        Box::pin(SessionManager::access_token(self, kind))
+    }
+
+    fn token_rejected(&self, kind: TokenKind) -> BoxFuture<'_, ()> {
+        Box::pin(SessionManager::token_rejected(self, kind))
+    }
+}
+
+impl<S: SecretStore + 'static> Session for SessionManager<S> {
+    fn status(&self) -> BoxFuture<'_, SessionStatus> {
+        Box::pin(SessionManager::status(self))
+    }
+}
+
 /// The signed-in session, shared by every window and command.
 pub struct SessionManager<S: SecretStore + 'static> {
     vault: Arc<Vault<S>>,

@@ -7,13 +7,12 @@
 //! preview can start at most one run. A second "Unassign" click on the same preview — a double
 //! click, a retry after a slow answer — finds it taken and sends nothing.
 
-use crate::auth::session::SessionManager;
+use crate::auth::session::Session;
 use crate::cloud::Cloud;
 use crate::desk::history_problem;
 use crate::graph::GraphClient;
 use crate::history::{BatchRecord, History, OperationKind, RecordStatus};
 use crate::problem::Problem;
-use crate::vault::SecretStore;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -95,23 +94,50 @@ pub struct BatchView {
     pub can_undo: bool,
 }
 
-struct Running<S: SecretStore + 'static> {
-    run: BulkRun<S>,
+struct Running {
+    run: BulkRun,
     kind: OperationKind,
     confirmation: String,
     resumed: Option<ResumeReport>,
 }
 
+/// What the Bulk view's run controls ask for (wire values `pause`, `resume`, `cancel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BulkAction {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+/// What a past batch is previewed for (wire values `retry`, `undo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BatchChoice {
+    /// Its failed rows, again.
+    Retry,
+    /// Its numbers given back to their prior assignees.
+    Undo,
+}
+
+/// The run of this session (if any) and the recent batches.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkOverview {
+    pub run: Option<RunView>,
+    pub batches: Vec<BatchView>,
+}
+
 /// The bulk workflow for one signed-in tenant.
-pub struct BulkDesk<S: SecretStore + 'static> {
-    graph: GraphClient<S>,
+pub struct BulkDesk {
+    graph: GraphClient,
     history: Arc<History>,
-    engine: BulkEngine<S>,
+    engine: BulkEngine,
     api_available: bool,
     events: BulkProgress,
     input: Mutex<Option<(String, Table)>>,
     preview: Mutex<Option<(String, Preview, Option<String>)>>,
-    running: tokio::sync::Mutex<Option<Running<S>>>,
+    running: tokio::sync::Mutex<Option<Running>>,
 }
 
 fn new_id() -> String {
@@ -130,16 +156,16 @@ fn is_retryable(status: &RecordStatus) -> bool {
     )
 }
 
-impl<S: SecretStore + 'static> BulkDesk<S> {
+impl BulkDesk {
     /// `events` hears every row and progress change of the runs started here.
     pub fn new(
-        graph: GraphClient<S>,
+        graph: GraphClient,
         history: Arc<History>,
-        session: Arc<SessionManager<S>>,
+        session: Arc<dyn Session>,
         cloud: Cloud,
         config: BulkConfig,
         events: BulkProgress,
-    ) -> BulkDesk<S> {
+    ) -> BulkDesk {
         let api_available = cloud.telephone_numbers_available();
         BulkDesk {
             engine: BulkEngine::new(graph.clone(), history.clone(), session, cloud, config),
@@ -375,6 +401,41 @@ impl<S: SecretStore + 'static> BulkDesk<S> {
     }
 
     /// The newest batches with their outcomes; those cut off first.
+    /// Pause, resume or cancel the run; `resume` with a batch id picks up a batch a crash
+    /// cut off.
+    pub async fn control(
+        &self,
+        action: BulkAction,
+        batch_id: Option<&str>,
+    ) -> Result<RunView, Problem> {
+        match (action, batch_id) {
+            (BulkAction::Pause, _) => self.pause().await,
+            (BulkAction::Resume, Some(batch_id)) => self.resume_interrupted(batch_id).await,
+            (BulkAction::Resume, None) => self.resume().await,
+            (BulkAction::Cancel, _) => self.cancel().await,
+        }
+    }
+
+    /// A preview of a batch's failed rows or of giving its numbers back.
+    pub async fn from_batch(
+        &self,
+        batch_id: &str,
+        choice: BatchChoice,
+    ) -> Result<PreviewView, Problem> {
+        match choice {
+            BatchChoice::Retry => self.retry_failed(batch_id).await,
+            BatchChoice::Undo => self.undo(batch_id).await,
+        }
+    }
+
+    /// The run of this session (if any) and the newest `limit` batches.
+    pub async fn overview(&self, limit: usize) -> Result<BulkOverview, Problem> {
+        Ok(BulkOverview {
+            run: self.status().await,
+            batches: self.batches(limit).await?,
+        })
+    }
+
     pub async fn batches(&self, limit: usize) -> Result<Vec<BatchView>, Problem> {
         let active = {
             let running = self.running.lock().await;
@@ -420,7 +481,7 @@ impl<S: SecretStore + 'static> BulkDesk<S> {
     }
 }
 
-fn view_of<S: SecretStore + 'static>(current: &Running<S>) -> RunView {
+fn view_of(current: &Running) -> RunView {
     RunView {
         kind: current.kind,
         confirmation: current.confirmation.clone(),
@@ -460,4 +521,23 @@ fn no_run() -> Problem {
         "No bulk run is going.",
         "Paste a list and preview it to start one.",
     )
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::{BatchChoice, BulkAction};
+
+    #[test]
+    fn the_run_controls_and_batch_choices_arrive_by_their_wire_names() {
+        let action = |wire: &str| serde_json::from_value::<BulkAction>(serde_json::json!(wire));
+        assert_eq!(action("pause").unwrap(), BulkAction::Pause);
+        assert_eq!(action("resume").unwrap(), BulkAction::Resume);
+        assert_eq!(action("cancel").unwrap(), BulkAction::Cancel);
+        assert!(action("Pause").is_err());
+        assert!(action("stop").is_err());
+        let choice = |wire: &str| serde_json::from_value::<BatchChoice>(serde_json::json!(wire));
+        assert_eq!(choice("retry").unwrap(), BatchChoice::Retry);
+        assert_eq!(choice("undo").unwrap(), BatchChoice::Undo);
+        assert!(choice("redo").is_err());
+    }
 }

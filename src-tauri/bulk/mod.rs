@@ -23,7 +23,10 @@ pub mod pace;
 pub mod preview;
 pub mod run;
 
-pub use desk::{BatchView, BulkDesk, ColumnView, InputSource, InputView, PreviewView, RunView};
+pub use desk::{
+    BatchChoice, BatchView, BulkAction, BulkDesk, BulkOverview, ColumnView, InputSource, InputView,
+    PreviewView, RunView,
+};
 pub use input::{
     number_column, parse_csv, parse_pasted, rows_for_column, InputError, InputRow, Table,
     MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,

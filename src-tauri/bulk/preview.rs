@@ -15,7 +15,6 @@ use crate::desk::{history_problem, RecordView};
 use crate::graph::{Assignment, GraphClient, NumberAssignment, UnreadableRow};
 use crate::history::{Assignee, History, OperationKind, RecordStatus};
 use crate::problem::Problem;
-use crate::vault::SecretStore;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -340,8 +339,8 @@ struct TenantNumbers {
 }
 
 /// Every number of the tenant, read once.
-async fn tenant_numbers<S: SecretStore + 'static>(
-    graph: &GraphClient<S>,
+async fn tenant_numbers(
+    graph: &GraphClient,
     telephone_api_available: bool,
 ) -> Result<TenantNumbers, Problem> {
     let listing = graph
@@ -371,8 +370,8 @@ async fn tenant_numbers<S: SecretStore + 'static>(
 
 /// Reads the tenant's numbers once and classifies every row. Sends nothing that changes
 /// anything.
-pub async fn preview<S: SecretStore + 'static>(
-    graph: &GraphClient<S>,
+pub async fn preview(
+    graph: &GraphClient,
     history: &History,
     telephone_api_available: bool,
     rows: &[InputRow],
@@ -497,10 +496,7 @@ const NAME_CONCURRENCY: usize = 8;
 /// planned rows, a few at a time, and writes them into the rows and their plans (so History
 /// shows names too). Stops early when a whole round finds no name (the names permission is
 /// missing). Returns the requests made. Never fails: a row without a name shows its id.
-async fn add_names<S: SecretStore + 'static>(
-    graph: &GraphClient<S>,
-    rows: &mut [PreviewRow],
-) -> usize {
+async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow]) -> usize {
     let mut ids: Vec<String> = Vec::new();
     for row in rows.iter() {
         let Some(plan) = &row.planned else { continue };
@@ -557,8 +553,8 @@ async fn add_names<S: SecretStore + 'static>(
 /// resource account it was taken from. Reads the tenant's numbers once, like [`preview`], so a
 /// number assigned again since (by NumberDesk, the admin center or PowerShell) is skipped, not
 /// taken from its new owner.
-pub async fn undo_preview<S: SecretStore + 'static>(
-    graph: &GraphClient<S>,
+pub async fn undo_preview(
+    graph: &GraphClient,
     history: &History,
     telephone_api_available: bool,
     batch_id: &str,

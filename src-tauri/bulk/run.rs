@@ -29,7 +29,7 @@
 //! The plan itself is not stored: resuming needs the same planned rows (the caller keeps the
 //! list, or previews it again). Rows are matched to records by number.
 
-use crate::auth::session::SessionManager;
+use crate::auth::session::Session;
 use crate::cloud::Cloud;
 use crate::desk::{
     actor_of, closed_while_sending, confirmed_by_lookup, history_problem, lookup_confirms,
@@ -39,7 +39,6 @@ use crate::desk::{
 use crate::graph::{GraphClient, GraphErrorKind};
 use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
 use crate::problem::Problem;
-use crate::vault::SecretStore;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -237,10 +236,10 @@ pub struct RunReport {
 }
 
 /// Starts and resumes bulk runs for one signed-in tenant.
-pub struct BulkEngine<S: SecretStore + 'static> {
-    graph: GraphClient<S>,
+pub struct BulkEngine {
+    graph: GraphClient,
     history: Arc<History>,
-    session: Arc<SessionManager<S>>,
+    session: Arc<dyn Session>,
     cloud: Cloud,
     config: BulkConfig,
 }
@@ -280,9 +279,9 @@ struct Schedule {
     settled_in_run: usize,
 }
 
-struct Shared<S: SecretStore + 'static> {
+struct Shared {
     batch_id: String,
-    graph: GraphClient<S>,
+    graph: GraphClient,
     limiter: Arc<AdaptiveLimiter>,
     history: Arc<History>,
     api_available: bool,
@@ -302,8 +301,8 @@ struct Shared<S: SecretStore + 'static> {
 }
 
 /// A run under way.
-pub struct BulkRun<S: SecretStore + 'static> {
-    shared: Arc<Shared<S>>,
+pub struct BulkRun {
+    shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -311,15 +310,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl<S: SecretStore + 'static> BulkEngine<S> {
+impl BulkEngine {
     /// `graph` is the app's client; each run paces its own copy of it.
     pub fn new(
-        graph: GraphClient<S>,
+        graph: GraphClient,
         history: Arc<History>,
-        session: Arc<SessionManager<S>>,
+        session: Arc<dyn Session>,
         cloud: Cloud,
         config: BulkConfig,
-    ) -> BulkEngine<S> {
+    ) -> BulkEngine {
         BulkEngine {
             graph,
             history,
@@ -335,7 +334,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
         &self,
         plan: Vec<PlannedRow>,
         progress: BulkProgress,
-    ) -> Result<BulkRun<S>, Problem> {
+    ) -> Result<BulkRun, Problem> {
         let batch_id = uuid::Uuid::new_v4().to_string();
         let kind = plan
             .first()
@@ -386,7 +385,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
         &self,
         batch_id: &str,
         progress: BulkProgress,
-    ) -> Result<(BulkRun<S>, ResumeReport), Problem> {
+    ) -> Result<(BulkRun, ResumeReport), Problem> {
         let batch = self
             .history
             .batch(batch_id)
@@ -416,7 +415,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
         batch_id: &str,
         plan: Vec<PlannedRow>,
         progress: BulkProgress,
-    ) -> Result<(BulkRun<S>, ResumeReport), Problem> {
+    ) -> Result<(BulkRun, ResumeReport), Problem> {
         let records = records_of_batch(&self.history, batch_id)?;
         let mut report = ResumeReport {
             batch_id: batch_id.to_owned(),
@@ -478,7 +477,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
         rows: Vec<Row>,
         schedule: Schedule,
         progress: BulkProgress,
-    ) -> BulkRun<S> {
+    ) -> BulkRun {
         let limiter = Arc::new(AdaptiveLimiter::new(self.config.rate.clone()));
         let shared = Arc::new(Shared {
             batch_id,
@@ -486,7 +485,7 @@ impl<S: SecretStore + 'static> BulkEngine<S> {
             limiter,
             history: self.history.clone(),
             api_available: self.cloud.telephone_numbers_available(),
-            actor: actor_of(&self.session, &self.cloud).await,
+            actor: actor_of(self.session.as_ref(), &self.cloud).await,
             config: self.config.clone(),
             rows: Mutex::new(rows),
             schedule: Mutex::new(schedule),
@@ -535,7 +534,7 @@ fn records_of_batch(
         .collect())
 }
 
-impl<S: SecretStore + 'static> BulkRun<S> {
+impl BulkRun {
     pub fn batch_id(&self) -> &str {
         &self.shared.batch_id
     }
@@ -617,7 +616,7 @@ impl<S: SecretStore + 'static> BulkRun<S> {
     }
 }
 
-impl<S: SecretStore + 'static> Shared<S> {
+impl Shared {
     async fn work(self: &Arc<Self>) {
         loop {
             // Registered before looking, so a wake-up between the look and the wait is kept.

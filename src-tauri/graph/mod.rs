@@ -27,10 +27,10 @@ pub use model::{
     UnreadableRow,
 };
 
-use crate::auth::session::SessionManager;
+use crate::auth::session::SessionError;
 use crate::auth::TokenKind;
-use crate::vault::SecretStore;
 use backon::{BackoffBuilder, ExponentialBuilder};
+use oauth2::AccessToken;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -56,6 +56,19 @@ pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Sen
 pub trait Pacer: Send + Sync {
     fn admit(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
     fn observe(&self, status: Option<u16>, retry_after: Option<Duration>, overloaded: bool);
+}
+
+/// Where the client gets its bearer tokens: the signed-in session in the app
+/// ([`crate::auth::SessionManager`], over the keyring), anything else in a test or a bench.
+/// The client never sees how tokens are kept.
+pub trait TokenSource: Send + Sync {
+    /// A valid access token of `kind` (refreshed when it is close to expiry).
+    fn access_token(
+        &self,
+        kind: TokenKind,
+    ) -> Pin<Box<dyn Future<Output = Result<AccessToken, SessionError>> + Send + '_>>;
+    /// Graph answered 401 to this token: forget it so the next call gets a fresh one.
+    fn token_rejected(&self, kind: TokenKind) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
 /// Whether an answer says Microsoft is overloaded (see [`Pacer::observe`]).
@@ -120,15 +133,15 @@ pub struct Exchange {
 }
 
 /// The Graph client for one signed-in session.
-pub struct GraphClient<S: SecretStore + 'static> {
+pub struct GraphClient {
     http: reqwest::Client,
     root: Url,
-    session: Arc<SessionManager<S>>,
+    session: Arc<dyn TokenSource>,
     options: GraphOptions,
     pacer: Option<Arc<dyn Pacer>>,
 }
 
-impl<S: SecretStore + 'static> Clone for GraphClient<S> {
+impl Clone for GraphClient {
     /// The same connections, session, options and pacer.
     fn clone(&self) -> Self {
         GraphClient {
@@ -194,12 +207,12 @@ pub fn number_filter(telephone_number: &str) -> String {
     )
 }
 
-impl<S: SecretStore + 'static> GraphClient<S> {
+impl GraphClient {
     pub fn new(
         root: Url,
-        session: Arc<SessionManager<S>>,
+        session: Arc<dyn TokenSource>,
         options: GraphOptions,
-    ) -> Result<GraphClient<S>, GraphError> {
+    ) -> Result<GraphClient, GraphError> {
         // The system's proxy, the OS verifier, and no redirects: a redirect could carry the
         // token elsewhere, and Graph does not redirect these calls.
         let http = crate::net::http_client_for(root.as_str(), options.timeout)
@@ -215,7 +228,7 @@ impl<S: SecretStore + 'static> GraphClient<S> {
 
     /// The same client (same connections, session and options) with every request going
     /// through `pacer` first.
-    pub fn paced(&self, pacer: Arc<dyn Pacer>) -> GraphClient<S> {
+    pub fn paced(&self, pacer: Arc<dyn Pacer>) -> GraphClient {
         GraphClient {
             http: self.http.clone(),
             root: self.root.clone(),

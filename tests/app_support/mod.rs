@@ -62,11 +62,7 @@ pub fn recorded_options(waits: &Waits) -> GraphOptions {
     }
 }
 
-pub fn graph(
-    sim: &SimTenant,
-    service: &TestService,
-    options: GraphOptions,
-) -> GraphClient<Arc<LimitedMemoryStore>> {
+pub fn graph(sim: &SimTenant, service: &TestService, options: GraphOptions) -> GraphClient {
     GraphClient::new(
         url::Url::parse(&sim.graph_url()).unwrap(),
         service.session_handle(),

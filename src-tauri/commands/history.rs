@@ -1,0 +1,43 @@
+//! The History view: pages, one record, the CSV export. All of it reads SQLite or writes a
+//! file, so it runs on a blocking thread (see [`super::blocking`]), never the main thread.
+
+use super::{blocking, App};
+use crate::desk::RecordView;
+use crate::problem::Problem;
+use crate::records::{self, Exported, HistoryListPage, HistoryListQuery};
+use tauri::{AppHandle, Manager, Runtime, State};
+
+/// Newest first, filtered, one page at a time.
+#[tauri::command]
+pub async fn history_list(
+    state: State<'_, App>,
+    query: HistoryListQuery,
+) -> Result<HistoryListPage, Problem> {
+    let history = state.history()?;
+    let notice = state.desks.notice.clone();
+    blocking(move || records::list_page(&history, &query, notice)).await
+}
+
+/// One record, for the detail panel.
+#[tauri::command]
+pub async fn history_get(state: State<'_, App>, id: i64) -> Result<RecordView, Problem> {
+    let history = state.history()?;
+    blocking(move || records::record(&history, id)).await
+}
+
+/// Writes every record matching the view's filter to a CSV file in Downloads.
+#[tauri::command]
+pub async fn history_export<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, App>,
+    query: HistoryListQuery,
+) -> Result<Exported, Problem> {
+    let history = state.history()?;
+    let downloads = app.path().download_dir().ok();
+    let data_dir = state.context.data_dir.clone();
+    blocking(move || {
+        let folder = records::export_folder(downloads, &data_dir);
+        records::export(&history, &query, &folder)
+    })
+    .await
+}

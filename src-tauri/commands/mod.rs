@@ -1,0 +1,241 @@
+//! Tauri commands: each reads its input, calls one core function and converts the result into
+//! what the UI reads (a [`Problem`] for errors). Every command here must also be listed in
+//! `build.rs` and granted in the capability file of each window that calls it.
+//!
+//! One managed [`App`] holds everything the commands share. File and database work runs on a
+//! blocking thread ([`blocking`]): a command that is not `async` runs on the main thread.
+
+mod background;
+mod bulk;
+mod diagnostics;
+mod history;
+mod session;
+mod setup;
+mod unassign;
+
+pub use background::*;
+pub use bulk::*;
+pub use diagnostics::*;
+pub use history::*;
+pub use session::*;
+pub use setup::*;
+pub use unassign::*;
+
+use crate::auth::{SignInService, SignInTarget};
+use crate::bulk::{BulkConfig, BulkDesk, BulkEvent};
+use crate::context::AppContext;
+use crate::desk::{Desk, DeskConfig, RecordView};
+use crate::desktop::BackgroundState;
+use crate::graph::{GraphClient, GraphOptions};
+use crate::history::History;
+use crate::problem::Problem;
+use crate::settings::Settings;
+use crate::setup::Resolved;
+use crate::vault::SecretStore;
+use std::sync::Arc;
+use tauri::{AppHandle, Emitter, Runtime};
+
+/// The event a bulk run's row and progress changes come with (payload: a [`BulkEvent`]).
+pub const BULK_EVENT: &str = "bulk-event";
+
+/// Everything the commands share, managed once as Tauri state.
+pub struct App {
+    pub context: AppContext,
+    pub auth: AuthState,
+    pub desks: DeskState,
+    pub background: BackgroundState,
+}
+
+/// Sign-in state shared by every window.
+pub struct AuthState {
+    pub service: SignInService<Arc<dyn SecretStore>>,
+    /// The saved session is read from the keyring once, at the first status request.
+    restored: tokio::sync::OnceCell<()>,
+}
+
+impl AuthState {
+    pub fn new(service: SignInService<Arc<dyn SecretStore>>) -> AuthState {
+        AuthState {
+            service,
+            restored: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+/// The history database and the workflows over it.
+pub struct DeskState {
+    pub history: Result<Arc<History>, Problem>,
+    /// Shown once in History when a damaged database was set aside.
+    pub notice: Option<String>,
+    desk: tokio::sync::Mutex<Option<(SignInTarget, Workflows)>>,
+}
+
+/// The single-number and bulk workflows for one tenant.
+#[derive(Clone)]
+struct Workflows {
+    desk: Arc<Desk>,
+    bulk: Arc<BulkDesk>,
+}
+
+impl DeskState {
+    pub fn open(data_dir: &std::path::Path) -> DeskState {
+        match History::open(data_dir) {
+            Ok((history, notice)) => DeskState {
+                history: Ok(Arc::new(history)),
+                notice: notice.map(|n| n.message()),
+                desk: tokio::sync::Mutex::new(None),
+            },
+            Err(error) => DeskState::unavailable(Problem::new(
+                "history",
+                format!("NumberDesk could not open its history: {error}."),
+                error.hint(),
+            )),
+        }
+    }
+
+    /// No history this run (the data folder could not be settled); every use says why.
+    pub fn unavailable(problem: Problem) -> DeskState {
+        DeskState {
+            history: Err(problem),
+            notice: None,
+            desk: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+/// Runs file or database work on a blocking thread, off the main thread and the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|error| {
+            Problem::new(
+                "internal",
+                format!("NumberDesk stopped in the middle of the task: {error}."),
+                "Try again. If it keeps happening, restart NumberDesk and copy the diagnostics \
+                 for support.",
+            )
+        })?
+}
+
+fn target_or_problem(resolved: &Resolved) -> Result<SignInTarget, Problem> {
+    resolved.target().ok_or_else(|| {
+        Problem::new(
+            "setupIncomplete",
+            "NumberDesk does not know yet which tenant to sign in to.",
+            "Fill in the cloud, tenant and client ID in Settings first.",
+        )
+    })
+}
+
+impl App {
+    pub fn settings<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Settings<R>, Problem> {
+        Settings::open(app, &self.context.data_dir)
+    }
+
+    /// The setup in force: launch, IT's preset, then what the admin saved.
+    pub fn resolved_setup<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Resolved, Problem> {
+        Ok(self.context.resolve_setup(self.settings(app)?.setup()))
+    }
+
+    /// Where to sign in, or why NumberDesk cannot yet.
+    pub fn target<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SignInTarget, Problem> {
+        target_or_problem(&self.resolved_setup(app)?)
+    }
+
+    pub fn history(&self) -> Result<Arc<History>, Problem> {
+        self.desks.history.clone()
+    }
+
+    /// The unassign workflow for the tenant now set up, built on first use and again when the
+    /// setup changes. A new one picks up every open record of the history.
+    pub async fn desk<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Arc<Desk>, Problem> {
+        Ok(self.workflows(app).await?.desk)
+    }
+
+    /// The bulk workflow for the tenant now set up.
+    pub async fn bulk<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Arc<BulkDesk>, Problem> {
+        Ok(self.workflows(app).await?.bulk)
+    }
+
+    async fn workflows<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Workflows, Problem> {
+        let target = self.target(app)?;
+        let mut slot = self.desks.desk.lock().await;
+        if let Some((built_for, built)) = slot.as_ref() {
+            if *built_for == target {
+                return Ok(built.clone());
+            }
+        }
+        let history = self.history()?;
+        let session = self.auth.service.session_handle();
+        let graph = GraphClient::new(
+            target.cloud.graph_url.clone(),
+            session.clone(),
+            GraphOptions::default(),
+        )
+        .map_err(|e| e.to_problem(target.cloud.telephone_numbers_available()))?;
+        let emitter = app.clone();
+        let desk = Arc::new(Desk::new(
+            graph.clone(),
+            history.clone(),
+            session.clone(),
+            target.cloud.clone(),
+            Arc::new(move |record: &RecordView| crate::desktop::record_changed(&emitter, record)),
+            DeskConfig::default(),
+        ));
+        let emitter = app.clone();
+        let bulk = Arc::new(BulkDesk::new(
+            graph,
+            history,
+            session,
+            target.cloud.clone(),
+            BulkConfig::default(),
+            Arc::new(move |event: &BulkEvent| announce_bulk_event(&emitter, event)),
+        ));
+        if self.auth.service.session().status().await.signed_in {
+            let resuming = desk.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(problem) = resuming.resume().await {
+                    log::warn!("resuming open operations failed: {}", problem.message);
+                }
+            });
+        }
+        let built = Workflows { desk, bulk };
+        *slot = Some((target, built.clone()));
+        Ok(built)
+    }
+
+    /// Makes sure open operations are followed once signed in (after sign-in or a restart).
+    pub async fn follow_open_operations<R: Runtime>(&self, app: &AppHandle<R>) {
+        let desk = {
+            let slot = self.desks.desk.lock().await;
+            slot.as_ref().map(|(_, built)| built.desk.clone())
+        };
+        match desk {
+            Some(desk) => {
+                tauri::async_runtime::spawn(async move {
+                    let _ = desk.resume().await;
+                });
+            }
+            None => {
+                let _ = self.desk(app).await;
+            }
+        }
+    }
+}
+
+fn announce_bulk_event<R: Runtime>(app: &AppHandle<R>, event: &BulkEvent) {
+    if let BulkEvent::Row(row) = event {
+        if row.phase.is_final() {
+            // For support: ids and outcome only, never the number or the assignee.
+            log::info!(
+                "bulk row {} ended {:?} (change #{})",
+                row.row,
+                row.phase,
+                row.record_id.map_or("none".into(), |id| id.to_string())
+            );
+        }
+    }
+    let _ = app.emit(BULK_EVENT, event);
+}

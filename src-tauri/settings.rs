@@ -1,0 +1,100 @@
+//! The settings file (`settings.json` in the data folder, tauri-plugin-store): every key
+//! NumberDesk keeps there, read and written here and nowhere else.
+//!
+//! Writes go to disk at once; callers on an async command run [`Settings::save`] on a
+//! blocking thread.
+
+use crate::lifecycle::BackgroundSettings;
+use crate::problem::Problem;
+use crate::setup::Setup;
+use std::path::Path;
+use std::sync::Arc;
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_store::{Store, StoreExt};
+
+/// The settings file inside the data folder.
+pub const SETTINGS_FILE: &str = crate::data_folder::SETTINGS_FILE;
+/// Set once the admin has gone past the first-run screen.
+const KEY_FIRST_RUN_DONE: &str = "firstRunDone";
+/// The admin's setup (cloud, tenant, client ID).
+const KEY_SETUP: &str = "setup";
+/// Settings › Background.
+const KEY_BACKGROUND: &str = "background";
+/// Set once the admin has been told that closing the window keeps NumberDesk in the tray.
+pub const KEY_TRAY_NOTICE_SHOWN: &str = "trayNoticeShown";
+
+pub fn settings_problem(error: impl std::fmt::Display) -> Problem {
+    Problem::new(
+        "settings",
+        format!("NumberDesk could not read or save its settings: {error}."),
+        "Check that the data folder shown in Settings exists and that you can write to it, \
+         then try again.",
+    )
+}
+
+/// The open settings file.
+pub struct Settings<R: Runtime>(Arc<Store<R>>);
+
+impl<R: Runtime> Settings<R> {
+    pub fn open(app: &AppHandle<R>, data_dir: &Path) -> Result<Settings<R>, Problem> {
+        app.store(data_dir.join(SETTINGS_FILE))
+            .map(Settings)
+            .map_err(settings_problem)
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.0.get(key).and_then(|v| v.as_bool()).unwrap_or(false)
+    }
+
+    fn set(&self, key: &str, value: impl serde::Serialize) -> Result<(), Problem> {
+        self.0
+            .set(key, serde_json::to_value(value).map_err(settings_problem)?);
+        Ok(())
+    }
+
+    /// Writes the file (blocks on the disk).
+    pub fn save(&self) -> Result<(), Problem> {
+        self.0.save().map_err(settings_problem)
+    }
+
+    pub fn first_run_done(&self) -> bool {
+        self.flag(KEY_FIRST_RUN_DONE)
+    }
+
+    pub fn set_first_run_done(&self) -> Result<(), Problem> {
+        self.set(KEY_FIRST_RUN_DONE, true)
+    }
+
+    /// The saved setup; `None` when none was saved or it cannot be read.
+    pub fn setup(&self) -> Option<Setup> {
+        self.0
+            .get(KEY_SETUP)
+            .and_then(|value| serde_json::from_value(value).ok())
+    }
+
+    pub fn set_setup(&self, setup: &Setup) -> Result<(), Problem> {
+        self.set(KEY_SETUP, setup)
+    }
+
+    /// The saved background choices (defaults when none were saved).
+    pub fn background(&self) -> BackgroundSettings {
+        self.0
+            .get(KEY_BACKGROUND)
+            .and_then(|value| serde_json::from_value(value).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn set_background(&self, settings: &BackgroundSettings) -> Result<(), Problem> {
+        self.set(KEY_BACKGROUND, settings)
+    }
+
+    /// Whether the first-close notice was shown; marks it shown.
+    pub fn take_tray_notice(&self) -> bool {
+        let shown = self.flag(KEY_TRAY_NOTICE_SHOWN);
+        if !shown {
+            let _ = self.set(KEY_TRAY_NOTICE_SHOWN, true);
+            let _ = self.save();
+        }
+        shown
+    }
+}

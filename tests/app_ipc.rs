@@ -1,0 +1,315 @@
+//! The whole app, as `numberdesk::assemble` builds it, under Tauri's mock runtime, driven
+//! through IPC like the window drives it, against the simulated tenant on loopback.
+
+mod sim_support;
+
+use numberdesk::auth::SignInService;
+use numberdesk::history::{Actor, Assignee, Durability, History, NewOperation, OperationKind};
+use numberdesk::sim::{self, SimTenant};
+use numberdesk::vault::{self, LimitedMemoryStore, SecretStore};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::webview::InvokeRequest;
+
+type Window = tauri::WebviewWindow<MockRuntime>;
+
+fn invoke(window: &Window, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: tauri::ipc::InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("json"))
+}
+
+/// The app with its data in `dir`, pointed at `sim` by the same launch options the
+/// `NUMBERDESK_*` hooks set, with `secrets` as its keyring.
+fn app_for(
+    sim: &SimTenant,
+    dir: &Path,
+    secrets: Arc<dyn SecretStore>,
+) -> (tauri::App<MockRuntime>, Window) {
+    let options = numberdesk::config::LaunchOptions {
+        custom_cloud: Some(
+            numberdesk::cloud::Cloud::custom(&sim.login_url(), &sim.graph_url()).unwrap(),
+        ),
+        tenant: Some(sim::DEMO_TENANT_ID.into()),
+        client_id: Some(sim::DEMO_CLIENT_ID.into()),
+        data_dir: Some(dir.to_path_buf()),
+        ..Default::default()
+    };
+    let launch = numberdesk::Launch {
+        started: Instant::now(),
+        options: Ok(options),
+        secrets,
+        data_dir: None,
+        desktop: false,
+    };
+    let mut app = numberdesk::assemble(mock_builder(), launch)
+        .build(mock_context(noop_assets()))
+        .expect("mock app builds");
+    // Tauri runs the setup closure at the first turn of the event loop.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("mock window builds");
+    (app, window)
+}
+
+/// A keyring holding a session for `account`, signed in through the app's own flow (the
+/// browser's part done over HTTP) under the profile the app uses for `dir`.
+fn keyring_signed_in(sim: &SimTenant, dir: &Path, account: &str) -> Arc<dyn SecretStore> {
+    let store = Arc::new(LimitedMemoryStore::windows_like());
+    let profile = vault::profile_for(Some(dir));
+    let service = Arc::new(SignInService::for_profile(store.clone(), &profile).unwrap());
+    let target = numberdesk::auth::SignInTarget {
+        cloud: numberdesk::cloud::Cloud::custom(&sim.login_url(), &sim.graph_url()).unwrap(),
+        tenant: sim::DEMO_TENANT_ID.into(),
+        client_id: sim::DEMO_CLIENT_ID.into(),
+    };
+    tauri::async_runtime::block_on(async {
+        let link = service.begin_interactive(&target).await.unwrap();
+        let waiting = tokio::spawn({
+            let service = service.clone();
+            async move { service.wait_interactive().await }
+        });
+        let back = sim_support::choose_on_sign_in_page(sim, &link, account).await;
+        let answer = sim_support::client().get(&back).send().await.unwrap();
+        assert_eq!(answer.status(), 302);
+        assert!(waiting.await.unwrap().unwrap().signed_in);
+    });
+    store
+}
+
+fn fast_sim() -> SimTenant {
+    tauri::async_runtime::block_on(sim_support::start_fast())
+}
+
+/// Calls `cmd` until `done` says its answer is final (bounded).
+fn until(window: &Window, cmd: &str, args: Value, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = invoke(window, cmd, args.clone()).expect(cmd);
+        if done(&answer) {
+            return answer;
+        }
+        assert!(Instant::now() < deadline, "{cmd} never settled: {answer}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn lookup_unassign_and_history_through_ipc() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = keyring_signed_in(&sim, dir.path(), sim::ADMIN_UPN);
+    let (_app, window) = app_for(&sim, dir.path(), keyring);
+
+    let status = invoke(&window, "session_status", json!({})).unwrap();
+    assert_eq!(status["signedIn"], true, "{status}");
+    let card = invoke(
+        &window,
+        "lookup_number",
+        json!({ "input": "+1 (206) 555-0100" }),
+    )
+    .unwrap();
+    let lookup_id = card["lookupId"]
+        .as_str()
+        .expect("a removable number")
+        .to_owned();
+    let record = invoke(&window, "unassign_number", json!({ "lookupId": lookup_id })).unwrap();
+    let id = record["id"].as_i64().expect("a record id");
+
+    let settled = until(&window, "history_get", json!({ "id": id }), |r| {
+        r["status"] == "succeeded"
+    });
+    assert_eq!(settled["telephoneNumber"], "+12065550100", "{settled}");
+
+    let succeeded = invoke(
+        &window,
+        "history_list",
+        json!({ "query": { "group": "succeeded", "limit": 50 } }),
+    )
+    .unwrap();
+    assert_eq!(
+        succeeded["records"].as_array().unwrap().len(),
+        1,
+        "{succeeded}"
+    );
+    assert_eq!(succeeded["counts"]["succeeded"], 1);
+    assert_eq!(succeeded["counts"]["all"], 1);
+    let failed = invoke(
+        &window,
+        "history_list",
+        json!({ "query": { "group": "failed", "limit": 50 } }),
+    )
+    .unwrap();
+    assert!(failed["records"].as_array().unwrap().is_empty(), "{failed}");
+    // A group the UI does not have is refused, not read as "all".
+    assert!(invoke(
+        &window,
+        "history_list",
+        json!({ "query": { "group": "everything", "limit": 50 } }),
+    )
+    .is_err());
+    let missing = invoke(&window, "history_get", json!({ "id": id + 1000 })).unwrap_err();
+    assert_eq!(missing["kind"], "notFound");
+}
+
+#[test]
+fn a_small_bulk_run_through_ipc() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = keyring_signed_in(&sim, dir.path(), sim::ADMIN_UPN);
+    let (_app, window) = app_for(&sim, dir.path(), keyring);
+    invoke(&window, "session_status", json!({})).unwrap();
+
+    let input = invoke(
+        &window,
+        "bulk_read",
+        json!({ "source": { "kind": "text", "text": "+12065550100\n+12065550101\nnot a number" } }),
+    );
+    let input = input.unwrap();
+    let preview = invoke(
+        &window,
+        "bulk_preview",
+        json!({ "inputId": input["inputId"], "column": input["column"].as_u64().unwrap_or(0) }),
+    )
+    .unwrap();
+    let preview_id = preview["previewId"].clone();
+    // An action the UI does not send is refused before anything runs.
+    let refused = invoke(&window, "bulk_control", json!({ "action": "stop" })).unwrap_err();
+    assert!(refused.is_string(), "{refused}");
+    invoke(
+        &window,
+        "bulk_start",
+        json!({ "previewId": preview_id, "unticked": [] }),
+    )
+    .unwrap();
+    let overview = until(&window, "bulk_overview", json!({}), |o| {
+        o["run"]["progress"]["state"] == "finished"
+    });
+    assert!(
+        !overview["batches"].as_array().unwrap().is_empty(),
+        "{overview}"
+    );
+    let batch_id = overview["batches"][0]["id"].clone();
+    let page = invoke(
+        &window,
+        "history_list",
+        json!({ "query": { "batchId": batch_id, "limit": 50 } }),
+    )
+    .unwrap();
+    assert!(!page["records"].as_array().unwrap().is_empty(), "{page}");
+    // `undo` and `retry` arrive by name; an unknown choice is refused.
+    // (A Problem is an object with a `kind`; a refused argument is Tauri's plain string.)
+    for what in ["undo", "retry"] {
+        let answer = invoke(
+            &window,
+            "bulk_from_batch",
+            json!({ "batchId": batch_id, "what": what }),
+        );
+        if let Err(problem) = &answer {
+            assert!(
+                problem.get("kind").is_some(),
+                "{what} was not dispatched: {problem}"
+            );
+        }
+    }
+    let refused = invoke(
+        &window,
+        "bulk_from_batch",
+        json!({ "batchId": batch_id, "what": "redo" }),
+    )
+    .unwrap_err();
+    assert!(refused.is_string(), "{refused}");
+}
+
+fn operation(n: u64) -> NewOperation {
+    NewOperation {
+        kind: OperationKind::Unassign,
+        telephone_number: format!("+1425555{:04}", n % 10_000),
+        number_type: Some("directRouting".into()),
+        prior_assignee: Assignee {
+            name: Some(format!("Person {n}")),
+            ..Default::default()
+        },
+        actor: Actor {
+            upn: "admin@contoso.com".into(),
+            tenant_id: sim::DEMO_TENANT_ID.into(),
+            cloud: "global".into(),
+        },
+        client_request_id: format!("c{n:07}"),
+        undo_of: None,
+        batch_id: None,
+    }
+}
+
+/// Prints the latency of a trivial command while a 50,000-row export runs (run with
+/// `--nocapture` to read the figures). The export runs on a blocking thread, so the other
+/// commands keep answering.
+#[test]
+fn the_app_keeps_answering_during_a_50_000_row_export() {
+    const ROWS: u64 = 50_000;
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (history, _) = History::open_with(dir.path(), Durability::ProcessCrash).unwrap();
+        for n in 0..ROWS {
+            history.create(operation(n)).unwrap();
+        }
+    }
+    let keyring: Arc<dyn SecretStore> = Arc::new(LimitedMemoryStore::windows_like());
+    let (_app, window) = app_for(&sim, dir.path(), keyring);
+
+    let exporting = std::thread::spawn({
+        let window = window.clone();
+        move || {
+            let started = Instant::now();
+            let answer = invoke(&window, "history_export", json!({ "query": {} }));
+            (answer, started.elapsed())
+        }
+    });
+    let mut latencies = Vec::new();
+    while !exporting.is_finished() {
+        let asked = Instant::now();
+        invoke(&window, "app_info", json!({})).unwrap();
+        latencies.push(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (answer, export_took) = exporting.join().unwrap();
+    let exported = answer.expect("the export");
+    assert_eq!(exported["count"], ROWS);
+    latencies.sort();
+    let worst = *latencies
+        .last()
+        .expect("app_info answered during the export");
+    let median = latencies[latencies.len() / 2];
+    println!(
+        "export of {ROWS} rows took {} ms; app_info answered {} times meanwhile, median {:.2} ms, max {:.2} ms",
+        export_took.as_millis(),
+        latencies.len(),
+        median.as_secs_f64() * 1000.0,
+        worst.as_secs_f64() * 1000.0
+    );
+    assert!(
+        latencies.len() > 1,
+        "app_info answered only once in {export_took:?}"
+    );
+    assert!(
+        worst < export_took / 2,
+        "app_info waited {worst:?} of {export_took:?}"
+    );
+    let _ = std::fs::remove_file(exported["path"].as_str().unwrap());
+}
