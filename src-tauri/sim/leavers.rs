@@ -24,8 +24,6 @@ pub const DISABLED_LEAVERS: &[&str] = &["Sakura Ito", "Ethan Kelly"];
 pub const DELETED_LEAVER: &str = "Jonas Richter";
 pub const GHOST_LEAVER: &str = "Haruto Suzuki";
 pub const UNLICENSED_LEAVER: &str = "Lucy Hammond";
-/// Disabled, but holds no number: never listed.
-pub const DISABLED_WITHOUT_NUMBER: &str = "Grace Fletcher";
 
 /// Turns the named people into leavers. Each named person holds a number in the seed (checked
 /// by the tests below); one who does not is left alone rather than failing the tenant.
@@ -36,11 +34,7 @@ pub(crate) fn mark_leavers(directory: &mut Directory, rng: &mut SeededRng) {
             .iter()
             .position(|u| u.display_name == name && u.kind == UserKind::Person)
     };
-    for name in DISABLED_LEAVERS
-        .iter()
-        .copied()
-        .chain([DISABLED_WITHOUT_NUMBER])
-    {
+    for name in DISABLED_LEAVERS {
         if let Some(i) = position(directory, name) {
             directory.users[i].account_enabled = false;
         }
@@ -130,13 +124,6 @@ mod tests {
             .assigned_plans
             .iter()
             .any(|p| p.service_plan_id == MCOEV_PLAN_ID && p.capability_status == "Deleted"));
-        let quiet = tenant
-            .users
-            .iter()
-            .find(|u| u.display_name == DISABLED_WITHOUT_NUMBER)
-            .unwrap();
-        assert!(!quiet.account_enabled);
-        assert_eq!(held_by(&tenant, &quiet.id), 0, "disabled, no number");
         // Resource accounts are disabled by design, and some hold numbers.
         let accounts: Vec<_> = tenant
             .users

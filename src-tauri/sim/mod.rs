@@ -61,8 +61,7 @@ use tokio::sync::watch;
 pub use auth::Consent;
 pub use directory::{AssignedPlan, ConferenceBridge, NumberAssignment, SimUser, UserKind};
 pub use leavers::{
-    DELETED_LEAVER, DISABLED_LEAVERS, DISABLED_WITHOUT_NUMBER, GHOST_LEAVER, MCOEV_PLAN_ID,
-    UNLICENSED_LEAVER,
+    DELETED_LEAVER, DISABLED_LEAVERS, GHOST_LEAVER, MCOEV_PLAN_ID, UNLICENSED_LEAVER,
 };
 pub use operations::OperationOutcome;
 pub use quirks::{ActionAnswer, LocationForm};

@@ -578,6 +578,7 @@ mod tests {
             consent: ConsentRecord {
                 teams_telephone_number: true,
                 user_read_basic_all: true,
+                user_read_all: true,
             },
             numbers: Vec::new(),
             refresh_tokens: Vec::new(),
