@@ -247,16 +247,17 @@ impl<S: SecretStore + 'static> GraphClient<S> {
                 return Ok(None);
             };
             let answer = answer?;
-            let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
-            result.requests += 1;
-            result.retried_parts += answer.again.len();
-            for account in answer.accounts {
-                result
-                    .accounts
-                    .insert(account.id.to_ascii_lowercase(), account);
+            {
+                let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
+                result.requests += 1;
+                result.retried_parts += answer.again.len();
+                for account in answer.accounts {
+                    result
+                        .accounts
+                        .insert(account.id.to_ascii_lowercase(), account);
+                }
             }
             if !answer.again.is_empty() {
-                drop(result);
                 if let Some(wait) = answer.wait {
                     if cancel.run((self.options.sleeper)(wait)).await.is_none() {
                         return Ok(None);

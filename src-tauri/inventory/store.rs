@@ -298,7 +298,7 @@ mod tests {
             id: format!("id{n}"),
             telephone_number: format!("+1206555{n:04}"),
             number_type: "callingPlan".into(),
-            assignment: if n % 2 == 0 {
+            assignment: if n.is_multiple_of(2) {
                 AssignmentKind::User
             } else {
                 AssignmentKind::Unassigned

@@ -168,8 +168,8 @@ impl InventoryView {
             let state = row.activation_state.as_deref().unwrap_or(UNKNOWN);
             let by_assignment =
                 query.assignment.is_empty() || query.assignment.contains(&row.assignment);
-            let by_type = query.number_types.is_empty()
-                || query.number_types.iter().any(|t| *t == row.number_type);
+            let by_type =
+                query.number_types.is_empty() || query.number_types.contains(&row.number_type);
             let by_country =
                 query.countries.is_empty() || query.countries.iter().any(|c| c == country);
             let by_state = query.activation_states.is_empty()
