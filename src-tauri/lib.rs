@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod fuzzing;
 pub mod graph;
 pub mod history;
+pub mod inventory;
 pub mod lifecycle;
 pub mod net;
 pub mod phone;

@@ -554,6 +554,7 @@ async fn refresh_can_ask_for_another_consented_scope_only() {
     sim.set_consent(Consent {
         teams_telephone_number: true,
         user_read_basic_all: false,
+        ..Consent::default()
     });
     let rt = narrowed["refresh_token"].as_str().unwrap();
     let (_, error, aadsts, _) =
@@ -567,6 +568,7 @@ async fn without_admin_consent_sign_in_fails_with_90094() {
         consent: Consent {
             teams_telephone_number: false,
             user_read_basic_all: true,
+            ..Consent::default()
         },
         ..SimConfig::default()
     })

@@ -24,6 +24,8 @@ use std::time::{Duration, SystemTime};
 pub const TELEPHONE_PERMISSION: &str = "TeamsTelephoneNumber.ReadWrite.All";
 /// Asked for separately, so sign-in never fails for lack of it: assignee names on lookups.
 pub const NAMES_PERMISSION: &str = "User.ReadBasic.All";
+/// Asked for only when the admin opens the leavers lens: `accountEnabled`, licences, deleted users.
+pub const DIRECTORY_PERMISSION: &str = "User.Read.All";
 
 /// The fields Entra adds to a token response that the standard type drops.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -175,6 +177,13 @@ impl SignInTarget {
 
     pub fn names_scopes(&self) -> Vec<String> {
         vec![self.cloud.scope(NAMES_PERMISSION), "offline_access".into()]
+    }
+
+    pub fn directory_scopes(&self) -> Vec<String> {
+        vec![
+            self.cloud.scope(DIRECTORY_PERMISSION),
+            "offline_access".into(),
+        ]
     }
 
     fn token_url(&self) -> Result<TokenUrl, AuthError> {

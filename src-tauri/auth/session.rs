@@ -28,6 +28,9 @@ pub enum TokenKind {
     Telephone,
     /// `User.ReadBasic.All`: assignee names.
     Names,
+    /// `User.Read.All`: whether accounts are enabled, licensed, or deleted (the leavers lens).
+    /// Asked for incrementally, only when the lens is opened.
+    Directory,
 }
 
 /// What is kept in the keyring (JSON). Holds the refresh token: never written anywhere else.
@@ -42,6 +45,8 @@ struct StoredSession {
     account: Account,
     refresh_token: String,
     names_permitted: Option<bool>,
+    #[serde(default)]
+    directory_permitted: Option<bool>,
 }
 
 struct Live {
@@ -51,6 +56,8 @@ struct Live {
     telephone: Option<(AccessToken, SystemTime)>,
     names: Option<(AccessToken, SystemTime)>,
     names_permitted: Option<bool>,
+    directory: Option<(AccessToken, SystemTime)>,
+    directory_permitted: Option<bool>,
 }
 
 /// The session as the UI sees it. No token in here.
@@ -61,6 +68,9 @@ pub struct SessionStatus {
     pub account: Option<Account>,
     /// `Some(false)` when `User.ReadBasic.All` is not consented: names show as object IDs.
     pub names_permitted: Option<bool>,
+    /// `Some(false)` when `User.Read.All` was refused: the leavers lens says what to grant.
+    /// `None` until the lens first asks for it.
+    pub directory_permitted: Option<bool>,
 }
 
 /// Why a token could not be had.
@@ -79,6 +89,9 @@ pub enum SessionError {
     /// is a failed sign-in in the tenant's sign-in log.
     #[error("names are not permitted for this sign-in")]
     NamesNotPermitted,
+    /// `User.Read.All` was refused once in this sign-in; asked again only on "Ask again".
+    #[error("reading accounts (User.Read.All) is not permitted for this sign-in")]
+    DirectoryNotPermitted,
 }
 
 impl SessionError {
@@ -97,6 +110,7 @@ impl SessionError {
                 "Please sign in again.",
             ),
             SessionError::NamesNotPermitted => names_not_permitted_problem(),
+            SessionError::DirectoryNotPermitted => directory_not_permitted_problem(),
         }
     }
 }
@@ -107,6 +121,15 @@ pub fn names_not_permitted_problem() -> Problem {
         "namesNotPermitted",
         "Names are shown as object IDs: Microsoft refused the permission to read them (User.ReadBasic.All has no admin consent for this app registration). NumberDesk asked once and does not ask again on every lookup, because each refusal shows as a failed sign-in in your tenant's sign-in log.",
         "Ask a Global Administrator to grant admin consent for User.ReadBasic.All, then choose “Ask again” in Settings.",
+    )
+}
+
+/// Why the leavers lens cannot tell disabled, deleted or unlicensed accounts, and what to grant.
+pub fn directory_not_permitted_problem() -> Problem {
+    Problem::new(
+        "directoryNotPermitted",
+        "NumberDesk cannot see which accounts are disabled, deleted or without a Teams Phone licence: Microsoft refused the permission to read them (User.Read.All has no admin consent for this app registration). Numbers on objects that no longer exist at all are still listed. NumberDesk asked once and does not ask again each time, because each refusal shows as a failed sign-in in your tenant's sign-in log.",
+        "Ask a Global Administrator to grant admin consent for the delegated Microsoft Graph permission User.Read.All to NumberDesk's app registration (it adds read access to every user's account status and licences, nothing else), then choose “Ask again” in the leavers view.",
     )
 }
 
@@ -198,6 +221,7 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             account: live.account.clone(),
             refresh_token: live.refresh_token.secret().clone(),
             names_permitted: live.names_permitted,
+            directory_permitted: live.directory_permitted,
         };
         let bytes = serde_json::to_vec(&stored).map_err(|e| VaultError::Failed(e.to_string()))?;
         self.vault_call(move |vault| vault.save(&bytes)).await
@@ -229,6 +253,8 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             telephone: None,
             names: None,
             names_permitted: stored.names_permitted,
+            directory: None,
+            directory_permitted: stored.directory_permitted,
         });
         Ok(true)
     }
@@ -256,6 +282,8 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             telephone: Some((grant.access_token, grant.expires_at)),
             names: None,
             names_permitted: None,
+            directory: None,
+            directory_permitted: None,
         };
         self.persist(&live).await?;
         *self.live.lock().await = Some(live);
@@ -274,6 +302,7 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             signed_in: live.is_some(),
             account: live.as_ref().map(|l| l.account.clone()),
             names_permitted: live.as_ref().and_then(|l| l.names_permitted),
+            directory_permitted: live.as_ref().and_then(|l| l.directory_permitted),
         }
     }
 
@@ -285,6 +314,7 @@ impl<S: SecretStore + 'static> SessionManager<S> {
         let cached = match kind {
             TokenKind::Telephone => &live.telephone,
             TokenKind::Names => &live.names,
+            TokenKind::Directory => &live.directory,
         };
         if let Some((token, expires_at)) = cached {
             if *expires_at > SystemTime::now() + EARLY_REFRESH {
@@ -295,9 +325,13 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             // Refused once already: asking again would only add a failed sign-in to the log.
             return Err(SessionError::NamesNotPermitted);
         }
+        if kind == TokenKind::Directory && live.directory_permitted == Some(false) {
+            return Err(SessionError::DirectoryNotPermitted);
+        }
         let scopes = match kind {
             TokenKind::Telephone => live.target.telephone_scopes(),
             TokenKind::Names => live.target.names_scopes(),
+            TokenKind::Directory => live.target.directory_scopes(),
         };
         let result = entra::refresh(
             &live.target,
@@ -312,6 +346,10 @@ impl<S: SecretStore + 'static> SessionManager<S> {
                 if kind == TokenKind::Names && error.is_consent_missing() {
                     // Names are optional: remember they are not permitted, stay signed in.
                     live.names_permitted = Some(false);
+                    let _ = self.persist(live).await;
+                } else if kind == TokenKind::Directory && error.is_consent_missing() {
+                    // Optional as well: the lens says what to grant and lists the ghosts.
+                    live.directory_permitted = Some(false);
                     let _ = self.persist(live).await;
                 } else if error.needs_sign_in() {
                     *guard = None;
@@ -329,6 +367,10 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             TokenKind::Names => {
                 live.names = Some((grant.access_token, grant.expires_at));
                 live.names_permitted = Some(true);
+            }
+            TokenKind::Directory => {
+                live.directory = Some((grant.access_token, grant.expires_at));
+                live.directory_permitted = Some(true);
             }
         }
         self.persist(live).await?;
@@ -351,12 +393,29 @@ impl<S: SecretStore + 'static> SessionManager<S> {
         Ok(self.status().await)
     }
 
+    /// "Ask again" (leavers lens): forgets that `User.Read.All` was refused and asks once, now.
+    /// Still refused is not an error: the status says `directory_permitted: Some(false)`.
+    pub async fn ask_for_directory_again(&self) -> Result<SessionStatus, SessionError> {
+        {
+            let mut guard = self.live.lock().await;
+            let live = guard.as_mut().ok_or(SessionError::SignedOut)?;
+            live.directory_permitted = None;
+            live.directory = None;
+        }
+        match self.access_token(TokenKind::Directory).await {
+            Ok(_) | Err(SessionError::Auth(_)) => {}
+            Err(other) => return Err(other),
+        }
+        Ok(self.status().await)
+    }
+
     /// Graph answered 401: forget the cached token of `kind` so the next call refreshes.
     pub async fn token_rejected(&self, kind: TokenKind) {
         if let Some(live) = self.live.lock().await.as_mut() {
             match kind {
                 TokenKind::Telephone => live.telephone = None,
                 TokenKind::Names => live.names = None,
+                TokenKind::Directory => live.directory = None,
             }
         }
     }

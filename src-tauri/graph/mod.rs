@@ -20,11 +20,17 @@
 
 mod error;
 mod model;
+mod progress;
+mod users;
 
 pub use error::{is_overload_answer, GraphError, GraphErrorDetail, GraphErrorKind};
 pub use model::{
     Assignment, DirectoryUser, NumberAssignment, OperationNumber, OperationStatus, RemoteStatus,
     UnreadableRow,
+};
+pub use progress::{CancelToken, ListProgress, ProgressFn};
+pub use users::{
+    AccountPlan, DirectoryAccount, UserDetail, UsersRead, BATCH_LIMIT, IDS_PER_REQUEST, ID_IN_LIMIT,
 };
 
 use crate::auth::session::SessionError;
@@ -488,12 +494,28 @@ impl GraphClient {
     /// by one more `$skip` page; only an empty page ends the listing. Rows that cannot be read
     /// are returned apart (see [`NumberListing::unreadable`]).
     pub async fn list_numbers(&self) -> Result<NumberListing, GraphError> {
+        let listing = self.list_numbers_with(&|_| {}, &CancelToken::new()).await?;
+        // Never cancelled: the token is this call's own.
+        Ok(listing.unwrap_or_default())
+    }
+
+    /// [`GraphClient::list_numbers`], telling `progress` after every page and stopping when
+    /// `cancel` is cancelled: `Ok(None)` then (what was read so far is dropped, so a partial
+    /// inventory is never mistaken for the whole).
+    pub async fn list_numbers_with(
+        &self,
+        progress: ProgressFn<'_>,
+        cancel: &CancelToken,
+    ) -> Result<Option<NumberListing>, GraphError> {
         const PAGE: usize = 1000;
         let mut listing = NumberListing::default();
         let mut rows_seen = 0;
         let mut url = self.url(&format!("{NUMBERS_PATH}?$top={PAGE}"));
         loop {
-            let (value, exchange) = self.get_json(&url, TokenKind::Telephone).await?;
+            let Some(answer) = cancel.run(self.get_json(&url, TokenKind::Telephone)).await else {
+                return Ok(None);
+            };
+            let (value, exchange) = answer?;
             listing.requests += 1;
             let next_link = value
                 .get("@odata.nextLink")
@@ -504,6 +526,10 @@ impl GraphClient {
             rows_seen += count;
             listing.numbers.extend(numbers);
             listing.unreadable.extend(unreadable);
+            progress(ListProgress {
+                rows: rows_seen,
+                requests: listing.requests,
+            });
             url = match next_link {
                 Some(next) if self.number_list_is_trusted(&next) => next,
                 Some(next) => {
@@ -518,7 +544,7 @@ impl GraphClient {
                 None if count > 0 => self.url(&format!(
                     "{NUMBERS_PATH}?$top={PAGE}&$skip={rows_seen}"
                 )),
-                None => return Ok(listing),
+                None => return Ok(Some(listing)),
             };
             if listing.requests > 1000 {
                 return Err(GraphError::new(

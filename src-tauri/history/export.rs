@@ -56,15 +56,21 @@ pub const CSV_HEADER: [&str; 28] = [
 /// What Excel needs to read the file as UTF-8.
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// A CSV writer for a spreadsheet: the byte-order mark written, CRLF line ends. Cells that come
+/// from the tenant go through [`defused`]. Shared by every export (history, bulk, inventory).
+pub fn excel_safe_writer<W: Write>(mut out: W) -> Result<csv::Writer<W>, csv::Error> {
+    out.write_all(UTF8_BOM).map_err(csv::Error::from)?;
+    Ok(csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out))
+}
+
 pub(super) fn export_csv<W: Write>(
     mut list: impl FnMut(&HistoryQuery) -> Result<HistoryPage, HistoryError>,
     query: &HistoryQuery,
-    mut out: W,
+    out: W,
 ) -> Result<usize, HistoryError> {
-    out.write_all(UTF8_BOM).map_err(csv::Error::from)?;
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
+    let mut writer = excel_safe_writer(out)?;
     writer.write_record(CSV_HEADER)?;
     let mut page_query = HistoryQuery {
         before_id: None,
@@ -132,7 +138,7 @@ fn row(record: &OperationRecord) -> [Cow<'_, str>; 28] {
 }
 
 /// `value`, with a leading `'` if a spreadsheet would take it for a formula.
-fn defused(value: &str) -> Cow<'_, str> {
+pub fn defused(value: &str) -> Cow<'_, str> {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{value}"))
     } else {

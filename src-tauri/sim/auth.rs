@@ -23,6 +23,7 @@ pub(crate) const GRAPH_SCOPES: &[&str] = &[
     "TeamsTelephoneNumber.ReadWrite.All",
     "TeamsTelephoneNumber.Read.All",
     "User.ReadBasic.All",
+    "User.Read.All",
     "User.Read",
 ];
 /// OpenID Connect scopes, which are about the sign-in itself rather than Graph.
@@ -41,6 +42,9 @@ pub struct Consent {
     pub teams_telephone_number: bool,
     /// `User.ReadBasic.All`. Without it, asking for it ends in `AADSTS65001`.
     pub user_read_basic_all: bool,
+    /// `User.Read.All` (`accountEnabled`, `assignedPlans`, deleted users: the leavers lens).
+    /// Granted by default so the demo shows the lens; without it, asking ends in `AADSTS65001`.
+    pub user_read_all: bool,
 }
 
 impl Default for Consent {
@@ -48,6 +52,7 @@ impl Default for Consent {
         Self {
             teams_telephone_number: true,
             user_read_basic_all: true,
+            user_read_all: true,
         }
     }
 }
@@ -59,6 +64,7 @@ impl Consent {
                 self.teams_telephone_number
             }
             "User.ReadBasic.All" => self.user_read_basic_all,
+            "User.Read.All" => self.user_read_all,
             // Every app registration starts with User.Read consented.
             _ => true,
         }
@@ -477,6 +483,7 @@ mod tests {
         let consent = Consent {
             teams_telephone_number: true,
             user_read_basic_all: false,
+            user_read_all: false,
         };
         let scopes =
             Scopes::parse("https://graph.microsoft.com/.default", GRAPH, &consent).unwrap();

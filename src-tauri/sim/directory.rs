@@ -7,6 +7,8 @@
 //! the JSON the sim sends is the JSON Graph sends; the constant lists below are the documented
 //! enum members (graph-api.md §1.4), used to validate request bodies and `$filter` values.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 /// `microsoft.graph.teamsAdministration.numberType`.
@@ -82,6 +84,21 @@ pub struct SimUser {
     pub kind: UserKind,
     /// Entra directory roles held, by display name.
     pub roles: Vec<String>,
+    /// `accountEnabled`. Resource accounts are disabled by design (Entra creates them so).
+    pub account_enabled: bool,
+    /// `assignedPlans`: the service plans the user's licences give (see `users_api.rs`).
+    pub assigned_plans: Vec<AssignedPlan>,
+}
+
+/// One entry of a user's `assignedPlans`, as Graph serialises `microsoft.graph.assignedPlan`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignedPlan {
+    pub assigned_date_time: String,
+    /// `Enabled`, `Warning`, `Suspended`, `Deleted` or `LockedOut`.
+    pub capability_status: String,
+    pub service: String,
+    pub service_plan_id: String,
 }
 
 impl SimUser {
@@ -214,15 +231,39 @@ pub(crate) struct Directory {
     pub users: Vec<SimUser>,
     pub bridges: Vec<ConferenceBridge>,
     pub numbers: Vec<NumberAssignment>,
+    /// Users deleted within the last 30 days: gone from `/users`, listed under
+    /// `/directory/deletedItems/microsoft.graph.user`.
+    pub deleted_users: Vec<SimUser>,
+    /// Lower-cased object id → position in `users`, so reading 20,000 users by id stays fast.
+    /// A hint only: every hit is checked, and a miss falls back to a scan.
+    pub user_index: HashMap<String, usize>,
 }
 
 impl Directory {
     /// A user or resource account by object id or UPN (case-insensitive, as Graph matches).
     pub fn user(&self, id_or_upn: &str) -> Option<&SimUser> {
+        if let Some(user) = self
+            .user_index
+            .get(&id_or_upn.to_ascii_lowercase())
+            .and_then(|&i| self.users.get(i))
+            .filter(|u| u.id.eq_ignore_ascii_case(id_or_upn))
+        {
+            return Some(user);
+        }
         self.users.iter().find(|u| {
             u.id.eq_ignore_ascii_case(id_or_upn)
                 || u.user_principal_name.eq_ignore_ascii_case(id_or_upn)
         })
+    }
+
+    /// Rebuilds [`Directory::user_index`] after `users` changed.
+    pub fn reindex_users(&mut self) {
+        self.user_index = self
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.to_ascii_lowercase(), i))
+            .collect();
     }
 
     /// The position of a number by its telephone number (normalised first).

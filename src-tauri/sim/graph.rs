@@ -30,7 +30,8 @@
 //! - Operations GET: `operations('<id>')` and `operations/<id>`; optionally wrapped in
 //!   `{"value": …}` as the documentation's example shows (the `operation_envelope` knob).
 //! - `/users/{id}` takes an object id or UPN and needs `User.ReadBasic.All` (403
-//!   `Authorization_RequestDenied` otherwise); `/me` also works with `User.Read`.
+//!   `Authorization_RequestDenied` otherwise); `/me` also works with `User.Read`. The other
+//!   directory reads (`id in` filters, deleted users, `$batch`) are in `users_api.rs`.
 
 use std::time::{Instant, SystemTime};
 
@@ -51,6 +52,9 @@ use super::http::{
 use super::operations::OperationKind;
 use super::quirks::{ActionAnswer, LocationForm};
 use super::{State, Urls};
+
+#[path = "users_api.rs"]
+mod users_api;
 
 const ROOT: &str = "admin/teams/telephoneNumberManagement";
 const DEFAULT_TOP: usize = 500;
@@ -331,26 +335,16 @@ fn route(
             }
             Ok(user_json(urls, &caller.user))
         }
-        [users, id] if eq(users, "users") => {
-            only_get(req)?;
-            if let Some(status) = state.quirks.user_read_faults.pop_front() {
-                return Err(scoped_fault(status));
-            }
-            if !caller.scopes.contains("User.ReadBasic.All") {
-                return Err(insufficient_privileges());
-            }
-            match state.directory.user(id) {
-                Some(user) => Ok(user_json(urls, user)),
-                None => Err(error(
-                    StatusCode::NOT_FOUND,
-                    "Request_ResourceNotFound",
-                    format!(
-                        "Resource '{id}' does not exist or one of its queried reference-property \
-                         objects are not present."
-                    ),
-                )),
-            }
+        [users, id] if eq(users, "users") => users_api::get_user(state, urls, req, caller, id),
+        [users] if eq(users, "users") => users_api::list_users(state, urls, req, caller),
+        [directory, deleted, cast]
+            if eq(directory, "directory")
+                && eq(deleted, "deletedItems")
+                && *cast == "microsoft.graph.user" =>
+        {
+            users_api::deleted_users(state, urls, req, caller)
         }
+        [batch] if *batch == "$batch" => users_api::batch(state, urls, req, caller, now),
         [first, ..] => Err(segment_not_found(first)),
         [] => Err(bad_request(
             "The request URI is not valid: a resource is required after /v1.0.",

@@ -35,9 +35,11 @@ mod faults;
 mod filter;
 mod graph;
 mod http;
+mod leavers;
 mod operations;
 mod persist;
 mod quirks;
+mod scale;
 mod seed;
 mod tls;
 
@@ -57,9 +59,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use auth::Consent;
-pub use directory::{ConferenceBridge, NumberAssignment, SimUser, UserKind};
+pub use directory::{AssignedPlan, ConferenceBridge, NumberAssignment, SimUser, UserKind};
+pub use leavers::{
+    DELETED_LEAVER, DISABLED_LEAVERS, GHOST_LEAVER, MCOEV_PLAN_ID, UNLICENSED_LEAVER,
+};
 pub use operations::OperationOutcome;
 pub use quirks::{ActionAnswer, LocationForm};
+pub use scale::TenantScale;
 pub use tls::SimTls;
 
 use auth::{Auth, Lifetimes, RefreshState, Scopes};
@@ -132,6 +138,9 @@ pub struct SimConfig {
     /// Serve both listeners over HTTPS with this certificate (`https://127.0.0.1:…`). Tests of
     /// TLS trust only; `None` (the default, and the demo) is plain http on loopback.
     pub tls: Option<SimTls>,
+    /// Grow the tenant to this many numbers and users (benchmarks: [`TenantScale::BENCHMARK`]);
+    /// `None` (the default) is the 200-number demo tenant.
+    pub scale: Option<TenantScale>,
 }
 
 impl Default for SimConfig {
@@ -152,6 +161,7 @@ impl Default for SimConfig {
             rate_limit: None,
             state_file: None,
             tls: None,
+            scale: None,
         }
     }
 }
@@ -293,8 +303,12 @@ impl SimTenant {
         let mut faults = Faults::default();
         faults.latency = config.latency;
         faults.set_rate_limit(config.rate_limit, now);
+        let mut directory = seed::sample_tenant(DEMO_TENANT_ID, config.seed);
+        if let Some(scale) = config.scale {
+            scale::grow(&mut directory, scale, config.seed);
+        }
         let mut state = State {
-            directory: seed::sample_tenant(DEMO_TENANT_ID, config.seed),
+            directory,
             auth: Auth::new(
                 Lifetimes {
                     access_token: config.access_token_lifetime,
@@ -511,6 +525,22 @@ impl SimTenant {
     /// Graph's error envelope; other requests are not affected.
     pub fn fail_next_user_reads(&self, n: u32, status: u16) {
         quirks::queue(&mut self.inner.lock().quirks.user_read_faults, n, status);
+    }
+
+    /// The next `n` requests inside `$batch` requests are answered `status` (e.g. 429 with
+    /// `retry_after`, 403, 503) in Graph's error envelope; the batch itself is answered 200.
+    pub fn fail_next_batch_parts(&self, n: u32, status: u16, retry_after: Option<Duration>) {
+        let seconds = retry_after.map(|d| d.as_secs().max(1));
+        self.inner
+            .lock()
+            .quirks
+            .batch_part_faults
+            .extend(std::iter::repeat_n((status, seconds), n as usize));
+    }
+
+    /// Users deleted within the last 30 days (`/directory/deletedItems/microsoft.graph.user`).
+    pub fn deleted_users(&self) -> Vec<SimUser> {
+        self.inner.lock().directory.deleted_users.clone()
     }
 
     /// The next `n` operation reads are answered `status` (e.g. 400, 403); other requests are

@@ -78,6 +78,13 @@ pub(crate) struct Snapshot {
 pub(crate) struct ConsentRecord {
     pub teams_telephone_number: bool,
     pub user_read_basic_all: bool,
+    /// Absent in files written before the leavers lens: granted, as the default tenant has it.
+    #[serde(default = "granted")]
+    pub user_read_all: bool,
+}
+
+fn granted() -> bool {
+    true
 }
 
 /// The part of a number that operations change; the rest comes from the seed.
@@ -228,6 +235,7 @@ impl Snapshot {
             consent: ConsentRecord {
                 teams_telephone_number: state.auth.consent.teams_telephone_number,
                 user_read_basic_all: state.auth.consent.user_read_basic_all,
+                user_read_all: state.auth.consent.user_read_all,
             },
             numbers,
             refresh_tokens,
@@ -242,6 +250,7 @@ impl Snapshot {
         state.auth.consent = Consent {
             teams_telephone_number: self.consent.teams_telephone_number,
             user_read_basic_all: self.consent.user_read_basic_all,
+            user_read_all: self.consent.user_read_all,
         };
         for record in self.numbers {
             let known_states = ASSIGNMENT_STATUSES.contains(&record.assignment_status.as_str())
@@ -569,6 +578,7 @@ mod tests {
             consent: ConsentRecord {
                 teams_telephone_number: true,
                 user_read_basic_all: true,
+                user_read_all: true,
             },
             numbers: Vec::new(),
             refresh_tokens: Vec::new(),

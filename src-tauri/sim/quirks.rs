@@ -45,6 +45,8 @@ pub(crate) struct Quirks {
     pub user_read_faults: VecDeque<u16>,
     /// Statuses for the next operation reads.
     pub operation_read_faults: VecDeque<u16>,
+    /// Statuses (and `Retry-After` seconds) for the next requests inside a `$batch`.
+    pub batch_part_faults: VecDeque<(u16, Option<u64>)>,
 }
 
 /// Queues `status` for the next `n` reads of one kind.

@@ -8,17 +8,19 @@
 //! +1 206 555 01xx, GB +44 20 7946 0xxx, AU +61 2 5550 xxxx and +61 491 570 xxx); the German
 //! and Japanese ranges are merely plausible. People are the usual fictional Contoso staff.
 
-use super::directory::{ConferenceBridge, Directory, NumberAssignment, SimUser, UserKind};
+use super::directory::{
+    AssignedPlan, ConferenceBridge, Directory, NumberAssignment, SimUser, UserKind,
+};
 use super::http::base64url;
 
 /// The tenant's verified domain; also the suffix of every UPN.
 pub(crate) const DOMAIN: &str = "contoso.onmicrosoft.com";
 
 /// splitmix64: tiny, well-mixed, and defined entirely here.
-struct SeededRng(u64);
+pub(crate) struct SeededRng(pub(crate) u64);
 
 impl SeededRng {
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -27,7 +29,7 @@ impl SeededRng {
     }
 
     /// A roll in `0..100`.
-    fn percent(&mut self) -> u64 {
+    pub(crate) fn percent(&mut self) -> u64 {
         self.next_u64() % 100
     }
 
@@ -40,7 +42,7 @@ impl SeededRng {
     }
 
     /// A version-4-shaped GUID.
-    fn guid(&mut self) -> String {
+    pub(crate) fn guid(&mut self) -> String {
         let hi = self.next_u64();
         let lo = self.next_u64();
         let mut bytes = [0u8; 16];
@@ -339,6 +341,8 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
                 country: country.to_string(),
                 kind: UserKind::Person,
                 roles: role.map(|r| vec![r.to_string()]).unwrap_or_default(),
+                account_enabled: true,
+                assigned_plans: person_plans(),
             }
         })
         .collect();
@@ -356,6 +360,9 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
                 country: country.to_string(),
                 kind: UserKind::ResourceAccount,
                 roles: Vec::new(),
+                // Entra creates resource accounts disabled: nobody signs in as them.
+                account_enabled: false,
+                assigned_plans: resource_account_plans(),
             }),
     );
     let bridges: Vec<ConferenceBridge> = BRIDGE_COUNTRIES
@@ -550,11 +557,46 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
     }
     serve_some_nulls(&mut numbers);
 
-    Directory {
+    let mut directory = Directory {
         tenant_id: tenant_id.to_string(),
         users,
         bridges,
         numbers,
+        deleted_users: Vec::new(),
+        user_index: Default::default(),
+    };
+    super::leavers::mark_leavers(&mut directory, &mut rng);
+    directory.reindex_users();
+    directory
+}
+
+/// The plans of a licensed Teams Phone user: Teams, and Teams Phone (`MCOEV`).
+pub(crate) fn person_plans() -> Vec<AssignedPlan> {
+    vec![
+        plan("TeamspaceAPI", super::leavers::TEAMS1_PLAN_ID, "Enabled"),
+        plan(
+            "MicrosoftCommunicationsOnline",
+            super::leavers::MCOEV_PLAN_ID,
+            "Enabled",
+        ),
+    ]
+}
+
+/// A resource account's plan: the Teams Phone Resource Account licence (`MCOEV_VIRTUALUSER`).
+fn resource_account_plans() -> Vec<AssignedPlan> {
+    vec![plan(
+        "MicrosoftCommunicationsOnline",
+        super::leavers::MCOEV_VIRTUALUSER_PLAN_ID,
+        "Enabled",
+    )]
+}
+
+pub(crate) fn plan(service: &str, id: &str, status: &str) -> AssignedPlan {
+    AssignedPlan {
+        assigned_date_time: "2024-09-02T08:00:00Z".to_string(),
+        capability_status: status.to_string(),
+        service: service.to_string(),
+        service_plan_id: id.to_string(),
     }
 }
 
@@ -687,6 +729,15 @@ mod tests {
                 "userAssigned" => {
                     assert!(n.capabilities.contains(&"userAssignment".to_string()));
                     let target = n.assignment_target_id.as_deref().unwrap_or_default();
+                    // The leavers (see `leavers.rs`): deleted, or gone without a trace.
+                    if tenant.user(target).is_none() {
+                        assert!(
+                            tenant.deleted_users.iter().any(|u| u.id == target)
+                                || super::super::leavers::is_ghost(&tenant, target),
+                            "{target}"
+                        );
+                        continue;
+                    }
                     let user = tenant.user(target).expect("target is a user");
                     assert_eq!(user.kind, UserKind::Person);
                 }

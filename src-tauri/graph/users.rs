@@ -1,0 +1,440 @@
+//! Reading many users at once: who holds the tenant's numbers, whether their accounts are
+//! enabled, licensed for Teams Phone, or deleted (the leavers lens), and their names.
+//!
+//! Why JSON batching of `id in` filters: Graph takes at most 20 requests in one `$batch`
+//! ([`BATCH_LIMIT`]) and, by default, at most 15 values in one `in (…)` ([`ID_IN_LIMIT`]). A
+//! batch of 20 `GET /users?$filter=id in (15 ids)` therefore reads 300 users per HTTP request
+//! ([`IDS_PER_REQUEST`]): 20,000 assignees are 67 requests, against 20,000 for one
+//! `/users/{id}` each, 1,334 for `id in` filters sent one by one, or 1,000 for batches of
+//! single-user reads. (Graph counts the requests inside a batch towards throttling one by one,
+//! so batching saves round trips and time, not quota; a throttled part is answered 429 inside
+//! a 200 batch and is sent again alone, after its `Retry-After`.)
+//!
+//! Ids that are no user are simply absent from the answer; the caller decides what absence
+//! means (deleted, or a target that resolves to nothing).
+
+use super::{CancelToken, GraphClient, GraphError, GraphErrorKind, MAX_RETRY_AFTER};
+use crate::auth::TokenKind;
+use crate::vault::SecretStore;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Requests Graph takes in one JSON batch.
+pub const BATCH_LIMIT: usize = 20;
+/// Values Graph takes in one `in (…)` filter by default.
+pub const ID_IN_LIMIT: usize = 15;
+/// Users one batch reads: [`BATCH_LIMIT`] × [`ID_IN_LIMIT`].
+pub const IDS_PER_REQUEST: usize = BATCH_LIMIT * ID_IN_LIMIT;
+/// Batches in flight at once for one read.
+const CONCURRENT_BATCHES: usize = 4;
+/// How often a throttled or briefly unavailable part of a batch is tried again.
+const PART_ATTEMPTS: usize = 5;
+
+/// Which properties to read, and so which permission the read needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserDetail {
+    /// `id`, `displayName`, `userPrincipalName`: `User.ReadBasic.All` (the names token).
+    Basic,
+    /// Also `accountEnabled` and `assignedPlans`: `User.Read.All` (the directory token).
+    Full,
+}
+
+impl UserDetail {
+    fn select(self) -> &'static str {
+        match self {
+            UserDetail::Basic => "id,displayName,userPrincipalName",
+            UserDetail::Full => "id,displayName,userPrincipalName,accountEnabled,assignedPlans",
+        }
+    }
+
+    fn token(self) -> TokenKind {
+        match self {
+            UserDetail::Basic => TokenKind::Names,
+            UserDetail::Full => TokenKind::Directory,
+        }
+    }
+}
+
+/// One of a user's `assignedPlans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountPlan {
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub service_plan_id: Option<String>,
+    /// `Enabled`, `Warning` (in grace), `Suspended`, `Deleted`, `LockedOut`.
+    #[serde(default)]
+    pub capability_status: Option<String>,
+}
+
+/// A user (or resource account) as the directory reads give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryAccount {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    /// Only with [`UserDetail::Full`].
+    #[serde(default)]
+    pub account_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "plans_or_null")]
+    pub assigned_plans: Vec<AccountPlan>,
+}
+
+fn plans_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<AccountPlan>, D::Error> {
+    Ok(Option::<Vec<AccountPlan>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl DirectoryAccount {
+    /// Whether the service plan `plan_id` is assigned and working (`Enabled`, or `Warning`:
+    /// the licence lapsed but the service still runs during the grace period).
+    pub fn has_working_plan(&self, plan_id: &str) -> bool {
+        self.assigned_plans.iter().any(|p| {
+            p.service_plan_id
+                .as_deref()
+                .is_some_and(|id| id.eq_ignore_ascii_case(plan_id))
+                && matches!(
+                    p.capability_status.as_deref(),
+                    Some("Enabled") | Some("Warning")
+                )
+        })
+    }
+}
+
+/// What a read of many users found.
+#[derive(Debug, Clone, Default)]
+pub struct UsersRead {
+    /// By lower-cased object id.
+    pub accounts: HashMap<String, DirectoryAccount>,
+    /// HTTP requests the read took (batches, retries included).
+    pub requests: usize,
+    /// Parts of batches that were throttled and sent again.
+    pub retried_parts: usize,
+}
+
+/// One inner request: its batch id and its URL relative to `/v1.0`.
+struct Part {
+    id: String,
+    url: String,
+    attempts: usize,
+}
+
+/// What one batch gave back.
+struct BatchAnswer {
+    accounts: Vec<DirectoryAccount>,
+    /// Parts to send again, and the longest `Retry-After` among them.
+    again: Vec<Part>,
+    wait: Option<Duration>,
+}
+
+fn encode(value: &str) -> String {
+    super::encode_query_value(value)
+}
+
+impl<S: SecretStore + 'static> GraphClient<S> {
+    /// Reads the users with these object ids, 300 per request ([`IDS_PER_REQUEST`]), a few
+    /// batches at a time. Ids that are no user are absent. `Ok(None)` when cancelled.
+    ///
+    /// A part of a batch that is throttled (429) or briefly unavailable (503/504) is sent again
+    /// after its `Retry-After`; a refused part (403) fails the read with `Forbidden`, which for
+    /// [`UserDetail::Full`] means `User.Read.All` is missing.
+    pub async fn users_by_ids(
+        &self,
+        ids: &[String],
+        detail: UserDetail,
+        cancel: &CancelToken,
+    ) -> Result<Option<UsersRead>, GraphError> {
+        let mut distinct: Vec<&str> = ids.iter().map(String::as_str).collect();
+        distinct.sort_unstable_by_key(|id| id.to_ascii_lowercase());
+        distinct.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let parts: Vec<Part> = distinct
+            .chunks(ID_IN_LIMIT)
+            .enumerate()
+            .map(|(n, chunk)| {
+                let list: Vec<String> = chunk
+                    .iter()
+                    .map(|id| format!("'{}'", id.replace('\'', "''")))
+                    .collect();
+                Part {
+                    id: (n + 1).to_string(),
+                    url: format!(
+                        "/users?$filter={}&$select={}",
+                        encode(&format!("id in ({})", list.join(","))),
+                        detail.select()
+                    ),
+                    attempts: 0,
+                }
+            })
+            .collect();
+        let queue: Arc<Mutex<VecDeque<Vec<Part>>>> = Arc::new(Mutex::new(VecDeque::new()));
+        {
+            let mut queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+            let mut parts = parts.into_iter().peekable();
+            while parts.peek().is_some() {
+                queue.push_back(parts.by_ref().take(BATCH_LIMIT).collect());
+            }
+        }
+        let result = Arc::new(Mutex::new(UsersRead::default()));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..CONCURRENT_BATCHES {
+            let client = self.clone();
+            let queue = queue.clone();
+            let result = result.clone();
+            let cancel = cancel.clone();
+            workers.spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                    let Some(batch) = next else {
+                        return Ok(true);
+                    };
+                    let Some(answer) = cancel.run(client.send_batch(batch, detail.token())).await
+                    else {
+                        return Ok(false);
+                    };
+                    let answer = answer?;
+                    {
+                        let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
+                        result.requests += 1;
+                        result.retried_parts += answer.again.len();
+                        for account in answer.accounts {
+                            result
+                                .accounts
+                                .insert(account.id.to_ascii_lowercase(), account);
+                        }
+                    }
+                    if !answer.again.is_empty() {
+                        if let Some(wait) = answer.wait {
+                            if cancel.run((client.options.sleeper)(wait)).await.is_none() {
+                                return Ok(false);
+                            }
+                        }
+                        queue
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push_back(answer.again);
+                    }
+                }
+            });
+        }
+        let mut completed = true;
+        while let Some(joined) = workers.join_next().await {
+            match joined {
+                Ok(Ok(done)) => completed &= done,
+                Ok(Err(error)) => {
+                    workers.abort_all();
+                    return Err(error);
+                }
+                Err(join) => {
+                    workers.abort_all();
+                    return Err(GraphError::new(
+                        GraphErrorKind::Malformed,
+                        format!("a user read stopped unexpectedly ({join})"),
+                    ));
+                }
+            }
+        }
+        // A worker that found the queue empty while another's retries were waiting returned
+        // early; whatever is still queued is read here, one batch after another.
+        loop {
+            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+            let Some(batch) = next else { break };
+            let Some(answer) = cancel.run(self.send_batch(batch, detail.token())).await else {
+                return Ok(None);
+            };
+            let answer = answer?;
+            {
+                let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
+                result.requests += 1;
+                result.retried_parts += answer.again.len();
+                for account in answer.accounts {
+                    result
+                        .accounts
+                        .insert(account.id.to_ascii_lowercase(), account);
+                }
+            }
+            if !answer.again.is_empty() {
+                if let Some(wait) = answer.wait {
+                    if cancel.run((self.options.sleeper)(wait)).await.is_none() {
+                        return Ok(None);
+                    }
+                }
+                queue
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push_back(answer.again);
+            }
+        }
+        if !completed || cancel.is_cancelled() {
+            return Ok(None);
+        }
+        let read = std::mem::take(&mut *result.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(Some(read))
+    }
+
+    /// The users deleted within the last 30 days (`/directory/deletedItems/microsoft.graph.user`),
+    /// which needs `User.Read.All`. Returns them and the requests it took.
+    pub async fn deleted_users(
+        &self,
+        cancel: &CancelToken,
+    ) -> Result<Option<(Vec<DirectoryAccount>, usize)>, GraphError> {
+        let mut url = self.url(
+            "/v1.0/directory/deletedItems/microsoft.graph.user?$top=999&$select=id,displayName,userPrincipalName",
+        );
+        let mut found = Vec::new();
+        let mut requests = 0;
+        loop {
+            let Some(answer) = cancel.run(self.get_json(&url, TokenKind::Directory)).await else {
+                return Ok(None);
+            };
+            let (value, exchange) = answer?;
+            requests += 1;
+            let rows = value
+                .get("value")
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default();
+            found.extend(
+                rows.into_iter()
+                    .filter_map(|row| serde_json::from_value::<DirectoryAccount>(row).ok()),
+            );
+            match value.get("@odata.nextLink").and_then(|v| v.as_str()) {
+                Some(next) if self.same_graph_root(next) => url = next.to_owned(),
+                Some(next) => {
+                    return Err(GraphError::new(
+                        GraphErrorKind::ForeignLocation,
+                        format!("the next page of deleted users is at {next}, outside the Graph root, so NumberDesk did not send your sign-in there"),
+                    )
+                    .with_exchange(&exchange))
+                }
+                None => return Ok(Some((found, requests))),
+            }
+            if requests > 100 {
+                return Ok(Some((found, requests)));
+            }
+        }
+    }
+
+    fn same_graph_root(&self, link: &str) -> bool {
+        let Ok(url) = url::Url::parse(link) else {
+            return false;
+        };
+        url.scheme() == self.root.scheme()
+            && url.host_str() == self.root.host_str()
+            && url.port_or_known_default() == self.root.port_or_known_default()
+            && url.username().is_empty()
+            && url.path() == "/v1.0/directory/deletedItems/microsoft.graph.user"
+    }
+
+    /// One `$batch` of GETs. The batch itself is read-only, so it is retried as a GET is.
+    async fn send_batch(
+        &self,
+        parts: Vec<Part>,
+        kind: TokenKind,
+    ) -> Result<BatchAnswer, GraphError> {
+        let url = self.url("/v1.0/$batch");
+        let body = serde_json::json!({
+            "requests": parts
+                .iter()
+                .map(|p| serde_json::json!({"id": p.id, "method": "GET", "url": p.url}))
+                .collect::<Vec<_>>()
+        });
+        let mut backoff = self.backoff(self.options.get_attempts);
+        let reply = loop {
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let error = match self
+                .send(
+                    reqwest::Method::POST,
+                    &url,
+                    Some(&body),
+                    kind,
+                    &client_request_id,
+                    false,
+                )
+                .await
+            {
+                Ok(reply) if (200..300).contains(&reply.status) => break reply,
+                Ok(reply) => GraphError::from_reply(
+                    reply.status,
+                    &reply.body,
+                    reply.retry_after,
+                    &reply.exchange,
+                ),
+                Err(error) => error,
+            };
+            self.wait_before_retry(error, |e| e.get_may_retry(), &mut backoff)
+                .await?;
+        };
+        let value: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
+            GraphError::new(
+                GraphErrorKind::Malformed,
+                format!("the batch answer is not JSON ({e})"),
+            )
+            .with_exchange(&reply.exchange)
+        })?;
+        let responses = value
+            .get("responses")
+            .and_then(|r| r.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let mut by_id: HashMap<String, serde_json::Value> = responses
+            .into_iter()
+            .filter_map(|r| Some((r.get("id")?.as_str()?.to_owned(), r)))
+            .collect();
+        let mut answer = BatchAnswer {
+            accounts: Vec::new(),
+            again: Vec::new(),
+            wait: None,
+        };
+        for mut part in parts {
+            let Some(response) = by_id.remove(&part.id) else {
+                return Err(GraphError::new(
+                    GraphErrorKind::Malformed,
+                    format!("the batch answer has no response for request {}", part.id),
+                )
+                .with_exchange(&reply.exchange));
+            };
+            let status = response.get("status").and_then(|s| s.as_u64()).unwrap_or(0) as u16;
+            let inner_body = response.get("body").cloned().unwrap_or_default();
+            if (200..300).contains(&status) {
+                let rows = inner_body
+                    .get("value")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                answer.accounts.extend(
+                    rows.into_iter()
+                        .filter_map(|row| serde_json::from_value::<DirectoryAccount>(row).ok()),
+                );
+                continue;
+            }
+            let retry_after = response
+                .get("headers")
+                .and_then(|h| h.as_object())
+                .and_then(|h| {
+                    h.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                        .and_then(|(_, v)| v.as_str())
+                })
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let bytes = serde_json::to_vec(&inner_body).unwrap_or_default();
+            let error = GraphError::from_reply(status, &bytes, retry_after, &reply.exchange);
+            part.attempts += 1;
+            if error.get_may_retry() && part.attempts < PART_ATTEMPTS {
+                let wait = retry_after
+                    .unwrap_or(Duration::from_millis(500) * (1 << part.attempts.min(5)))
+                    .min(MAX_RETRY_AFTER);
+                answer.wait = Some(answer.wait.map_or(wait, |w| w.max(wait)));
+                answer.again.push(part);
+                continue;
+            }
+            return Err(error);
+        }
+        Ok(answer)
+    }
+}

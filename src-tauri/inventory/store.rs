@@ -1,0 +1,360 @@
+//! The kept inventory: `inventory.sqlite3` in the data folder, beside the history.
+//!
+//! One snapshot at a time: a refresh replaces every row in one transaction, so the file holds
+//! either the previous read or the new one, never a mix. It is a cache of what Microsoft
+//! knows, so it is written with `synchronous = NORMAL` (a power cut may lose the newest
+//! refresh, which is read again) and a file that is not a usable database is moved aside to
+//! `inventory.sqlite3.damaged-<unix seconds>` (never deleted) and started afresh: the admin
+//! loses nothing but one refresh, and the history is never involved.
+
+use super::{AssignmentKind, Inventory, InventoryRow};
+use crate::problem::Problem;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The inventory's file name inside the data folder.
+pub const FILE_NAME: &str = "inventory.sqlite3";
+const SCHEMA_VERSION: i64 = 1;
+const SCHEMA: &str = "
+    CREATE TABLE snapshot (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        read_at        TEXT    NOT NULL,
+        unreadable     INTEGER NOT NULL,
+        list_requests  INTEGER NOT NULL,
+        name_requests  INTEGER NOT NULL
+    );
+    CREATE TABLE numbers (
+        position          INTEGER PRIMARY KEY,
+        id                TEXT    NOT NULL,
+        telephone_number  TEXT    NOT NULL,
+        number_type       TEXT    NOT NULL,
+        assignment        TEXT    NOT NULL,
+        assignment_status TEXT,
+        assignee_id       TEXT,
+        assignee_name     TEXT,
+        assignee_upn      TEXT,
+        category          TEXT,
+        city              TEXT,
+        country           TEXT,
+        activation_state  TEXT,
+        location_id       TEXT
+    );
+";
+
+/// Why the kept inventory could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("the kept number list {path} cannot be opened ({source})")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the kept number list could not be read or written ({0})")]
+    Database(#[from] rusqlite::Error),
+    #[error("the damaged number list {path} could not be moved aside ({source})")]
+    SetAside {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl InventoryError {
+    pub fn to_problem(&self) -> Problem {
+        let code = match self {
+            InventoryError::Open { source, .. } | InventoryError::Database(source) => {
+                source.sqlite_error_code()
+            }
+            InventoryError::SetAside { .. } => None,
+        };
+        let hint = match code {
+            Some(ErrorCode::DiskFull) => "Free some disk space, then choose Refresh.",
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                "Another NumberDesk window or copy is using the number list. Close it and try again."
+            }
+            _ => {
+                "Check that you can write to NumberDesk's data folder (NUMBERDESK_DATA_DIR chooses another one), then choose Refresh. The numbers themselves are safe with Microsoft."
+            }
+        };
+        Problem::new(
+            "inventoryStore",
+            format!("NumberDesk could not keep the number list on this computer: {self}."),
+            hint,
+        )
+    }
+}
+
+/// The kept inventory. Shareable between threads.
+pub struct InventoryStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    /// Where a damaged file was moved when this store was opened, to tell the admin once.
+    pub set_aside: Option<PathBuf>,
+}
+
+fn is_damaged(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
+}
+
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    match version {
+        0 => {
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))?;
+        }
+        SCHEMA_VERSION => {}
+        _ => {
+            // A newer NumberDesk's list: not ours to read; set aside like a damaged one.
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
+                Some("kept by a newer NumberDesk".into()),
+            ));
+        }
+    }
+    Ok(conn)
+}
+
+impl InventoryStore {
+    /// Opens (creating) `<dir>/inventory.sqlite3`.
+    pub fn open(dir: &Path) -> Result<InventoryStore, InventoryError> {
+        let path = dir.join(FILE_NAME);
+        let mut set_aside = None;
+        let conn = match open_connection(&path) {
+            Ok(conn) => conn,
+            Err(error) if is_damaged(&error) => {
+                let seconds = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or_default();
+                let aside = dir.join(format!("{FILE_NAME}.damaged-{seconds}"));
+                std::fs::rename(&path, &aside).map_err(|source| InventoryError::SetAside {
+                    path: path.clone(),
+                    source,
+                })?;
+                for suffix in ["-wal", "-shm"] {
+                    let side = dir.join(format!("{FILE_NAME}{suffix}"));
+                    if side.exists() {
+                        let _ = std::fs::rename(
+                            &side,
+                            dir.join(format!("{FILE_NAME}.damaged-{seconds}{suffix}")),
+                        );
+                    }
+                }
+                log::warn!(
+                    "inventory: damaged {} set aside as {}",
+                    path.display(),
+                    aside.display()
+                );
+                set_aside = Some(aside);
+                open_connection(&path).map_err(|source| InventoryError::Open {
+                    path: path.clone(),
+                    source,
+                })?
+            }
+            Err(source) => return Err(InventoryError::Open { path, source }),
+        };
+        Ok(InventoryStore {
+            conn: Mutex::new(conn),
+            path,
+            set_aside,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Replaces the kept inventory with `inventory`, in one transaction.
+    pub fn save(&self, inventory: &Inventory) -> Result<(), InventoryError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM numbers", [])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshot (id, read_at, unreadable, list_requests, name_requests)
+             VALUES (1, ?1, ?2, ?3, ?4)",
+            params![
+                inventory.read_at,
+                inventory.unreadable as i64,
+                inventory.list_requests as i64,
+                inventory.name_requests as i64
+            ],
+        )?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO numbers (position, id, telephone_number, number_type, assignment,
+                    assignment_status, assignee_id, assignee_name, assignee_upn, category, city,
+                    country, activation_state, location_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?;
+            for (position, row) in inventory.rows.iter().enumerate() {
+                insert.execute(params![
+                    position as i64,
+                    row.id,
+                    row.telephone_number,
+                    row.number_type,
+                    row.assignment.as_str(),
+                    row.assignment_status,
+                    row.assignee_id,
+                    row.assignee_name,
+                    row.assignee_upn,
+                    row.assignment_category,
+                    row.city,
+                    row.country,
+                    row.activation_state,
+                    row.location_id,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The kept inventory, or `None` when nothing was read yet.
+    pub fn load(&self) -> Result<Option<Inventory>, InventoryError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let head = conn
+            .query_row(
+                "SELECT read_at, unreadable, list_requests, name_requests FROM snapshot WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((read_at, unreadable, list_requests, name_requests)) = head else {
+            return Ok(None);
+        };
+        let count: i64 = conn.query_row("SELECT COUNT(*) FROM numbers", [], |r| r.get(0))?;
+        let mut rows = Vec::with_capacity(count.max(0) as usize);
+        let mut select = conn.prepare(
+            "SELECT id, telephone_number, number_type, assignment, assignment_status, assignee_id,
+                    assignee_name, assignee_upn, category, city, country, activation_state,
+                    location_id
+             FROM numbers ORDER BY position",
+        )?;
+        let mut cursor = select.query([])?;
+        while let Some(r) = cursor.next()? {
+            rows.push(InventoryRow {
+                id: r.get(0)?,
+                telephone_number: r.get(1)?,
+                number_type: r.get(2)?,
+                assignment: AssignmentKind::parse(r.get_ref(3)?.as_str().unwrap_or("other")),
+                assignment_status: r.get(4)?,
+                assignee_id: r.get(5)?,
+                assignee_name: r.get(6)?,
+                assignee_upn: r.get(7)?,
+                assignment_category: r.get(8)?,
+                city: r.get(9)?,
+                country: r.get(10)?,
+                activation_state: r.get(11)?,
+                location_id: r.get(12)?,
+            });
+        }
+        Ok(Some(Inventory {
+            read_at,
+            rows,
+            unreadable: unreadable.max(0) as usize,
+            list_requests: list_requests.max(0) as usize,
+            name_requests: name_requests.max(0) as usize,
+        }))
+    }
+
+    /// How many numbers the kept inventory holds (for "of about 30,000"), cheaply.
+    pub fn kept_count(&self) -> Result<Option<usize>, InventoryError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let has: Option<i64> = conn
+            .query_row("SELECT 1 FROM snapshot WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        if has.is_none() {
+            return Ok(None);
+        }
+        let count: i64 = conn.query_row("SELECT COUNT(*) FROM numbers", [], |r| r.get(0))?;
+        Ok(Some(count.max(0) as usize))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: usize) -> InventoryRow {
+        InventoryRow {
+            id: format!("id{n}"),
+            telephone_number: format!("+1206555{n:04}"),
+            number_type: "callingPlan".into(),
+            assignment: if n.is_multiple_of(2) {
+                AssignmentKind::User
+            } else {
+                AssignmentKind::Unassigned
+            },
+            assignment_status: Some("userAssigned".into()),
+            assignee_id: Some(format!("u{n}")),
+            assignee_name: Some("Zoë Müller".into()),
+            assignee_upn: None,
+            assignment_category: None,
+            city: Some("Seattle".into()),
+            country: Some("US".into()),
+            activation_state: Some("activated".into()),
+            location_id: None,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_is_kept_whole_and_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = InventoryStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap(), None);
+        let first = Inventory {
+            read_at: "2025-06-01T10:42:00.000Z".into(),
+            rows: (0..10).map(row).collect(),
+            unreadable: 1,
+            list_requests: 2,
+            name_requests: 1,
+        };
+        store.save(&first).unwrap();
+        drop(store);
+        let store = InventoryStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap().as_ref(), Some(&first));
+        assert_eq!(store.kept_count().unwrap(), Some(10));
+        let second = Inventory {
+            read_at: "2025-06-02T08:00:00.000Z".into(),
+            rows: (20..23).map(row).collect(),
+            ..Inventory::default()
+        };
+        store.save(&second).unwrap();
+        assert_eq!(store.load().unwrap(), Some(second));
+    }
+
+    #[test]
+    fn a_damaged_file_is_set_aside_never_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            b"not a database at all, just text",
+        )
+        .unwrap();
+        let store = InventoryStore::open(dir.path()).unwrap();
+        let aside = store.set_aside.clone().expect("set aside");
+        assert_eq!(
+            std::fs::read(&aside).unwrap(),
+            b"not a database at all, just text"
+        );
+        assert_eq!(store.load().unwrap(), None);
+    }
+}

@@ -1,0 +1,493 @@
+//! The directory reads of the fake Graph: `/users/{id}`, `/users?$filter=id in (…)`, deleted
+//! users, and JSON batching (`POST /v1.0/$batch`). A child module of `graph.rs`, so it uses the
+//! same gates, errors and routing.
+//!
+//! Permissions, as Graph checks them:
+//! - basic profile properties (`id`, `displayName`, `userPrincipalName`, `mail`, `givenName`,
+//!   `surname`, …) need `User.ReadBasic.All` or `User.Read.All`;
+//! - `accountEnabled` and `assignedPlans`, when selected, need `User.Read.All` (403
+//!   `Authorization_RequestDenied` with only `User.ReadBasic.All`);
+//! - `/directory/deletedItems/microsoft.graph.user` needs `User.Read.All`.
+//!
+//! Limits: `id in (…)` takes at most 15 values (Entra's default for `in`/`or` clauses); a batch
+//! at most 20 requests. Each inner request of a batch goes through the same routing and
+//! permission checks as on its own, with the batch's caller; a queue of refusals aimed at inner
+//! requests (`SimTenant::fail_next_batch_parts`) lets tests throttle a part of a batch.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use hyper::body::Body as _;
+use hyper::{HeaderMap, Method, Response, StatusCode};
+use serde_json::{Map, Value};
+
+use super::*;
+
+/// Properties anyone with `User.ReadBasic.All` may read.
+const BASIC: &[&str] = &[
+    "id",
+    "displayName",
+    "userPrincipalName",
+    "mail",
+    "givenName",
+    "surname",
+    "businessPhones",
+    "jobTitle",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+];
+/// Properties that need `User.Read.All`.
+const FULL_ONLY: &[&str] = &["accountEnabled", "assignedPlans", "deletedDateTime"];
+/// The most values `id in (…)` takes.
+pub(super) const MAX_IN_VALUES: usize = 15;
+/// The most requests one `$batch` takes.
+pub(super) const MAX_BATCH: usize = 20;
+
+fn may_read_basic(caller: &Caller) -> bool {
+    caller.scopes.contains("User.ReadBasic.All") || caller.scopes.contains("User.Read.All")
+}
+
+fn may_read_all(caller: &Caller) -> bool {
+    caller.scopes.contains("User.Read.All")
+}
+
+/// The `$select` list, checked: unknown names are a 400, as OData has it.
+fn selected(req: &SimRequest) -> Result<Option<Vec<String>>, GraphError> {
+    let Some(select) = req
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "$select")
+        .map(|(_, v)| v)
+    else {
+        return Ok(None);
+    };
+    let names: Vec<String> = select
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for name in &names {
+        if !BASIC.contains(&name.as_str()) && !FULL_ONLY.contains(&name.as_str()) {
+            return Err(bad_request(format!(
+                "Could not find a property named '{name}' on type 'microsoft.graph.user'."
+            )));
+        }
+    }
+    Ok(Some(names))
+}
+
+/// Refuses a selection the caller's scopes do not cover.
+fn check_selection(caller: &Caller, select: &Option<Vec<String>>) -> Result<(), GraphError> {
+    if !may_read_basic(caller) {
+        return Err(insufficient_privileges());
+    }
+    let wants_full = select
+        .as_ref()
+        .is_some_and(|names| names.iter().any(|n| FULL_ONLY.contains(&n.as_str())));
+    if wants_full && !may_read_all(caller) {
+        return Err(insufficient_privileges());
+    }
+    Ok(())
+}
+
+/// A user as Graph serialises it: the default property set, or exactly the selected ones.
+fn project(user: &SimUser, select: &Option<Vec<String>>, deleted: bool) -> Map<String, Value> {
+    let value = |name: &str| -> Value {
+        match name {
+            "id" => user.id.clone().into(),
+            "displayName" => user.display_name.clone().into(),
+            "userPrincipalName" => user.user_principal_name.clone().into(),
+            "mail" => user.mail.clone().into(),
+            "givenName" => user.given_name.clone().into(),
+            "surname" => user.surname.clone().into(),
+            "jobTitle" => user.job_title.clone().into(),
+            "businessPhones" => Value::Array(Vec::new()),
+            "accountEnabled" => user.account_enabled.into(),
+            "assignedPlans" => serde_json::to_value(&user.assigned_plans).unwrap_or_default(),
+            "deletedDateTime" if deleted => "2025-05-30T09:12:00Z".into(),
+            _ => Value::Null,
+        }
+    };
+    let names: Vec<&str> = match select {
+        Some(names) => names.iter().map(String::as_str).collect(),
+        None => vec![
+            "businessPhones",
+            "displayName",
+            "givenName",
+            "jobTitle",
+            "mail",
+            "mobilePhone",
+            "officeLocation",
+            "preferredLanguage",
+            "surname",
+            "userPrincipalName",
+            "id",
+        ],
+    };
+    names
+        .into_iter()
+        .map(|n| (n.to_string(), value(n)))
+        .collect()
+}
+
+fn entity(urls: &Urls, body: Map<String, Value>) -> Response<SimBody> {
+    let mut out = Map::new();
+    out.insert(
+        "@odata.context".into(),
+        format!("{}/v1.0/$metadata#users/$entity", urls.graph).into(),
+    );
+    out.extend(body);
+    json(StatusCode::OK, &Value::Object(out))
+}
+
+fn collection(urls: &Urls, context: &str, rows: Vec<Value>, next: Option<String>) -> Value {
+    let mut out = Map::new();
+    out.insert(
+        "@odata.context".into(),
+        format!("{}/v1.0/$metadata#{context}", urls.graph).into(),
+    );
+    if let Some(next) = next {
+        out.insert("@odata.nextLink".into(), next.into());
+    }
+    out.insert("value".into(), Value::Array(rows));
+    Value::Object(out)
+}
+
+/// `GET /users/{id-or-upn}`.
+pub(super) fn get_user(
+    state: &mut State,
+    urls: &Urls,
+    req: &SimRequest,
+    caller: &Caller,
+    id: &str,
+) -> Result<Response<SimBody>, GraphError> {
+    only_get(req)?;
+    if let Some(status) = state.quirks.user_read_faults.pop_front() {
+        return Err(scoped_fault(status));
+    }
+    let select = selected(req)?;
+    check_selection(caller, &select)?;
+    match state.directory.user(id) {
+        Some(user) if select.is_none() => Ok(user_json(urls, user)),
+        Some(user) => Ok(entity(urls, project(user, &select, false))),
+        None => Err(error(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects \
+                 are not present."
+            ),
+        )),
+    }
+}
+
+/// The values of `id in ('a','b',…)`, the one filter the users collection takes here.
+fn id_in_values(filter: &str) -> Result<Vec<String>, GraphError> {
+    let unsupported = || {
+        bad_request(format!(
+            "Unsupported or invalid query filter clause specified for property 'id' of resource \
+             'User': {filter}. The simulated tenant takes `id in ('…','…')` only."
+        ))
+    };
+    let rest = filter.trim();
+    let rest = rest
+        .strip_prefix("id")
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix("in"))
+        .map(str::trim)
+        .ok_or_else(unsupported)?;
+    let inner = rest
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or_else(unsupported)?;
+    let mut values = Vec::new();
+    for item in inner.split(',') {
+        let item = item.trim();
+        let value = item
+            .strip_prefix('\'')
+            .and_then(|i| i.strip_suffix('\''))
+            .ok_or_else(unsupported)?;
+        values.push(value.replace("''", "'"));
+    }
+    if values.len() > MAX_IN_VALUES {
+        return Err(bad_request(format!(
+            "Too many child clauses specified in search filter expression containing 'OR' \
+             operators: {}. Max allowed: {MAX_IN_VALUES}.",
+            values.len()
+        )));
+    }
+    Ok(values)
+}
+
+/// `GET /users?$filter=id in (…)&$select=…`. Ids that are no user are simply not listed.
+pub(super) fn list_users(
+    state: &mut State,
+    urls: &Urls,
+    req: &SimRequest,
+    caller: &Caller,
+) -> Result<Response<SimBody>, GraphError> {
+    only_get(req)?;
+    let select = selected(req)?;
+    check_selection(caller, &select)?;
+    let filter = req
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "$filter")
+        .map(|(_, v)| v)
+        .ok_or_else(|| {
+            bad_request("The simulated tenant lists users by id only: add $filter=id in ('…').")
+        })?;
+    let ids = id_in_values(&filter)?;
+    let rows = ids
+        .iter()
+        .filter_map(|id| state.directory.user(id))
+        .map(|u| Value::Object(project(u, &select, false)))
+        .collect();
+    Ok(json(StatusCode::OK, &collection(urls, "users", rows, None)))
+}
+
+/// `GET /directory/deletedItems/microsoft.graph.user`, `$top` (≤ 999) and `$skiptoken` paging.
+pub(super) fn deleted_users(
+    state: &mut State,
+    urls: &Urls,
+    req: &SimRequest,
+    caller: &Caller,
+) -> Result<Response<SimBody>, GraphError> {
+    only_get(req)?;
+    if !may_read_all(caller) {
+        return Err(insufficient_privileges());
+    }
+    let select = selected(req)?;
+    let pairs = req.query_pairs();
+    let top: usize = match pairs.iter().find(|(k, _)| k == "$top") {
+        Some((_, v)) => v
+            .parse()
+            .ok()
+            .filter(|t| (1..=999).contains(t))
+            .ok_or_else(|| {
+                bad_request(format!(
+                    "Invalid page size specified: '{v}'. Must be between 1 and 999 inclusive."
+                ))
+            })?,
+        None => 100,
+    };
+    let skip: usize = pairs
+        .iter()
+        .find(|(k, _)| k == "$skiptoken")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let all = &state.directory.deleted_users;
+    let rows = all
+        .iter()
+        .skip(skip)
+        .take(top)
+        .map(|u| Value::Object(project(u, &select, true)))
+        .collect();
+    let next = (skip + top < all.len()).then(|| {
+        let mut next = format!(
+            "{}/v1.0/directory/deletedItems/microsoft.graph.user?$top={top}&$skiptoken={}",
+            urls.graph,
+            skip + top
+        );
+        if let Some(names) = &select {
+            next.push_str(&format!("&$select={}", names.join(",")));
+        }
+        next
+    });
+    Ok(json(
+        StatusCode::OK,
+        &collection(
+            urls,
+            "directory/deletedItems/microsoft.graph.user",
+            rows,
+            next,
+        ),
+    ))
+}
+
+/// Reads a complete in-memory body (the sim never streams) without an executor.
+fn body_bytes(mut body: SimBody) -> bytes::Bytes {
+    let mut out = bytes::BytesMut::new();
+    let mut context = Context::from_waker(Waker::noop());
+    while let Poll::Ready(Some(Ok(frame))) = Pin::new(&mut body).poll_frame(&mut context) {
+        if let Ok(data) = frame.into_data() {
+            out.extend_from_slice(&data);
+        }
+    }
+    out.freeze()
+}
+
+/// `POST /v1.0/$batch`: up to 20 requests, answered in one `{responses:[…]}`.
+pub(super) fn batch(
+    state: &mut State,
+    urls: &Urls,
+    req: &SimRequest,
+    caller: &Caller,
+    now: Instant,
+) -> Result<Response<SimBody>, GraphError> {
+    if req.method != Method::POST {
+        return Err(method_not_allowed(&req.method));
+    }
+    let unreadable = || {
+        bad_request(
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and \
+             payload is of valid JSON format.",
+        )
+    };
+    let body: Value = serde_json::from_slice(&req.body).map_err(|_| unreadable())?;
+    let requests = body
+        .get("requests")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_request("Invalid batch payload format: 'requests' is required."))?;
+    if requests.len() > MAX_BATCH {
+        return Err(bad_request(format!(
+            "Number of batch request steps exceeds the limit {MAX_BATCH}."
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut responses = Vec::with_capacity(requests.len());
+    for inner in requests {
+        let id = inner
+            .get("id")
+            .and_then(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.as_u64().map(|n| n.to_string()))
+            })
+            .ok_or_else(|| {
+                bad_request("Invalid batch payload format: each request needs an 'id'.")
+            })?;
+        if !seen.insert(id.clone()) {
+            return Err(bad_request(format!(
+                "Invalid batch payload format: the request id '{id}' is used more than once."
+            )));
+        }
+        let method = inner
+            .get("method")
+            .and_then(Value::as_str)
+            .and_then(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
+            .ok_or_else(|| {
+                bad_request(format!(
+                    "Invalid batch payload format: request '{id}' has no valid 'method'."
+                ))
+            })?;
+        let url = inner.get("url").and_then(Value::as_str).ok_or_else(|| {
+            bad_request(format!(
+                "Invalid batch payload format: request '{id}' has no 'url'."
+            ))
+        })?;
+        responses.push(answer_part(
+            state,
+            urls,
+            caller,
+            now,
+            &id,
+            method,
+            url,
+            inner.get("body"),
+        ));
+    }
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "responses": responses }),
+    ))
+}
+
+/// One inner request, through the same routing and checks as on its own.
+#[allow(clippy::too_many_arguments)]
+fn answer_part(
+    state: &mut State,
+    urls: &Urls,
+    caller: &Caller,
+    now: Instant,
+    id: &str,
+    method: Method,
+    url: &str,
+    body: Option<&Value>,
+) -> Value {
+    let ctx = Ctx {
+        request_id: new_guid(),
+        client_request_id: new_guid(),
+    };
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let path = format!("/v1.0/{}", path.trim_start_matches('/'));
+    let mut headers = HeaderMap::new();
+    let body = match body {
+        Some(value) => {
+            headers.insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            bytes::Bytes::from(value.to_string())
+        }
+        None => bytes::Bytes::new(),
+    };
+    let inner = SimRequest {
+        method,
+        path,
+        query: query.to_string(),
+        headers,
+        body,
+    };
+    let response = if let Some((status, retry_after)) = state.quirks.batch_part_faults.pop_front() {
+        let mut response = error_response(&scoped_fault(status), &ctx);
+        if let Some(seconds) = retry_after {
+            set_header(&mut response, RETRY_AFTER, &seconds.to_string());
+        }
+        response
+    } else if inner.segments().get(1).is_some_and(|s| s == "$batch") {
+        error_response(&bad_request("A batch cannot contain another batch."), &ctx)
+    } else {
+        match route(state, urls, &inner, caller, now) {
+            Ok(response) => response,
+            Err(e) => error_response(&e, &ctx),
+        }
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = body_bytes(body);
+    let mut headers = Map::new();
+    for (name, value) in &parts.headers {
+        if let Ok(text) = value.to_str() {
+            let name = match name.as_str() {
+                "retry-after" => "Retry-After".to_string(),
+                "content-type" => "Content-Type".to_string(),
+                "location" => "Location".to_string(),
+                other => other.to_string(),
+            };
+            headers.insert(name, text.into());
+        }
+    }
+    let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    serde_json::json!({
+        "id": id,
+        "status": parts.status.as_u16(),
+        "headers": headers,
+        "body": body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_in_takes_up_to_fifteen_quoted_values() {
+        assert_eq!(
+            id_in_values("id in ('a', 'b''c')").ok().unwrap(),
+            vec!["a".to_string(), "b'c".to_string()]
+        );
+        let sixteen: Vec<String> = (0..16).map(|i| format!("'{i}'")).collect();
+        let error = id_in_values(&format!("id in ({})", sixteen.join(",")))
+            .err()
+            .unwrap();
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert!(
+            error.message.contains("Max allowed: 15"),
+            "{}",
+            error.message
+        );
+        assert!(id_in_values("displayName eq 'x'").is_err());
+        assert!(id_in_values("id in (a)").is_err());
+    }
+}

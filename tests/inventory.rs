@@ -1,0 +1,578 @@
+//! The Numbers view's core against the simulated tenant over loopback: the inventory read
+//! (paging, a short page, cancel, refresh and the kept list), the leavers lens (disabled,
+//! deleted, ghost, unlicensed, resource accounts excluded, without User.Read.All), and a
+//! selection going to the existing Bulk preview. Also the sim's `$batch`, `id in` and
+//! permission rules the client relies on.
+
+#[path = "app_support/mod.rs"]
+mod app_support;
+#[path = "sim_support/mod.rs"]
+mod sim_support;
+
+use app_support::{graph, recorded_options, signed_in, Waits};
+use numberdesk::graph::{CancelToken, UserDetail};
+use numberdesk::history::History;
+use numberdesk::inventory::{
+    self, AssignmentKind, InventoryQuery, InventoryStore, InventoryView, LeaverOptions,
+    LeaverReason, ReadOutcome, ReadProgress,
+};
+use numberdesk::sim::{self, Consent, SimTenant};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+async fn fast_sim() -> SimTenant {
+    sim_support::start_fast().await
+}
+
+fn list_requests(sim: &SimTenant) -> Vec<String> {
+    sim.graph_requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.contains("numberAssignments"))
+        .map(|r| r.path_and_query)
+        .collect()
+}
+
+async fn read_all(
+    client: &numberdesk::graph::GraphClient<Arc<numberdesk::vault::LimitedMemoryStore>>,
+    with_names: bool,
+) -> inventory::Inventory {
+    match inventory::read_inventory(client, true, None, with_names, &|_| {}, &CancelToken::new())
+        .await
+        .unwrap()
+    {
+        ReadOutcome::Read(inventory) => inventory,
+        ReadOutcome::Cancelled => panic!("not cancelled"),
+    }
+}
+
+#[tokio::test]
+async fn the_inventory_is_read_in_pages_of_a_thousand_with_progress_and_names() {
+    let sim = fast_sim().await;
+    sim.add_assigned_numbers(1_300);
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    sim.clear_requests();
+    let seen = Arc::new(Mutex::new(Vec::<ReadProgress>::new()));
+    let tell = {
+        let seen = seen.clone();
+        move |p: ReadProgress| seen.lock().unwrap().push(p)
+    };
+    let outcome =
+        inventory::read_inventory(&client, true, Some(1_500), true, &tell, &CancelToken::new())
+            .await
+            .unwrap();
+    let ReadOutcome::Read(inventory) = outcome else {
+        panic!("cancelled")
+    };
+    assert_eq!(inventory.rows.len(), sim.numbers().len());
+    assert_eq!(inventory.rows.len(), 1_500);
+    // Two pages and the empty page that confirms the end.
+    assert_eq!(inventory.list_requests, 3, "{:#?}", list_requests(&sim));
+    assert_eq!(list_requests(&sim).len(), 3);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen[0].text(), "1,000 of about 1,500");
+    assert!(seen.iter().any(|p| p.naming));
+    // Names came in batches (few users hold all the added numbers).
+    assert!(inventory.name_requests >= 1 && inventory.name_requests <= 2);
+    let adele = inventory
+        .rows
+        .iter()
+        .find(|r| r.telephone_number == sim::SAMPLE_NUMBER)
+        .unwrap();
+    assert_eq!(adele.assignee_name.as_deref(), Some("Adele Vance"));
+    assert_eq!(adele.assignee_upn.as_deref(), Some(sim::SAMPLE_USER_UPN));
+    assert_eq!(adele.assignment, AssignmentKind::User);
+    assert!(sim
+        .graph_requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.path_and_query == "/v1.0/$batch"));
+}
+
+#[tokio::test]
+async fn a_short_page_without_a_next_link_does_not_end_the_read() {
+    let sim = fast_sim().await;
+    sim.cap_pages(Some(70));
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    sim.clear_requests();
+    let inventory = read_all(&client, false).await;
+    assert_eq!(inventory.rows.len(), 200);
+    // 70 + 70 + 60, then an empty page.
+    assert_eq!(inventory.list_requests, 4, "{:#?}", list_requests(&sim));
+    assert!(list_requests(&sim)[1].contains("skip=70"));
+}
+
+#[tokio::test]
+async fn cancel_stops_the_read_at_once_and_keeps_the_previous_list() {
+    let sim = fast_sim().await;
+    sim.add_assigned_numbers(2_500);
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = InventoryStore::open(dir.path()).unwrap();
+    sim.cap_pages(Some(1_000));
+    let first =
+        inventory::refresh_inventory(&client, &store, true, false, &|_| {}, &CancelToken::new())
+            .await
+            .unwrap();
+    assert!(matches!(first, ReadOutcome::Read(_)));
+    let kept = store.load().unwrap().unwrap();
+    sim.clear_requests();
+    let cancel = CancelToken::new();
+    let stop = {
+        let cancel = cancel.clone();
+        move |p: ReadProgress| {
+            assert_eq!(p.about, Some(2_700), "the kept list's size is the estimate");
+            cancel.cancel();
+        }
+    };
+    let outcome = inventory::refresh_inventory(&client, &store, true, false, &stop, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(outcome, ReadOutcome::Cancelled);
+    assert_eq!(list_requests(&sim).len(), 1, "no page after Cancel");
+    assert_eq!(
+        store.load().unwrap().unwrap(),
+        kept,
+        "the kept list is untouched"
+    );
+}
+
+#[tokio::test]
+async fn refresh_replaces_the_kept_list_and_the_next_start_loads_it() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = InventoryStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap(), None, "nothing kept yet");
+        inventory::refresh_inventory(&client, &store, true, true, &|_| {}, &CancelToken::new())
+            .await
+            .unwrap();
+    }
+    sim.add_assigned_numbers(10);
+    let store = InventoryStore::open(dir.path()).unwrap();
+    let before = store.load().unwrap().unwrap();
+    assert_eq!(before.rows.len(), 200);
+    assert!(before.read_at.ends_with('Z'));
+    inventory::refresh_inventory(&client, &store, true, true, &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    let after = InventoryStore::open(dir.path())
+        .unwrap()
+        .load()
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.rows.len(), 210);
+    assert!(after.read_at >= before.read_at);
+    // The kept list answers the view's questions: the stuck numbers, by chip.
+    let view = InventoryView::new(after.rows);
+    let stuck = view.query(&InventoryQuery {
+        activation_states: vec!["assignmentFailed".into(), "updatePending".into()],
+        ..Default::default()
+    });
+    assert!(stuck.matching > 0);
+    assert_eq!(
+        stuck.matching,
+        stuck
+            .counts
+            .activation_state
+            .get("assignmentFailed")
+            .copied()
+            .unwrap_or(0)
+            + stuck
+                .counts
+                .activation_state
+                .get("updatePending")
+                .copied()
+                .unwrap_or(0)
+    );
+    let mut csv = Vec::new();
+    let written =
+        inventory::export_inventory_csv(view.all_matching(&InventoryQuery::default()), &mut csv)
+            .unwrap();
+    assert_eq!(written, 210);
+    assert!(csv.starts_with(b"\xEF\xBB\xBFtelephoneNumber,"));
+    assert!(String::from_utf8_lossy(&csv).contains("\r\n+12065550100,"));
+}
+
+fn name_of(report: &inventory::LeaversReport, reason: LeaverReason) -> BTreeSet<String> {
+    report
+        .leavers
+        .iter()
+        .filter(|l| l.reason == reason)
+        .filter_map(|l| l.row.assignee_name.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_leavers_lens_finds_disabled_deleted_ghost_and_unlicensed_users_never_resource_accounts(
+) {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let inventory = read_all(&client, true).await;
+    let report = inventory::find_leavers(
+        &client,
+        &inventory.rows,
+        LeaverOptions::default(),
+        true,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(report.complete);
+    assert!(report.missing_permission.is_none());
+    let disabled: BTreeSet<String> = sim::DISABLED_LEAVERS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(name_of(&report, LeaverReason::Disabled), disabled);
+    assert_eq!(
+        name_of(&report, LeaverReason::Deleted),
+        BTreeSet::from([sim::DELETED_LEAVER.to_string()])
+    );
+    assert!(report.counts.ghost >= 1);
+    assert!(report
+        .leavers
+        .iter()
+        .all(|l| l.row.assignment == AssignmentKind::User));
+    assert_eq!(report.counts.unlicensed, 0, "only when asked for");
+    let accounts: Vec<_> = inventory
+        .rows
+        .iter()
+        .filter(|r| r.assignment == AssignmentKind::ResourceAccount)
+        .collect();
+    assert!(
+        !accounts.is_empty(),
+        "disabled resource accounts hold numbers"
+    );
+    // Few requests: one batch for the users, one page of deleted users.
+    assert_eq!(report.requests, 2);
+
+    let with_licences = inventory::find_leavers(
+        &client,
+        &inventory.rows,
+        LeaverOptions {
+            include_unlicensed: true,
+        },
+        true,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        name_of(&with_licences, LeaverReason::Unlicensed),
+        BTreeSet::from([sim::UNLICENSED_LEAVER.to_string()])
+    );
+
+    // The report for the change ticket.
+    let mut csv = Vec::new();
+    inventory::export_leavers_csv(&with_licences, &mut csv).unwrap();
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert_eq!(text.lines().count(), with_licences.leavers.len() + 1);
+    assert!(text.contains(",deleted,"));
+}
+
+#[tokio::test]
+async fn without_user_read_all_the_lens_lists_what_does_not_resolve_and_says_what_to_grant() {
+    let sim = fast_sim().await;
+    sim.set_consent(Consent {
+        user_read_all: false,
+        ..Consent::default()
+    });
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let inventory = read_all(&client, true).await;
+    let cancel = CancelToken::new();
+    let lens = || {
+        inventory::find_leavers(
+            &client,
+            &inventory.rows,
+            LeaverOptions::default(),
+            true,
+            &cancel,
+        )
+    };
+    let report = lens().await.unwrap().unwrap();
+    assert!(!report.complete);
+    let problem = report.missing_permission.clone().unwrap();
+    assert_eq!(problem.kind, "directoryNotPermitted");
+    assert!(problem.hint.contains("User.Read.All"), "{problem:?}");
+    // Deleted and purged users both show as "no such user"; the disabled cannot be seen.
+    assert!(report
+        .leavers
+        .iter()
+        .all(|l| l.reason == LeaverReason::NotAUser));
+    let deleted = &sim.deleted_users()[0];
+    assert!(report
+        .leavers
+        .iter()
+        .any(|l| l.row.assignee_id.as_deref() == Some(deleted.id.as_str())));
+    assert_eq!(report.counts.not_a_user, report.leavers.len());
+    assert!(report.counts.not_a_user >= 2);
+    // Asked Entra once; the second look does not ask again (each refusal is a failed sign-in).
+    let token_requests = || {
+        sim.requests()
+            .iter()
+            .filter(|r| r.listener == sim::Listener::Entra && r.path_and_query.contains("/token"))
+            .count()
+    };
+    let before = token_requests();
+    let again = lens().await.unwrap().unwrap();
+    assert_eq!(again.leavers.len(), report.leavers.len());
+    assert_eq!(
+        token_requests(),
+        before,
+        "User.Read.All was not asked for again"
+    );
+    assert_eq!(
+        service.session_handle().status().await.directory_permitted,
+        Some(false)
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_part_of_a_batch_is_sent_again_after_its_retry_after() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let waits = Waits::default();
+    let client = graph(&sim, &service, recorded_options(&waits));
+    let ids: Vec<String> = sim.users().into_iter().map(|u| u.id).collect();
+    assert!(ids.len() > 30, "more than two parts");
+    sim.fail_next_batch_parts(1, 429, Some(Duration::from_secs(3)));
+    let read = client
+        .users_by_ids(&ids, UserDetail::Full, &CancelToken::new())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.accounts.len(), ids.len(), "nobody lost to the 429");
+    assert_eq!(read.retried_parts, 1);
+    assert_eq!(read.requests, 2, "the batch, then the throttled part alone");
+    assert!(
+        waits.taken().contains(&Duration::from_secs(3)),
+        "{:?}",
+        waits.taken()
+    );
+    let enabled = read
+        .accounts
+        .values()
+        .find(|a| a.user_principal_name.as_deref() == Some(sim::SAMPLE_USER_UPN))
+        .unwrap();
+    assert_eq!(enabled.account_enabled, Some(true));
+    assert!(enabled.has_working_plan(sim::MCOEV_PLAN_ID));
+}
+
+#[tokio::test]
+async fn the_leavers_go_to_the_bulk_preview_with_matching_counts() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let inventory = read_all(&client, true).await;
+    let report = inventory::find_leavers(
+        &client,
+        &inventory.rows,
+        LeaverOptions {
+            include_unlicensed: true,
+        },
+        true,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let rows = inventory::bulk_rows_for_leavers(&report).unwrap();
+    assert_eq!(rows.len(), report.leavers.len());
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(dir.path()).unwrap().0;
+    let preview = numberdesk::bulk::preview(&client, &history, true, &rows)
+        .await
+        .unwrap();
+    let assignees: BTreeSet<_> = report
+        .leavers
+        .iter()
+        .filter_map(|l| l.row.assignee_id.clone())
+        .collect();
+    assert_eq!(preview.counts.to_send, report.leavers.len());
+    assert_eq!(preview.counts.users, assignees.len());
+    assert_eq!(preview.counts.resource_accounts, 0);
+    assert_eq!(preview.plan().len(), report.leavers.len());
+
+    // "All that match" a filter goes the same way.
+    let view = InventoryView::new(inventory.rows.clone());
+    let query = InventoryQuery {
+        countries: vec!["GB".into()],
+        assignment: vec![AssignmentKind::User, AssignmentKind::ResourceAccount],
+        ..Default::default()
+    };
+    let matching = view.query(&query).matching;
+    let rows = inventory::bulk_rows_for_query(&view, &query).unwrap();
+    let preview = numberdesk::bulk::preview(&client, &history, true, &rows)
+        .await
+        .unwrap();
+    assert_eq!(preview.counts.rows, matching);
+    assert_eq!(preview.counts.to_send, matching);
+}
+
+// ---- The sim's rules ---------------------------------------------------------------------
+
+async fn call(
+    sim: &SimTenant,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let http = sim_support::client();
+    let url = format!("{}{path}", sim.graph_url());
+    let request = match method {
+        "POST" => http.post(url).json(&body.unwrap_or_default()),
+        _ => http.get(url),
+    };
+    let response = request.bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+fn ids_in(ids: &[String]) -> String {
+    let quoted: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
+    format!("id in ({})", quoted.join(","))
+}
+
+#[tokio::test]
+async fn sim_batch_and_id_in_keep_graphs_limits_and_permission_checks() {
+    let sim = fast_sim().await;
+    let all = sim
+        .mint_access_token(
+            sim::ADMIN_UPN,
+            "User.Read.All TeamsTelephoneNumber.ReadWrite.All",
+        )
+        .unwrap();
+    let basic = sim
+        .mint_access_token(sim::ADMIN_UPN, "User.ReadBasic.All")
+        .unwrap();
+    let ids: Vec<String> = sim.users().into_iter().map(|u| u.id).take(16).collect();
+    let filter = |ids: &[String], select: &str| {
+        format!(
+            "/v1.0/users?$filter={}&$select={select}",
+            url::form_urlencoded::byte_serialize(ids_in(ids).as_bytes()).collect::<String>()
+        )
+    };
+
+    // `in` takes 15 values.
+    let (status, body) = call(
+        &sim,
+        &all,
+        "GET",
+        &filter(&ids[..15], "id,accountEnabled"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"].as_array().unwrap().len(), 15);
+    assert!(body["value"][0]["accountEnabled"].is_boolean());
+    assert!(body["value"][0].get("mail").is_none(), "$select honoured");
+    let (status, body) = call(&sim, &all, "GET", &filter(&ids, "id"), None).await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Max allowed: 15"));
+
+    // accountEnabled and assignedPlans need User.Read.All; basic fields do not.
+    let (status, _) = call(
+        &sim,
+        &basic,
+        "GET",
+        &filter(&ids[..3], "id,displayName"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    for select in ["id,accountEnabled", "id,assignedPlans"] {
+        let (status, body) = call(&sim, &basic, "GET", &filter(&ids[..3], select), None).await;
+        assert_eq!(status, 403, "{select}");
+        assert_eq!(body["error"]["code"], "Authorization_RequestDenied");
+    }
+    let (status, _) = call(
+        &sim,
+        &basic,
+        "GET",
+        &format!("/v1.0/users/{}?$select=id,accountEnabled", ids[0]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Deleted users: User.Read.All only; gone from /users.
+    let deleted = &sim.deleted_users()[0];
+    let path = "/v1.0/directory/deletedItems/microsoft.graph.user";
+    assert_eq!(call(&sim, &basic, "GET", path, None).await.0, 403);
+    let (status, body) = call(&sim, &all, "GET", path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["value"][0]["id"], deleted.id.as_str());
+    let (status, _) = call(
+        &sim,
+        &all,
+        "GET",
+        &format!("/v1.0/users/{}", deleted.id),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // $batch: each part through the same checks; more than 20 refused whole.
+    let parts = |n: usize, select: &str| {
+        json!({"requests": (0..n).map(|i| json!({
+            "id": (i + 1).to_string(), "method": "GET",
+            "url": format!("/users/{}?$select={select}", ids[i % ids.len()]),
+        })).collect::<Vec<_>>()})
+    };
+    let (status, body) = call(
+        &sim,
+        &basic,
+        "POST",
+        "/v1.0/$batch",
+        Some(parts(2, "id,accountEnabled")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let responses = body["responses"].as_array().unwrap();
+    assert_eq!(responses.len(), 2);
+    assert!(responses.iter().all(|r| r["status"] == 403), "{body}");
+    let (status, body) = call(
+        &sim,
+        &all,
+        "POST",
+        "/v1.0/$batch",
+        Some(parts(20, "id,accountEnabled")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == 200));
+    let (status, body) = call(&sim, &all, "POST", "/v1.0/$batch", Some(parts(21, "id"))).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit 20"),
+        "{body}"
+    );
+
+    // A throttled part carries its Retry-After inside the 200.
+    sim.fail_next_batch_parts(1, 429, Some(Duration::from_secs(2)));
+    let (_, body) = call(&sim, &all, "POST", "/v1.0/$batch", Some(parts(2, "id"))).await;
+    assert_eq!(body["responses"][0]["status"], 429);
+    assert_eq!(body["responses"][0]["headers"]["Retry-After"], "2");
+    assert_eq!(body["responses"][1]["status"], 200);
+}
