@@ -35,7 +35,7 @@ fn list_requests(sim: &SimTenant) -> Vec<String> {
 }
 
 async fn read_all(
-    client: &numberdesk::graph::GraphClient<Arc<numberdesk::vault::LimitedMemoryStore>>,
+    client: &numberdesk::graph::GraphClient,
     with_names: bool,
 ) -> inventory::Inventory {
     match inventory::read_inventory(client, true, None, with_names, &|_| {}, &CancelToken::new())

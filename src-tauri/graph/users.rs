@@ -15,7 +15,6 @@
 
 use super::{CancelToken, GraphClient, GraphError, GraphErrorKind, MAX_RETRY_AFTER};
 use crate::auth::TokenKind;
-use crate::vault::SecretStore;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -136,7 +135,7 @@ fn encode(value: &str) -> String {
     super::encode_query_value(value)
 }
 
-impl<S: SecretStore + 'static> GraphClient<S> {
+impl GraphClient {
     /// Reads the users with these object ids, 300 per request ([`IDS_PER_REQUEST`]), a few
     /// batches at a time. Ids that are no user are absent. `Ok(None)` when cancelled.
     ///

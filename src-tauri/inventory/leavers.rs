@@ -16,7 +16,6 @@ use crate::graph::{
     CancelToken, DirectoryAccount, GraphClient, GraphError, GraphErrorKind, UserDetail,
 };
 use crate::problem::Problem;
-use crate::vault::SecretStore;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -128,8 +127,8 @@ fn basic_refused_problem() -> Problem {
 
 /// Classifies the numbers in `rows` (the kept or just-read inventory). `Ok(None)` when
 /// cancelled. `telephone_api_available` as for every Graph problem.
-pub async fn find_leavers<S: SecretStore + 'static>(
-    graph: &GraphClient<S>,
+pub async fn find_leavers(
+    graph: &GraphClient,
     rows: &[InventoryRow],
     options: LeaverOptions,
     telephone_api_available: bool,

@@ -10,7 +10,6 @@
 use super::{AssignmentKind, Inventory, InventoryRow, InventoryStore};
 use crate::graph::{CancelToken, GraphClient, GraphErrorKind, ListProgress, UserDetail};
 use crate::problem::Problem;
-use crate::vault::SecretStore;
 use serde::Serialize;
 
 /// How far a read has come: "12,000 of about 30,000".
@@ -73,8 +72,8 @@ fn now_rfc3339() -> String {
 
 /// Reads every number, then (when `with_names`) the names of the users and resource accounts
 /// holding them. `about` is the expected count for the progress line.
-pub async fn read_inventory<S: SecretStore + 'static>(
-    graph: &GraphClient<S>,
+pub async fn read_inventory(
+    graph: &GraphClient,
     telephone_api_available: bool,
     about: Option<usize>,
     with_names: bool,
@@ -149,8 +148,8 @@ pub async fn read_inventory<S: SecretStore + 'static>(
 
 /// "Refresh": reads the inventory (the kept one's size as the estimate) and keeps it. A
 /// cancelled read keeps the previous inventory as it was.
-pub async fn refresh_inventory<S: SecretStore + 'static>(
-    graph: &GraphClient<S>,
+pub async fn refresh_inventory(
+    graph: &GraphClient,
     store: &InventoryStore,
     telephone_api_available: bool,
     with_names: bool,
