@@ -32,6 +32,35 @@ fn invoke(window: &Window, cmd: &str, args: Value) -> Result<Value, Value> {
     .map(|body| body.deserialize::<Value>().expect("json"))
 }
 
+/// A command called with a raw body (what `invoke(cmd, uint8array, { headers })` sends).
+fn invoke_raw(
+    window: &Window,
+    cmd: &str,
+    bytes: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> Result<Value, Value> {
+    let mut map = tauri::http::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(
+            tauri::http::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+            tauri::http::HeaderValue::from_str(value).expect("header value"),
+        );
+    }
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: tauri::ipc::InvokeBody::Raw(bytes),
+            headers: map,
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("json"))
+}
+
 /// The app with its data in `dir`, pointed at `sim` by the same launch options the
 /// `NUMBERDESK_*` hooks set, with `secrets` as its keyring.
 fn app_for(
@@ -175,12 +204,32 @@ fn a_small_bulk_run_through_ipc() {
     let (_app, window) = app_for(&sim, dir.path(), keyring);
     invoke(&window, "session_status", json!({})).unwrap();
 
+    // A CSV file comes as its own bytes (a BOM, a header, a name with an accent in the header).
+    let csv = "\u{feff}Name,Phone\r\nAdele,+12065550100\r\nZoë,+12065550101\r\n";
+    let file = invoke_raw(
+        &window,
+        "bulk_read",
+        csv.as_bytes().to_vec(),
+        &[("x-numberdesk-file-name", "numbers%20%C3%A9t%C3%A9.csv")],
+    )
+    .unwrap();
+    assert_eq!(file["rows"], 2, "{file}");
+    assert_eq!(file["column"], 1, "the number column is found: {file}");
+    assert!(
+        file["source"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("numbers été.csv"),
+        "{file}"
+    );
+
     let input = invoke(
         &window,
         "bulk_read",
         json!({ "source": { "kind": "text", "text": "+12065550100\n+12065550101\nnot a number" } }),
     );
     let input = input.unwrap();
+
     let preview = invoke(
         &window,
         "bulk_preview",

@@ -136,8 +136,52 @@ fn entry_module(page: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
+/// Which imports a module graph follows.
+#[derive(Clone, Copy, PartialEq)]
+enum Imports {
+    /// `import … from '…'` only: what loads with the page (and what it preloads).
+    Static,
+    /// Also `import('./x.mjs')`: everything the page can ever run (views load when first
+    /// opened), so every command it may call.
+    Dynamic,
+}
+
+/// The modules a module imports directly: static `import … from '…'` lines and, with
+/// [`Imports::Dynamic`], literal `import('…')` calls. A computed `import(…)` would escape the
+/// capability test, so it fails.
+fn imports_of(name: &str, source: &str, follow: Imports) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in source.lines() {
+        let line = line.trim();
+        if !line.starts_with("import ") {
+            continue;
+        }
+        if let Some(from) = line.split(" from ").nth(1) {
+            found.push(
+                from.trim_matches(|c| c == '\'' || c == '"' || c == ';')
+                    .to_owned(),
+            );
+        }
+    }
+    for (at, _) in source.match_indices("import(") {
+        let rest = &source[at + "import(".len()..];
+        assert!(
+            rest.starts_with('\''),
+            "{name}: import() with a computed module name: {}",
+            &rest[..rest.len().min(40)]
+        );
+        if follow == Imports::Dynamic {
+            found.push(rest[1..rest[1..].find('\'').unwrap() + 1].to_owned());
+        }
+    }
+    found
+        .into_iter()
+        .map(|target| target.trim_start_matches("./").to_owned())
+        .collect()
+}
+
 /// `module` and every module it imports, transitively (relative imports under ui/).
-fn module_graph(module: &str) -> BTreeSet<String> {
+fn module_graph(module: &str, follow: Imports) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut todo = vec![module.trim_start_matches("./").to_owned()];
     while let Some(name) = todo.pop() {
@@ -145,22 +189,14 @@ fn module_graph(module: &str) -> BTreeSet<String> {
             continue;
         }
         let source = read(Path::new("ui").join(&name));
-        for line in source.lines() {
-            let line = line.trim();
-            if !line.starts_with("import ") {
-                continue;
-            }
-            if let Some(from) = line.split(" from ").nth(1) {
-                let target = from.trim_matches(|c| c == '\'' || c == '"' || c == ';');
-                todo.push(target.trim_start_matches("./").to_owned());
-            }
-        }
+        todo.extend(imports_of(&name, &source, follow));
     }
     seen
 }
 
 /// App commands called with a literal name (`call('name'…)`) in these modules, and whether any
-/// of them listens to events. A call with a computed name would escape this test, so it fails.
+/// of them listens to events (`listen(EVENTS.x, …)`, the names in ui/contract.mjs). A call with
+/// a computed name would escape this test, so it fails.
 fn calls(modules: &BTreeSet<String>) -> (BTreeSet<String>, bool) {
     let mut commands = BTreeSet::new();
     let mut listens = false;
@@ -180,7 +216,10 @@ fn calls(modules: &BTreeSet<String>) -> (BTreeSet<String>, bool) {
             let name = &rest[1..rest[1..].find('\'').unwrap() + 1];
             commands.insert(name.to_owned());
         }
-        listens |= source.contains("listen('");
+        listens |= source.match_indices("listen(").any(|(at, _)| {
+            let before = &source[..at];
+            !(before.ends_with("function ") || before.ends_with('.'))
+        });
     }
     (commands, listens)
 }
@@ -232,7 +271,7 @@ fn each_window_is_granted_exactly_the_commands_its_javascript_calls() {
     ] {
         let (windows, permissions) = capability(file);
         assert_eq!(windows, [window], "{file} applies to its window only");
-        let (called, listens) = calls(&module_graph(&entry_module(page)));
+        let (called, listens) = calls(&module_graph(&entry_module(page), Imports::Dynamic));
         let granted: BTreeSet<String> = permissions
             .iter()
             .filter_map(|p| p.strip_prefix("allow-"))
@@ -276,17 +315,33 @@ fn each_window_is_granted_exactly_the_commands_its_javascript_calls() {
 #[test]
 fn this_test_reads_the_calls_it_claims_to_read() {
     // The quick window's modules: quick.mjs, the shared unassign card and their helpers.
-    let modules = module_graph(&entry_module("quick.html"));
+    let modules = module_graph(&entry_module("quick.html"), Imports::Dynamic);
     assert!(modules.contains("quick.mjs") && modules.contains("unassign.mjs"));
     assert!(!modules.contains("history.mjs"), "{modules:?}");
     let (called, listens) = calls(&modules);
     assert!(called.contains("lookup_number") && called.contains("unassign_number"));
     assert!(!called.contains("sign_out"));
     assert!(listens);
+    // The main window's views load when first opened: the capability test follows them, the
+    // first screen does not load them.
+    let everything = module_graph(&entry_module("index.html"), Imports::Dynamic);
+    let first_screen = module_graph(&entry_module("index.html"), Imports::Static);
+    for view in [
+        "bulk.mjs",
+        "history.mjs",
+        "settings.mjs",
+        "setup.mjs",
+        "signin.mjs",
+    ] {
+        assert!(everything.contains(view), "{view}: {everything:?}");
+        assert!(!first_screen.contains(view), "{view}: {first_screen:?}");
+    }
+    let (called, _) = calls(&everything);
+    assert!(called.contains("bulk_read") && called.contains("history_get"));
 }
 
 #[test]
-fn each_page_preloads_exactly_the_modules_its_entry_imports() {
+fn each_page_preloads_exactly_the_modules_its_entry_imports_statically() {
     for page in ["index.html", "quick.html"] {
         let html = read(Path::new("ui").join(page));
         let preloaded: BTreeSet<String> = html
@@ -297,7 +352,7 @@ fn each_page_preloads_exactly_the_modules_its_entry_imports() {
             })
             .collect();
         let entry = entry_module(page);
-        let mut imported = module_graph(&entry);
+        let mut imported = module_graph(&entry, Imports::Static);
         imported.remove(entry.trim_start_matches("./"));
         assert_eq!(preloaded, imported, "{page}: modulepreload links");
     }

@@ -1,20 +1,12 @@
 // The Bulk view: paste a list or open a CSV, choose the number column, preview every row,
 // untick what should stay, confirm once, then follow the run row by row. Past runs can be
-// exported, their failed rows run again, or undone.
+// exported, their failed rows run again, or undone. `mount(root, deps)` wires the view's
+// markup in index.html and returns the methods the shell calls; all state lives in the mount.
 import { call, listen } from './ipc.mjs';
-import { byId, showProblem } from './dom.mjs';
-import { formatTime } from './status.mjs';
-
-const TARGETS = {
-  userAssigned: 'User',
-  voiceApplicationAssigned: 'Resource account',
-  conferenceAssigned: 'Conference bridge',
-  thirdPartyAppAssigned: 'Third-party app',
-  policyAssigned: 'Shared calling policy',
-  unassigned: 'Not assigned',
-  internalError: 'Not stated',
-  unknownFutureValue: 'Other',
-};
+import { showProblem } from './dom.mjs';
+import { EVENTS, FILE_NAME_HEADER } from './contract.mjs';
+import { formatTime, statusLabel } from './status.mjs';
+import { numberType, targetKind } from './words.mjs';
 
 // Where a row of a run stands: a word and a symbol, never colour alone.
 const PHASES = {
@@ -42,22 +34,6 @@ const SKIPS = {
   assignedAgain: 'Assigned again',
 };
 
-let input = null; // the list read last (InputView)
-let preview = null; // the preview on screen (PreviewView)
-const unticked = new Set();
-let run = null; // { kind, confirmation, rows, progress }
-let rowCells = []; // per run row: { status, detail, link }
-let dialogAction = null;
-let openRecord = () => {};
-
-function setBusy(text) {
-  byId('bulk-busy').textContent = text || '';
-}
-
-function problem(p) {
-  showProblem(byId('bulk-problem'), p);
-}
-
 function chip(tone, text) {
   const el = document.createElement('span');
   el.className = 'chip';
@@ -72,66 +48,6 @@ function cell(content) {
   else td.textContent = content ?? '';
   return td;
 }
-
-// ----- Input ---------------------------------------------------------------------------------
-
-async function read(source) {
-  problem(null);
-  setBusy('Reading the list…');
-  byId('bulk-preview').hidden = true;
-  try {
-    input = await call('bulk_read', { source });
-  } catch (p) {
-    setBusy('');
-    problem(p);
-    return;
-  }
-  const field = byId('bulk-column-field');
-  const select = byId('bulk-column');
-  select.replaceChildren();
-  if (input.columns.length > 1) {
-    if (input.column === null) {
-      const choose = document.createElement('option');
-      choose.value = '';
-      choose.textContent = 'Choose the column…';
-      select.append(choose);
-    }
-    for (const column of input.columns) {
-      const option = document.createElement('option');
-      option.value = String(column.index);
-      const samples = column.samples.length ? ` — ${column.samples.join(', ')}` : '';
-      option.textContent = `${column.name}${samples}`;
-      select.append(option);
-    }
-    select.value = input.column === null ? '' : String(input.column);
-    byId('bulk-column-help').textContent = input.column === null
-      ? `${input.source}: ${input.rows.toLocaleString()} rows. Which column has the phone numbers?`
-      : `${input.source}: ${input.rows.toLocaleString()} rows. NumberDesk chose this column; change it if it is wrong.`;
-    field.hidden = false;
-  } else {
-    field.hidden = true;
-  }
-  if (input.column === null) {
-    setBusy('');
-    select.focus();
-    return;
-  }
-  await showPreview(input.column);
-}
-
-async function showPreview(column) {
-  problem(null);
-  setBusy(`Looking up ${input.rows.toLocaleString()} rows…`);
-  try {
-    renderPreview(await call('bulk_preview', { inputId: input.inputId, column }));
-  } catch (p) {
-    problem(p);
-  } finally {
-    setBusy('');
-  }
-}
-
-// ----- Preview -------------------------------------------------------------------------------
 
 function countsChips(counts, kind) {
   const list = [];
@@ -162,145 +78,9 @@ function assigneeText(kind, row) {
   return [who, kind].filter(Boolean).join(' · ');
 }
 
-function renderPreview(view) {
-  preview = view;
-  unticked.clear();
-  const undo = view.kind === 'assign';
-  byId('bulk-preview-title').textContent = undo
-    ? 'Preview: give the numbers back'
-    : view.fromBatch ? 'Preview: the failed rows, looked up again' : 'Preview';
-  byId('bulk-who-heading').textContent = undo ? 'Gives back to' : 'Assigned to';
-  const rows = view.rows.map((row, index) => {
-    const tr = document.createElement('tr');
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.checked = !row.skip;
-    box.disabled = Boolean(row.skip);
-    box.setAttribute('aria-label', `Send line ${row.line}`);
-    box.addEventListener('change', () => toggle(index, box.checked));
-    if (row.skip) tr.dataset.skipped = row.skip;
-    const a = row.assignment || {};
-    const what = row.skip
-      ? [chip('other', `– ${SKIPS[row.skip] || row.skip}`), document.createTextNode(` ${row.reason || ''}`)]
-      : [chip('progress', undo ? '↩ Will be given back' : '→ Will be unassigned')];
-    const whatCell = cell('');
-    whatCell.append(...what);
-    const kind = row.target
-      ? { user: 'User', resourceAccount: 'Resource account', other: TARGETS[a.assignmentStatus] || 'Other' }[row.target]
-      : '';
-    tr.append(
-      cell(box),
-      cell(String(row.line)),
-      cell(row.display || row.raw),
-      cell(assigneeText(kind, row)),
-      cell(a.numberType || ''),
-      whatCell,
-    );
-    return tr;
-  });
-  byId('bulk-preview-rows').replaceChildren(...rows);
-  renderSelection(view.selection);
-  byId('bulk-preview').hidden = false;
-  byId('bulk-run').hidden = true;
-  byId('bulk-preview-title').focus();
-  byId('bulk-preview-title').scrollIntoView({ block: 'start' });
-}
-
-function renderSelection(selection) {
-  byId('bulk-preview-counts').replaceChildren(...countsChips(selection.counts, preview.kind));
-  const confirm = byId('bulk-confirm');
-  confirm.textContent = `${selection.confirmation}…`;
-  confirm.disabled = selection.counts.toSend === 0;
-  confirm.dataset.confirmation = selection.confirmation;
-}
-
-async function toggle(index, checked) {
-  if (checked) unticked.delete(index);
-  else unticked.add(index);
-  try {
-    renderSelection(await call('bulk_select', { previewId: preview.previewId, unticked: [...unticked] }));
-  } catch (p) {
-    problem(p);
-  }
-}
-
-function askConfirm() {
-  const text = byId('bulk-confirm').dataset.confirmation;
-  const undo = preview.kind === 'assign';
-  byId('bulk-dialog-title').textContent = `${text}?`;
-  byId('bulk-dialog-body').textContent = undo
-    ? 'NumberDesk asks Microsoft to assign each number again as it was before the run. Numbers assigned to someone since are left alone.'
-    : 'NumberDesk sends one request per number and follows each until Microsoft reports it finished. You can pause or cancel; numbers already sent keep being followed. Every row is kept in History.';
-  byId('bulk-dialog-ok').textContent = text;
-  byId('bulk-dialog-ok').disabled = false;
-  dialogAction = start;
-  byId('bulk-dialog').showModal();
-  byId('bulk-dialog-cancel').focus();
-}
-
-async function start() {
-  problem(null);
-  try {
-    const view = await call('bulk_start', { previewId: preview.previewId, unticked: [...unticked] });
-    preview = null;
-    byId('bulk-preview').hidden = true;
-    byId('bulk-input-step').hidden = true;
-    renderRun(view);
-    byId('bulk-run-title').focus();
-  } catch (p) {
-    problem(p);
-  }
-}
-
-// ----- Run -----------------------------------------------------------------------------------
-
 function phaseChip(phase) {
   const [label, tone, symbol] = PHASES[phase] || [phase, 'other', '–'];
   return chip(tone, `${symbol} ${label}`);
-}
-
-function renderRun(view) {
-  run = view;
-  byId('bulk-run-who').textContent = view.kind === 'assign' ? 'Given back to' : 'Taken from';
-  byId('bulk-run-title').textContent = view.confirmation;
-  rowCells = [];
-  const rows = view.rows.map((row) => {
-    const tr = document.createElement('tr');
-    const status = cell('');
-    const detail = cell('');
-    const link = cell('');
-    rowCells.push({ status, detail, link });
-    tr.append(cell(String(row.line)), cell(row.display || row.telephoneNumber), cell(row.assignee || ''), status, detail, link);
-    return tr;
-  });
-  byId('bulk-run-rows').replaceChildren(...rows);
-  view.rows.forEach(updateRow);
-  const resumed = view.resumed;
-  byId('bulk-resumed').hidden = !resumed;
-  if (resumed) {
-    byId('bulk-resumed').textContent = `Resumed after an interruption: ${resumed.notSentBefore.length} rows had not been sent and are sent now; `
-      + `${resumed.sendingAtCrash.length + resumed.outcomeUnknown.length} were being sent and are checked by looking the number up (never sent again); `
-      + `${resumed.acceptedBefore.length} accepted rows are followed; ${resumed.settledBefore.length} had finished.`;
-  }
-  byId('bulk-run').hidden = false;
-  byId('bulk-run-notice').textContent = '';
-  updateProgress(view.progress);
-}
-
-function updateRow(row) {
-  const cells = rowCells[row.row];
-  if (!cells) return;
-  cells.status.replaceChildren(phaseChip(row.phase));
-  cells.detail.textContent = row.detail || '';
-  if (row.recordId && !cells.link.firstChild) {
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'link';
-    open.textContent = `#${row.recordId}`;
-    open.setAttribute('aria-label', `Open History record ${row.recordId} for ${row.telephoneNumber}`);
-    open.addEventListener('click', () => openRecord(row.recordId));
-    cells.link.append(open);
-  }
 }
 
 function duration(seconds) {
@@ -309,201 +89,426 @@ function duration(seconds) {
   return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-function updateProgress(progress) {
-  if (!run) return;
-  run.progress = progress;
-  const c = progress.counts;
-  const done = c.succeeded + c.failed + c.notConfirmed + c.rejected + c.notSent + c.leftOpen;
-  const bar = byId('bulk-progress');
-  bar.max = Math.max(c.total, 1);
-  bar.value = done;
-  const state = {
-    running: progress.etaSeconds !== null && progress.etaSeconds !== undefined
-      ? `about ${duration(progress.etaSeconds)} left` : 'working…',
-    paused: 'paused: nothing new is sent',
-    cancelled: 'cancelled: rows already sent are followed to the end',
-    finished: 'finished',
-  }[progress.state];
-  byId('bulk-progress-text').textContent = `${done.toLocaleString()} of ${c.total.toLocaleString()} done — ${state}`;
-  const parts = [
-    [c.succeeded, 'ok', '✓', 'succeeded'],
-    [c.failed, 'bad', '✗', 'failed'],
-    [c.notConfirmed, 'unknown', '?', 'not confirmed yet'],
-    [c.rejected, 'bad', '✗', 'refused'],
-    [c.accepted + c.sending, 'progress', '…', 'in progress'],
-    [c.outcomeUnknown, 'unknown', '?', 'being checked'],
-    [c.waiting, 'other', '·', 'waiting'],
-    [c.notSent, 'other', '–', 'not sent'],
-    [c.leftOpen, 'unknown', '?', 'still open'],
-  ];
-  byId('bulk-run-counts').replaceChildren(...parts.filter(([n]) => n > 0)
-    .map(([n, tone, symbol, label]) => chip(tone, `${symbol} ${n.toLocaleString()} ${label}`)));
-  const finished = progress.state === 'finished';
-  const cancelled = progress.state === 'cancelled';
-  byId('bulk-pause').hidden = finished || cancelled || progress.state === 'paused';
-  byId('bulk-resume').hidden = progress.state !== 'paused';
-  byId('bulk-cancel').hidden = finished || cancelled;
-  byId('bulk-export').hidden = !finished;
-  byId('bulk-new').hidden = !finished;
-  byId('bulk-retry').hidden = !finished || run.kind !== 'unassign' || (c.failed + c.rejected) === 0;
-  byId('bulk-undo').hidden = !finished || run.kind !== 'unassign' || c.succeeded === 0;
-  if (finished) loadBatches();
-}
-
-async function control(action, batchId) {
-  problem(null);
-  try {
-    const view = await call('bulk_control', { action, batchId: batchId ?? null });
-    if (batchId) {
-      byId('bulk-input-step').hidden = true;
-      byId('bulk-preview').hidden = true;
-      byId('bulk-interrupted').hidden = true;
-      renderRun(view);
-      byId('bulk-run-title').focus();
-    } else {
-      updateProgress(view.progress);
-      view.rows.forEach(updateRow);
-    }
-  } catch (p) {
-    problem(p);
-  }
-}
-
-function onEvent(event) {
-  if (!run || event.batchId && event.batchId !== run.progress.batchId) return;
-  if (event.type === 'row') updateRow(event);
-  else if (event.type === 'progress' && event.batchId === run.progress.batchId) updateProgress(event);
-}
-
-// ----- Past runs ---------------------------------------------------------------------------
-
-async function exportBatch(batchId, where) {
-  try {
-    const exported = await call('history_export', { query: { batchId } });
-    where.textContent = `Exported ${exported.count.toLocaleString()} rows to ${exported.path}`;
-  } catch (p) {
-    where.textContent = `${p.message} ${p.hint}`;
-  }
-}
-
-async function fromBatch(batchId, what) {
-  problem(null);
-  setBusy(what === 'undo' ? 'Checking who has each number now…' : 'Looking the failed rows up again…');
-  try {
-    const view = await call('bulk_from_batch', { batchId, what });
-    byId('bulk-run').hidden = true;
-    byId('bulk-input-step').hidden = true;
-    renderPreview(view);
-  } catch (p) {
-    problem(p);
-  } finally {
-    setBusy('');
-  }
-}
-
 function statusSummary(statuses, neverSent) {
-  const words = { succeeded: 'succeeded', failed: 'failed', rejected: 'refused', outcomeUnknown: 'unknown' };
-  const parts = Object.entries(statuses).map(([status, n]) => `${n} ${words[status] || status}`);
+  const parts = Object.entries(statuses)
+    .map(([status, n]) => `${n} ${statusLabel(status).label.toLowerCase()}`);
   if (neverSent > 0) parts.push(`${neverSent} not sent`);
   return parts.join(', ');
 }
 
-function batchItem(batch) {
-  const li = document.createElement('li');
-  const title = document.createElement('strong');
-  title.textContent = batch.summary;
-  const when = document.createElement('span');
-  when.className = 'help';
-  when.textContent = ` — ${formatTime(batch.createdAt)}${batch.interrupted ? ' — interrupted' : ''}`;
-  const outcome = document.createElement('p');
-  outcome.className = 'help';
-  outcome.textContent = statusSummary(batch.statuses, batch.neverSent) || 'Nothing was sent.';
-  const actions = document.createElement('div');
-  actions.className = 'actions';
-  const notice = document.createElement('p');
-  notice.className = 'help';
-  notice.setAttribute('role', 'status');
-  const button = (label, handler) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = label;
-    b.addEventListener('click', handler);
-    actions.append(b);
-  };
-  if (batch.interrupted) button('Resume', () => control('resume', batch.id));
-  button('Export CSV', () => exportBatch(batch.id, notice));
-  if (batch.canRetry) button('Run failed rows again…', () => fromBatch(batch.id, 'retry'));
-  if (batch.canUndo) button('Undo…', () => fromBatch(batch.id, 'undo'));
-  li.append(title, when, outcome, actions, notice);
-  return li;
-}
+export function mount(root, { openRecord = () => {} } = {}) {
+  const el = (id) => root.querySelector(`#${id}`);
+  let input = null; // the list read last (InputView)
+  let preview = null; // the preview on screen (PreviewView)
+  const unticked = new Set();
+  let run = null; // { kind, confirmation, rows, progress }
+  let rowCells = []; // per run row: { status, detail, link }
+  let dialogAction = null;
 
-export async function loadBatches() {
-  try {
-    const overview = await call('bulk_overview');
-    const list = byId('bulk-batch-list');
-    list.replaceChildren(...overview.batches.map(batchItem));
-    byId('bulk-batches').hidden = overview.batches.length === 0;
-    const interrupted = overview.batches.filter((b) => b.interrupted);
-    const box = byId('bulk-interrupted');
-    box.hidden = interrupted.length === 0;
-    box.textContent = interrupted.length
-      ? `${interrupted.length === 1 ? 'A bulk run was' : `${interrupted.length} bulk runs were`} interrupted before finishing (NumberDesk was closed or stopped). What was sent is in History and in “Recent bulk runs” below; Resume sends the rows that were not sent and checks the rest — nothing is sent twice.`
-      : '';
-    if (overview.run && !run) {
-      byId('bulk-input-step').hidden = overview.run.progress.state !== 'finished';
-      renderRun(overview.run);
-    }
-  } catch (p) {
-    problem(p);
+  function setBusy(text) {
+    el('bulk-busy').textContent = text || '';
   }
-}
 
-function reset() {
-  input = null;
-  preview = null;
-  run = null;
-  byId('bulk-text').value = '';
-  byId('bulk-file').value = '';
-  byId('bulk-column-field').hidden = true;
-  byId('bulk-preview').hidden = true;
-  byId('bulk-run').hidden = true;
-  byId('bulk-input-step').hidden = false;
-  problem(null);
-  byId('bulk-text').focus();
-}
+  function problem(p) {
+    showProblem(el('bulk-problem'), p);
+  }
 
-export function wireBulk(options) {
-  openRecord = options.openRecord;
-  byId('bulk-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    read({ kind: 'text', text: byId('bulk-text').value });
-  });
-  byId('bulk-file').addEventListener('change', async (event) => {
-    const file = event.target.files[0];
-    if (!file) return;
-    const bytes = Array.from(new Uint8Array(await file.arrayBuffer()));
-    read({ kind: 'csv', bytes, name: file.name });
-  });
-  byId('bulk-column').addEventListener('change', (event) => {
-    if (event.target.value !== '') showPreview(Number(event.target.value));
-  });
-  byId('bulk-confirm').addEventListener('click', askConfirm);
-  byId('bulk-discard').addEventListener('click', reset);
-  byId('bulk-new').addEventListener('click', reset);
-  byId('bulk-dialog-cancel').addEventListener('click', () => byId('bulk-dialog').close());
-  byId('bulk-dialog-ok').addEventListener('click', () => {
-    // One confirmation, one run: the button is off until the dialog opens again.
-    byId('bulk-dialog-ok').disabled = true;
-    byId('bulk-dialog').close();
-    if (dialogAction) dialogAction();
-    dialogAction = null;
-  });
-  byId('bulk-pause').addEventListener('click', () => control('pause'));
-  byId('bulk-resume').addEventListener('click', () => control('resume'));
-  byId('bulk-cancel').addEventListener('click', () => control('cancel'));
-  byId('bulk-export').addEventListener('click', () => exportBatch(run.progress.batchId, byId('bulk-run-notice')));
-  byId('bulk-retry').addEventListener('click', () => fromBatch(run.progress.batchId, 'retry'));
-  byId('bulk-undo').addEventListener('click', () => fromBatch(run.progress.batchId, 'undo'));
-  listen('bulk-event', onEvent);
+  // ----- Input ---------------------------------------------------------------------------------
+
+  // `args`: { source } for pasted text, or a file's bytes (sent as the raw request body, with
+  // its name in `options.headers`).
+  async function read(args, options) {
+    problem(null);
+    setBusy('Reading the list…');
+    el('bulk-preview').hidden = true;
+    try {
+      input = await call('bulk_read', args, options);
+    } catch (p) {
+      setBusy('');
+      problem(p);
+      return;
+    }
+    const field = el('bulk-column-field');
+    const select = el('bulk-column');
+    select.replaceChildren();
+    if (input.columns.length > 1) {
+      if (input.column === null) {
+        const choose = document.createElement('option');
+        choose.value = '';
+        choose.textContent = 'Choose the column…';
+        select.append(choose);
+      }
+      for (const column of input.columns) {
+        const option = document.createElement('option');
+        option.value = String(column.index);
+        const samples = column.samples.length ? ` — ${column.samples.join(', ')}` : '';
+        option.textContent = `${column.name}${samples}`;
+        select.append(option);
+      }
+      select.value = input.column === null ? '' : String(input.column);
+      el('bulk-column-help').textContent = input.column === null
+        ? `${input.source}: ${input.rows.toLocaleString()} rows. Which column has the phone numbers?`
+        : `${input.source}: ${input.rows.toLocaleString()} rows. NumberDesk chose this column; change it if it is wrong.`;
+      field.hidden = false;
+    } else {
+      field.hidden = true;
+    }
+    if (input.column === null) {
+      setBusy('');
+      select.focus();
+      return;
+    }
+    await showPreview(input.column);
+  }
+
+  async function showPreview(column) {
+    problem(null);
+    setBusy(`Looking up ${input.rows.toLocaleString()} rows…`);
+    try {
+      renderPreview(await call('bulk_preview', { inputId: input.inputId, column }));
+    } catch (p) {
+      problem(p);
+    } finally {
+      setBusy('');
+    }
+  }
+
+  // ----- Preview -------------------------------------------------------------------------------
+
+  function renderPreview(view) {
+    preview = view;
+    unticked.clear();
+    const undo = view.kind === 'assign';
+    el('bulk-preview-title').textContent = undo
+      ? 'Preview: give the numbers back'
+      : view.fromBatch ? 'Preview: the failed rows, looked up again' : 'Preview';
+    el('bulk-who-heading').textContent = undo ? 'Gives back to' : 'Assigned to';
+    const rows = view.rows.map((row, index) => {
+      const tr = document.createElement('tr');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.checked = !row.skip;
+      box.disabled = Boolean(row.skip);
+      box.setAttribute('aria-label', `Send line ${row.line}`);
+      box.addEventListener('change', () => toggle(index, box.checked));
+      if (row.skip) tr.dataset.skipped = row.skip;
+      const a = row.assignment || {};
+      const what = row.skip
+        ? [chip('other', `– ${SKIPS[row.skip] || row.skip}`), document.createTextNode(` ${row.reason || ''}`)]
+        : [chip('progress', undo ? '↩ Will be given back' : '→ Will be unassigned')];
+      const whatCell = cell('');
+      whatCell.append(...what);
+      const kind = targetKind(row.target, a.assignmentStatus);
+      tr.append(
+        cell(box),
+        cell(String(row.line)),
+        cell(row.display || row.raw),
+        cell(assigneeText(kind, row)),
+        cell(numberType(a.numberType, '')),
+        whatCell,
+      );
+      return tr;
+    });
+    el('bulk-preview-rows').replaceChildren(...rows);
+    renderSelection(view.selection);
+    el('bulk-preview').hidden = false;
+    el('bulk-run').hidden = true;
+    el('bulk-preview-title').focus();
+    el('bulk-preview-title').scrollIntoView({ block: 'start' });
+  }
+
+  function renderSelection(selection) {
+    el('bulk-preview-counts').replaceChildren(...countsChips(selection.counts, preview.kind));
+    const confirm = el('bulk-confirm');
+    confirm.textContent = `${selection.confirmation}…`;
+    confirm.disabled = selection.counts.toSend === 0;
+    confirm.dataset.confirmation = selection.confirmation;
+  }
+
+  async function toggle(index, checked) {
+    if (checked) unticked.delete(index);
+    else unticked.add(index);
+    try {
+      renderSelection(await call('bulk_select', { previewId: preview.previewId, unticked: [...unticked] }));
+    } catch (p) {
+      problem(p);
+    }
+  }
+
+  function askConfirm() {
+    const text = el('bulk-confirm').dataset.confirmation;
+    const undo = preview.kind === 'assign';
+    el('bulk-dialog-title').textContent = `${text}?`;
+    el('bulk-dialog-body').textContent = undo
+      ? 'NumberDesk asks Microsoft to assign each number again as it was before the run. Numbers assigned to someone since are left alone.'
+      : 'NumberDesk sends one request per number and follows each until Microsoft reports it finished. You can pause or cancel; numbers already sent keep being followed. Every row is kept in History.';
+    el('bulk-dialog-ok').textContent = text;
+    el('bulk-dialog-ok').disabled = false;
+    dialogAction = start;
+    el('bulk-dialog').showModal();
+    el('bulk-dialog-cancel').focus();
+  }
+
+  async function start() {
+    problem(null);
+    try {
+      const view = await call('bulk_start', { previewId: preview.previewId, unticked: [...unticked] });
+      preview = null;
+      el('bulk-preview').hidden = true;
+      el('bulk-input-step').hidden = true;
+      renderRun(view);
+      el('bulk-run-title').focus();
+    } catch (p) {
+      problem(p);
+    }
+  }
+
+  // ----- Run -----------------------------------------------------------------------------------
+
+  function renderRun(view) {
+    run = view;
+    el('bulk-run-who').textContent = view.kind === 'assign' ? 'Given back to' : 'Taken from';
+    el('bulk-run-title').textContent = view.confirmation;
+    rowCells = [];
+    const rows = view.rows.map((row) => {
+      const tr = document.createElement('tr');
+      const status = cell('');
+      const detail = cell('');
+      const link = cell('');
+      rowCells.push({ status, detail, link });
+      tr.append(cell(String(row.line)), cell(row.display || row.telephoneNumber), cell(row.assignee || ''), status, detail, link);
+      return tr;
+    });
+    el('bulk-run-rows').replaceChildren(...rows);
+    view.rows.forEach(updateRow);
+    const resumed = view.resumed;
+    el('bulk-resumed').hidden = !resumed;
+    if (resumed) {
+      el('bulk-resumed').textContent = `Resumed after an interruption: ${resumed.notSentBefore.length} rows had not been sent and are sent now; `
+        + `${resumed.sendingAtCrash.length + resumed.outcomeUnknown.length} were being sent and are checked by looking the number up (never sent again); `
+        + `${resumed.acceptedBefore.length} accepted rows are followed; ${resumed.settledBefore.length} had finished.`;
+    }
+    el('bulk-run').hidden = false;
+    el('bulk-run-notice').textContent = '';
+    updateProgress(view.progress);
+  }
+
+  function updateRow(row) {
+    const cells = rowCells[row.row];
+    if (!cells) return;
+    cells.status.replaceChildren(phaseChip(row.phase));
+    cells.detail.textContent = row.detail || '';
+    if (row.recordId && !cells.link.firstChild) {
+      const open = document.createElement('button');
+      open.type = 'button';
+      open.className = 'link';
+      open.textContent = `#${row.recordId}`;
+      open.setAttribute('aria-label', `Open History record ${row.recordId} for ${row.telephoneNumber}`);
+      open.addEventListener('click', () => openRecord(row.recordId));
+      cells.link.append(open);
+    }
+  }
+
+  function updateProgress(progress) {
+    if (!run) return;
+    run.progress = progress;
+    const c = progress.counts;
+    const done = c.succeeded + c.failed + c.notConfirmed + c.rejected + c.notSent + c.leftOpen;
+    const bar = el('bulk-progress');
+    bar.max = Math.max(c.total, 1);
+    bar.value = done;
+    const state = {
+      running: progress.etaSeconds !== null && progress.etaSeconds !== undefined
+        ? `about ${duration(progress.etaSeconds)} left` : 'working…',
+      paused: 'paused: nothing new is sent',
+      cancelled: 'cancelled: rows already sent are followed to the end',
+      finished: 'finished',
+    }[progress.state];
+    el('bulk-progress-text').textContent = `${done.toLocaleString()} of ${c.total.toLocaleString()} done — ${state}`;
+    const parts = [
+      [c.succeeded, 'ok', '✓', 'succeeded'],
+      [c.failed, 'bad', '✗', 'failed'],
+      [c.notConfirmed, 'unknown', '?', 'not confirmed yet'],
+      [c.rejected, 'bad', '✗', 'refused'],
+      [c.accepted + c.sending, 'progress', '…', 'in progress'],
+      [c.outcomeUnknown, 'unknown', '?', 'being checked'],
+      [c.waiting, 'other', '·', 'waiting'],
+      [c.notSent, 'other', '–', 'not sent'],
+      [c.leftOpen, 'unknown', '?', 'still open'],
+    ];
+    el('bulk-run-counts').replaceChildren(...parts.filter(([n]) => n > 0)
+      .map(([n, tone, symbol, label]) => chip(tone, `${symbol} ${n.toLocaleString()} ${label}`)));
+    const finished = progress.state === 'finished';
+    const cancelled = progress.state === 'cancelled';
+    el('bulk-pause').hidden = finished || cancelled || progress.state === 'paused';
+    el('bulk-resume').hidden = progress.state !== 'paused';
+    el('bulk-cancel').hidden = finished || cancelled;
+    el('bulk-export').hidden = !finished;
+    el('bulk-new').hidden = !finished;
+    el('bulk-retry').hidden = !finished || run.kind !== 'unassign' || (c.failed + c.rejected) === 0;
+    el('bulk-undo').hidden = !finished || run.kind !== 'unassign' || c.succeeded === 0;
+    if (finished) loadBatches();
+  }
+
+  async function control(action, batchId) {
+    problem(null);
+    try {
+      const view = await call('bulk_control', { action, batchId: batchId ?? null });
+      if (batchId) {
+        el('bulk-input-step').hidden = true;
+        el('bulk-preview').hidden = true;
+        el('bulk-interrupted').hidden = true;
+        renderRun(view);
+        el('bulk-run-title').focus();
+      } else {
+        updateProgress(view.progress);
+        view.rows.forEach(updateRow);
+      }
+    } catch (p) {
+      problem(p);
+    }
+  }
+
+  function onEvent(event) {
+    if (!run || event.batchId && event.batchId !== run.progress.batchId) return;
+    if (event.type === 'row') updateRow(event);
+    else if (event.type === 'progress' && event.batchId === run.progress.batchId) updateProgress(event);
+  }
+
+  // ----- Past runs ---------------------------------------------------------------------------
+
+  async function exportBatch(batchId, where, problemBox = el('bulk-problem')) {
+    showProblem(problemBox, null);
+    try {
+      const exported = await call('history_export', { query: { batchId } });
+      where.textContent = `Exported ${exported.count.toLocaleString()} rows to ${exported.path}`;
+    } catch (p) {
+      where.textContent = '';
+      showProblem(problemBox, p);
+    }
+  }
+
+  async function fromBatch(batchId, what) {
+    problem(null);
+    setBusy(what === 'undo' ? 'Checking who has each number now…' : 'Looking the failed rows up again…');
+    try {
+      const view = await call('bulk_from_batch', { batchId, what });
+      el('bulk-run').hidden = true;
+      el('bulk-input-step').hidden = true;
+      renderPreview(view);
+    } catch (p) {
+      problem(p);
+    } finally {
+      setBusy('');
+    }
+  }
+
+  function batchItem(batch) {
+    const li = document.createElement('li');
+    const title = document.createElement('strong');
+    title.textContent = batch.summary;
+    const when = document.createElement('span');
+    when.className = 'help';
+    when.textContent = ` — ${formatTime(batch.createdAt)}${batch.interrupted ? ' — interrupted' : ''}`;
+    const outcome = document.createElement('p');
+    outcome.className = 'help';
+    outcome.textContent = statusSummary(batch.statuses, batch.neverSent) || 'Nothing was sent.';
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    const notice = document.createElement('p');
+    notice.className = 'help';
+    notice.setAttribute('role', 'status');
+    const itemProblem = document.createElement('div');
+    itemProblem.className = 'alert';
+    itemProblem.setAttribute('role', 'alert');
+    itemProblem.hidden = true;
+    const button = (label, handler) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.addEventListener('click', handler);
+      actions.append(b);
+    };
+    if (batch.interrupted) button('Resume', () => control('resume', batch.id));
+    button('Export CSV', () => exportBatch(batch.id, notice, itemProblem));
+    if (batch.canRetry) button('Run failed rows again…', () => fromBatch(batch.id, 'retry'));
+    if (batch.canUndo) button('Undo…', () => fromBatch(batch.id, 'undo'));
+    li.append(title, when, outcome, actions, notice, itemProblem);
+    return li;
+  }
+
+  async function loadBatches() {
+    try {
+      const overview = await call('bulk_overview');
+      const list = el('bulk-batch-list');
+      list.replaceChildren(...overview.batches.map(batchItem));
+      el('bulk-batches').hidden = overview.batches.length === 0;
+      const interrupted = overview.batches.filter((b) => b.interrupted);
+      const box = el('bulk-interrupted');
+      box.hidden = interrupted.length === 0;
+      box.textContent = interrupted.length
+        ? `${interrupted.length === 1 ? 'A bulk run was' : `${interrupted.length} bulk runs were`} interrupted before finishing (NumberDesk was closed or stopped). What was sent is in History and in “Recent bulk runs” below; Resume sends the rows that were not sent and checks the rest — nothing is sent twice.`
+        : '';
+      if (overview.run && !run) {
+        el('bulk-input-step').hidden = overview.run.progress.state !== 'finished';
+        renderRun(overview.run);
+      }
+    } catch (p) {
+      problem(p);
+    }
+  }
+
+  function reset() {
+    input = null;
+    preview = null;
+    run = null;
+    el('bulk-text').value = '';
+    el('bulk-file').value = '';
+    el('bulk-column-field').hidden = true;
+    el('bulk-preview').hidden = true;
+    el('bulk-run').hidden = true;
+    el('bulk-input-step').hidden = false;
+    problem(null);
+    el('bulk-text').focus();
+  }
+
+  {
+    el('bulk-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      read({ source: { kind: 'text', text: el('bulk-text').value } });
+    });
+    el('bulk-file').addEventListener('change', async (event) => {
+      const file = event.target.files[0];
+      if (!file) return;
+      // The bytes as they are, not a JSON array of numbers (about four times the size).
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      read(bytes, { headers: { [FILE_NAME_HEADER]: encodeURIComponent(file.name) } });
+    });
+    el('bulk-column').addEventListener('change', (event) => {
+      if (event.target.value !== '') showPreview(Number(event.target.value));
+    });
+    el('bulk-confirm').addEventListener('click', askConfirm);
+    el('bulk-discard').addEventListener('click', reset);
+    el('bulk-new').addEventListener('click', reset);
+    el('bulk-dialog-cancel').addEventListener('click', () => el('bulk-dialog').close());
+    el('bulk-dialog-ok').addEventListener('click', () => {
+      // One confirmation, one run: the button is off until the dialog opens again.
+      el('bulk-dialog-ok').disabled = true;
+      el('bulk-dialog').close();
+      if (dialogAction) dialogAction();
+      dialogAction = null;
+    });
+    el('bulk-pause').addEventListener('click', () => control('pause'));
+    el('bulk-resume').addEventListener('click', () => control('resume'));
+    el('bulk-cancel').addEventListener('click', () => control('cancel'));
+    el('bulk-export').addEventListener('click', () => exportBatch(run.progress.batchId, el('bulk-run-notice')));
+    el('bulk-retry').addEventListener('click', () => fromBatch(run.progress.batchId, 'retry'));
+    el('bulk-undo').addEventListener('click', () => fromBatch(run.progress.batchId, 'undo'));
+    listen(EVENTS.bulkEvent, onEvent);
+  }
+
+  return {
+    // The shell shows the view: recent runs, and a run still going.
+    show: () => loadBatches(),
+  };
 }

@@ -9,11 +9,18 @@ export function showPage(id) {
   for (const page of PAGES) byId(page).hidden = page !== id;
 }
 
-export function banner(kind, text) {
-  const el = document.createElement('p');
+// A notice above every page: a sentence, or a Problem (shown by showProblem, request ID included).
+export function banner(kind, textOrProblem) {
+  const isProblem = typeof textOrProblem === 'object' && textOrProblem !== null;
+  const el = document.createElement(isProblem ? 'div' : 'p');
   el.className = `banner banner-${kind}`;
-  el.setAttribute('role', 'note');
-  el.textContent = text;
+  if (isProblem) {
+    showProblem(el, textOrProblem);
+    el.setAttribute('role', 'alert');
+  } else {
+    el.setAttribute('role', 'note');
+    el.textContent = textOrProblem;
+  }
   byId('banners').append(el);
   // The top bar sticks just below the banners.
   document.documentElement.style.setProperty('--banner-height', `${byId('banners').offsetHeight}px`);

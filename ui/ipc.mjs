@@ -5,7 +5,9 @@
 // Problems that mean the saved sign-in is gone: the window goes back to the sign-in screen.
 const SIGN_IN_AGAIN = ['signInExpired', 'signInAgain', 'signedOut'];
 
-export async function call(command, args) {
+// `args` is an object of named arguments, or a file's bytes (Uint8Array or ArrayBuffer) sent
+// as the raw request body; `options.headers` go with it.
+export async function call(command, args, options) {
   const tauri = window.__TAURI__;
   if (!tauri || !tauri.core) {
     throw {
@@ -16,7 +18,7 @@ export async function call(command, args) {
     };
   }
   try {
-    return await tauri.core.invoke(command, args);
+    return await tauri.core.invoke(command, args, options);
   } catch (error) {
     if (error && typeof error === 'object' && 'message' in error && 'hint' in error) {
       if (SIGN_IN_AGAIN.includes(error.kind)) {
@@ -33,7 +35,8 @@ export async function call(command, args) {
   }
 }
 
-// Subscribes to an app event (e.g. 'operation-updated'); returns a promise of the unsubscribe.
+// Subscribes to an app event (a name from contract.mjs's EVENTS); returns a promise of the
+// unsubscribe.
 export function listen(event, handler) {
   const tauri = window.__TAURI__;
   if (!tauri || !tauri.event) return Promise.resolve(() => {});

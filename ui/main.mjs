@@ -1,260 +1,240 @@
 // The main window: first run, setup, sign-in, then the shell with Unassign, Bulk, History,
-// Settings.
+// Settings. The first screen runs only what it shows: Unassign is imported here; every other
+// view, and the setup and sign-in pages, load when first opened.
+//
+// Every view module has one shape: `mount(root, deps)` wires the view inside `root` and returns
+// { show(), operationUpdated?(record), openRecord?(id) }; the shell calls nothing else.
 import { call, listen } from './ipc.mjs';
-import { banner, byId, copyText, showPage, showProblem, wireCopyButtons } from './dom.mjs';
-import { ignoredHooksText, showSetup, wireSetup } from './setup.mjs';
-import { showSignIn, wireSignIn } from './signin.mjs';
-import { mountUnassign } from './unassign.mjs';
-import { loadBatches, wireBulk } from './bulk.mjs';
-import { historyOperationUpdated, loadHistory, select as selectRecord, wireHistory } from './history.mjs';
+import { banner, byId, showPage, wireCopyButtons } from './dom.mjs';
+import { EVENTS } from './contract.mjs';
+import { mount as mountUnassign } from './unassign.mjs';
 
-let info = null;
-let setup = null;
-let unassign = null;
+// What the shell knows: the app's facts, the saved setup, the sign-in status.
+const facts = { info: null, setup: null, status: null };
+
+// Modules loaded on first use (each literal, so tests/security.rs can follow them).
+const VIEW_MODULES = {
+  bulk: () => import('./bulk.mjs'),
+  history: () => import('./history.mjs'),
+  settings: () => import('./settings.mjs'),
+};
+const setupPage = once(async () => {
+  const page = await import('./setup.mjs');
+  page.wireSetup();
+  return page;
+});
+const signInPage = once(async () => {
+  const page = await import('./signin.mjs');
+  page.wireSignIn();
+  return page;
+});
+
+function once(load) {
+  let loaded = null;
+  return () => {
+    loaded = loaded || load();
+    return loaded;
+  };
+}
+
+// The mounted views by name; a view is mounted when it is first shown.
+const views = {};
+const mounting = {};
+let current = null;
+
+function deps(name) {
+  const common = { openRecord };
+  if (name !== 'settings') return common;
+  return {
+    ...common,
+    facts: () => facts,
+    changeSetup: () => showSetup(),
+    signOut,
+    statusChanged: (status) => {
+      facts.status = status;
+      renderAccountChip();
+    },
+  };
+}
+
+function mountView(name) {
+  if (views[name]) return Promise.resolve(views[name]);
+  mounting[name] = mounting[name] || VIEW_MODULES[name]().then((module) => {
+    views[name] = module.mount(byId(`view-${name}`), deps(name));
+    return views[name];
+  });
+  return mounting[name];
+}
+
+// Shows one view. Its section stays hidden until its module is loaded and the view has
+// rendered what it shows, so nothing on screen is a control without its handler yet.
+async function selectView(name, { focus = true } = {}) {
+  current = name;
+  for (const tab of document.querySelectorAll('.tab')) {
+    if (tab.dataset.view === name) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+    if (tab.dataset.view !== name) byId(`view-${tab.dataset.view}`).hidden = true;
+  }
+  let view;
+  try {
+    view = await mountView(name);
+  } catch (error) {
+    delete mounting[name];
+    banner('error', {
+      message: `NumberDesk could not open ${name}: ${String(error)}`,
+      hint: 'Close NumberDesk and start it again.',
+      requestId: null,
+    });
+    return null;
+  }
+  await view.show();
+  if (current !== name) return view; // another tab was chosen meanwhile
+  byId(`view-${name}`).hidden = false;
+  if (focus) byId(`${name}-title`).focus();
+  return view;
+}
+
+async function openRecord(id) {
+  const history = await selectView('history', { focus: false });
+  if (history) await history.openRecord(id);
+}
 
 function renderBanners() {
+  const { info } = facts;
   if (info.demo) {
     banner('demo', 'Demo tenant — a simulated organisation. Nothing you do here touches a real Microsoft 365 tenant.');
   } else if (info.endpoints && !info.endpoints.microsoft) {
     banner('custom', `These endpoints are not Microsoft’s: sign-in goes to ${info.endpoints.loginUrl} and Graph calls to ${info.endpoints.graphUrl}.`);
   }
-  const ignored = ignoredHooksText(info.ignoredHooks);
-  if (ignored) banner('ignored', ignored);
+  if (info.ignoredHooks && info.ignoredHooks.length > 0) {
+    setupPage().then((page) => banner('ignored', page.ignoredHooksText(info.ignoredHooks)));
+  }
 }
 
 function showStartupProblem(problem) {
   byId('startup-problem-message').textContent = problem.message;
   byId('startup-problem-hint').textContent = problem.hint;
+  const id = byId('startup-problem-id');
+  id.hidden = !problem.requestId;
+  id.textContent = problem.requestId ? `Correlation ID for support: ${problem.requestId}` : '';
   showPage('startup-problem');
 }
 
-function selectView(name, { focus = true } = {}) {
-  for (const tab of document.querySelectorAll('.tab')) {
-    const selected = tab.dataset.view === name;
-    if (selected) tab.setAttribute('aria-current', 'page');
-    else tab.removeAttribute('aria-current');
-    byId(`view-${tab.dataset.view}`).hidden = !selected;
-  }
-  if (name === 'history') loadHistory();
-  if (name === 'bulk') loadBatches();
-  if (focus) byId(`${name}-title`).focus();
-}
-
-async function openRecord(id) {
-  selectView('history', { focus: false });
-  await loadHistory();
-  await selectRecord(id);
-}
-
-const NAMES = {
-  true: 'Shown (User.ReadBasic.All is granted).',
-  false: 'Not permitted: assignees show as object IDs. Microsoft refused User.ReadBasic.All at sign-in, so NumberDesk does not ask on every lookup (each refusal is a failed sign-in in your tenant’s sign-in log). Once an administrator has granted admin consent for it, choose “Ask again for names”.',
-  null: 'Not checked yet.',
-};
-
-function fillSettings(status) {
-  const account = status.account || {};
+function renderAccountChip() {
+  const account = (facts.status && facts.status.account) || {};
   byId('account-chip').textContent = account.name || account.username || '';
-  byId('settings-account-name').textContent = account.name || '—';
-  byId('settings-account-upn').textContent = account.username || '—';
-  byId('settings-account-tenant').textContent = account.tenantId || '—';
-  byId('settings-names').textContent = NAMES[String(status.namesPermitted ?? null)];
-  byId('names-ask-again').hidden = status.namesPermitted !== false;
-  byId('settings-cloud').textContent = setup.cloudName;
-  byId('settings-tenant').textContent = setup.tenant;
-  byId('settings-client-id').textContent = setup.clientId;
-  byId('settings-login').textContent = info.endpoints ? info.endpoints.loginUrl : '—';
-  byId('settings-graph').textContent = info.endpoints ? info.endpoints.graphUrl : '—';
-  byId('settings-version').textContent = info.version;
-  byId('settings-data-dir').textContent = info.dataDir;
-  const locked = setup.locks.cloud && setup.locks.tenant && setup.locks.clientId;
-  byId('settings-change-setup').hidden = locked;
-  byId('settings-locked').hidden = !locked;
-  byId('settings-locked').textContent = {
-    managed: `Set by your IT department (${setup.presetPath}).`,
-    demo: 'These are the demo tenant’s settings.',
-    testHooks: 'Fixed by NUMBERDESK_* environment variables.',
-  }[setup.lockedBy] || '';
 }
 
-async function loadBackground() {
-  try {
-    const view = await call('get_background_settings');
-    byId('bg-notifications').checked = view.notifications;
-    byId('bg-start-at-login').checked = view.startAtLogin;
-    byId('bg-shortcut-enabled').checked = view.shortcutEnabled;
-    byId('bg-shortcut').value = view.shortcut;
-    byId('bg-no-tray').hidden = view.trayAvailable;
-    showProblem(byId('bg-problem'), view.shortcutProblem);
-  } catch (problem) {
-    showProblem(byId('bg-problem'), problem);
-  }
-}
-
-function wireNames() {
-  byId('names-ask-again').addEventListener('click', async () => {
-    showProblem(byId('names-problem'), null);
-    try {
-      const status = await call('ask_for_names_again');
-      fillSettings(status);
-    } catch (problem) {
-      showProblem(byId('names-problem'), problem);
-    }
-  });
-}
-
-function wireDiagnostics() {
-  byId('copy-diagnostics').addEventListener('click', async () => {
-    const status = byId('diagnostics-status');
-    try {
-      const report = await call('copy_diagnostics');
-      status.textContent = await copyText(report)
-        ? 'Copied. Paste it into your ticket or email.'
-        : 'Could not copy to the clipboard.';
-      // What was copied, also on the page (a test reads it where no clipboard is).
-      status.dataset.copied = report;
-    } catch (problem) {
-      status.textContent = `${problem.message} ${problem.hint}`;
-    }
-  });
-}
-
-function wireBackground() {
-  byId('open-quick').addEventListener('click', () => {
-    call('show_quick_window').catch((problem) => showProblem(byId('bg-problem'), problem));
-  });
-  byId('background-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    byId('bg-saved').textContent = '';
-    try {
-      await call('save_background_settings', {
-        settings: {
-          notifications: byId('bg-notifications').checked,
-          startAtLogin: byId('bg-start-at-login').checked,
-          shortcutEnabled: byId('bg-shortcut-enabled').checked,
-          shortcut: byId('bg-shortcut').value.trim(),
-        },
-      });
-      showProblem(byId('bg-problem'), null);
-      byId('bg-saved').textContent = 'Saved.';
-    } catch (problem) {
-      showProblem(byId('bg-problem'), problem);
-    }
-  });
-}
-
-function openShell(status) {
-  fillSettings(status);
-  loadBackground();
+function openShell(status, { focus = false } = {}) {
+  facts.status = status;
+  renderAccountChip();
   showPage('shell');
-  selectView('unassign', { focus: false });
+  return selectView('unassign', { focus });
 }
 
-const signInHandlers = {
-  signedIn: (status) => { openShell(status); selectView('unassign'); },
-  changeSetup: () => showSetup(setup, afterSetup),
-};
+async function showSetup() {
+  (await setupPage()).showSetup(facts.setup, afterSetup);
+}
+
+async function showSignIn(problem) {
+  byId('account-chip').textContent = '';
+  (await signInPage()).showSignIn(facts.setup, problem, {
+    signedIn: (status) => openShell(status, { focus: true }),
+    changeSetup: () => showSetup(),
+  });
+}
+
+async function signOut() {
+  try {
+    await call('sign_out');
+  } catch (problem) {
+    await showSignIn(problem);
+    return;
+  }
+  await showSignIn(null);
+}
 
 async function afterSetup(view) {
-  if (view) setup = view;
+  if (view) facts.setup = view;
   await route();
 }
 
 // Decides which page to show: setup, sign-in, or the shell.
 async function route() {
   try {
-    setup = await call('get_setup');
+    facts.setup = await call('get_setup');
   } catch (problem) {
     showStartupProblem(problem);
     return;
   }
-  if (!setup.complete) {
-    showSetup(setup, afterSetup);
+  if (!facts.setup.complete) {
+    await showSetup();
     return;
   }
   let status;
   try {
     status = await call('session_status');
   } catch (problem) {
-    showSignIn(setup, problem, signInHandlers);
+    await showSignIn(problem);
     return;
   }
-  if (status.signedIn) openShell(status);
-  else showSignIn(setup, null, signInHandlers);
+  if (status.signedIn) await openShell(status);
+  else await showSignIn(null);
 }
 
 async function start() {
   // Asked first, so the first screen's facts are on their way while the page wires itself up.
   const infoAnswer = call('app_info');
   wireCopyButtons();
-  wireSetup();
-  wireSignIn();
-  wireHistory();
-  wireBulk({ openRecord });
-  unassign = mountUnassign(byId('main-unassign'), { openRecord });
-  listen('open-record', (id) => {
+  views.unassign = mountUnassign(byId('main-unassign'), { openRecord });
+  listen(EVENTS.openRecord, (id) => {
     if (!byId('shell').hidden) openRecord(id);
   });
-  listen('show-sign-in', async (signOut) => {
-    if (signOut) await call('sign_out').catch(() => {});
+  listen(EVENTS.showSignIn, async (signOutFirst) => {
+    if (signOutFirst) await call('sign_out').catch(() => {});
     byId('account-chip').textContent = '';
     await route();
   });
-  listen('second-instance', () => {
+  listen(EVENTS.secondInstance, () => {
     // Another launch was folded into this window (tests read this counter).
     const root = document.documentElement;
     root.dataset.secondInstance = String(Number(root.dataset.secondInstance || 0) + 1);
   });
-  wireBackground();
-  wireDiagnostics();
-  wireNames();
-  listen('operation-updated', (record) => {
-    unassign.operationUpdated(record);
-    historyOperationUpdated(record);
+  // Views not opened yet have nothing on screen to keep up to date.
+  listen(EVENTS.operationUpdated, (record) => {
+    for (const view of Object.values(views)) {
+      if (view.operationUpdated) view.operationUpdated(record);
+    }
   });
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => selectView(tab.dataset.view));
   }
-  byId('settings-change-setup').addEventListener('click', () => showSetup(setup, afterSetup));
   // The sign-in died (revoked, expired, password changed): say so on the sign-in screen.
   // Settings and history stay as they are.
   window.addEventListener('numberdesk:sign-in-again', (event) => {
-    if (!byId('shell').hidden && setup) {
-      byId('account-chip').textContent = '';
-      showSignIn(setup, event.detail, signInHandlers);
-    }
-  });
-  byId('sign-out').addEventListener('click', async () => {
-    try {
-      await call('sign_out');
-    } catch (problem) {
-      showSignIn(setup, problem, signInHandlers);
-      return;
-    }
-    byId('account-chip').textContent = '';
-    showSignIn(setup, null, signInHandlers);
+    if (!byId('shell').hidden && facts.setup) showSignIn(event.detail);
   });
   byId('welcome-continue').addEventListener('click', async () => {
     try {
       await call('complete_first_run');
     } catch (problem) {
-      banner('error', `${problem.message} ${problem.hint}`);
+      banner('error', problem);
     }
     await route();
   });
 
   try {
-    info = await infoAnswer;
+    facts.info = await infoAnswer;
   } catch (problem) {
     showStartupProblem(problem);
     return;
   }
   renderBanners();
-  if (info.startupProblem) {
-    showStartupProblem(info.startupProblem);
-  } else if (!info.firstRunDone) {
-    byId('welcome-demo').hidden = !info.demo;
-    byId('welcome-real').hidden = info.demo;
+  if (facts.info.startupProblem) {
+    showStartupProblem(facts.info.startupProblem);
+  } else if (!facts.info.firstRunDone) {
+    byId('welcome-demo').hidden = !facts.info.demo;
+    byId('welcome-real').hidden = facts.info.demo;
     showPage('welcome');
     byId('welcome-continue').focus();
   } else {

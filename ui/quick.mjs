@@ -1,7 +1,8 @@
 // The tray's quick window: the same lookup card and confirmation as the main window, made for
 // the keyboard. Esc closes it; it hides when it loses focus unless something is on screen.
 import { call, listen } from './ipc.mjs';
-import { mountUnassign } from './unassign.mjs';
+import { EVENTS } from './contract.mjs';
+import { mount as mountUnassign } from './unassign.mjs';
 
 const byId = (id) => document.getElementById(id);
 
@@ -36,7 +37,7 @@ document.addEventListener('keydown', (event) => {
 });
 byId('quick-close').addEventListener('click', close);
 byId('quick-sign-in').addEventListener('click', () => call('open_sign_in_in_main').catch(() => {}));
-listen('quick-opened', refresh);
-listen('operation-updated', (record) => unassign.operationUpdated(record));
+listen(EVENTS.quickOpened, refresh);
+listen(EVENTS.operationUpdated, (record) => unassign.operationUpdated(record));
 call('app_info').then((info) => { byId('quick-demo').hidden = !info.demo; }).catch(() => {});
 refresh();

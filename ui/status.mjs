@@ -1,4 +1,5 @@
 // How an operation's status reads on screen: a word and a symbol, never colour alone.
+import { isInFlight } from './contract.mjs';
 
 const KNOWN = {
   sending: ['Sending', 'progress'],
@@ -28,7 +29,7 @@ export function renderChip(el, status) {
 }
 
 export function isSettled(status) {
-  return !['sending', 'accepted', 'notStarted', 'running', 'outcomeUnknown'].includes(status);
+  return !isInFlight(status);
 }
 
 export function formatTime(rfc3339) {

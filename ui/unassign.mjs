@@ -1,33 +1,11 @@
 // Look a number up, confirm, unassign, and follow the change. Mounted on a root element so the
-// main window and the tray's quick window share one implementation.
+// main window and the tray's quick window share one implementation. Like every view module:
+// `mount(root, deps)` returns the methods the shell calls; all state lives in the mount.
 import { call } from './ipc.mjs';
 import { showProblem } from './dom.mjs';
+import { SUCCEEDED } from './contract.mjs';
 import { renderChip, isSettled } from './status.mjs';
-
-const TARGETS = {
-  userAssigned: 'User',
-  voiceApplicationAssigned: 'Resource account (auto attendant or call queue)',
-  conferenceAssigned: 'Conference bridge',
-  thirdPartyAppAssigned: 'Third-party app',
-  policyAssigned: 'Shared calling policy',
-  unassigned: 'Not assigned',
-  internalError: 'Not stated by Microsoft (internal error)',
-  unknownFutureValue: 'Something newer than NumberDesk knows',
-};
-
-// activationState as an admin reads it; a word Microsoft adds later is shown as sent.
-const ACTIVATION = {
-  activated: 'Activated',
-  assignmentPending: 'Assignment pending',
-  assignmentFailed: 'Assignment failed',
-  updatePending: 'Update pending',
-  updateFailed: 'Update failed',
-  unknownFutureValue: 'A state newer than NumberDesk knows',
-};
-
-function text(value, fallback = '—') {
-  return value === null || value === undefined || value === '' ? fallback : String(value);
-}
+import { activationState, assignmentTarget, text } from './words.mjs';
 
 // The markup both windows use, so the card and the confirmation are the same everywhere.
 const MARKUP = `
@@ -61,6 +39,7 @@ const MARKUP = `
 <section class="result" data-part="result" hidden aria-label="Change in progress">
   <p><span class="chip" data-part="result-status"></span> <span data-part="result-text"></span></p>
   <p class="help" data-part="result-detail"></p>
+  <div class="alert" data-part="result-problem" role="alert" hidden></div>
   <button type="button" data-part="result-open">Open in History</button>
 </section>
 <dialog class="confirm" data-part="confirm" aria-labelledby="confirm-title">
@@ -74,7 +53,7 @@ const MARKUP = `
 </dialog>
 `;
 
-export function mountUnassign(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
+export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
   root.innerHTML = MARKUP;
   const part = (name) => root.querySelector(`[data-part="${name}"]`);
   let card = null;
@@ -95,9 +74,9 @@ export function mountUnassign(root, { openRecord = () => {}, onBusy = () => {} }
     part('card-assignee').textContent = assignee.name
       || (assignment.assignmentTargetId ? `Object ID ${assignment.assignmentTargetId}` : text(null, 'Nobody'));
     part('card-upn').textContent = text(assignee.upn, found.nameNote ? found.nameNote : found.namesPermitted === false ? 'Not shown: Microsoft refused the permission to read names (User.ReadBasic.All), so the object ID is shown. Settings says how to ask again.' : '—');
-    part('card-target').textContent = TARGETS[assignment.assignmentStatus] || text(assignment.assignmentStatus, 'Not stated by Microsoft');
+    part('card-target').textContent = assignmentTarget(assignment.assignmentStatus);
     part('card-type').textContent = text(found.numberTypeLabel);
-    part('card-activation').textContent = ACTIVATION[assignment.activationState] || text(assignment.activationState);
+    part('card-activation').textContent = activationState(assignment.activationState);
     part('card-city').textContent = [assignment.city, assignment.isoCountryCode].filter(Boolean).join(', ') || '—';
     part('card-location').textContent = text(assignment.locationId, 'None');
     const reason = part('card-reason');
@@ -121,10 +100,11 @@ export function mountUnassign(root, { openRecord = () => {}, onBusy = () => {} }
     const whom = who ? (assign ? ` to ${who}` : ` from ${who}`) : '';
     let line;
     if (!isSettled(record.status)) line = `${assign ? 'Giving' : 'Removing'} ${number}${whom}…`;
-    else if (record.status === 'succeeded') line = assign ? `Gave ${number} back${whom}.` : `Removed ${number}${whom}.`;
+    else if (record.status === SUCCEEDED) line = assign ? `Gave ${number} back${whom}.` : `Removed ${number}${whom}.`;
     else line = `${number}: the change did not go through.`;
     part('result-text').textContent = line;
-    part('result-detail').textContent = record.statusDetail || (record.error && `${record.error.message} ${record.error.hint}`) || '';
+    part('result-detail').textContent = record.statusDetail || '';
+    showProblem(part('result-problem'), record.error);
   }
 
   async function lookup() {
@@ -193,7 +173,9 @@ export function mountUnassign(root, { openRecord = () => {}, onBusy = () => {} }
   });
 
   return {
-    // Called for every 'operation-updated' event.
+    // The shell shows the view.
+    show() {},
+    // Called for every EVENTS.operationUpdated.
     operationUpdated(record) {
       if (record.id === followed) renderResult(record);
     },

@@ -7,14 +7,55 @@ use crate::bulk::{
 use crate::problem::Problem;
 use tauri::{AppHandle, Runtime, State};
 
-/// Reads a pasted list or a CSV file's bytes; nothing is sent.
+/// The header that names a file sent as the raw body of `bulk_read` (percent-encoded, as a
+/// header value is ASCII).
+pub const FILE_NAME_HEADER: &str = "x-numberdesk-file-name";
+
+/// Reads a pasted list or a CSV file's bytes; nothing is sent. A file comes as the raw IPC
+/// body (its bytes, not a JSON array of numbers four times their size) with its name in
+/// [`FILE_NAME_HEADER`]; pasted text comes as JSON `{ source: { kind: "text", text } }`.
 #[tauri::command]
 pub async fn bulk_read<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, App>,
-    source: InputSource,
+    request: tauri::ipc::Request<'_>,
 ) -> Result<InputView, Problem> {
+    let source = input_source(&request)?;
     state.bulk(&app).await?.read(source)
+}
+
+/// What `bulk_read` was given: raw bytes are a file; JSON is an [`InputSource`] (or, when
+/// the webview fell back from the IPC protocol to `postMessage`, the file's bytes as an array).
+fn input_source(request: &tauri::ipc::Request<'_>) -> Result<InputSource, Problem> {
+    let file = |bytes: Vec<u8>| {
+        let name = request
+            .headers()
+            .get(FILE_NAME_HEADER)
+            .and_then(|value| value.to_str().ok())
+            // encodeURIComponent's output: `&`, `=` and `+` are escaped, so the whole value
+            // reads back as one form key.
+            .and_then(|value| url::form_urlencoded::parse(value.as_bytes()).next())
+            .map(|(name, _)| name.into_owned())
+            .unwrap_or_else(|| "the file".to_owned());
+        InputSource::Csv { bytes, name }
+    };
+    let unreadable = |error: serde_json::Error| {
+        Problem::new(
+            "unexpected",
+            format!("NumberDesk’s window sent a list it could not read ({error})."),
+            "Try again. If it keeps happening, restart NumberDesk.",
+        )
+    };
+    match request.body() {
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok(file(bytes.clone())),
+        tauri::ipc::InvokeBody::Json(value @ serde_json::Value::Array(_)) => Ok(file(
+            serde_json::from_value(value.clone()).map_err(unreadable)?,
+        )),
+        tauri::ipc::InvokeBody::Json(value) => {
+            serde_json::from_value(value.get("source").cloned().unwrap_or_default())
+                .map_err(unreadable)
+        }
+    }
 }
 
 /// Looks every row of the list up (a few list calls) and says what will be sent.

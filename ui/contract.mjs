@@ -1,0 +1,54 @@
+// The names the Rust side and this UI share: the events it emits and the statuses a history
+// record can have. Only here, never as literals elsewhere in ui/: tests/contract.rs reads this
+// file and checks every name against the Rust constants, so a rename on either side fails a test.
+
+// Events the app emits (listen(EVENTS.x, …)).
+export const EVENTS = Object.freeze({
+  // A history record changed (payload: the record). numberdesk::commands::OPERATION_UPDATED
+  operationUpdated: 'operation-updated',
+  // A bulk run's row or progress changed. numberdesk::commands::BULK_EVENT
+  bulkEvent: 'bulk-event',
+  // The tray or the quick window asks the main window to show a record. numberdesk::tray::OPEN_RECORD
+  openRecord: 'open-record',
+  // The tray asks the main window for the sign-in screen. numberdesk::tray::SHOW_SIGN_IN
+  showSignIn: 'show-sign-in',
+  // The quick window was shown again. numberdesk::tray::QUICK_OPENED
+  quickOpened: 'quick-opened',
+  // Another launch was folded into this window. numberdesk::SECOND_INSTANCE
+  secondInstance: 'second-instance',
+});
+
+// The header naming a file sent to bulk_read as raw bytes (its value: encodeURIComponent of the
+// name). numberdesk::commands::FILE_NAME_HEADER
+export const FILE_NAME_HEADER = 'x-numberdesk-file-name';
+
+// Every status a record can have with a name of its own (RecordStatus::KNOWN). Microsoft may
+// send others; they are shown as sent and count as settled.
+export const RECORD_STATUSES = Object.freeze([
+  'sending',
+  'accepted',
+  'notStarted',
+  'running',
+  'outcomeUnknown',
+  'succeeded',
+  'failed',
+  'skipped',
+  'rejected',
+  'stale',
+]);
+
+// The statuses in which the number may still change (RecordStatus::is_in_flight).
+export const IN_FLIGHT_STATUSES = Object.freeze([
+  'sending',
+  'accepted',
+  'notStarted',
+  'running',
+  'outcomeUnknown',
+]);
+
+// The one settled status that means it worked.
+export const SUCCEEDED = 'succeeded';
+
+export function isInFlight(status) {
+  return IN_FLIGHT_STATUSES.includes(status);
+}
