@@ -799,8 +799,10 @@ async fn an_interrupted_batch_is_reported_and_resumed_from_its_saved_plan() {
     })
     .await;
     run.abort();
-    // Nothing of the aborted run reaches the tenant any more, as after a real crash.
-    wait_until_quiet(&rig.sim, Duration::from_millis(30)).await;
+    // Kept for now: waiting only until the sim is quiet (30 ms without a request) makes a row
+    // that was `sending` at the abort and never POSTed far more frequent, and such a row ends
+    // NotConfirmed, not the Failed asserted below. Open question for the lead (issue 14).
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     // A new app session: the batch shows as interrupted, with what was and was not sent.
     let desk = rig.desk();
