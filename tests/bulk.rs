@@ -5,6 +5,8 @@
 mod app_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
+#[path = "wait_support/mod.rs"]
+mod wait_support;
 
 use app_support::{graph, recorded_options, signed_in, TestService, Waits};
 use numberdesk::bulk::{
@@ -18,6 +20,7 @@ use numberdesk::sim::{self, SimTenant};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use wait_support::{wait_until, wait_until_quiet, PATIENCE};
 
 struct Rig {
     sim: SimTenant,
@@ -303,9 +306,10 @@ async fn cancel_halfway_sends_nothing_more_and_accepted_rows_still_settle() {
         .start(plan, seen.sink())
         .await
         .expect("start");
-    while run.progress().counts.sent < 40 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until("40 rows sent", PATIENCE, || {
+        run.progress().counts.sent >= 40
+    })
+    .await;
     run.cancel().await;
     let cancelled_at = SystemTime::now();
     assert_eq!(run.progress().state, RunState::Cancelled);
@@ -372,7 +376,9 @@ async fn a_crash_halfway_is_resumed_from_the_history_and_nothing_is_sent_twice()
         );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The crashed run's requests are still at the tenant: wait until each is answered (or its
+    // connection dropped) and nothing more arrives, as after a real crash.
+    wait_until_quiet(&rig.sim, Duration::from_millis(30)).await;
     rig.sim.set_answer_delay(Duration::ZERO);
     let posts_before: usize = numbers.iter().map(|n| rig.sim.post_count_for(n)).sum();
 
@@ -785,10 +791,14 @@ async fn an_interrupted_batch_is_reported_and_resumed_from_its_saved_plan() {
         .await
         .expect("start");
     let batch_id = run.batch_id().to_owned();
-    while run.progress().counts.sent < 10 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until("10 rows sent", PATIENCE, || {
+        run.progress().counts.sent >= 10
+    })
+    .await;
     run.abort();
+    // Kept for now: waiting only until the sim is quiet (30 ms without a request) makes a row
+    // that was `sending` at the abort and never POSTed far more frequent, and such a row ends
+    // NotConfirmed, not the Failed asserted below. Open question for the lead (issue 14).
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     // A new app session: the batch shows as interrupted, with what was and was not sent.

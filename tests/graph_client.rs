@@ -134,19 +134,23 @@ async fn unassign_answers_202_with_a_location_that_reaches_succeeded_and_assign_
         .await
         .unwrap();
     let location = undo.location.unwrap();
+    // Bounded, and loud when the bound is hit: a wait that ran out must not look like one that
+    // ended.
+    let mut settled = false;
     for _ in 0..100 {
-        if client
+        settled = client
             .operation(&location)
             .await
             .unwrap()
             .0
             .status
-            .is_settled()
-        {
+            .is_settled();
+        if settled {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert!(settled, "the undo's operation never settled");
     let (again, _) = client.lookup_number(sim::SAMPLE_NUMBER).await.unwrap();
     let again = again.unwrap();
     assert_eq!(again.assignment_status.as_deref(), Some("userAssigned"));

@@ -189,6 +189,7 @@ async fn an_expired_code_is_rejected() {
     let pkce = pkce();
     let location = choose_on_sign_in_page(&sim, &authorize_url(&sim, &pkce, &[]), ADMIN_UPN).await;
     let code = query_of(&location)["code"].clone();
+    // Kept: what is tested is expiry by time; the code lives 100 ms.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (_, error, aadsts, _) =
         entra_error(redeem(&sim, &code, &pkce.verifier, REDIRECT_URI).await).await;
@@ -739,6 +740,7 @@ async fn device_code_flow_pending_slow_down_then_approved() {
     assert_eq!(error, "authorization_pending");
     let (_, error, _, _) = entra_error(poll(&sim, &device_code).await).await;
     assert_eq!(error, "slow_down", "polled again sooner than the interval");
+    // Kept: the sim enforces the one-second polling interval; waiting it out is the test.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (_, error, _, _) = entra_error(poll(&sim, &device_code).await).await;
     assert_eq!(error, "authorization_pending");
@@ -802,6 +804,7 @@ async fn device_code_declined_expired_and_unknown() {
     })
     .await;
     let flow = start_device_flow(&short).await;
+    // Kept: what is tested is expiry by time; the device code lives 200 ms.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, error, aadsts, _) =
         entra_error(poll(&short, flow["device_code"].as_str().unwrap()).await).await;

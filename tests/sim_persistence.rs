@@ -245,6 +245,7 @@ async fn an_operation_that_finished_while_the_sim_was_down_takes_effect() {
     let token = access_token(&first, ADMIN_UPN).await;
     let location = unassign_sample(&first, &token).await;
     first.shutdown();
+    // Kept: what is tested is time passing while the sim is down; the operation runs 300 ms.
     tokio::time::sleep(Duration::from_millis(400)).await;
 
     let second = start(config).await;

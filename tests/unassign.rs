@@ -9,6 +9,8 @@ mod app_support;
 mod fs_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
+#[path = "wait_support/mod.rs"]
+mod wait_support;
 
 use app_support::{graph, recorded_options, signed_in, TestService, Waits};
 use numberdesk::cloud::Cloud;
@@ -17,6 +19,7 @@ use numberdesk::history::{History, NewOperation, OperationKind, RecordChange, Re
 use numberdesk::sim::{self, OperationOutcome, SimTenant};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use wait_support::{wait_until, wait_until_closed, PATIENCE};
 
 type TestDesk = Desk;
 
@@ -542,7 +545,17 @@ async fn an_operation_open_for_too_long_is_marked_stale_and_can_be_checked_again
             ..config()
         },
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Stale means older than `stale_after` (1 ms): wait until the record is, by the clock the
+    // desk reads.
+    let requested_at = time::OffsetDateTime::parse(
+        &rig.history.get(id).unwrap().unwrap().requested_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("an RFC 3339 requested_at");
+    wait_until("the record to be older than stale_after", PATIENCE, || {
+        time::OffsetDateTime::now_utc() - requested_at > Duration::from_millis(5)
+    })
+    .await;
     later.resume().await.unwrap();
     let stale = RecordView::from(rig.history.get(id).unwrap().unwrap());
     assert_eq!(stale.record.status, RecordStatus::Stale);
@@ -819,7 +832,7 @@ async fn fault_graph_unreachable_refuses_cleanly_and_sends_nothing() {
     let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     let posts_before = rig.sim.post_count_for(sim::SAMPLE_NUMBER);
     rig.sim.shutdown();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    wait_until_closed(&rig.sim.graph_url()).await;
     let outcome = rig.desk.unassign(card.lookup_id.as_deref().unwrap()).await;
     let record = match outcome {
         Ok(view) => view.record,
