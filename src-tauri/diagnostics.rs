@@ -54,6 +54,21 @@ fn scrubbed(record: &OperationRecord, text: &str) -> String {
 }
 
 /// The report, as plain text for a ticket.
+/// [`report`], with the last refused sign-in (its AADSTS code, trace and correlation IDs; see
+/// `auth::flow`) at the end when there was one.
+pub fn report_with(
+    facts: &Facts,
+    os: &str,
+    history: Result<&History, String>,
+    last_refused_sign_in: Option<&str>,
+) -> String {
+    let mut out = report(facts, os, history);
+    if let Some(line) = last_refused_sign_in {
+        let _ = writeln!(out, "Last refused sign-in: {line}");
+    }
+    out
+}
+
 pub fn report(facts: &Facts, os: &str, history: Result<&History, String>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "NumberDesk {}", facts.version);

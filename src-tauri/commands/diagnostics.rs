@@ -16,6 +16,28 @@ impl App {
             signed_in: self.auth.service.session().status().await.signed_in,
         }
     }
+
+    /// The report, put together off the main thread.
+    async fn diagnostics_report<R: Runtime>(&self, app: &AppHandle<R>) -> Result<String, Problem> {
+        let facts = self.facts(app).await;
+        let history = self.history().map_err(|p| p.message);
+        let last_refusal = self
+            .auth
+            .service
+            .last_failure()
+            .map(|f| f.diagnostic_line());
+        super::blocking(move || {
+            let os = crate::diagnostics::os_name();
+            let history = history.as_deref().map_err(String::clone);
+            Ok(crate::diagnostics::report_with(
+                &facts,
+                &os,
+                history,
+                last_refusal.as_deref(),
+            ))
+        })
+        .await
+    }
 }
 
 /// The text behind "Copy diagnostics": version, OS, cloud, the last request ids and errors;
@@ -25,23 +47,7 @@ pub async fn copy_diagnostics<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, App>,
 ) -> Result<String, Problem> {
-    let facts = state.facts(&app).await;
-    let history = state.history().map_err(|p| p.message);
-    let mut report = super::blocking(move || {
-        let os = crate::diagnostics::os_name();
-        Ok(crate::diagnostics::report(
-            &facts,
-            &os,
-            history.as_deref().map_err(String::clone),
-        ))
-    })
-    .await?;
-    if let Some(failure) = state.auth.service.last_failure() {
-        report.push_str(&format!(
-            "Last refused sign-in: {}\n",
-            failure.diagnostic_line()
-        ));
-    }
+    let report = state.diagnostics_report(&app).await?;
     log::info!("diagnostics copied");
     Ok(report)
 }
