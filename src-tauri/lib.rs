@@ -71,6 +71,15 @@ pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::bulk_control,
         commands::bulk_overview,
         commands::bulk_from_batch,
+        commands::numbers_view,
+        commands::numbers_query,
+        commands::numbers_refresh,
+        commands::numbers_cancel,
+        commands::numbers_export,
+        commands::numbers_export_leavers,
+        commands::numbers_leavers,
+        commands::numbers_ask_directory_again,
+        commands::numbers_to_bulk,
         commands::show_quick_window,
         commands::hide_quick_window,
         commands::set_quick_busy,
@@ -343,6 +352,7 @@ fn set_up<R: Runtime>(
         auth: commands::AuthState::new(service),
         desks,
         background,
+        numbers: commands::NumbersState::default(),
     });
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move { desktop::refresh_tray(&handle).await });

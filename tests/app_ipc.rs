@@ -362,3 +362,109 @@ fn the_app_keeps_answering_during_a_50_000_row_export() {
     );
     let _ = std::fs::remove_file(exported["path"].as_str().unwrap());
 }
+
+#[test]
+fn numbers_view_refresh_leavers_and_bulk_preview_through_ipc() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = keyring_signed_in(&sim, dir.path(), sim::ADMIN_UPN);
+    let (_app, window) = app_for(&sim, dir.path(), keyring);
+    let status = invoke(&window, "session_status", json!({})).unwrap();
+    assert_eq!(status["signedIn"], true, "{status}");
+
+    // Nothing kept yet: an empty list with a note, at once.
+    let first = invoke(&window, "numbers_view", json!({})).unwrap();
+    assert!(first["readAt"].is_null(), "{first}");
+    assert_eq!(first["total"], 0);
+    assert!(first["note"].as_str().unwrap().contains("Refresh"));
+    assert!(invoke(&window, "numbers_query", json!({ "query": {} })).is_ok());
+
+    let refreshed = invoke(
+        &window,
+        "numbers_refresh",
+        json!({ "query": { "limit": 25 } }),
+    )
+    .unwrap();
+    assert_eq!(refreshed["cancelled"], false);
+    let page = &refreshed["page"];
+    let total = page["total"].as_u64().unwrap() as usize;
+    assert_eq!(total, sim.numbers().len());
+    assert_eq!(page["rows"].as_array().unwrap().len(), 25, "one page only");
+    assert!(page["readAt"].is_string());
+    assert!(page["counts"]["assignment"]["user"].as_u64().unwrap() > 0);
+
+    // Chips, search and sort.
+    let users = invoke(
+        &window,
+        "numbers_query",
+        json!({ "query": { "assignment": ["user"], "sort": "assignee", "descending": true, "limit": 10 } }),
+    )
+    .unwrap();
+    assert_eq!(users["matching"], page["counts"]["assignment"]["user"]);
+    let searched = invoke(
+        &window,
+        "numbers_query",
+        json!({ "query": { "search": "206 555-0100" } }),
+    )
+    .unwrap();
+    assert_eq!(searched["matching"], 1, "{searched}");
+
+    // The kept list is shown again by a new view (the same app), with its time.
+    let again = invoke(&window, "numbers_view", json!({})).unwrap();
+    assert_eq!(again["readAt"], page["readAt"]);
+
+    // The CSV export of a filter.
+    let exported = invoke(
+        &window,
+        "numbers_export",
+        json!({ "query": { "assignment": ["user"] } }),
+    )
+    .unwrap();
+    assert_eq!(exported["count"], users["matching"]);
+    let text = std::fs::read_to_string(exported["path"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        exported["count"].as_u64().unwrap() as usize + 1
+    );
+
+    // The leavers lens, its export, and "Unassign all listed…" → the Bulk preview.
+    let report = invoke(
+        &window,
+        "numbers_leavers",
+        json!({ "includeUnlicensed": false }),
+    )
+    .unwrap();
+    assert_eq!(report["complete"], true, "{report}");
+    let listed = report["leavers"].as_array().unwrap().len();
+    assert!(listed >= sim::DISABLED_LEAVERS.len() + 2, "{report}");
+    let tab = invoke(&window, "numbers_query", json!({ "query": {} })).unwrap();
+    assert_eq!(tab["leavers"]["numbers"], listed);
+    let ticket = invoke(&window, "numbers_export_leavers", json!({})).unwrap();
+    assert_eq!(ticket["count"], listed);
+    let preview = invoke(
+        &window,
+        "numbers_to_bulk",
+        json!({ "selection": { "kind": "leavers" } }),
+    )
+    .unwrap();
+    assert_eq!(preview["counts"]["toSend"], listed, "{preview}");
+    assert!(preview["previewId"].is_string());
+
+    // A selection of two rows, and "all that match".
+    let picked = invoke(
+        &window,
+        "numbers_to_bulk",
+        json!({ "selection": { "kind": "numbers", "numbers": ["+12065550100", "+12065550101"] } }),
+    )
+    .unwrap();
+    assert_eq!(picked["counts"]["rows"], 2, "{picked}");
+    let matching = invoke(
+        &window,
+        "numbers_to_bulk",
+        json!({ "selection": { "kind": "matching", "query": { "assignment": ["user"] } } }),
+    )
+    .unwrap();
+    assert_eq!(matching["counts"]["rows"], users["matching"]);
+    // Cancel with nothing going on is harmless.
+    invoke(&window, "numbers_cancel", json!({})).unwrap();
+}

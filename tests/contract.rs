@@ -86,6 +86,7 @@ fn ui_contract_names_match_the_rust_constants() {
     let emitted: BTreeSet<String> = [
         &rust_const("OPERATION_UPDATED"),
         &rust_const("BULK_EVENT"),
+        &rust_const("NUMBERS_PROGRESS"),
         numberdesk::tray::OPEN_RECORD,
         numberdesk::tray::SHOW_SIGN_IN,
         numberdesk::tray::QUICK_OPENED,

@@ -510,5 +510,12 @@ export function mount(root, { openRecord = () => {} } = {}) {
   return {
     // The shell shows the view: recent runs, and a run still going.
     show: () => loadBatches(),
+    // A preview made elsewhere (the Numbers view's selection): the same confirmation and run.
+    openPreview: (view) => {
+      problem(null);
+      el('bulk-run').hidden = true;
+      el('bulk-input-step').hidden = true;
+      renderPreview(view);
+    },
   };
 }

@@ -8,6 +8,8 @@ export const EVENTS = Object.freeze({
   operationUpdated: 'operation-updated',
   // A bulk run's row or progress changed. numberdesk::commands::BULK_EVENT
   bulkEvent: 'bulk-event',
+  // An inventory read's progress (payload: rows, about, requests, naming, text). numberdesk::commands::NUMBERS_PROGRESS
+  numbersProgress: 'numbers-progress',
   // The tray or the quick window asks the main window to show a record. numberdesk::tray::OPEN_RECORD
   openRecord: 'open-record',
   // The tray asks the main window for the sign-in screen. numberdesk::tray::SHOW_SIGN_IN

@@ -1,4 +1,4 @@
-// The main window: first run, setup, sign-in, then the shell with Unassign, Bulk, History,
+// The main window: first run, setup, sign-in, then the shell with Unassign, Bulk, Numbers, History,
 // Settings. The first screen runs only what it shows: Unassign is imported here; every other
 // view, and the setup and sign-in pages, load when first opened.
 //
@@ -15,6 +15,7 @@ const facts = { info: null, setup: null, status: null };
 // Modules loaded on first use (each literal, so tests/security.rs can follow them).
 const VIEW_MODULES = {
   bulk: () => import('./bulk.mjs'),
+  numbers: () => import('./numbers.mjs'),
   history: () => import('./history.mjs'),
   settings: () => import('./settings.mjs'),
 };
@@ -44,6 +45,7 @@ let current = null;
 
 function deps(name) {
   const common = { openRecord };
+  if (name === 'numbers') return { ...common, openBulkPreview, setTabCount: renderNumbersTabCount };
   if (name !== 'settings') return common;
   return {
     ...common,
@@ -92,6 +94,24 @@ async function selectView(name, { focus = true } = {}) {
   byId(`view-${name}`).hidden = false;
   if (focus) byId(`${name}-title`).focus();
   return view;
+}
+
+// The Numbers view's selection, previewed by the Bulk view's one engine.
+async function openBulkPreview(preview) {
+  const bulk = await selectView('bulk', { focus: false });
+  if (bulk) bulk.openPreview(preview);
+}
+
+// "Numbers 4": the numbers on leavers, once the lens was opened.
+function renderNumbersTabCount(count) {
+  const badge = byId('numbers-tab-count');
+  badge.hidden = count === null || count === undefined;
+  badge.replaceChildren();
+  if (badge.hidden) return;
+  const words = document.createElement('span');
+  words.className = 'visually-hidden';
+  words.textContent = ' on leavers';
+  badge.append(count.toLocaleString(), words);
 }
 
 async function openRecord(id) {

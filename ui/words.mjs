@@ -49,6 +49,17 @@ const TARGET_KINDS = {
   resourceAccount: 'Resource account',
 };
 
+// NumberDesk's grouping of what holds a number, for the Numbers view (inventory::AssignmentKind).
+const ASSIGNMENT_KINDS = {
+  user: 'User',
+  resourceAccount: 'Resource account',
+  conferenceBridge: 'Conference bridge',
+  policy: 'Shared calling policy',
+  thirdPartyApp: 'Third-party app',
+  unassigned: 'Not assigned',
+  other: 'Other',
+};
+
 function isEmpty(value) {
   return value === null || value === undefined || value === '';
 }
@@ -66,6 +77,7 @@ function word(table, value, fallback) {
 export const numberType = (value, fallback = NONE) => word(NUMBER_TYPES, value, fallback);
 export const assignmentTarget = (value, fallback = 'Not stated by Microsoft') => word(ASSIGNMENT_TARGETS, value, fallback);
 export const assignmentCategory = (value, fallback = NONE) => word(ASSIGNMENT_CATEGORIES, value, fallback);
+export const assignmentKind = (value, fallback = NONE) => word(ASSIGNMENT_KINDS, value, fallback);
 export const activationState = (value, fallback = NONE) => word(ACTIVATION_STATES, value, fallback);
 
 // A bulk row's assignee kind: NumberDesk's grouping, else what Graph said.

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use super::input::{number_column, parse_csv, parse_pasted, rows_for_column, Table};
+use super::input::{number_column, parse_csv, parse_pasted, rows_for_column, InputRow, Table};
 use super::preview::{preview, undo_preview, Preview, Selection};
 use super::run::{BulkConfig, BulkEngine, BulkProgress, BulkRun, ResumeReport, RowUpdate};
 use super::RunProgress;
@@ -235,6 +235,13 @@ impl BulkDesk {
             }
         };
         let preview = preview(&self.graph, &self.history, self.api_available, &rows).await?;
+        Ok(self.hold(preview, None))
+    }
+
+    /// Looks up rows made elsewhere (the Numbers view's selection) exactly as a pasted list's:
+    /// the same preview, confirmation, run, results and undo follow.
+    pub async fn preview_rows(&self, rows: &[InputRow]) -> Result<PreviewView, Problem> {
+        let preview = preview(&self.graph, &self.history, self.api_available, rows).await?;
         Ok(self.hold(preview, None))
     }
 

@@ -9,6 +9,7 @@ mod background;
 mod bulk;
 mod diagnostics;
 mod history;
+mod numbers;
 mod session;
 mod setup;
 mod unassign;
@@ -17,6 +18,7 @@ pub use background::*;
 pub use bulk::*;
 pub use diagnostics::*;
 pub use history::*;
+pub use numbers::*;
 pub use session::*;
 pub use setup::*;
 pub use unassign::*;
@@ -44,6 +46,8 @@ pub struct App {
     pub auth: AuthState,
     pub desks: DeskState,
     pub background: BackgroundState,
+    /// The Numbers view: the kept inventory, prepared for queries.
+    pub numbers: NumbersState,
 }
 
 /// Sign-in state shared by every window.
@@ -75,6 +79,9 @@ pub struct DeskState {
 struct Workflows {
     desk: Arc<Desk>,
     bulk: Arc<BulkDesk>,
+    /// The Graph client the workflows share (the Numbers view reads the inventory with it).
+    graph: GraphClient,
+    telephone_api_available: bool,
 }
 
 impl DeskState {
@@ -159,6 +166,15 @@ impl App {
         Ok(self.workflows(app).await?.bulk)
     }
 
+    /// The Graph client for the tenant now set up, and whether its cloud has the numbers API.
+    pub async fn graph<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+    ) -> Result<(GraphClient, bool), Problem> {
+        let built = self.workflows(app).await?;
+        Ok((built.graph, built.telephone_api_available))
+    }
+
     async fn workflows<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Workflows, Problem> {
         let target = self.target(app)?;
         let mut slot = self.desks.desk.lock().await;
@@ -186,7 +202,7 @@ impl App {
         ));
         let emitter = app.clone();
         let bulk = Arc::new(BulkDesk::new(
-            graph,
+            graph.clone(),
             history,
             session,
             target.cloud.clone(),
@@ -201,7 +217,12 @@ impl App {
                 }
             });
         }
-        let built = Workflows { desk, bulk };
+        let built = Workflows {
+            desk,
+            bulk,
+            graph,
+            telephone_api_available: target.cloud.telephone_numbers_available(),
+        };
         *slot = Some((target, built.clone()));
         Ok(built)
     }

@@ -56,6 +56,18 @@ async fn every_screen(name: &str, launch: Launch, dark: bool) {
         .await;
     minor.extend(app.assert_accessible("bulk-finished").await);
 
+    // Numbers: the list after a refresh, and the leavers lens.
+    app.click(".tab[data-view=numbers]").await;
+    app.visible("#numbers-refresh").await;
+    app.click("#numbers-refresh").await;
+    app.text_until("#numbers-progress-text", |t| t.starts_with("Read "))
+        .await;
+    minor.extend(app.assert_accessible("numbers").await);
+    app.click("#numbers-lens-leavers").await;
+    app.text_until("#numbers-leavers-busy", |t| t.starts_with("Checked"))
+        .await;
+    minor.extend(app.assert_accessible("numbers-leavers").await);
+
     // History with a record open; Settings.
     app.click(".tab[data-view=history]").await;
     app.click("#history-rows tr button").await;

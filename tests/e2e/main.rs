@@ -15,6 +15,7 @@ mod a11y;
 mod bulk;
 mod harness;
 mod keyboard;
+mod numbers;
 mod shell;
 mod sign_in;
 mod tray;
