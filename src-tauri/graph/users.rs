@@ -124,6 +124,13 @@ struct Part {
 }
 
 /// What one batch gave back.
+/// What one turn of a batch worker came to.
+enum Step {
+    Read,
+    Empty,
+    Cancelled,
+}
+
 struct BatchAnswer {
     accounts: Vec<DirectoryAccount>,
     /// Parts to send again, and the longest `Retry-After` among them.
@@ -187,35 +194,10 @@ impl GraphClient {
             let cancel = cancel.clone();
             workers.spawn(async move {
                 loop {
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-                    let Some(batch) = next else {
-                        return Ok(true);
-                    };
-                    let Some(answer) = cancel.run(client.send_batch(batch, detail.token())).await
-                    else {
-                        return Ok(false);
-                    };
-                    let answer = answer?;
-                    {
-                        let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
-                        result.requests += 1;
-                        result.retried_parts += answer.again.len();
-                        for account in answer.accounts {
-                            result
-                                .accounts
-                                .insert(account.id.to_ascii_lowercase(), account);
-                        }
-                    }
-                    if !answer.again.is_empty() {
-                        if let Some(wait) = answer.wait {
-                            if cancel.run((client.options.sleeper)(wait)).await.is_none() {
-                                return Ok(false);
-                            }
-                        }
-                        queue
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push_back(answer.again);
+                    match client.next_batch(&queue, &result, detail, &cancel).await? {
+                        Step::Read => {}
+                        Step::Empty => return Ok(true),
+                        Step::Cancelled => return Ok(false),
                     }
                 }
             });
@@ -240,32 +222,10 @@ impl GraphClient {
         // A worker that found the queue empty while another's retries were waiting returned
         // early; whatever is still queued is read here, one batch after another.
         loop {
-            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-            let Some(batch) = next else { break };
-            let Some(answer) = cancel.run(self.send_batch(batch, detail.token())).await else {
-                return Ok(None);
-            };
-            let answer = answer?;
-            {
-                let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
-                result.requests += 1;
-                result.retried_parts += answer.again.len();
-                for account in answer.accounts {
-                    result
-                        .accounts
-                        .insert(account.id.to_ascii_lowercase(), account);
-                }
-            }
-            if !answer.again.is_empty() {
-                if let Some(wait) = answer.wait {
-                    if cancel.run((self.options.sleeper)(wait)).await.is_none() {
-                        return Ok(None);
-                    }
-                }
-                queue
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_back(answer.again);
+            match self.next_batch(&queue, &result, detail, cancel).await? {
+                Step::Read => {}
+                Step::Empty => break,
+                Step::Cancelled => return Ok(None),
             }
         }
         if !completed || cancel.is_cancelled() {
@@ -330,6 +290,47 @@ impl GraphClient {
     }
 
     /// One `$batch` of GETs. The batch itself is read-only, so it is retried as a GET is.
+    /// Sends the next queued batch and files what came back: the accounts found, and the
+    /// parts to send again (after their `Retry-After`) at the back of the queue.
+    async fn next_batch(
+        &self,
+        queue: &Mutex<VecDeque<Vec<Part>>>,
+        result: &Mutex<UsersRead>,
+        detail: UserDetail,
+        cancel: &CancelToken,
+    ) -> Result<Step, GraphError> {
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let Some(batch) = next else {
+            return Ok(Step::Empty);
+        };
+        let Some(answer) = cancel.run(self.send_batch(batch, detail.token())).await else {
+            return Ok(Step::Cancelled);
+        };
+        let answer = answer?;
+        {
+            let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
+            result.requests += 1;
+            result.retried_parts += answer.again.len();
+            for account in answer.accounts {
+                result
+                    .accounts
+                    .insert(account.id.to_ascii_lowercase(), account);
+            }
+        }
+        if !answer.again.is_empty() {
+            if let Some(wait) = answer.wait {
+                if cancel.run((self.options.sleeper)(wait)).await.is_none() {
+                    return Ok(Step::Cancelled);
+                }
+            }
+            queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_back(answer.again);
+        }
+        Ok(Step::Read)
+    }
+
     async fn send_batch(
         &self,
         parts: Vec<Part>,
