@@ -260,7 +260,19 @@ impl GraphClient {
     /// Whether `location` may receive the token: same scheme, host and port as the Graph root,
     /// and a path under the operations collection.
     pub fn location_is_trusted(&self, location: &str) -> bool {
-        let Ok(url) = Url::parse(location) else {
+        self.is_home(location, |path| {
+            path.starts_with(OPERATIONS_PATH)
+                && !path.contains("/../")
+                && !path.contains("%2e%2e")
+                && !path.contains("%2E%2E")
+        })
+    }
+
+    /// Whether `link` may receive the token: same scheme, host and port as the Graph root, no
+    /// user information, and a path `path_ok` accepts. Every address Graph hands back (an
+    /// operation's `Location`, a `nextLink`) goes through here before it is followed.
+    pub(crate) fn is_home(&self, link: &str, path_ok: impl Fn(&str) -> bool) -> bool {
+        let Ok(url) = Url::parse(link) else {
             return false;
         };
         url.scheme() == self.root.scheme()
@@ -268,10 +280,7 @@ impl GraphClient {
             && url.port_or_known_default() == self.root.port_or_known_default()
             && url.username().is_empty()
             && url.password().is_none()
-            && url.path().starts_with(OPERATIONS_PATH)
-            && !url.path().contains("/../")
-            && !url.path().contains("%2e%2e")
-            && !url.path().contains("%2E%2E")
+            && path_ok(url.path())
     }
 
     /// Sends one request with the current token; a 401 refreshes the token and tries once more.
@@ -531,7 +540,7 @@ impl GraphClient {
                 requests: listing.requests,
             });
             url = match next_link {
-                Some(next) if self.number_list_is_trusted(&next) => next,
+                Some(next) if self.is_home(&next, |path| path == NUMBERS_PATH) => next,
                 Some(next) => {
                     return Err(GraphError::new(
                         GraphErrorKind::ForeignLocation,
@@ -553,18 +562,6 @@ impl GraphClient {
                 ));
             }
         }
-    }
-
-    fn number_list_is_trusted(&self, link: &str) -> bool {
-        let Ok(url) = Url::parse(link) else {
-            return false;
-        };
-        url.scheme() == self.root.scheme()
-            && url.host_str() == self.root.host_str()
-            && url.port_or_known_default() == self.root.port_or_known_default()
-            && url.username().is_empty()
-            && url.password().is_none()
-            && url.path() == NUMBERS_PATH
     }
 
     /// A user's (or resource account's) name and UPN. `Ok(None)` when there is no such user

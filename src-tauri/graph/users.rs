@@ -124,6 +124,9 @@ struct Part {
 }
 
 /// What one batch gave back.
+/// The deleted users' collection, the only place its `nextLink` may point.
+const DELETED_USERS_PATH: &str = "/v1.0/directory/deletedItems/microsoft.graph.user";
+
 /// What one turn of a batch worker came to.
 enum Step {
     Read,
@@ -241,9 +244,9 @@ impl GraphClient {
         &self,
         cancel: &CancelToken,
     ) -> Result<Option<(Vec<DirectoryAccount>, usize)>, GraphError> {
-        let mut url = self.url(
-            "/v1.0/directory/deletedItems/microsoft.graph.user?$top=999&$select=id,displayName,userPrincipalName",
-        );
+        let mut url = self.url(&format!(
+            "{DELETED_USERS_PATH}?$top=999&$select=id,displayName,userPrincipalName"
+        ));
         let mut found = Vec::new();
         let mut requests = 0;
         loop {
@@ -262,7 +265,9 @@ impl GraphClient {
                     .filter_map(|row| serde_json::from_value::<DirectoryAccount>(row).ok()),
             );
             match value.get("@odata.nextLink").and_then(|v| v.as_str()) {
-                Some(next) if self.same_graph_root(next) => url = next.to_owned(),
+                Some(next) if self.is_home(next, |path| path == DELETED_USERS_PATH) => {
+                    url = next.to_owned()
+                }
                 Some(next) => {
                     return Err(GraphError::new(
                         GraphErrorKind::ForeignLocation,
@@ -278,18 +283,6 @@ impl GraphClient {
         }
     }
 
-    fn same_graph_root(&self, link: &str) -> bool {
-        let Ok(url) = url::Url::parse(link) else {
-            return false;
-        };
-        url.scheme() == self.root.scheme()
-            && url.host_str() == self.root.host_str()
-            && url.port_or_known_default() == self.root.port_or_known_default()
-            && url.username().is_empty()
-            && url.path() == "/v1.0/directory/deletedItems/microsoft.graph.user"
-    }
-
-    /// One `$batch` of GETs. The batch itself is read-only, so it is retried as a GET is.
     /// Sends the next queued batch and files what came back: the accounts found, and the
     /// parts to send again (after their `Retry-After`) at the back of the queue.
     async fn next_batch(
@@ -331,6 +324,7 @@ impl GraphClient {
         Ok(Step::Read)
     }
 
+    /// One `$batch` of GETs. The batch itself is read-only, so it is retried as a GET is.
     async fn send_batch(
         &self,
         parts: Vec<Part>,

@@ -41,6 +41,15 @@ pub use record::{
 };
 pub use schema::{Durability, HistoryNotice, SetAsideReason, FILE_NAME, SCHEMA_VERSION};
 
+/// Moves a damaged SQLite file (and its `-wal`/`-shm`) aside as `<name>.damaged-<date>`, never
+/// deleting or overwriting anything, retrying while another program holds it: the history's
+/// own rule, for any other file NumberDesk keeps in SQLite (the number inventory).
+pub(crate) fn set_aside_damaged(
+    path: &std::path::Path,
+) -> Result<std::path::PathBuf, HistoryError> {
+    schema::set_aside(path, OffsetDateTime::now_utc())
+}
+
 use record::IN_FLIGHT_SQL;
 use rusqlite::{named_params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use std::io::Write;

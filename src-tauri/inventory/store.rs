@@ -57,7 +57,7 @@ pub enum InventoryError {
     SetAside {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: crate::history::HistoryError,
     },
 }
 
@@ -69,6 +69,13 @@ impl InventoryError {
             }
             InventoryError::SetAside { .. } => None,
         };
+        if let InventoryError::SetAside { source, .. } = self {
+            return Problem::new(
+                "inventoryStore",
+                format!("NumberDesk could not keep the number list on this computer: {self}."),
+                source.hint(),
+            );
+        }
         let hint = match code {
             Some(ErrorCode::DiskFull) => "Free some disk space, then choose Refresh.",
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
@@ -133,24 +140,12 @@ impl InventoryStore {
         let conn = match open_connection(&path) {
             Ok(conn) => conn,
             Err(error) if is_damaged(&error) => {
-                let seconds = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or_default();
-                let aside = dir.join(format!("{FILE_NAME}.damaged-{seconds}"));
-                std::fs::rename(&path, &aside).map_err(|source| InventoryError::SetAside {
-                    path: path.clone(),
-                    source,
-                })?;
-                for suffix in ["-wal", "-shm"] {
-                    let side = dir.join(format!("{FILE_NAME}{suffix}"));
-                    if side.exists() {
-                        let _ = std::fs::rename(
-                            &side,
-                            dir.join(format!("{FILE_NAME}.damaged-{seconds}{suffix}")),
-                        );
+                let aside = crate::history::set_aside_damaged(&path).map_err(|source| {
+                    InventoryError::SetAside {
+                        path: path.clone(),
+                        source,
                     }
-                }
+                })?;
                 log::warn!(
                     "inventory: damaged {} set aside as {}",
                     path.display(),
