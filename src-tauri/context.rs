@@ -6,7 +6,7 @@
 
 use crate::cloud::Cloud;
 use crate::config::{LaunchError, LaunchOptions};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::sim::SimTenant;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -56,7 +56,7 @@ impl AppContext {
             Ok(options) => options,
             Err(error) => {
                 context.startup_problem = Some(Problem::new(
-                    "startup",
+                    ProblemKind::Startup,
                     format!("NumberDesk was started with a setting it cannot use: {error}."),
                     error.hint(),
                 ));
@@ -81,7 +81,7 @@ impl AppContext {
             }
             Some(Err(error)) => {
                 context.startup_problem = Some(Problem::new(
-                    "startup",
+                    ProblemKind::Startup,
                     format!("The demo tenant could not start on this computer: {error}."),
                     "Close other copies of NumberDesk and try again. If it keeps happening, \
                      a firewall or security tool may be blocking connections to this computer \

@@ -23,7 +23,7 @@
 //! overwritten; an item whose name the new folder already has (a `logs` folder, say) stays
 //! where it is.
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -347,7 +347,7 @@ pub fn settle(custom: Option<PathBuf>, roaming: &Path, local: &Path) -> Settled 
         Err(error) => Settled {
             dir: local.to_path_buf(),
             problem: Some(Problem::new(
-                "startup",
+                ProblemKind::Startup,
                 format!(
                     "NumberDesk could not finish moving its data to this computer's local \
                      folder: {error}."

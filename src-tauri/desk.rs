@@ -24,7 +24,7 @@ use crate::history::{
     RecordChange, RecordError, RecordStatus,
 };
 use crate::phone::{self, ParsedNumber};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -155,7 +155,7 @@ pub struct Desk {
 
 pub(crate) fn history_problem(error: HistoryError) -> Problem {
     Problem::new(
-        "history",
+        ProblemKind::History,
         format!("NumberDesk could not write its history: {error}."),
         error.hint(),
     )
@@ -163,7 +163,7 @@ pub(crate) fn history_problem(error: HistoryError) -> Problem {
 
 pub(crate) fn record_error(problem: &Problem) -> RecordError {
     RecordError {
-        kind: problem.kind.clone(),
+        kind: problem.kind.name().to_owned(),
         message: problem.message.clone(),
         hint: Some(problem.hint.clone()),
         request_id: problem.request_id.clone(),
@@ -205,7 +205,7 @@ impl Desk {
     pub async fn lookup(&self, input: &str) -> Result<LookupCard, Problem> {
         let number = phone::parse_number(input).map_err(|error| {
             Problem::new(
-                "badNumber",
+                ProblemKind::BadNumber,
                 error.to_string(),
                 "Type the number with + and the country code, for example +1 206 555 0100.",
             )
@@ -343,7 +343,7 @@ impl Desk {
             .filter(|p| p.created.elapsed() < self.config.lookup_ttl)
             .ok_or_else(|| {
                 Problem::new(
-                    "confirmationUsed",
+                    ProblemKind::ConfirmationUsed,
                     "This confirmation was already used or has expired.",
                     "Look the number up again to see its current state.",
                 )
@@ -370,14 +370,14 @@ impl Desk {
             .map(RecordView::from)
             .ok_or_else(|| {
                 Problem::new(
-                    "notFound",
+                    ProblemKind::NotFound,
                     "That change is not in the history.",
                     "Refresh the History view.",
                 )
             })?;
         if !record.can_reassign {
             return Err(Problem::new(
-                "cannotReassign",
+                ProblemKind::CannotReassign,
                 "Only a finished unassignment from a user or resource account can be undone.",
                 "Look the number up and assign it in the Teams admin center if needed.",
             ));
@@ -405,7 +405,7 @@ impl Desk {
             Ok(record) => record,
             Err(existing) => {
                 return Err(Problem::new(
-                    "inFlight",
+                    ProblemKind::InFlight,
                     format!(
                         "A change for this number is already in progress (History #{}); nothing was sent.",
                         existing.id
@@ -630,7 +630,7 @@ impl Desk {
             .map_err(history_problem)?
             .ok_or_else(|| {
                 Problem::new(
-                    "notFound",
+                    ProblemKind::NotFound,
                     "That change is not in the history.",
                     "Refresh the History view.",
                 )

@@ -7,7 +7,7 @@ use crate::commands::App;
 use crate::desk::RecordView;
 use crate::history::HistoryQuery;
 use crate::lifecycle::BackgroundSettings;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::settings::Settings;
 use crate::tray;
 use serde::Serialize;
@@ -74,7 +74,7 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
 
 fn shortcut_problem(shortcut: &str, why: &str) -> Problem {
     Problem::new(
-        "shortcut",
+        ProblemKind::Shortcut,
         format!("The shortcut “{shortcut}” could not be set: {why}."),
         "Choose another one, such as CommandOrControl+Shift+U or Ctrl+Alt+N, and save again.",
     )
@@ -135,7 +135,7 @@ fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(
     };
     result.map_err(|error| {
         Problem::new(
-            "startAtLogin",
+            ProblemKind::StartAtLogin,
             format!("NumberDesk could not change whether it starts at login: {error}."),
             "Try again. Your organisation may manage start-up apps; ask IT if it keeps failing.",
         )

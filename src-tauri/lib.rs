@@ -297,7 +297,7 @@ fn set_up<R: Runtime>(
     let data_dir = settled.dir.clone();
     let data_dir_problem = std::fs::create_dir_all(&data_dir).err().map(|error| {
         problem::Problem::new(
-            "startup",
+            problem::ProblemKind::Startup,
             format!(
                 "NumberDesk cannot create its data folder {}: {error}.",
                 data_dir.display()

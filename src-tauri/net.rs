@@ -17,7 +17,7 @@
 //! [`Blocked::to_problem`] tells the admin what to tell IT. The platform differences are only
 //! where those settings live, kept in [`Platform`] as plain text so each is tested anywhere.
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -193,7 +193,7 @@ impl Blocked {
     pub fn problem_on(&self, platform: Platform) -> Problem {
         match self {
             Blocked::ProxyUnreachable { proxy, host } => Problem::new(
-                "proxyUnreachable",
+                ProblemKind::ProxyUnreachable,
                 format!(
                     "NumberDesk could not connect to the proxy server {proxy}, which this computer is set to use for {host}. Nothing was sent."
                 ),
@@ -203,7 +203,7 @@ impl Blocked {
                 ),
             ),
             Blocked::ProxyAuthentication { proxy, host } => Problem::new(
-                "proxyAuthentication",
+                ProblemKind::ProxyAuthentication,
                 format!(
                     "The proxy server {proxy} asked NumberDesk to sign in to it (407 Proxy Authentication Required), so nothing was sent to {host}."
                 ),
@@ -213,12 +213,12 @@ impl Blocked {
                 ),
             ),
             Blocked::ProxyRefused { proxy, host } => Problem::new(
-                "proxyRefused",
+                ProblemKind::ProxyRefused,
                 format!("The proxy server {proxy} refused to connect NumberDesk to {host}, so nothing was sent."),
                 format!("Tell IT: “Please allow {host} through the proxy {proxy} for NumberDesk.”"),
             ),
             Blocked::Untrusted { host, proxy, reason } => Problem::new(
-                "tlsUntrusted",
+                ProblemKind::TlsUntrusted,
                 format!(
                     "NumberDesk stopped before sending anything: the secure connection to {host}{} is being intercepted, or its certificate is not trusted by this computer ({reason}).",
                     proxy
@@ -415,7 +415,7 @@ mod tests {
         )
         .unwrap();
         let problem = via.problem_on(Platform::Windows);
-        assert_eq!(problem.kind, "tlsUntrusted");
+        assert_eq!(problem.kind, ProblemKind::TlsUntrusted);
         assert!(problem
             .message
             .contains("through the proxy proxy.contoso.com:8080"));
@@ -441,7 +441,10 @@ mod tests {
         )
         .unwrap();
         assert!(blocked.retry_may_help());
-        assert_eq!(blocked.problem_on(Platform::Linux).kind, "proxyUnreachable");
+        assert_eq!(
+            blocked.problem_on(Platform::Linux).kind,
+            ProblemKind::ProxyUnreachable
+        );
         assert_eq!(
             diagnose_chain(&refused, false, "h".into(), Some("p:1".into())),
             None,
@@ -492,7 +495,7 @@ mod tests {
         let blocked = blocked_by_status(407, "http://127.0.0.1:4100/x").unwrap();
         assert!(!blocked.retry_may_help());
         let problem = blocked.problem_on(Platform::Windows);
-        assert_eq!(problem.kind, "proxyAuthentication");
+        assert_eq!(problem.kind, ProblemKind::ProxyAuthentication);
         assert!(problem.message.contains("407"));
         assert!(problem.message.contains("127.0.0.1:4100"));
         assert!(problem.hint.contains("Windows account"));

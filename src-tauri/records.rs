@@ -6,7 +6,7 @@
 
 use crate::desk::RecordView;
 use crate::history::{History, HistoryError, HistoryQuery, RecordStatus, StatusCounts};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -148,7 +148,7 @@ pub struct HistoryListPage {
 
 fn read_problem(error: HistoryError) -> Problem {
     Problem::new(
-        "history",
+        ProblemKind::History,
         format!("NumberDesk could not read its history: {error}."),
         error.hint(),
     )
@@ -180,7 +180,7 @@ pub fn record(history: &History, id: i64) -> Result<RecordView, Problem> {
         .map(RecordView::from)
         .ok_or_else(|| {
             Problem::new(
-                "notFound",
+                ProblemKind::NotFound,
                 "That change is not in the history.",
                 "Refresh the History view.",
             )
@@ -226,7 +226,7 @@ pub fn export(
     ));
     let export_problem = |error: &dyn std::fmt::Display| {
         Problem::new(
-            "export",
+            ProblemKind::Export,
             format!("NumberDesk could not write {}: {error}.", path.display()),
             "Check that the Downloads folder exists and has free space, then try again.",
         )

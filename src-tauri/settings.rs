@@ -5,7 +5,7 @@
 //! blocking thread.
 
 use crate::lifecycle::BackgroundSettings;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::setup::Setup;
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ pub const KEY_TRAY_NOTICE_SHOWN: &str = "trayNoticeShown";
 
 pub fn settings_problem(error: impl std::fmt::Display) -> Problem {
     Problem::new(
-        "settings",
+        ProblemKind::Settings,
         format!("NumberDesk could not read or save its settings: {error}."),
         "Check that the data folder shown in Settings exists and that you can write to it, \
          then try again.",

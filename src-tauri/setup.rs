@@ -640,7 +640,7 @@ impl SetupView {
             preset_path: preset_path.display().to_string(),
             preset_problem: resolved.preset_problem.as_ref().map(|error| {
                 crate::problem::Problem::new(
-                    "managedPreset",
+                    crate::problem::ProblemKind::ManagedPreset,
                     format!("Your IT department’s NumberDesk preset could not be used: {error}."),
                     "Ask IT to correct or remove the preset file. Until then you can fill in the fields yourself.",
                 )

@@ -16,6 +16,7 @@ use numberdesk::bulk::{
 use numberdesk::cloud::Cloud;
 use numberdesk::graph::GraphClient;
 use numberdesk::history::{Actor, Assignee, History, NewOperation, OperationKind, RecordStatus};
+use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, SimTenant};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -665,7 +666,7 @@ async fn a_confirmed_preview_runs_once_without_its_unticked_rows() {
     assert_eq!(run.rows.len(), 4);
     // A second click on the same confirmation finds the preview taken: nothing more is sent.
     let again = desk.start(&preview.preview_id, &[1]).await.unwrap_err();
-    assert_eq!(again.kind, "stalePreview");
+    assert_eq!(again.kind, ProblemKind::StalePreview);
 
     let view = finished(&desk).await;
     assert_eq!(view.progress.counts.succeeded, 4, "{:?}", view.progress);
@@ -840,7 +841,7 @@ async fn an_interrupted_batch_is_reported_and_resumed_from_its_saved_plan() {
     // A closed batch is not resumed again.
     assert_eq!(
         desk.resume_interrupted(&batch_id).await.unwrap_err().kind,
-        "notInterrupted"
+        ProblemKind::NotInterrupted
     );
 }
 

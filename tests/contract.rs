@@ -2,7 +2,11 @@
 //! (events, statuses, the file-name header) and ui/words.mjs's number types are read here and
 //! checked against the Rust constants, so renaming either side fails this test, not the app.
 
+use numberdesk::bulk::{BatchChoice, BulkAction, RowPhase, RunState};
+use numberdesk::history::OperationKind;
 use numberdesk::history::RecordStatus;
+use numberdesk::problem::ProblemKind;
+use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -122,6 +126,55 @@ fn ui_contract_names_match_the_rust_constants() {
         quoted(export(&contract, "FILE_NAME_HEADER")),
         [rust_const("FILE_NAME_HEADER")]
     );
+
+    let problems = pairs(export(&contract, "PROBLEMS"));
+    assert!(problems.len() >= 5, "{problems:?}");
+    for (key, name) in problems {
+        assert_eq!(key, name, "PROBLEMS.{key}");
+        assert!(
+            ProblemKind::ALL.iter().any(|(_, known)| *known == name),
+            "PROBLEMS.{key} = {name:?} is not a ProblemKind"
+        );
+    }
+}
+
+/// Each name of the object `export` is its key and reads as a `T` that is written back the same.
+fn names_of<T: DeserializeOwned + std::fmt::Debug>(contract: &str, name: &str) -> usize {
+    let pairs = pairs(export(contract, name));
+    for (key, value) in &pairs {
+        assert_eq!(key, value, "{name}.{key}");
+        let read: Result<T, _> = serde_json::from_value(serde_json::json!(value));
+        assert!(
+            read.is_ok(),
+            "{name}.{key} = {value:?} is not a Rust name: {read:?}"
+        );
+    }
+    pairs.len()
+}
+
+#[test]
+fn ui_control_words_are_the_rust_enums_names() {
+    let contract = ui("contract.mjs");
+    assert_eq!(names_of::<OperationKind>(&contract, "OPERATIONS"), 2);
+    assert_eq!(names_of::<RunState>(&contract, "RUN_STATES"), 4);
+    assert_eq!(names_of::<BulkAction>(&contract, "BULK_ACTIONS"), 3);
+    assert_eq!(names_of::<BatchChoice>(&contract, "BATCH_CHOICES"), 2);
+
+    // The Bulk view's words per row phase are keyed by RowPhase's names, one for each.
+    let bulk = ui("bulk.mjs");
+    let start = bulk.find("const PHASES = {").expect("PHASES");
+    let table = &bulk[start..start + bulk[start..].find("};").unwrap()];
+    let keys: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.trim().split_once(": ["))
+        .map(|(key, _)| key)
+        .collect();
+    assert_eq!(keys.len(), 10, "{keys:?}");
+    for key in keys {
+        let phase: Result<RowPhase, _> = serde_json::from_value(serde_json::json!(key));
+        assert!(phase.is_ok(), "PHASES.{key} is not a RowPhase");
+    }
 }
 
 #[test]
@@ -133,6 +186,11 @@ fn contract_names_are_written_nowhere_else_in_the_ui() {
         .collect();
     names.extend(quoted(export(&contract, "IN_FLIGHT_STATUSES")));
     names.extend(quoted(export(&contract, "FILE_NAME_HEADER")));
+    for object in ["PROBLEMS", "RUN_STATES", "BULK_ACTIONS", "BATCH_CHOICES"] {
+        names.extend(pairs(export(&contract, object)).into_iter().map(|(_, n)| n));
+    }
+    // "unassign" is also a view's and a button's name; the operation "assign" is not.
+    names.push(OperationKind::Assign.as_str().to_owned());
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui");
     let mut modules = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {

@@ -8,6 +8,7 @@ mod sim_support;
 
 use app_support::{graph, recorded_options, signed_in, Waits};
 use numberdesk::graph::{GraphErrorKind, RemoteStatus};
+use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, OperationOutcome, SimTenant};
 use std::time::Duration;
 
@@ -194,7 +195,7 @@ async fn unavailable_gets_are_retried_then_reported() {
     sim.fail_next(10, 503, Some(Duration::from_secs(1)));
     let error = client.lookup_number(sim::SAMPLE_NUMBER).await.unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Unavailable);
-    assert_eq!(error.to_problem(true).kind, "unavailable");
+    assert_eq!(error.to_problem(true).kind, ProblemKind::Unavailable);
     assert_eq!(waits.taken().len(), 1 + 4, "five attempts in all");
 }
 
@@ -489,7 +490,7 @@ async fn an_overload_that_persists_is_a_temporary_problem_not_a_refusal() {
     assert_eq!(error.kind, GraphErrorKind::Unavailable, "{error:?}");
     assert!(!error.outcome_unknown(), "Microsoft said it did not act");
     let problem = error.to_problem(true);
-    assert_eq!(problem.kind, "unavailable", "{problem:?}");
+    assert_eq!(problem.kind, ProblemKind::Unavailable, "{problem:?}");
     assert!(!problem.message.contains("refused"), "{problem:?}");
     assert!(problem.hint.contains("Try again in a few minutes"));
     assert!(problem.request_id.is_some());

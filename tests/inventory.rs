@@ -16,6 +16,7 @@ use numberdesk::inventory::{
     self, AssignmentKind, InventoryQuery, InventoryStore, InventoryView, LeaverOptions,
     LeaverReason, ReadOutcome, ReadProgress,
 };
+use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, Consent, SimTenant};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -302,7 +303,7 @@ async fn without_user_read_all_the_lens_lists_what_does_not_resolve_and_says_wha
     let report = lens().await.unwrap().unwrap();
     assert!(!report.complete);
     let problem = report.missing_permission.clone().unwrap();
-    assert_eq!(problem.kind, "directoryNotPermitted");
+    assert_eq!(problem.kind, ProblemKind::DirectoryNotPermitted);
     assert!(problem.hint.contains("User.Read.All"), "{problem:?}");
     // Deleted and purged users both show as "no such user"; the disabled cannot be seen.
     assert!(report

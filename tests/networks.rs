@@ -267,7 +267,7 @@ async fn graph_problem_after(
 }
 
 fn assert_plain(problem: &Problem, kind: &str, words: &[&str]) {
-    assert_eq!(problem.kind, kind, "{problem:#?}");
+    assert_eq!(problem.kind.name(), kind, "{problem:#?}");
     let text = format!("{} {}", problem.message, problem.hint);
     for word in words {
         assert!(text.contains(word), "{word:?} missing from {problem:#?}");

@@ -7,6 +7,7 @@ mod sim_support;
 use numberdesk::auth::entra::{self, SignInTarget};
 use numberdesk::auth::{SignInService, TokenKind};
 use numberdesk::cloud::Cloud;
+use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, Consent, SimTenant};
 use numberdesk::vault::{LimitedMemoryStore, Vault};
 use sim_support::{choose_on_sign_in_page, client, forms, start_fast};
@@ -179,7 +180,7 @@ async fn the_server_checks_the_pkce_verifier() {
         .await
         .unwrap_err();
     let problem = refused.to_problem();
-    assert_eq!(problem.kind, "signInAgain", "{refused:?}");
+    assert_eq!(problem.kind, ProblemKind::SignInAgain, "{refused:?}");
     assert!(
         problem.request_id.is_some(),
         "the correlation ID is kept for support"
@@ -201,7 +202,7 @@ async fn no_answer_times_out_and_cancel_stops_waiting() {
     );
     service.begin_interactive(&target(&sim)).await.unwrap();
     let timed_out = service.wait_interactive().await.unwrap_err();
-    assert_eq!(timed_out.to_problem().kind, "signInTimedOut");
+    assert_eq!(timed_out.to_problem().kind, ProblemKind::SignInTimedOut);
 
     let (service, _) = self::service();
     service.begin_interactive(&target(&sim)).await.unwrap();
@@ -218,7 +219,7 @@ async fn no_answer_times_out_and_cancel_stops_waiting() {
         .await
         .expect("cancel ends the wait at once")
         .unwrap_err();
-    assert_eq!(cancelled.to_problem().kind, "cancelled");
+    assert_eq!(cancelled.to_problem().kind, ProblemKind::Cancelled);
     assert!(!service.session().status().await.signed_in);
 }
 
@@ -234,7 +235,7 @@ async fn cancelling_on_microsofts_page_is_reported_as_cancelled() {
     let page = browser_signs_in(&sim, &link, "cancel").await;
     assert!(page.contains("cancelled"), "{page}");
     let problem = waiting.await.unwrap().unwrap_err().to_problem();
-    assert_eq!(problem.kind, "signInCancelled");
+    assert_eq!(problem.kind, ProblemKind::SignInCancelled);
 }
 
 #[tokio::test]
@@ -310,7 +311,7 @@ async fn device_code_declined_is_explained() {
         .unwrap()
         .unwrap_err()
         .to_problem();
-    assert_eq!(problem.kind, "signInCancelled");
+    assert_eq!(problem.kind, ProblemKind::SignInCancelled);
     assert!(problem.message.contains("declined"), "{}", problem.message);
 }
 
@@ -399,7 +400,7 @@ async fn a_revoked_refresh_token_asks_to_sign_in_again_and_forgets_the_session()
         .await
         .unwrap_err();
     let problem = error.to_problem();
-    assert_eq!(problem.kind, "signInExpired", "{error:?}");
+    assert_eq!(problem.kind, ProblemKind::SignInExpired, "{error:?}");
     assert!(problem.hint.contains("sign in again"));
     assert!(!service.session().status().await.signed_in);
     assert_eq!(Vault::new(store.clone()).load().unwrap(), None);
@@ -462,7 +463,7 @@ async fn network_down_is_explained() {
         .await
         .unwrap_err()
         .to_problem();
-    assert_eq!(problem.kind, "network");
+    assert_eq!(problem.kind, ProblemKind::Network);
     assert!(problem.hint.contains("internet connection"));
 }
 
@@ -498,7 +499,7 @@ async fn a_locked_keyring_is_explained_and_nothing_is_kept_half_way() {
     });
     browser_signs_in(&sim, &link, sim::ADMIN_UPN).await;
     let problem = waiting.await.unwrap().unwrap_err().to_problem();
-    assert_eq!(problem.kind, "keyring");
+    assert_eq!(problem.kind, ProblemKind::Keyring);
     assert!(problem.message.contains("locked"), "{}", problem.message);
     assert!(problem.hint.contains("Unlock") || problem.hint.contains("signed in to Windows"));
     // Not kept in the keyring means not signed in: no session lives only in memory.
@@ -532,7 +533,7 @@ async fn a_single_tenant_app_through_organizations_is_explained_with_the_next_st
         .await
         .unwrap_err();
     let problem = refused.to_problem();
-    assert_eq!(problem.kind, "singleTenantApp", "{refused:?}");
+    assert_eq!(problem.kind, ProblemKind::SingleTenantApp, "{refused:?}");
     assert!(
         problem.message.contains("own tenant"),
         "{}",
@@ -552,7 +553,11 @@ async fn a_single_tenant_app_through_organizations_is_explained_with_the_next_st
     )
     .await
     .unwrap_err();
-    assert_eq!(refused.to_problem().kind, "singleTenantApp", "{refused:?}");
+    assert_eq!(
+        refused.to_problem().kind,
+        ProblemKind::SingleTenantApp,
+        "{refused:?}"
+    );
     assert!(!refused.needs_sign_in(), "signing in again would not help");
 }
 
@@ -575,7 +580,7 @@ async fn a_browser_sign_in_through_organizations_that_gets_no_answer_names_aadst
     assert!(page.headers().get("location").is_none());
     assert!(page.text().await.unwrap().contains("AADSTS50194"));
     let problem = service.wait_interactive().await.unwrap_err().to_problem();
-    assert_eq!(problem.kind, "signInTimedOut");
+    assert_eq!(problem.kind, ProblemKind::SignInTimedOut);
     assert!(
         problem.hint.contains("AADSTS50194") && problem.hint.contains("tenant ID"),
         "{}",
@@ -650,7 +655,7 @@ async fn device_code_errors_keep_the_aadsts_code_trace_and_correlation_ids() {
     assert!(detail.trace_id.is_some(), "{detail:?}");
     assert!(detail.correlation_id.is_some(), "{detail:?}");
     let problem = error.to_problem();
-    assert_eq!(problem.kind, "signInCancelled");
+    assert_eq!(problem.kind, ProblemKind::SignInCancelled);
     assert_eq!(problem.request_id, detail.correlation_id);
     // "Copy diagnostics" gets the same details.
     let line = service.last_failure().unwrap().diagnostic_line();
@@ -671,7 +676,7 @@ async fn device_code_errors_keep_the_aadsts_code_trace_and_correlation_ids() {
     });
     let refused = service.begin_device(&target(&sim)).await.unwrap_err();
     let problem = refused.to_problem();
-    assert_eq!(problem.kind, "consentRequired", "{refused:?}");
+    assert_eq!(problem.kind, ProblemKind::ConsentRequired, "{refused:?}");
     assert!(problem.request_id.is_some());
     let numberdesk::auth::AuthError::Entra(detail) = &refused else {
         panic!("{refused:?}");
@@ -712,7 +717,7 @@ async fn a_browser_sign_in_refused_by_redirect_keeps_microsofts_ids_too() {
     assert_eq!(detail.error_codes, vec![90094]);
     assert!(detail.trace_id.is_some(), "{detail:?}");
     let problem = error.to_problem();
-    assert_eq!(problem.kind, "consentRequired");
+    assert_eq!(problem.kind, ProblemKind::ConsentRequired);
     assert!(problem.request_id.is_some(), "the correlation ID is kept");
     assert_eq!(problem.request_id, detail.correlation_id);
     assert!(service
@@ -743,6 +748,6 @@ async fn an_expired_device_code_is_reported_with_microsofts_ids() {
     );
     assert!(detail.trace_id.is_some() && detail.correlation_id.is_some());
     let problem = error.to_problem();
-    assert_eq!(problem.kind, "deviceCodeExpired");
+    assert_eq!(problem.kind, ProblemKind::DeviceCodeExpired);
     assert_eq!(problem.request_id, detail.correlation_id);
 }

@@ -16,6 +16,7 @@ use app_support::{graph, recorded_options, signed_in, TestService, Waits};
 use numberdesk::cloud::Cloud;
 use numberdesk::desk::{Desk, DeskConfig, RecordView};
 use numberdesk::history::{History, NewOperation, OperationKind, RecordChange, RecordStatus};
+use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, OperationOutcome, SimTenant};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -203,7 +204,7 @@ async fn a_number_not_in_the_tenant_is_said_plainly_and_nothing_is_sent() {
     assert!(!card.found && !card.can_unassign && card.lookup_id.is_none());
     assert!(card.reason.unwrap().contains("no number"));
     let garbage = rig.desk.lookup("call Adele").await.unwrap_err();
-    assert_eq!(garbage.kind, "badNumber");
+    assert_eq!(garbage.kind, ProblemKind::BadNumber);
     assert!(rig.sim.graph_requests().iter().all(|r| r.method == "GET"));
 }
 
@@ -225,7 +226,7 @@ async fn an_unassigned_number_cannot_be_unassigned_again() {
 async fn without_a_teams_role_the_lookup_is_refused_with_the_roles_named() {
     let rig = rig_as(sim::NO_ROLE_UPN).await;
     let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
-    assert_eq!(problem.kind, "forbidden");
+    assert_eq!(problem.kind, ProblemKind::Forbidden);
     assert!(problem.hint.contains("Teams Telephony Administrator"));
     assert!(rig.history.get(1).unwrap().is_none(), "nothing recorded");
 }
@@ -272,7 +273,7 @@ async fn service_unavailable_is_retried_and_when_it_persists_the_record_says_ref
     let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Rejected);
     let error = record.record.error.unwrap();
-    assert_eq!(error.kind, "unavailable");
+    assert_eq!(error.kind, ProblemKind::Unavailable.name());
     assert_eq!(
         rig.sim.number(&other).unwrap().assignment_status,
         "userAssigned"
@@ -407,7 +408,7 @@ async fn a_location_on_a_foreign_host_is_not_followed_and_gets_no_token() {
         "the foreign host received nothing, no token"
     );
     let error = done.error.expect("the record says why");
-    assert_eq!(error.kind, "foreignLocation");
+    assert_eq!(error.kind, ProblemKind::ForeignLocation.name());
     // The number is still assigned, so the lookup could not confirm the change; Microsoft
     // accepted it, so it is "not confirmed yet" (stale, Check again), never "failed".
     assert_eq!(done.status, RecordStatus::Stale);
@@ -444,7 +445,7 @@ async fn a_double_click_and_a_second_window_never_send_a_second_post() {
         "exactly one confirmation went through"
     );
     let refused = first.err().or(second.err()).unwrap();
-    assert_eq!(refused.kind, "confirmationUsed");
+    assert_eq!(refused.kind, ProblemKind::ConfirmationUsed);
 
     // A second window looked the same number up before: its confirmation is refused too.
     let other = rig.assigned_number("directRouting");
@@ -460,7 +461,7 @@ async fn a_double_click_and_a_second_window_never_send_a_second_post() {
         .unassign(window_b.lookup_id.as_deref().unwrap())
         .await
         .unwrap_err();
-    assert_eq!(b.kind, "inFlight");
+    assert_eq!(b.kind, ProblemKind::InFlight);
     assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
     assert_eq!(rig.sim.post_count_for(&other), 1);
     // While it is in flight the lookup says so and offers no confirmation.
@@ -578,7 +579,7 @@ async fn a_revoked_sign_in_asks_to_sign_in_again_and_the_history_stays() {
     rig.sim.revoke_refresh_tokens();
     rig.sim.expire_access_tokens();
     let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
-    assert_eq!(problem.kind, "signInExpired", "{problem:?}");
+    assert_eq!(problem.kind, ProblemKind::SignInExpired, "{problem:?}");
     assert!(!rig.service.session().status().await.signed_in);
     let kept = rig.history.get(record.record.id).unwrap().unwrap();
     assert_eq!(
@@ -685,7 +686,7 @@ async fn fault_disk_full_while_saving_sends_nothing_unrecorded_and_loses_nothing
         }
     }
     let (number, problem) = refused.expect("a full disk refuses a change at some point");
-    assert_eq!(problem.kind, "history", "{problem:?}");
+    assert_eq!(problem.kind, ProblemKind::History, "{problem:?}");
     assert!(problem.message.contains("full"), "{problem:?}");
     assert_eq!(problem.hint, "Free some disk space, then try again.");
     assert_ne!(
@@ -782,7 +783,7 @@ async fn fault_a_malformed_lookup_answer_is_reported_and_nothing_is_sent() {
     let rig = rig().await;
     rig.sim.garble_next_answer();
     let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
-    assert_eq!(problem.kind, "malformed", "{problem:?}");
+    assert_eq!(problem.kind, ProblemKind::Malformed, "{problem:?}");
     assert!(
         problem.request_id.is_some(),
         "the request id is kept for support"
@@ -823,7 +824,7 @@ async fn fault_an_answer_slower_than_the_timeout_is_outcome_unknown_never_resent
     // A lookup that times out on every try says so.
     rig.sim.set_latency(Duration::from_millis(800));
     let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
-    assert_eq!(problem.kind, "timeout", "{problem:?}");
+    assert_eq!(problem.kind, ProblemKind::Timeout, "{problem:?}");
 }
 
 #[tokio::test]
@@ -841,10 +842,10 @@ async fn fault_graph_unreachable_refuses_cleanly_and_sends_nothing() {
     // Nothing reached the tenant: the record says it was refused, with the network problem.
     assert_eq!(record.status, RecordStatus::Rejected, "{record:?}");
     let error = record.error.unwrap();
-    assert_eq!(error.kind, "network", "{error:?}");
+    assert_eq!(error.kind, ProblemKind::Network.name(), "{error:?}");
     assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), posts_before);
     let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
-    assert_eq!(problem.kind, "network", "{problem:?}");
+    assert_eq!(problem.kind, ProblemKind::Network, "{problem:?}");
 }
 
 #[tokio::test]
@@ -1202,7 +1203,7 @@ async fn an_overload_that_persists_is_said_as_a_temporary_problem_not_a_refusal(
     let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Rejected);
     let error = record.record.error.unwrap();
-    assert_eq!(error.kind, "unavailable", "{error:?}");
+    assert_eq!(error.kind, ProblemKind::Unavailable.name(), "{error:?}");
     assert!(!error.message.contains("refused"), "{error:?}");
     assert_eq!(
         rig.sim

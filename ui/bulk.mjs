@@ -4,7 +4,9 @@
 // markup in index.html and returns the methods the shell calls; all state lives in the mount.
 import { call, listen } from './ipc.mjs';
 import { showProblem } from './dom.mjs';
-import { EVENTS, FILE_NAME_HEADER } from './contract.mjs';
+import {
+  BATCH_CHOICES, BULK_ACTIONS, EVENTS, FILE_NAME_HEADER, OPERATIONS, RUN_STATES,
+} from './contract.mjs';
 import { formatTime, statusLabel } from './status.mjs';
 import { numberType, targetKind } from './words.mjs';
 
@@ -51,7 +53,7 @@ function cell(content) {
 
 function countsChips(counts, kind) {
   const list = [];
-  const verb = kind === 'assign' ? 'to give back' : 'to unassign';
+  const verb = kind === OPERATIONS.assign ? 'to give back' : 'to unassign';
   list.push(chip('progress', `${counts.toSend.toLocaleString()} ${verb}`));
   const skipped = [
     [counts.invalid, 'not a number', 'not numbers'],
@@ -178,7 +180,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
   function renderPreview(view) {
     preview = view;
     unticked.clear();
-    const undo = view.kind === 'assign';
+    const undo = view.kind === OPERATIONS.assign;
     el('bulk-preview-title').textContent = undo
       ? 'Preview: give the numbers back'
       : view.fromBatch ? 'Preview: the failed rows, looked up again' : 'Preview';
@@ -237,7 +239,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
 
   function askConfirm() {
     const text = el('bulk-confirm').dataset.confirmation;
-    const undo = preview.kind === 'assign';
+    const undo = preview.kind === OPERATIONS.assign;
     el('bulk-dialog-title').textContent = `${text}?`;
     el('bulk-dialog-body').textContent = undo
       ? 'NumberDesk asks Microsoft to assign each number again as it was before the run. Numbers assigned to someone since are left alone.'
@@ -267,7 +269,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
 
   function renderRun(view) {
     run = view;
-    el('bulk-run-who').textContent = view.kind === 'assign' ? 'Given back to' : 'Taken from';
+    el('bulk-run-who').textContent = view.kind === OPERATIONS.assign ? 'Given back to' : 'Taken from';
     el('bulk-run-title').textContent = view.confirmation;
     rowCells = [];
     const rows = view.rows.map((row) => {
@@ -318,11 +320,11 @@ export function mount(root, { openRecord = () => {} } = {}) {
     bar.max = Math.max(c.total, 1);
     bar.value = done;
     const state = {
-      running: progress.etaSeconds !== null && progress.etaSeconds !== undefined
+      [RUN_STATES.running]: progress.etaSeconds !== null && progress.etaSeconds !== undefined
         ? `about ${duration(progress.etaSeconds)} left` : 'working…',
-      paused: 'paused: nothing new is sent',
-      cancelled: 'cancelled: rows already sent are followed to the end',
-      finished: 'finished',
+      [RUN_STATES.paused]: 'paused: nothing new is sent',
+      [RUN_STATES.cancelled]: 'cancelled: rows already sent are followed to the end',
+      [RUN_STATES.finished]: 'finished: nothing more to send',
     }[progress.state];
     el('bulk-progress-text').textContent = `${done.toLocaleString()} of ${c.total.toLocaleString()} done — ${state}`;
     const parts = [
@@ -338,15 +340,15 @@ export function mount(root, { openRecord = () => {} } = {}) {
     ];
     el('bulk-run-counts').replaceChildren(...parts.filter(([n]) => n > 0)
       .map(([n, tone, symbol, label]) => chip(tone, `${symbol} ${n.toLocaleString()} ${label}`)));
-    const finished = progress.state === 'finished';
-    const cancelled = progress.state === 'cancelled';
-    el('bulk-pause').hidden = finished || cancelled || progress.state === 'paused';
-    el('bulk-resume').hidden = progress.state !== 'paused';
+    const finished = progress.state === RUN_STATES.finished;
+    const cancelled = progress.state === RUN_STATES.cancelled;
+    el('bulk-pause').hidden = finished || cancelled || progress.state === RUN_STATES.paused;
+    el('bulk-resume').hidden = progress.state !== RUN_STATES.paused;
     el('bulk-cancel').hidden = finished || cancelled;
     el('bulk-export').hidden = !finished;
     el('bulk-new').hidden = !finished;
-    el('bulk-retry').hidden = !finished || run.kind !== 'unassign' || (c.failed + c.rejected) === 0;
-    el('bulk-undo').hidden = !finished || run.kind !== 'unassign' || c.succeeded === 0;
+    el('bulk-retry').hidden = !finished || run.kind !== OPERATIONS.unassign || (c.failed + c.rejected) === 0;
+    el('bulk-undo').hidden = !finished || run.kind !== OPERATIONS.unassign || c.succeeded === 0;
     if (finished) loadBatches();
   }
 
@@ -390,7 +392,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
 
   async function fromBatch(batchId, what) {
     problem(null);
-    setBusy(what === 'undo' ? 'Checking who has each number now…' : 'Looking the failed rows up again…');
+    setBusy(what === BATCH_CHOICES.undo ? 'Checking who has each number now…' : 'Looking the failed rows up again…');
     try {
       const view = await call('bulk_from_batch', { batchId, what });
       el('bulk-run').hidden = true;
@@ -429,10 +431,10 @@ export function mount(root, { openRecord = () => {} } = {}) {
       b.addEventListener('click', handler);
       actions.append(b);
     };
-    if (batch.interrupted) button('Resume', () => control('resume', batch.id));
+    if (batch.interrupted) button('Resume', () => control(BULK_ACTIONS.resume, batch.id));
     button('Export CSV', () => exportBatch(batch.id, notice, itemProblem));
-    if (batch.canRetry) button('Run failed rows again…', () => fromBatch(batch.id, 'retry'));
-    if (batch.canUndo) button('Undo…', () => fromBatch(batch.id, 'undo'));
+    if (batch.canRetry) button('Run failed rows again…', () => fromBatch(batch.id, BATCH_CHOICES.retry));
+    if (batch.canUndo) button('Undo…', () => fromBatch(batch.id, BATCH_CHOICES.undo));
     li.append(title, when, outcome, actions, notice, itemProblem);
     return li;
   }
@@ -450,7 +452,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
         ? `${interrupted.length === 1 ? 'A bulk run was' : `${interrupted.length} bulk runs were`} interrupted before finishing (NumberDesk was closed or stopped). What was sent is in History and in “Recent bulk runs” below; Resume sends the rows that were not sent and checks the rest — nothing is sent twice.`
         : '';
       if (overview.run && !run) {
-        el('bulk-input-step').hidden = overview.run.progress.state !== 'finished';
+        el('bulk-input-step').hidden = overview.run.progress.state !== RUN_STATES.finished;
         renderRun(overview.run);
       }
     } catch (p) {
@@ -498,12 +500,12 @@ export function mount(root, { openRecord = () => {} } = {}) {
       if (dialogAction) dialogAction();
       dialogAction = null;
     });
-    el('bulk-pause').addEventListener('click', () => control('pause'));
-    el('bulk-resume').addEventListener('click', () => control('resume'));
-    el('bulk-cancel').addEventListener('click', () => control('cancel'));
+    el('bulk-pause').addEventListener('click', () => control(BULK_ACTIONS.pause));
+    el('bulk-resume').addEventListener('click', () => control(BULK_ACTIONS.resume));
+    el('bulk-cancel').addEventListener('click', () => control(BULK_ACTIONS.cancel));
     el('bulk-export').addEventListener('click', () => exportBatch(run.progress.batchId, el('bulk-run-notice')));
-    el('bulk-retry').addEventListener('click', () => fromBatch(run.progress.batchId, 'retry'));
-    el('bulk-undo').addEventListener('click', () => fromBatch(run.progress.batchId, 'undo'));
+    el('bulk-retry').addEventListener('click', () => fromBatch(run.progress.batchId, BATCH_CHOICES.retry));
+    el('bulk-undo').addEventListener('click', () => fromBatch(run.progress.batchId, BATCH_CHOICES.undo));
     listen(EVENTS.bulkEvent, onEvent);
   }
 

@@ -54,3 +54,46 @@ export const SUCCEEDED = 'succeeded';
 export function isInFlight(status) {
   return IN_FLIGHT_STATUSES.includes(status);
 }
+
+// The problem kinds the UI acts on (a Problem's `kind`; numberdesk::problem::ProblemKind).
+// Every other kind is simply shown with its message, hint and request ID.
+export const PROBLEMS = Object.freeze({
+  signedOut: 'signedOut',
+  signInAgain: 'signInAgain',
+  signInExpired: 'signInExpired',
+  cancelled: 'cancelled',
+  setupLocked: 'setupLocked',
+  // Made by ui/ipc.mjs: the window could not reach the app, or the app answered with no Problem.
+  bridge: 'bridge',
+  unexpected: 'unexpected',
+});
+
+// The kinds after which the window goes back to the sign-in screen.
+export const SIGN_IN_AGAIN = Object.freeze([PROBLEMS.signInExpired, PROBLEMS.signInAgain, PROBLEMS.signedOut]);
+
+// What a change does to a number (a record's, preview's or run's `kind`; OperationKind).
+export const OPERATIONS = Object.freeze({
+  unassign: 'unassign',
+  assign: 'assign',
+});
+
+// Whether a bulk run is going (its progress's `state`; numberdesk::bulk::RunState).
+export const RUN_STATES = Object.freeze({
+  running: 'running',
+  paused: 'paused',
+  cancelled: 'cancelled',
+  finished: 'finished',
+});
+
+// What the run controls ask bulk_control for (numberdesk::bulk::BulkAction).
+export const BULK_ACTIONS = Object.freeze({
+  pause: 'pause',
+  resume: 'resume',
+  cancel: 'cancel',
+});
+
+// What a past batch is previewed for by bulk_from_batch (numberdesk::bulk::BatchChoice).
+export const BATCH_CHOICES = Object.freeze({
+  retry: 'retry',
+  undo: 'undo',
+});

@@ -5,6 +5,7 @@ import { call } from './ipc.mjs';
 import { showProblem } from './dom.mjs';
 import { renderChip, formatTime } from './status.mjs';
 import { assignmentCategory, assignmentTarget, numberType, withGraphValue } from './words.mjs';
+import { OPERATIONS } from './contract.mjs';
 
 const PAGE = 100;
 
@@ -77,7 +78,7 @@ export function mount(root) {
     open.addEventListener('click', () => select(record.id));
     number.append(open);
     const change = document.createElement('td');
-    change.textContent = record.kind === 'assign' ? 'Re-assign' : 'Unassign';
+    change.textContent = record.kind === OPERATIONS.assign ? 'Re-assign' : 'Unassign';
     const assignee = document.createElement('td');
     assignee.textContent = who(record);
     const status = document.createElement('td');
@@ -121,14 +122,14 @@ export function mount(root) {
 
   function renderDetail(record) {
     el('history-detail').hidden = false;
-    el('detail-title').textContent = `${record.kind === 'assign' ? 'Re-assign' : 'Unassign'} ${record.numberDisplay || record.telephoneNumber}`;
+    el('detail-title').textContent = `${record.kind === OPERATIONS.assign ? 'Re-assign' : 'Unassign'} ${record.numberDisplay || record.telephoneNumber}`;
     renderChip(el('detail-status'), record.status);
     const dl = el('detail-facts');
     dl.replaceChildren();
     const prior = record.priorAssignee || {};
     fact(dl, 'Number', record.telephoneNumber);
     fact(dl, 'Number type', withGraphValue(numberType(record.numberType, ''), record.numberType));
-    fact(dl, record.kind === 'assign' ? 'Assigned to' : 'Taken from', prior.name);
+    fact(dl, record.kind === OPERATIONS.assign ? 'Assigned to' : 'Taken from', prior.name);
     fact(dl, 'User name', prior.upn);
     fact(dl, 'Object ID', prior.id);
     fact(dl, 'Assigned as', assignedAs(prior));

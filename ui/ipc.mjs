@@ -2,8 +2,7 @@
 // ({ kind, message, hint, requestId }); anything else is turned into one so the
 // UI has a single error shape to show.
 
-// Problems that mean the saved sign-in is gone: the window goes back to the sign-in screen.
-const SIGN_IN_AGAIN = ['signInExpired', 'signInAgain', 'signedOut'];
+import { PROBLEMS, SIGN_IN_AGAIN } from './contract.mjs';
 
 // `args` is an object of named arguments, or a file's bytes (Uint8Array or ArrayBuffer) sent
 // as the raw request body; `options.headers` go with it.
@@ -11,7 +10,7 @@ export async function call(command, args, options) {
   const tauri = window.__TAURI__;
   if (!tauri || !tauri.core) {
     throw {
-      kind: 'bridge',
+      kind: PROBLEMS.bridge,
       message: 'NumberDesk’s window could not reach the app.',
       hint: 'Close NumberDesk and start it again.',
       requestId: null,
@@ -27,7 +26,7 @@ export async function call(command, args, options) {
       throw error;
     }
     throw {
-      kind: 'unexpected',
+      kind: PROBLEMS.unexpected,
       message: `Something went wrong inside NumberDesk: ${String(error)}`,
       hint: 'Try again. If it keeps happening, restart NumberDesk.',
       requestId: null,

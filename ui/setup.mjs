@@ -1,5 +1,6 @@
 // The setup screen: cloud, tenant and client ID, checked as they are typed.
 import { call } from './ipc.mjs';
+import { PROBLEMS } from './contract.mjs';
 import { byId, showPage, showProblem } from './dom.mjs';
 
 const FIELDS = { cloud: 'setup-cloud', tenant: 'setup-tenant', clientId: 'setup-client-id' };
@@ -111,7 +112,7 @@ export function wireSetup() {
       renderSetup(view);
       if (view.complete) onSaved(view);
     } catch (problem) {
-      if (problem.kind === 'setupLocked') {
+      if (problem.kind === PROBLEMS.setupLocked) {
         onSaved(null);
         return;
       }

@@ -1,5 +1,6 @@
 // The sign-in screen: in the system browser, or on another device with a code.
 import { call } from './ipc.mjs';
+import { PROBLEMS } from './contract.mjs';
 import { byId, showPage, showProblem } from './dom.mjs';
 
 let onSignedIn = () => {};
@@ -35,7 +36,7 @@ async function finish(wait) {
   } catch (problem) {
     state('start');
     // Cancel pressed here needs no explanation; everything else does.
-    showProblem(byId('signin-problem'), problem.kind === 'cancelled' ? null : problem);
+    showProblem(byId('signin-problem'), problem.kind === PROBLEMS.cancelled ? null : problem);
     byId('sign-in').focus();
   }
 }

@@ -3,7 +3,7 @@
 // `mount(root, deps)` returns the methods the shell calls; all state lives in the mount.
 import { call } from './ipc.mjs';
 import { showProblem } from './dom.mjs';
-import { SUCCEEDED } from './contract.mjs';
+import { OPERATIONS, SUCCEEDED } from './contract.mjs';
 import { renderChip, isSettled } from './status.mjs';
 import { activationState, assignmentTarget, text } from './words.mjs';
 
@@ -96,7 +96,7 @@ export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
     renderChip(part('result-status'), record.status);
     const who = record.priorAssignee && (record.priorAssignee.name || record.priorAssignee.upn || record.priorAssignee.id);
     const number = record.numberDisplay || record.telephoneNumber;
-    const assign = record.kind === 'assign';
+    const assign = record.kind === OPERATIONS.assign;
     const whom = who ? (assign ? ` to ${who}` : ` from ${who}`) : '';
     let line;
     if (!isSettled(record.status)) line = `${assign ? 'Giving' : 'Removing'} ${number}${whom}…`;

@@ -8,7 +8,7 @@
 //! and correlation IDs); every Entra error keeps all of it, whichever flow it ends.
 
 use crate::cloud::Cloud;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use oauth2::basic::{
     BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
 };
@@ -550,32 +550,32 @@ impl AuthError {
             AuthError::Entra(entra) => entra_problem(entra),
             AuthError::Blocked(blocked) => blocked.to_problem(),
             AuthError::Network(_) => Problem::new(
-                "network",
+                ProblemKind::Network,
                 "NumberDesk could not reach Microsoft’s sign-in service.",
                 "Check your internet connection (and proxy, if your organisation uses one), then try again.",
             ),
             AuthError::Listener(ListenError::TimedOut) => Problem::new(
-                "signInTimedOut",
+                ProblemKind::SignInTimedOut,
                 "No answer came back from the browser within 5 minutes, so sign-in was stopped.",
                 "Start the sign-in again. If no browser window opened, use “Copy link” and paste it into your browser.",
             ),
             AuthError::TimedOutThroughAlias => Problem::new(
-                "signInTimedOut",
+                ProblemKind::SignInTimedOut,
                 "No answer came back from the browser within 5 minutes, so sign-in was stopped.",
                 "If Microsoft’s page showed the error AADSTS50194, your app registration accepts sign-ins from your own tenant only: enter your tenant ID or your domain in Setup instead of “organizations”, then sign in again. Otherwise start the sign-in again; if no browser window opened, use “Copy link”.",
             ),
             AuthError::Listener(ListenError::Cancelled) => Problem::new(
-                "cancelled",
+                ProblemKind::Cancelled,
                 "Sign-in was cancelled.",
                 "Sign in again when you are ready.",
             ),
             AuthError::Listener(ListenError::Io(detail)) => Problem::new(
-                "signInListener",
+                ProblemKind::SignInListener,
                 format!("NumberDesk could not listen for the sign-in answer on this computer ({detail})."),
                 "Try again. If it keeps happening, a security tool may be blocking local connections; use “Sign in on another device” instead.",
             ),
             AuthError::Protocol(detail) => Problem::new(
-                "signInProtocol",
+                ProblemKind::SignInProtocol,
                 format!("Microsoft’s sign-in service answered in a way NumberDesk did not expect ({detail})."),
                 "Try again in a few minutes. If it keeps happening, check the sign-in address in Settings.",
             ),
@@ -592,81 +592,81 @@ fn entra_problem(entra: &EntraError) -> Problem {
     let has = |c: u64| code == Some(c) || entra.error_codes.contains(&c);
     if has(50194) {
         return Problem::new(
-            "singleTenantApp",
+            ProblemKind::SingleTenantApp,
             "Your app registration accepts sign-ins from your own tenant only, so Microsoft refused the sign-in through “organizations”.",
             "In Setup, enter your tenant ID (the Directory (tenant) ID on the app registration’s Overview page) or your domain (for example contoso.onmicrosoft.com) instead of “organizations”, then sign in again. (Or, if the app is meant for several tenants, set its Supported account types to multitenant in Entra ID.)",
         );
     }
     if has(50076) || has(50079) || has(50074) {
         return Problem::new(
-            "mfaRequired",
+            ProblemKind::MfaRequired,
             "Your organisation requires multi-factor authentication (MFA) for this sign-in.",
             "Sign in again and complete the MFA prompt in the browser.",
         );
     }
     if has(65001) || has(90094) || has(90008) || entra.error == "consent_required" {
         return Problem::new(
-            "consentRequired",
+            ProblemKind::ConsentRequired,
             "An administrator has not yet granted consent for NumberDesk’s permissions in your organisation.",
             "Ask a Global Administrator to open the Entra admin center → App registrations → NumberDesk → API permissions and select “Grant admin consent”, then sign in again.",
         );
     }
     if has(700016) {
         return Problem::new(
-            "appNotFound",
+            ProblemKind::AppNotFound,
             "Microsoft does not know this app in your organisation: the client ID or the tenant is wrong.",
             "In Settings, compare the client ID and tenant with the app registration’s Overview page (Application (client) ID, Directory (tenant) ID).",
         );
     }
     if has(50011) || has(500113) {
         return Problem::new(
-            "redirectNotRegistered",
+            ProblemKind::RedirectNotRegistered,
             "The app registration does not allow NumberDesk’s sign-in address (redirect URI).",
             "In the app registration, open Authentication, add the platform “Mobile and desktop applications” with the redirect URI http://localhost, save, and sign in again.",
         );
     }
     if has(90002) || has(900023) {
         return Problem::new(
-            "tenantNotFound",
+            ProblemKind::TenantNotFound,
             "Microsoft cannot find that tenant.",
             "Check the tenant in Settings: use the Directory (tenant) ID or your organisation’s domain, such as contoso.onmicrosoft.com.",
         );
     }
     if has(70008) || has(700082) || has(50173) || has(700084) {
         return Problem::new(
-            "signInExpired",
+            ProblemKind::SignInExpired,
             "Your sign-in has expired or was revoked (for example after a password change).",
             "Please sign in again. Your settings and history are kept.",
         );
     }
     match entra.error.as_str() {
         "access_denied" => Problem::new(
-            "signInCancelled",
+            ProblemKind::SignInCancelled,
             "Sign-in was cancelled in the browser.",
             "Sign in again when you are ready.",
         ),
         "authorization_declined" => Problem::new(
-            "signInCancelled",
+            ProblemKind::SignInCancelled,
             "Sign-in was declined on the other device.",
             "Start “Sign in on another device” again and approve the request.",
         ),
         "expired_token" => Problem::new(
-            "deviceCodeExpired",
+            ProblemKind::DeviceCodeExpired,
             "The sign-in code expired before it was used.",
             "Start “Sign in on another device” again and enter the new code within 15 minutes.",
         ),
         "interaction_required" => Problem::new(
-            "signInAgain",
+            ProblemKind::SignInAgain,
             "Microsoft needs you to sign in again interactively.",
             "Please sign in again. Your settings and history are kept.",
         ),
         "invalid_grant" => Problem::new(
-            "signInAgain",
+            ProblemKind::SignInAgain,
             "Your sign-in is no longer valid.",
             "Please sign in again. Your settings and history are kept.",
         ),
         _ => Problem::new(
-            "signInFailed",
+            ProblemKind::SignInFailed,
             format!(
                 "Microsoft refused the sign-in ({}{}).",
                 entra.error,
@@ -704,7 +704,7 @@ mod tests {
             ("temporarily_unavailable", 1, "signInFailed"),
         ] {
             let problem = entra(error, code).to_problem();
-            assert_eq!(problem.kind, kind, "AADSTS{code}");
+            assert_eq!(problem.kind.name(), kind, "AADSTS{code}");
             assert_eq!(problem.request_id.as_deref(), Some("corr-1"));
             assert!(!problem.hint.is_empty());
         }
@@ -726,7 +726,7 @@ mod tests {
             "consent_required AADSTS90094; trace ID t-1; correlation ID c-1"
         );
         let problem = AuthError::Entra(entra).to_problem();
-        assert_eq!(problem.kind, "consentRequired");
+        assert_eq!(problem.kind, ProblemKind::ConsentRequired);
         assert_eq!(problem.request_id.as_deref(), Some("c-1"));
         let bare = EntraError::from_redirect("access_denied".into(), None);
         assert!(bare.error_codes.is_empty() && bare.correlation_id.is_none());

@@ -10,7 +10,7 @@
 
 use super::entra::{self, Account, AuthError, Grant, SignInTarget};
 use crate::cloud::{Cloud, CloudId};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::vault::{SecretStore, Vault, VaultError};
 use oauth2::{AccessToken, RefreshToken};
 use serde::{Deserialize, Serialize};
@@ -98,14 +98,14 @@ impl SessionError {
     pub fn to_problem(&self) -> Problem {
         match self {
             SessionError::SignedOut => Problem::new(
-                "signedOut",
+                ProblemKind::SignedOut,
                 "You are not signed in.",
                 "Sign in to your Microsoft 365 tenant first.",
             ),
             SessionError::Auth(auth) => auth.to_problem(),
             SessionError::Vault(vault) => vault_problem(vault),
             SessionError::OtherEndpoints => Problem::new(
-                "signInAgain",
+                ProblemKind::SignInAgain,
                 "The saved sign-in is for a different tenant or cloud than the one now set up.",
                 "Please sign in again.",
             ),
@@ -118,7 +118,7 @@ impl SessionError {
 /// Why names show as object IDs, and what to do about it.
 pub fn names_not_permitted_problem() -> Problem {
     Problem::new(
-        "namesNotPermitted",
+        ProblemKind::NamesNotPermitted,
         "Names are shown as object IDs: Microsoft refused the permission to read them (User.ReadBasic.All has no admin consent for this app registration). NumberDesk asked once and does not ask again on every lookup, because each refusal shows as a failed sign-in in your tenant's sign-in log.",
         "Ask a Global Administrator to grant admin consent for User.ReadBasic.All, then choose “Ask again” in Settings.",
     )
@@ -127,7 +127,7 @@ pub fn names_not_permitted_problem() -> Problem {
 /// Why the leavers lens cannot tell disabled, deleted or unlicensed accounts, and what to grant.
 pub fn directory_not_permitted_problem() -> Problem {
     Problem::new(
-        "directoryNotPermitted",
+        ProblemKind::DirectoryNotPermitted,
         "NumberDesk cannot see which accounts are disabled, deleted or without a Teams Phone licence: Microsoft refused the permission to read them (User.Read.All has no admin consent for this app registration). Numbers on objects that no longer exist at all are still listed. NumberDesk asked once and does not ask again each time, because each refusal shows as a failed sign-in in your tenant's sign-in log.",
         "Ask a Global Administrator to grant admin consent for the delegated Microsoft Graph permission User.Read.All to NumberDesk's app registration (it adds read access to every user's account status and licences, nothing else), then choose “Ask again” in the leavers view.",
     )
@@ -136,7 +136,7 @@ pub fn directory_not_permitted_problem() -> Problem {
 /// A keyring error as the admin sees it.
 pub fn vault_problem(error: &VaultError) -> Problem {
     Problem::new(
-        "keyring",
+        ProblemKind::Keyring,
         format!("NumberDesk could not use the system keyring, where it keeps your sign-in securely: {error}."),
         if cfg!(target_os = "windows") {
             "Make sure you are signed in to Windows with your own account, then try again."

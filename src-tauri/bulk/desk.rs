@@ -12,7 +12,7 @@ use crate::cloud::Cloud;
 use crate::desk::history_problem;
 use crate::graph::GraphClient;
 use crate::history::{BatchRecord, History, OperationKind, RecordStatus};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -187,7 +187,7 @@ impl BulkDesk {
         };
         let table = table.map_err(|error| {
             Problem::new(
-                "input",
+                ProblemKind::Input,
                 error.to_string(),
                 "Correct the list, then try again.",
             )
@@ -256,14 +256,15 @@ impl BulkDesk {
         failed.sort_by_key(|r| r.id);
         if failed.is_empty() {
             return Err(Problem::new(
-                "nothingToRetry",
+                ProblemKind::NothingToRetry,
                 "No row of that bulk run failed: there is nothing to run again.",
                 "Open History to see each row's outcome.",
             ));
         }
         let text: Vec<&str> = failed.iter().map(|r| r.telephone_number.as_str()).collect();
-        let table = parse_pasted(&text.join("\n"))
-            .map_err(|e| Problem::new("input", e.to_string(), "Start a new bulk run."))?;
+        let table = parse_pasted(&text.join("\n")).map_err(|e| {
+            Problem::new(ProblemKind::Input, e.to_string(), "Start a new bulk run.")
+        })?;
         let rows = rows_for_column(&table, 0);
         let preview = preview(&self.graph, &self.history, self.api_available, &rows).await?;
         Ok(self.hold(preview, Some(batch_id.to_owned())))
@@ -324,7 +325,7 @@ impl BulkDesk {
         };
         if selection.plan.is_empty() {
             return Err(Problem::new(
-                "nothingToSend",
+                ProblemKind::NothingToSend,
                 "No row is ticked, so there is nothing to send.",
                 "Tick the rows to change, or paste another list.",
             ));
@@ -360,7 +361,7 @@ impl BulkDesk {
             .filter(|b| b.closed_at.is_none())
             .ok_or_else(|| {
                 Problem::new(
-                    "notInterrupted",
+                    ProblemKind::NotInterrupted,
                     "That bulk run is not waiting to be resumed.",
                     "Open History to see what it sent.",
                 )
@@ -500,7 +501,7 @@ fn view_of(current: &Running) -> RunView {
 
 fn stale_input() -> Problem {
     Problem::new(
-        "staleInput",
+        ProblemKind::StaleInput,
         "That list is no longer loaded.",
         "Paste the list or choose the file again.",
     )
@@ -508,7 +509,7 @@ fn stale_input() -> Problem {
 
 fn stale_preview() -> Problem {
     Problem::new(
-        "stalePreview",
+        ProblemKind::StalePreview,
         "This preview was already used or replaced, so nothing was sent.",
         "Preview the list again to run it.",
     )
@@ -516,7 +517,7 @@ fn stale_preview() -> Problem {
 
 fn busy() -> Problem {
     Problem::new(
-        "bulkBusy",
+        ProblemKind::BulkBusy,
         "A bulk run is still going.",
         "Wait for it to finish, or cancel it, before starting another.",
     )
@@ -524,7 +525,7 @@ fn busy() -> Problem {
 
 fn no_run() -> Problem {
     Problem::new(
-        "noRun",
+        ProblemKind::NoRun,
         "No bulk run is going.",
         "Paste a list and preview it to start one.",
     )

@@ -14,7 +14,7 @@
 use crate::desk::{history_problem, RecordView};
 use crate::graph::{Assignment, GraphClient, NumberAssignment, UnreadableRow};
 use crate::history::{Assignee, History, OperationKind, RecordStatus};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -566,7 +566,7 @@ pub async fn undo_preview(
     records.sort_by_key(|r| r.id);
     if records.is_empty() {
         return Err(Problem::new(
-            "notFound",
+            ProblemKind::NotFound,
             "That bulk run has no unassignments to undo.",
             "Open the bulk run from History and check its rows.",
         ));

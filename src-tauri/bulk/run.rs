@@ -38,7 +38,7 @@ use crate::desk::{
 };
 use crate::graph::{GraphClient, GraphErrorKind};
 use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -85,7 +85,7 @@ impl Default for BulkConfig {
 }
 
 /// Where a row stands, as the progress list shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RowPhase {
     /// Not sent yet.
@@ -155,7 +155,7 @@ pub struct RowUpdate {
 }
 
 /// Whether the run is going.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RunState {
     Running,
@@ -342,14 +342,14 @@ impl BulkEngine {
             .unwrap_or(OperationKind::Unassign);
         if plan.iter().any(|row| row.kind() != kind) {
             return Err(Problem::new(
-                "bulk",
+                ProblemKind::Bulk,
                 "A bulk run either unassigns or gives numbers back, not both.",
                 "Preview the list again.",
             ));
         }
         let json = serde_json::to_string(&plan).map_err(|e| {
             Problem::new(
-                "bulk",
+                ProblemKind::Bulk,
                 format!("NumberDesk could not save the list ({e})."),
                 "Preview the list again.",
             )
@@ -392,14 +392,14 @@ impl BulkEngine {
             .map_err(history_problem)?
             .ok_or_else(|| {
                 Problem::new(
-                    "notFound",
+                    ProblemKind::NotFound,
                     "That bulk run is not in the history.",
                     "Open History to see what was sent.",
                 )
             })?;
         let plan: Vec<PlannedRow> = serde_json::from_str(&batch.plan).map_err(|e| {
             Problem::new(
-                "bulk",
+                ProblemKind::Bulk,
                 format!("The list of that bulk run could not be read back ({e})."),
                 "Its changes are in History; start a new run for the numbers still assigned.",
             )
@@ -595,7 +595,7 @@ impl BulkRun {
         let rows_of = self.shared.clone();
         self.task.await.map_err(|e| {
             Problem::new(
-                "bulk",
+                ProblemKind::Bulk,
                 format!("The bulk run stopped unexpectedly ({e})."),
                 "Open the History view: every change sent is there. Resume the batch to finish it.",
             )

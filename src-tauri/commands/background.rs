@@ -3,7 +3,7 @@
 use super::App;
 use crate::desktop::BackgroundView;
 use crate::lifecycle::BackgroundSettings;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::tray;
 use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -15,7 +15,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 pub async fn show_quick_window<R: Runtime>(app: AppHandle<R>) -> Result<(), Problem> {
     tray::try_show_quick(&app).map_err(|_| {
         Problem::new(
-            "quickWindow",
+            ProblemKind::QuickWindow,
             "The quick unassign window could not be opened.",
             "Unassign from the Unassign tab of this window instead. If the tray's quick window \
              keeps failing, restart NumberDesk.",

@@ -4,7 +4,7 @@ use super::App;
 use crate::bulk::{
     BatchChoice, BulkAction, BulkOverview, InputSource, InputView, PreviewView, RunView, Selection,
 };
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use tauri::{AppHandle, Runtime, State};
 
 /// The header that names a file sent as the raw body of `bulk_read` (percent-encoded, as a
@@ -41,7 +41,7 @@ fn input_source(request: &tauri::ipc::Request<'_>) -> Result<InputSource, Proble
     };
     let unreadable = |error: serde_json::Error| {
         Problem::new(
-            "unexpected",
+            ProblemKind::Unexpected,
             format!("NumberDesk’s window sent a list it could not read ({error})."),
             "Try again. If it keeps happening, restart NumberDesk.",
         )

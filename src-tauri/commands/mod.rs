@@ -30,7 +30,7 @@ use crate::desk::{Desk, DeskConfig, RecordView};
 use crate::desktop::BackgroundState;
 use crate::graph::{GraphClient, GraphOptions};
 use crate::history::History;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::settings::Settings;
 use crate::setup::Resolved;
 use crate::vault::SecretStore;
@@ -93,7 +93,7 @@ impl DeskState {
                 desk: tokio::sync::Mutex::new(None),
             },
             Err(error) => DeskState::unavailable(Problem::new(
-                "history",
+                ProblemKind::History,
                 format!("NumberDesk could not open its history: {error}."),
                 error.hint(),
             )),
@@ -118,7 +118,7 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .map_err(|error| {
             Problem::new(
-                "internal",
+                ProblemKind::Internal,
                 format!("NumberDesk stopped in the middle of the task: {error}."),
                 "Try again. If it keeps happening, restart NumberDesk and copy the diagnostics \
                  for support.",
@@ -129,7 +129,7 @@ pub async fn blocking<T: Send + 'static>(
 fn target_or_problem(resolved: &Resolved) -> Result<SignInTarget, Problem> {
     resolved.target().ok_or_else(|| {
         Problem::new(
-            "setupIncomplete",
+            ProblemKind::SetupIncomplete,
             "NumberDesk does not know yet which tenant to sign in to.",
             "Fill in the cloud, tenant and client ID in Settings first.",
         )

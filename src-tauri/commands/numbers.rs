@@ -11,7 +11,7 @@ use crate::inventory::{
     self, InventoryQuery, InventoryStore, InventoryView, LeaverCounts, LeaverOptions,
     LeaversReport, QueryResult, ReadOutcome, ReadProgress,
 };
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::records::{self, Exported};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -101,7 +101,7 @@ const NOTHING_READ: &str = "NumberDesk has not read this tenant’s numbers yet.
 
 fn not_read_problem() -> Problem {
     Problem::new(
-        "numbersNotRead",
+        ProblemKind::NumbersNotRead,
         "NumberDesk has not read this tenant’s numbers yet.",
         "Choose Refresh to read them, then try again.",
     )
@@ -170,7 +170,7 @@ impl Numbers {
         let mut slot = lock(&self.reading);
         if slot.is_some() {
             return Err(Problem::new(
-                "numbersBusy",
+                ProblemKind::NumbersBusy,
                 "NumberDesk is already reading the numbers.",
                 "Wait for it to finish, or choose Cancel first.",
             ));
@@ -211,7 +211,7 @@ fn write_csv(
 ) -> Result<Exported, Problem> {
     let problem = |error: &dyn std::fmt::Display| {
         Problem::new(
-            "export",
+            ProblemKind::Export,
             format!("NumberDesk could not write {}: {error}.", path.display()),
             "Check that the Downloads folder exists and has free space, then try again.",
         )
@@ -334,7 +334,7 @@ pub async fn numbers_export_leavers<R: Runtime>(
 
 fn no_leavers_problem() -> Problem {
     Problem::new(
-        "leaversNotChecked",
+        ProblemKind::LeaversNotChecked,
         "NumberDesk has not checked for numbers on leavers yet.",
         "Open the Leavers lens first, then try again.",
     )

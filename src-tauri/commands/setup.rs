@@ -2,7 +2,7 @@
 
 use super::App;
 use crate::context::AppInfo;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::setup::{FieldProblem, SaveRefused, Setup, SetupView};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -11,12 +11,12 @@ impl From<SaveRefused> for Problem {
     fn from(refused: SaveRefused) -> Problem {
         match refused {
             SaveRefused::Locked => Problem::new(
-                "setupLocked",
+                ProblemKind::SetupLocked,
                 refused.to_string(),
                 "They come from your IT department’s preset (or the demo). Ask IT to change the preset.",
             ),
             SaveRefused::Invalid(message) => Problem::new(
-                "setupInvalid",
+                ProblemKind::SetupInvalid,
                 message,
                 "Correct the highlighted field and save again.",
             ),

@@ -2,7 +2,7 @@
 //! failures, as one typed error that knows whether a retry is safe and what to tell the admin.
 
 use super::Exchange;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use std::time::Duration;
 
 /// What went wrong, as far as retrying and the admin are concerned.
@@ -235,7 +235,7 @@ impl GraphError {
             && matches!(self.kind, K::BadRequest | K::NotFound | K::Forbidden)
         {
             let mut problem = Problem::new(
-                "notInThisCloud",
+                ProblemKind::NotInThisCloud,
                 "Microsoft offers the Teams phone-number API in the Global cloud only, so your cloud refused this request.",
                 "Use the Teams admin center or PowerShell for numbers in this cloud.",
             );
@@ -249,32 +249,32 @@ impl GraphError {
             .unwrap_or_default();
         let (kind, message, hint) = match self.kind {
             K::NotSent | K::Network => (
-                "network",
+                ProblemKind::Network,
                 "NumberDesk could not reach Microsoft Graph.".to_owned(),
                 "Check your internet connection (and proxy, if your organisation uses one), then try again.",
             ),
             K::Timeout => (
-                "timeout",
+                ProblemKind::Timeout,
                 "Microsoft Graph did not answer in time.".to_owned(),
                 "Try again in a minute. If it keeps happening, Microsoft may be having problems.",
             ),
             K::Throttled => (
-                "throttled",
+                ProblemKind::Throttled,
                 "Microsoft is limiting how fast NumberDesk may send requests, and did not ease off in time.".to_owned(),
                 "Wait a minute, then try again.",
             ),
             K::Unavailable | K::Server => (
-                "unavailable",
+                ProblemKind::Unavailable,
                 format!("Microsoft Graph is having a temporary problem.{said}"),
                 "Try again in a few minutes. If it keeps happening, give the request ID below to Microsoft support.",
             ),
             K::Unauthorized => (
-                "signInAgain",
+                ProblemKind::SignInAgain,
                 "Microsoft did not accept your sign-in for this request.".to_owned(),
                 "Sign out and sign in again.",
             ),
             K::Forbidden => (
-                "forbidden",
+                ProblemKind::Forbidden,
                 format!("Microsoft refused: your account is not allowed to manage phone numbers.{said}"),
                 "Ask a Global Administrator to give your account the Teams Administrator, Teams Communications Administrator or Teams Telephony Administrator role, and to grant admin consent for TeamsTelephoneNumber.ReadWrite.All.",
             ),
@@ -285,30 +285,30 @@ impl GraphError {
                     .is_some_and(|m| m.contains("is not found from tenant"));
                 if not_in_tenant {
                     (
-                        "numberNotFound",
+                        ProblemKind::NumberNotFound,
                         "Microsoft does not find this number in your tenant (or not with this number type).".to_owned(),
                         "Look the number up again; it may have been changed or released meanwhile.",
                     )
                 } else {
                     (
-                        "refused",
+                        ProblemKind::Refused,
                         format!("Microsoft refused the request.{said}"),
                         "Check the number and try again. If it keeps happening, give the request ID below to Microsoft support.",
                     )
                 }
             }
             K::Malformed => (
-                "malformed",
+                ProblemKind::Malformed,
                 format!("Microsoft Graph answered in a way NumberDesk does not understand ({}).", self.detail),
                 "Try again. If it keeps happening, give the request ID below to Microsoft support.",
             ),
             K::ForeignLocation => (
-                "foreignLocation",
+                ProblemKind::ForeignLocation,
                 format!("NumberDesk stopped following this change: {}.", self.detail),
                 "Check the number in the Teams admin center to see whether the change happened.",
             ),
             K::SignIn => (
-                "signInAgain",
+                ProblemKind::SignInAgain,
                 "You are not signed in.".to_owned(),
                 "Sign in again.",
             ),
@@ -360,7 +360,7 @@ mod tests {
         assert_eq!(error.kind, GraphErrorKind::BadRequest);
         assert_eq!(error.code.as_deref(), Some("BadRequest"));
         let problem = error.to_problem(true);
-        assert_eq!(problem.kind, "numberNotFound");
+        assert_eq!(problem.kind, ProblemKind::NumberNotFound);
         assert_eq!(problem.request_id.as_deref(), Some("r-1"));
     }
 
@@ -394,7 +394,7 @@ mod tests {
             assert!(error.get_may_retry() && error.post_may_retry(), "{body}");
             assert!(!error.outcome_unknown());
             let problem = error.to_problem(true);
-            assert_eq!(problem.kind, "unavailable");
+            assert_eq!(problem.kind, ProblemKind::Unavailable);
             assert!(
                 problem.message.contains("Service is unavailable"),
                 "{problem:?}"
@@ -436,7 +436,13 @@ mod tests {
             .to_problem(true)
             .hint
             .contains("Teams Telephony Administrator"));
-        assert_eq!(forbidden.to_problem(false).kind, "notInThisCloud");
-        assert_eq!(reply(500, "not json").to_problem(true).kind, "unavailable");
+        assert_eq!(
+            forbidden.to_problem(false).kind,
+            ProblemKind::NotInThisCloud
+        );
+        assert_eq!(
+            reply(500, "not json").to_problem(true).kind,
+            ProblemKind::Unavailable
+        );
     }
 }

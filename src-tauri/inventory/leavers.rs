@@ -15,7 +15,7 @@ use crate::auth::session::directory_not_permitted_problem;
 use crate::graph::{
     CancelToken, DirectoryAccount, GraphClient, GraphError, GraphErrorKind, UserDetail,
 };
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -111,7 +111,10 @@ fn directory_refused(error: &GraphError) -> bool {
     match error.kind {
         GraphErrorKind::Forbidden => true,
         GraphErrorKind::SignIn => error.sign_in_problem.as_ref().is_some_and(|p| {
-            matches!(p.kind.as_str(), "directoryNotPermitted" | "consentRequired")
+            matches!(
+                p.kind,
+                ProblemKind::DirectoryNotPermitted | ProblemKind::ConsentRequired
+            )
         }),
         _ => false,
     }
@@ -119,7 +122,7 @@ fn directory_refused(error: &GraphError) -> bool {
 
 fn basic_refused_problem() -> Problem {
     Problem::new(
-        "leaversNotPermitted",
+        ProblemKind::LeaversNotPermitted,
         "NumberDesk cannot check who holds the numbers: Microsoft refused both permissions that read users (User.Read.All and User.ReadBasic.All have no admin consent for this app registration).",
         "Ask a Global Administrator to grant admin consent for User.Read.All (or at least User.ReadBasic.All, which finds numbers on objects that no longer exist), then choose “Ask again”.",
     )

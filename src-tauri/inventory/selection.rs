@@ -7,14 +7,14 @@
 
 use super::{InventoryQuery, InventoryView, LeaversReport};
 use crate::bulk::{parse_pasted, rows_for_column, InputRow};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// Rows for the Bulk preview, one per number, in the given order.
 pub fn bulk_rows(numbers: &[&str]) -> Result<Vec<InputRow>, Problem> {
     let text = numbers.join("\n");
     let table = parse_pasted(&text).map_err(|e| {
         Problem::new(
-            "selectionTooLarge",
+            ProblemKind::SelectionTooLarge,
             format!("These numbers cannot be sent to the Bulk preview: {e}."),
             "Select fewer numbers (filter the list further), then try again.",
         )

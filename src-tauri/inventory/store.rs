@@ -8,7 +8,7 @@
 //! loses nothing but one refresh, and the history is never involved.
 
 use super::{AssignmentKind, Inventory, InventoryRow};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -71,7 +71,7 @@ impl InventoryError {
         };
         if let InventoryError::SetAside { source, .. } = self {
             return Problem::new(
-                "inventoryStore",
+                ProblemKind::InventoryStore,
                 format!("NumberDesk could not keep the number list on this computer: {self}."),
                 source.hint(),
             );
@@ -86,7 +86,7 @@ impl InventoryError {
             }
         };
         Problem::new(
-            "inventoryStore",
+            ProblemKind::InventoryStore,
             format!("NumberDesk could not keep the number list on this computer: {self}."),
             hint,
         )
