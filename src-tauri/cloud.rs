@@ -38,7 +38,7 @@ pub struct Cloud {
 }
 
 /// An endpoint given by the admin or a test hook that NumberDesk will not use.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EndpointError {
     #[error("“{0}” is not a web address")]
     NotAUrl(String),

@@ -40,7 +40,7 @@ pub struct LaunchOptions {
 }
 
 /// A launch setting NumberDesk cannot honour.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum LaunchError {
     #[error("{ENV_LOGIN_URL} is set but {ENV_GRAPH_URL} is not")]
     LoginWithoutGraph,

@@ -6,7 +6,7 @@
 
 use crate::cloud::Cloud;
 use crate::config::{LaunchError, LaunchOptions};
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 use crate::sim::SimTenant;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -26,11 +26,32 @@ pub struct AppContext {
     /// Where settings, history and logs live.
     pub data_dir: PathBuf,
     /// A problem found while starting; the UI shows it instead of carrying on silently.
-    pub startup_problem: Option<Problem>,
+    pub startup_problem: Option<StartupError>,
     /// Where IT's managed preset is read from.
     pub managed_preset: PathBuf,
     /// `NUMBERDESK_MANAGED_PRESET` was set, but IT's preset file exists and was used instead.
     pub preset_override_ignored: bool,
+}
+
+/// What stops NumberDesk from working normally from the start (shown on the first screen).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StartupError {
+    /// A `NUMBERDESK_*` variable or argument it cannot use.
+    #[error("started with a setting it cannot use: {0}")]
+    Launch(LaunchError),
+    /// The built-in demo tenant's server could not start.
+    #[error("the demo tenant could not start: {0}")]
+    DemoTenant(String),
+    /// The data folder cannot be created.
+    #[error("cannot create the data folder {dir}: {reason}")]
+    DataFolder { dir: PathBuf, reason: String },
+    /// Moving the data from the roaming to the local folder stopped half-way: neither folder
+    /// is safe to use this run.
+    #[error("moving the data folder did not finish: {0}")]
+    MoveUnfinished(String),
+    /// The history database cannot be opened.
+    #[error("the history cannot be opened: {reason}")]
+    History { reason: String, hint: String },
 }
 
 impl AppContext {
@@ -55,11 +76,7 @@ impl AppContext {
         let options = match options {
             Ok(options) => options,
             Err(error) => {
-                context.startup_problem = Some(Problem::new(
-                    ProblemKind::Startup,
-                    format!("NumberDesk was started with a setting it cannot use: {error}."),
-                    error.hint(),
-                ));
+                context.startup_problem = Some(StartupError::Launch(error));
                 return context;
             }
         };
@@ -80,13 +97,7 @@ impl AppContext {
                 context.demo = Some(tenant);
             }
             Some(Err(error)) => {
-                context.startup_problem = Some(Problem::new(
-                    ProblemKind::Startup,
-                    format!("The demo tenant could not start on this computer: {error}."),
-                    "Close other copies of NumberDesk and try again. If it keeps happening, \
-                     a firewall or security tool may be blocking connections to this computer \
-                     (127.0.0.1).",
-                ));
+                context.startup_problem = Some(StartupError::DemoTenant(error.to_string()));
             }
         }
         context
@@ -170,7 +181,7 @@ impl AppContext {
                 microsoft: cloud.is_microsoft(),
             }),
             data_dir: self.data_dir.display().to_string(),
-            startup_problem: self.startup_problem.clone(),
+            startup_problem: self.startup_problem.clone().map(Problem::from),
             ignored_hooks: launch.ignored_hooks,
         }
     }

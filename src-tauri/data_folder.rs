@@ -23,7 +23,6 @@
 //! overwritten; an item whose name the new folder already has (a `logs` folder, say) stays
 //! where it is.
 
-use crate::problem::{Problem, ProblemKind};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -300,14 +299,17 @@ pub struct Settled {
     pub dir: PathBuf,
     /// Set when a move failed so that neither folder is safe to use this run: the history and
     /// settings must not be opened (an empty history would be created over the real one).
-    pub problem: Option<Problem>,
+    pub unfinished: Option<MoveError>,
 }
 
 /// Chooses the data folder: `NUMBERDESK_DATA_DIR` when set (nothing moves), else the local
 /// folder, after moving the roaming folder's contents there ([`move_to_local`]).
 pub fn settle(custom: Option<PathBuf>, roaming: &Path, local: &Path) -> Settled {
     if let Some(dir) = custom {
-        return Settled { dir, problem: None };
+        return Settled {
+            dir,
+            unfinished: None,
+        };
     }
     match move_to_local(roaming, local) {
         Ok(outcome) => {
@@ -331,7 +333,7 @@ pub fn settle(custom: Option<PathBuf>, roaming: &Path, local: &Path) -> Settled 
             }
             Settled {
                 dir: local.to_path_buf(),
-                problem: None,
+                unfinished: None,
             }
         }
         Err(error) if error.old_is_whole => {
@@ -341,20 +343,12 @@ pub fn settle(custom: Option<PathBuf>, roaming: &Path, local: &Path) -> Settled 
             );
             Settled {
                 dir: roaming.to_path_buf(),
-                problem: None,
+                unfinished: None,
             }
         }
         Err(error) => Settled {
             dir: local.to_path_buf(),
-            problem: Some(Problem::new(
-                ProblemKind::Startup,
-                format!(
-                    "NumberDesk could not finish moving its data to this computer's local \
-                     folder: {error}."
-                ),
-                "Nothing was deleted. Close programs that may be using files in those folders \
-                 (backup, antivirus, another NumberDesk), then start NumberDesk again.",
-            )),
+            unfinished: Some(error),
         },
     }
 }

@@ -7,7 +7,7 @@ use crate::commands::App;
 use crate::desk::RecordView;
 use crate::history::HistoryQuery;
 use crate::lifecycle::BackgroundSettings;
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 use crate::settings::Settings;
 use crate::tray;
 use serde::Serialize;
@@ -27,11 +27,11 @@ pub struct BackgroundState {
     /// Records already announced by a notification.
     notified: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// Why the saved shortcut could not be registered at start, for Settings.
-    shortcut_problem: std::sync::Mutex<Option<Problem>>,
+    shortcut_problem: std::sync::Mutex<Option<DesktopError>>,
 }
 
 impl BackgroundState {
-    fn set_shortcut_problem(&self, problem: Option<Problem>) {
+    fn set_shortcut_problem(&self, problem: Option<DesktopError>) {
         *self
             .shortcut_problem
             .lock()
@@ -57,7 +57,8 @@ impl BackgroundView {
                 .shortcut_problem
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .clone(),
+                .clone()
+                .map(Problem::from),
             tray_available: state.tray_available.load(Ordering::SeqCst),
         }
     }
@@ -72,19 +73,35 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
     }
 }
 
-fn shortcut_problem(shortcut: &str, why: &str) -> Problem {
-    Problem::new(
-        ProblemKind::Shortcut,
-        format!("The shortcut “{shortcut}” could not be set: {why}."),
-        "Choose another one, such as CommandOrControl+Shift+U or Ctrl+Alt+N, and save again.",
-    )
+/// Why Settings › Background could not be applied.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DesktopError {
+    /// The shortcut is not a key combination, or something else holds it.
+    #[error("the shortcut {shortcut:?} could not be set: {why}")]
+    Shortcut {
+        shortcut: String,
+        why: ShortcutRefusal,
+    },
+    #[error("start at login could not be changed: {0}")]
+    StartAtLogin(String),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+}
+
+/// Why a shortcut could not be registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ShortcutRefusal {
+    #[error("not a key combination")]
+    NotUnderstood,
+    #[error("already in use")]
+    Taken,
 }
 
 /// Registers (or removes) the global shortcut that opens the quick window.
 pub fn apply_shortcut<R: Runtime>(
     app: &AppHandle<R>,
     settings: &BackgroundSettings,
-) -> Result<(), Problem> {
+) -> Result<(), DesktopError> {
     use tauri_plugin_global_shortcut::GlobalShortcutExt;
     let shortcuts = app.global_shortcut();
     let _ = shortcuts.unregister_all();
@@ -94,17 +111,17 @@ pub fn apply_shortcut<R: Runtime>(
     let shortcut: tauri_plugin_global_shortcut::Shortcut =
         settings.shortcut.parse().map_err(|error| {
             log::info!("shortcut {:?} not understood: {error}", settings.shortcut);
-            shortcut_problem(
-                &settings.shortcut,
-                "it is not a key combination NumberDesk understands (modifiers such as Ctrl, Alt, Shift, then one key, joined with +)",
-            )
+            DesktopError::Shortcut {
+                shortcut: settings.shortcut.clone(),
+                why: ShortcutRefusal::NotUnderstood,
+            }
         })?;
     shortcuts.register(shortcut).map_err(|error| {
         log::info!("shortcut {:?} not registered: {error}", settings.shortcut);
-        shortcut_problem(
-            &settings.shortcut,
-            "another app or the system already uses it",
-        )
+        DesktopError::Shortcut {
+            shortcut: settings.shortcut.clone(),
+            why: ShortcutRefusal::Taken,
+        }
     })
 }
 
@@ -119,13 +136,13 @@ pub fn apply_saved_shortcut<R: Runtime>(
         // would only wait for it (up to tens of milliseconds on X11) before the first screen.
         return;
     }
-    if let Err(problem) = apply_shortcut(app, settings) {
-        log::warn!("{}", problem.message);
-        state.set_shortcut_problem(Some(problem));
+    if let Err(error) = apply_shortcut(app, settings) {
+        log::warn!("{error}");
+        state.set_shortcut_problem(Some(error));
     }
 }
 
-fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(), Problem> {
+fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(), DesktopError> {
     use tauri_plugin_autostart::ManagerExt;
     let autolaunch = app.autolaunch();
     let result = if enabled {
@@ -133,13 +150,7 @@ fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(
     } else {
         autolaunch.disable()
     };
-    result.map_err(|error| {
-        Problem::new(
-            ProblemKind::StartAtLogin,
-            format!("NumberDesk could not change whether it starts at login: {error}."),
-            "Try again. Your organisation may manage start-up apps; ask IT if it keeps failing.",
-        )
-    })
+    result.map_err(|error| DesktopError::StartAtLogin(error.to_string()))
 }
 
 /// Applies Settings › Background (start at login, shortcut), then saves it. A shortcut that
@@ -148,16 +159,16 @@ pub fn save_background<R: Runtime>(
     app: &AppHandle<R>,
     state: &App,
     settings: BackgroundSettings,
-) -> Result<BackgroundView, Problem> {
+) -> Result<BackgroundView, DesktopError> {
     let store = Settings::open(app, &state.context.data_dir)?;
     let before = store.background();
     if settings.start_at_login != before.start_at_login {
         set_start_at_login(app, settings.start_at_login)?;
     }
-    if let Err(problem) = apply_shortcut(app, &settings) {
+    if let Err(error) = apply_shortcut(app, &settings) {
         // Keep the old shortcut working rather than none.
         let _ = apply_shortcut(app, &before);
-        return Err(problem);
+        return Err(error);
     }
     state.background.set_shortcut_problem(None);
     store.set_background(&settings)?;

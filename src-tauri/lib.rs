@@ -295,17 +295,13 @@ fn set_up<R: Runtime>(
         &app.path().app_local_data_dir()?,
     );
     let data_dir = settled.dir.clone();
-    let data_dir_problem = std::fs::create_dir_all(&data_dir).err().map(|error| {
-        problem::Problem::new(
-            problem::ProblemKind::Startup,
-            format!(
-                "NumberDesk cannot create its data folder {}: {error}.",
-                data_dir.display()
-            ),
-            "Choose a folder you can write to (NUMBERDESK_DATA_DIR), or ask IT to \
-             check the permissions of your profile folder.",
-        )
-    });
+    let data_dir_problem =
+        std::fs::create_dir_all(&data_dir)
+            .err()
+            .map(|error| context::StartupError::DataFolder {
+                dir: data_dir.clone(),
+                reason: error.to_string(),
+            });
     // The demo tenant runs on Tauri's own tokio runtime, so its server lives as long as
     // the app; its state is kept in the data folder so a relaunch finds it as it was.
     let demo = options.as_ref().is_ok_and(|o| o.demo).then(|| {
@@ -328,9 +324,10 @@ fn set_up<R: Runtime>(
     if let Some(problem) = data_dir_problem {
         context.startup_problem.get_or_insert(problem);
     }
-    let desks = match settled.problem {
+    let desks = match settled.unfinished {
         // Neither folder is safe this run: opening one would start an empty history.
-        Some(problem) => {
+        Some(error) => {
+            let problem = context::StartupError::MoveUnfinished(error.to_string());
             context.startup_problem.get_or_insert(problem.clone());
             commands::DeskState::unavailable(problem)
         }

@@ -5,7 +5,6 @@
 //! blocking thread.
 
 use crate::lifecycle::BackgroundSettings;
-use crate::problem::{Problem, ProblemKind};
 use crate::setup::Setup;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,45 +22,47 @@ const KEY_BACKGROUND: &str = "background";
 /// Set once the admin has been told that closing the window keeps NumberDesk in the tray.
 pub const KEY_TRAY_NOTICE_SHOWN: &str = "trayNoticeShown";
 
-pub fn settings_problem(error: impl std::fmt::Display) -> Problem {
-    Problem::new(
-        ProblemKind::Settings,
-        format!("NumberDesk could not read or save its settings: {error}."),
-        "Check that the data folder shown in Settings exists and that you can write to it, \
-         then try again.",
-    )
+/// The settings file could not be read or written (the store's own words).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(String);
+
+impl SettingsError {
+    fn of(error: impl std::fmt::Display) -> SettingsError {
+        SettingsError(error.to_string())
+    }
 }
 
 /// The open settings file.
 pub struct Settings<R: Runtime>(Arc<Store<R>>);
 
 impl<R: Runtime> Settings<R> {
-    pub fn open(app: &AppHandle<R>, data_dir: &Path) -> Result<Settings<R>, Problem> {
+    pub fn open(app: &AppHandle<R>, data_dir: &Path) -> Result<Settings<R>, SettingsError> {
         app.store(data_dir.join(SETTINGS_FILE))
             .map(Settings)
-            .map_err(settings_problem)
+            .map_err(SettingsError::of)
     }
 
     fn flag(&self, key: &str) -> bool {
         self.0.get(key).and_then(|v| v.as_bool()).unwrap_or(false)
     }
 
-    fn set(&self, key: &str, value: impl serde::Serialize) -> Result<(), Problem> {
+    fn set(&self, key: &str, value: impl serde::Serialize) -> Result<(), SettingsError> {
         self.0
-            .set(key, serde_json::to_value(value).map_err(settings_problem)?);
+            .set(key, serde_json::to_value(value).map_err(SettingsError::of)?);
         Ok(())
     }
 
     /// Writes the file (blocks on the disk).
-    pub fn save(&self) -> Result<(), Problem> {
-        self.0.save().map_err(settings_problem)
+    pub fn save(&self) -> Result<(), SettingsError> {
+        self.0.save().map_err(SettingsError::of)
     }
 
     pub fn first_run_done(&self) -> bool {
         self.flag(KEY_FIRST_RUN_DONE)
     }
 
-    pub fn set_first_run_done(&self) -> Result<(), Problem> {
+    pub fn set_first_run_done(&self) -> Result<(), SettingsError> {
         self.set(KEY_FIRST_RUN_DONE, true)
     }
 
@@ -72,7 +73,7 @@ impl<R: Runtime> Settings<R> {
             .and_then(|value| serde_json::from_value(value).ok())
     }
 
-    pub fn set_setup(&self, setup: &Setup) -> Result<(), Problem> {
+    pub fn set_setup(&self, setup: &Setup) -> Result<(), SettingsError> {
         self.set(KEY_SETUP, setup)
     }
 
@@ -84,7 +85,7 @@ impl<R: Runtime> Settings<R> {
             .unwrap_or_default()
     }
 
-    pub fn set_background(&self, settings: &BackgroundSettings) -> Result<(), Problem> {
+    pub fn set_background(&self, settings: &BackgroundSettings) -> Result<(), SettingsError> {
         self.set(KEY_BACKGROUND, settings)
     }
 

@@ -6,6 +6,7 @@
 //! reported to the admin, never ignored: ignoring it would quietly send a sign-in elsewhere.
 
 use crate::cloud::CloudId;
+use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -553,6 +554,11 @@ impl Resolved {
     }
 
     /// Where to sign in, when the setup is complete.
+    /// Where to sign in, or why NumberDesk cannot yet.
+    pub fn require_target(&self) -> Result<crate::auth::SignInTarget, SetupIncomplete> {
+        self.target().ok_or(SetupIncomplete)
+    }
+
     pub fn target(&self) -> Option<crate::auth::SignInTarget> {
         let cloud = self.cloud.clone()?;
         self.problems()
@@ -564,6 +570,11 @@ impl Resolved {
             })
     }
 }
+
+/// The cloud, tenant or client ID is missing or not valid yet, so there is nowhere to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the setup is not complete")]
+pub struct SetupIncomplete;
 
 /// Why a setup from the form is not saved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -608,7 +619,7 @@ pub struct SetupView {
     pub locks: Locks,
     pub locked_by: Option<LockedBy>,
     pub preset_path: String,
-    pub preset_problem: Option<crate::problem::Problem>,
+    pub preset_problem: Option<Problem>,
     /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
     pub ignored_hooks: Vec<&'static str>,
     pub problems: Vec<FieldProblem>,
@@ -627,7 +638,11 @@ impl SetupView {
     pub fn new(resolved: &Resolved, preset_path: &Path) -> SetupView {
         let problems = resolved.problems();
         SetupView {
-            cloud: resolved.cloud.as_ref().map(|c| c.id).unwrap_or(CloudId::Global),
+            cloud: resolved
+                .cloud
+                .as_ref()
+                .map(|c| c.id)
+                .unwrap_or(CloudId::Global),
             cloud_name: resolved
                 .cloud
                 .as_ref()
@@ -638,13 +653,7 @@ impl SetupView {
             locks: resolved.locks,
             locked_by: resolved.locked_by,
             preset_path: preset_path.display().to_string(),
-            preset_problem: resolved.preset_problem.as_ref().map(|error| {
-                crate::problem::Problem::new(
-                    crate::problem::ProblemKind::ManagedPreset,
-                    format!("Your IT department’s NumberDesk preset could not be used: {error}."),
-                    "Ask IT to correct or remove the preset file. Until then you can fill in the fields yourself.",
-                )
-            }),
+            preset_problem: resolved.preset_problem.as_ref().map(Problem::from),
             ignored_hooks: resolved.ignored_hooks.clone(),
             complete: problems.is_empty() && resolved.cloud.is_some(),
             problems,

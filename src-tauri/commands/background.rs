@@ -3,7 +3,7 @@
 use super::App;
 use crate::desktop::BackgroundView;
 use crate::lifecycle::BackgroundSettings;
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 use crate::tray;
 use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -13,14 +13,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 /// deadlocks there on Windows).
 #[tauri::command]
 pub async fn show_quick_window<R: Runtime>(app: AppHandle<R>) -> Result<(), Problem> {
-    tray::try_show_quick(&app).map_err(|_| {
-        Problem::new(
-            ProblemKind::QuickWindow,
-            "The quick unassign window could not be opened.",
-            "Unassign from the Unassign tab of this window instead. If the tray's quick window \
-             keeps failing, restart NumberDesk.",
-        )
-    })
+    tray::try_show_quick(&app).map_err(crate::problem::app::quick_window_failed)
 }
 
 fn hide_quick<R: Runtime>(app: &AppHandle<R>) {
@@ -78,5 +71,5 @@ pub fn save_background_settings<R: Runtime>(
     state: State<'_, App>,
     settings: BackgroundSettings,
 ) -> Result<BackgroundView, Problem> {
-    crate::desktop::save_background(&app, &state, settings)
+    Ok(crate::desktop::save_background(&app, &state, settings)?)
 }

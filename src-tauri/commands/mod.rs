@@ -26,11 +26,12 @@ pub use unassign::*;
 use crate::auth::{SignInService, SignInTarget};
 use crate::bulk::{BulkConfig, BulkDesk, BulkEvent};
 use crate::context::AppContext;
+use crate::context::StartupError;
 use crate::desk::{Desk, DeskConfig, RecordView};
 use crate::desktop::BackgroundState;
 use crate::graph::{GraphClient, GraphOptions};
 use crate::history::History;
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 use crate::settings::Settings;
 use crate::setup::Resolved;
 use crate::vault::SecretStore;
@@ -68,7 +69,7 @@ impl AuthState {
 
 /// The history database and the workflows over it.
 pub struct DeskState {
-    pub history: Result<Arc<History>, Problem>,
+    pub history: Result<Arc<History>, StartupError>,
     /// Shown once in History when a damaged database was set aside.
     pub notice: Option<String>,
     desk: tokio::sync::Mutex<Option<(SignInTarget, Workflows)>>,
@@ -92,18 +93,17 @@ impl DeskState {
                 notice: notice.map(|n| n.message()),
                 desk: tokio::sync::Mutex::new(None),
             },
-            Err(error) => DeskState::unavailable(Problem::new(
-                ProblemKind::History,
-                format!("NumberDesk could not open its history: {error}."),
-                error.hint(),
-            )),
+            Err(error) => DeskState::unavailable(StartupError::History {
+                reason: error.to_string(),
+                hint: error.hint().to_owned(),
+            }),
         }
     }
 
     /// No history this run (the data folder could not be settled); every use says why.
-    pub fn unavailable(problem: Problem) -> DeskState {
+    pub fn unavailable(error: StartupError) -> DeskState {
         DeskState {
-            history: Err(problem),
+            history: Err(error),
             notice: None,
             desk: tokio::sync::Mutex::new(None),
         }
@@ -116,29 +116,12 @@ pub async fn blocking<T: Send + 'static>(
 ) -> Result<T, Problem> {
     tauri::async_runtime::spawn_blocking(work)
         .await
-        .map_err(|error| {
-            Problem::new(
-                ProblemKind::Internal,
-                format!("NumberDesk stopped in the middle of the task: {error}."),
-                "Try again. If it keeps happening, restart NumberDesk and copy the diagnostics \
-                 for support.",
-            )
-        })?
-}
-
-fn target_or_problem(resolved: &Resolved) -> Result<SignInTarget, Problem> {
-    resolved.target().ok_or_else(|| {
-        Problem::new(
-            ProblemKind::SetupIncomplete,
-            "NumberDesk does not know yet which tenant to sign in to.",
-            "Fill in the cloud, tenant and client ID in Settings first.",
-        )
-    })
+        .map_err(crate::problem::app::task_stopped)?
 }
 
 impl App {
     pub fn settings<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Settings<R>, Problem> {
-        Settings::open(app, &self.context.data_dir)
+        Ok(Settings::open(app, &self.context.data_dir)?)
     }
 
     /// The setup in force: launch, IT's preset, then what the admin saved.
@@ -148,11 +131,11 @@ impl App {
 
     /// Where to sign in, or why NumberDesk cannot yet.
     pub fn target<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SignInTarget, Problem> {
-        target_or_problem(&self.resolved_setup(app)?)
+        Ok(self.resolved_setup(app)?.require_target()?)
     }
 
     pub fn history(&self) -> Result<Arc<History>, Problem> {
-        self.desks.history.clone()
+        Ok(self.desks.history.clone()?)
     }
 
     /// The unassign workflow for the tenant now set up, built on first use and again when the

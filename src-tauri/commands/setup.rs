@@ -2,27 +2,10 @@
 
 use super::App;
 use crate::context::AppInfo;
-use crate::problem::{Problem, ProblemKind};
-use crate::setup::{FieldProblem, SaveRefused, Setup, SetupView};
+use crate::problem::Problem;
+use crate::setup::{FieldProblem, Setup, SetupView};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
-
-impl From<SaveRefused> for Problem {
-    fn from(refused: SaveRefused) -> Problem {
-        match refused {
-            SaveRefused::Locked => Problem::new(
-                ProblemKind::SetupLocked,
-                refused.to_string(),
-                "They come from your IT department’s preset (or the demo). Ask IT to change the preset.",
-            ),
-            SaveRefused::Invalid(message) => Problem::new(
-                ProblemKind::SetupInvalid,
-                message,
-                "Correct the highlighted field and save again.",
-            ),
-        }
-    }
-}
 
 /// Facts for the first screen: version, demo or not, endpoints, first run or not.
 #[tauri::command]
@@ -42,7 +25,7 @@ pub async fn complete_first_run<R: Runtime>(
     let settings = state.settings(&app)?;
     super::blocking(move || {
         settings.set_first_run_done()?;
-        settings.save()
+        Ok(settings.save()?)
     })
     .await
 }
@@ -99,7 +82,7 @@ pub async fn save_setup<R: Runtime>(
     let settings = state.settings(&app)?;
     super::blocking(move || {
         settings.set_setup(&setup)?;
-        settings.save()
+        Ok(settings.save()?)
     })
     .await?;
     let after = state.resolved_setup(&app)?;

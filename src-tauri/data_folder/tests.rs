@@ -202,7 +202,7 @@ fn one_folder_for_both_is_left_alone() {
     assert_eq!(snapshot(&dir), before);
     let settled = settle(None, &dir, &dir);
     assert_eq!(settled.dir, dir);
-    assert!(settled.problem.is_none());
+    assert!(settled.unfinished.is_none());
     assert_eq!(snapshot(&dir), before);
 }
 
@@ -228,7 +228,7 @@ fn the_data_dir_variable_still_wins_and_nothing_moves() {
     let custom = root.path().join("custom");
     let settled = settle(Some(custom.clone()), &old, &new);
     assert_eq!(settled.dir, custom);
-    assert!(settled.problem.is_none());
+    assert!(settled.unfinished.is_none());
     assert_eq!(snapshot(&old), before);
     assert!(!new.exists());
 

@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+pub mod app;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
