@@ -49,13 +49,15 @@ fn main() {
         "portable" => portable(),
         "bench-launch" => bench_launch(&rest),
         "bench-launch-inner" => bench_launch_inner(&rest),
+        "bench-memory" => bench_memory(),
         _ => {
             eprintln!(
                 "usage: cargo xtask demo            start NumberDesk on the demo tenant\n       \
                  cargo xtask test [--with-package] [-- FILTER]  run every check and test\n       \
                  cargo xtask package           build the .deb, install it, start it, remove it\n       \
                  cargo xtask portable          no Unix-only API outside a cfg scope in src-tauri/ and tests/\n       \
-                 cargo xtask bench-launch [RUNS]  release build: launch-to-first-screen times"
+                 cargo xtask bench-launch [RUNS]  release build: launch-to-first-screen times\n       \
+                 cargo xtask bench-memory      idle memory of the whole app with 50,000 numbers loaded"
             );
             exit(2);
         }
@@ -328,23 +330,49 @@ fn test(extra: &[String]) -> Result<(), String> {
             .args(&filter);
         return run(tests);
     }
-    // A private D-Bus session (no leftovers, no clash with a desktop's NumberDesk), a throwaway
-    // unlocked gnome-keyring as the Secret Service, and a virtual display for the real window.
+    run(desktop_session(&test_command))?;
+    if with_package {
+        package()?;
+    }
+    Ok(())
+}
+
+/// `command` (a shell command line) in a private D-Bus session (no leftovers, no clash with a
+/// desktop's NumberDesk), with a throwaway unlocked gnome-keyring as the Secret Service and a
+/// virtual display for the real window.
+fn desktop_session(command: &str) -> Command {
     let script = format!(
         "set -euo pipefail\n\
          export XDG_DATA_HOME=\"$(mktemp -d)\"\n\
          echo -n numberdesk-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null\n\
-         exec xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' {test_command}\n"
+         exec xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' {command}\n"
     );
     let mut session = Command::new("dbus-run-session");
     session
         .args(["--", "bash", "-c", &script])
         .env("NUMBERDESK_AXE_JS", axe_script());
-    run(session)?;
-    if with_package {
-        package()?;
+    session
+}
+
+/// Idle memory of the whole app with the Numbers view's 50,000 numbers loaded (benches/
+/// app_memory.rs), in the same desktop session as the e2e tests. Linux only.
+fn bench_memory() -> Result<(), String> {
+    if !cfg!(target_os = "linux") {
+        return Err("bench-memory drives the WebKitGTK window: Linux only".into());
     }
-    Ok(())
+    ensure_packages(BUILD_PACKAGES)?;
+    ensure_packages(TEST_PACKAGES)?;
+    if on_path("tauri-driver").is_none() {
+        let mut install = cargo();
+        install.args(["install", "tauri-driver", "--version", "^2", "--locked"]);
+        run(install)?;
+    }
+    let mut build = cargo();
+    build.args(["bench", "--locked", "--bench", "app_memory", "--no-run"]);
+    run(build)?;
+    run(desktop_session(
+        "\"${CARGO:-cargo}\" bench --locked --bench app_memory",
+    ))
 }
 
 /// Builds the .deb with tauri-cli, installs it, starts the installed app on the demo tenant
