@@ -8,6 +8,12 @@
 
 use serde::Serialize;
 
+pub mod desk;
+pub mod graph;
+pub mod network;
+pub mod records;
+pub mod sign_in;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
