@@ -21,10 +21,13 @@ use crate::graph::{
 };
 use crate::history::{
     Actor, Assignee, History, HistoryError, NewOperation, OperationKind, OperationRecord,
-    RecordChange, RecordError, RecordStatus,
+    RecordChange, RecordStatus,
 };
-use crate::phone::{self, ParsedNumber};
-use crate::problem::{Problem, ProblemKind};
+use crate::phone::{self, NumberError, ParsedNumber};
+// The one exception to "no words in the core": a history record keeps what went wrong as the
+// admin read it (kind, message, hint; shown later in History), so the words a failed Graph call
+// is stored with come from the boundary that makes them.
+use crate::problem::desk::record_error;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -153,21 +156,35 @@ pub struct Desk {
     config: DeskConfig,
 }
 
-pub(crate) fn history_problem(error: HistoryError) -> Problem {
-    Problem::new(
-        ProblemKind::History,
-        format!("NumberDesk could not write its history: {error}."),
-        error.hint(),
-    )
-}
-
-pub(crate) fn record_error(problem: &Problem) -> RecordError {
-    RecordError {
-        kind: problem.kind.name().to_owned(),
-        message: problem.message.clone(),
-        hint: Some(problem.hint.clone()),
-        request_id: problem.request_id.clone(),
-    }
+/// Why a one-number workflow did not go ahead. What the admin reads is made from it at the
+/// command boundary (`crate::problem::desk`).
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// Not a phone number NumberDesk can read.
+    #[error(transparent)]
+    BadNumber(#[from] NumberError),
+    /// The lookup behind the confirmation was used already, or has expired.
+    #[error("the confirmation was already used or has expired")]
+    ConfirmationUsed,
+    /// No record with this id in the history.
+    #[error("there is no operation record {0} in the history")]
+    NotFound(i64),
+    /// Record `0` is not a succeeded unassignment from a user or resource account.
+    #[error("record {0} cannot be undone")]
+    CannotReassign(i64),
+    /// The number has a change in flight already (History #`0`); nothing was sent.
+    #[error("a change for this number is already in progress (History #{0})")]
+    InFlight(i64),
+    /// Microsoft Graph refused or could not be reached. `telephone_api_available`: whether this
+    /// cloud offers the telephone-number API, which explains refusals where it does not.
+    #[error("{error}")]
+    Graph {
+        error: GraphError,
+        telephone_api_available: bool,
+    },
+    /// The history could not be read or written.
+    #[error(transparent)]
+    History(#[from] HistoryError),
 }
 
 impl Desk {
@@ -191,31 +208,28 @@ impl Desk {
         }
     }
 
-    fn problem(&self, error: &GraphError) -> Problem {
-        error.to_problem(self.cloud.telephone_numbers_available())
+    fn graph_error(&self, error: GraphError) -> DeskError {
+        DeskError::Graph {
+            error,
+            telephone_api_available: self.cloud.telephone_numbers_available(),
+        }
     }
 
-    fn update(&self, id: i64, change: RecordChange) -> Result<OperationRecord, Problem> {
-        let record = self.history.update(id, change).map_err(history_problem)?;
+    fn update(&self, id: i64, change: RecordChange) -> Result<OperationRecord, HistoryError> {
+        let record = self.history.update(id, change)?;
         (self.notify)(&RecordView::from(record.clone()));
         Ok(record)
     }
 
     /// Reads the number and who has it. Sends nothing that changes anything.
-    pub async fn lookup(&self, input: &str) -> Result<LookupCard, Problem> {
-        let number = phone::parse_number(input).map_err(|error| {
-            Problem::new(
-                ProblemKind::BadNumber,
-                error.to_string(),
-                "Type the number with + and the country code, for example +1 206 555 0100.",
-            )
-        })?;
+    pub async fn lookup(&self, input: &str) -> Result<LookupCard, DeskError> {
+        let number = phone::parse_number(input)?;
         let graph_form = number.graph_form();
         let (found, _) = self
             .graph
             .lookup_number(&graph_form)
             .await
-            .map_err(|e| self.problem(&e))?;
+            .map_err(|e| self.graph_error(e))?;
         let names_permitted = self.session.status().await.names_permitted;
         let mut card = LookupCard {
             lookup_id: None,
@@ -292,11 +306,7 @@ impl Desk {
                 .unwrap_or_default()
         );
         card.assignee = Some(assignee.clone());
-        if let Some(running) = self
-            .history
-            .in_flight_for(&assignment.telephone_number)
-            .map_err(history_problem)?
-        {
+        if let Some(running) = self.history.in_flight_for(&assignment.telephone_number)? {
             card.reason = Some(format!(
                 "A change for this number is already in progress (History #{}). Wait until it finishes.",
                 running.id
@@ -334,20 +344,14 @@ impl Desk {
     }
 
     /// Unassigns the number of a confirmed lookup. At most one POST per lookup.
-    pub async fn unassign(self: &Arc<Self>, lookup_id: &str) -> Result<RecordView, Problem> {
+    pub async fn unassign(self: &Arc<Self>, lookup_id: &str) -> Result<RecordView, DeskError> {
         let pending = self
             .lookups
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(lookup_id)
             .filter(|p| p.created.elapsed() < self.config.lookup_ttl)
-            .ok_or_else(|| {
-                Problem::new(
-                    ProblemKind::ConfirmationUsed,
-                    "This confirmation was already used or has expired.",
-                    "Look the number up again to see its current state.",
-                )
-            })?;
+            .ok_or(DeskError::ConfirmationUsed)?;
         let new = NewOperation {
             kind: OperationKind::Unassign,
             telephone_number: pending.number.telephone_number.clone(),
@@ -362,25 +366,14 @@ impl Desk {
     }
 
     /// Gives the number of a succeeded unassignment back to its prior assignee.
-    pub async fn reassign(self: &Arc<Self>, record_id: i64) -> Result<RecordView, Problem> {
+    pub async fn reassign(self: &Arc<Self>, record_id: i64) -> Result<RecordView, DeskError> {
         let record = self
             .history
-            .get(record_id)
-            .map_err(history_problem)?
+            .get(record_id)?
             .map(RecordView::from)
-            .ok_or_else(|| {
-                Problem::new(
-                    ProblemKind::NotFound,
-                    "That change is not in the history.",
-                    "Refresh the History view.",
-                )
-            })?;
+            .ok_or(DeskError::NotFound(record_id))?;
         if !record.can_reassign {
-            return Err(Problem::new(
-                ProblemKind::CannotReassign,
-                "Only a finished unassignment from a user or resource account can be undone.",
-                "Look the number up and assign it in the Teams admin center if needed.",
-            ));
+            return Err(DeskError::CannotReassign(record_id));
         }
         let record = record.record;
         let new = NewOperation {
@@ -396,23 +389,10 @@ impl Desk {
         self.start(new).await
     }
 
-    async fn start(self: &Arc<Self>, new: NewOperation) -> Result<RecordView, Problem> {
-        let record = match self
-            .history
-            .create_unless_in_flight(new)
-            .map_err(history_problem)?
-        {
+    async fn start(self: &Arc<Self>, new: NewOperation) -> Result<RecordView, DeskError> {
+        let record = match self.history.create_unless_in_flight(new)? {
             Ok(record) => record,
-            Err(existing) => {
-                return Err(Problem::new(
-                    ProblemKind::InFlight,
-                    format!(
-                        "A change for this number is already in progress (History #{}); nothing was sent.",
-                        existing.id
-                    ),
-                    "Wait until it finishes, then look the number up again.",
-                ))
-            }
+            Err(existing) => return Err(DeskError::InFlight(existing.id)),
         };
         (self.notify)(&RecordView::from(record.clone()));
         let record = self.send(record).await?;
@@ -420,7 +400,7 @@ impl Desk {
     }
 
     /// Sends the record's one POST and records what came of it.
-    async fn send(self: &Arc<Self>, record: OperationRecord) -> Result<OperationRecord, Problem> {
+    async fn send(self: &Arc<Self>, record: OperationRecord) -> Result<OperationRecord, DeskError> {
         let number_type = record.number_type.clone().unwrap_or_default();
         let sent = match record.kind {
             OperationKind::Unassign => {
@@ -535,12 +515,12 @@ impl Desk {
                     }
                 }
                 Err(error) if error.kind == GraphErrorKind::ForeignLocation => {
-                    let problem = self.problem(&error);
+                    let stored = record_error(&error, self.cloud.telephone_numbers_available());
                     let _ = self.update(
                         id,
                         RecordChange {
-                            status_detail: Some(problem.message.clone()),
-                            error: Some(Some(record_error(&problem))),
+                            status_detail: Some(stored.message.clone()),
+                            error: Some(Some(stored)),
                             ..Default::default()
                         },
                     );
@@ -623,18 +603,8 @@ impl Desk {
     }
 
     /// "Check again": follow the operation once more, or look the number up.
-    pub async fn check_again(self: &Arc<Self>, id: i64) -> Result<RecordView, Problem> {
-        let record = self
-            .history
-            .get(id)
-            .map_err(history_problem)?
-            .ok_or_else(|| {
-                Problem::new(
-                    ProblemKind::NotFound,
-                    "That change is not in the history.",
-                    "Refresh the History view.",
-                )
-            })?;
+    pub async fn check_again(self: &Arc<Self>, id: i64) -> Result<RecordView, DeskError> {
+        let record = self.history.get(id)?.ok_or(DeskError::NotFound(id))?;
         let record = if record.status == RecordStatus::Stale {
             // Back to what it was before it was given up on: accepted, or not known.
             let reopened = if was_accepted(&record) {
@@ -659,16 +629,15 @@ impl Desk {
     }
 
     /// At start: marks what is older than a day stale, and picks up every open record.
-    pub async fn resume(self: &Arc<Self>) -> Result<usize, Problem> {
+    pub async fn resume(self: &Arc<Self>) -> Result<usize, DeskError> {
         let now = time::OffsetDateTime::now_utc();
         let stale = self
             .history
-            .mark_stale_older_than(self.config.stale_after, now)
-            .map_err(history_problem)?;
+            .mark_stale_older_than(self.config.stale_after, now)?;
         for record in stale {
             (self.notify)(&RecordView::from(record));
         }
-        let open = self.history.unsettled().map_err(history_problem)?;
+        let open = self.history.unsettled()?;
         for record in &open {
             match (&record.status, &record.location) {
                 (RecordStatus::Sending, _) => {
@@ -720,7 +689,7 @@ pub(crate) fn record_post(
     telephone_api_available: bool,
     record: &OperationRecord,
     sent: Result<Accepted, GraphError>,
-) -> Result<(PostOutcome, OperationRecord), Problem> {
+) -> Result<(PostOutcome, OperationRecord), HistoryError> {
     let (outcome, change) = match sent {
         Ok(accepted) => match accepted.location {
             Some(location) => (
@@ -748,7 +717,7 @@ pub(crate) fn record_post(
             ),
         },
         Err(error) if error.outcome_unknown() => {
-            let problem = error.to_problem(telephone_api_available);
+            let stored = record_error(&error, telephone_api_available);
             (
                 PostOutcome::Unknown,
                 RecordChange {
@@ -758,27 +727,27 @@ pub(crate) fn record_post(
                     } else {
                         "The answer from Microsoft was lost, so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again."
                     }.into()),
-                    error: Some(Some(record_error(&problem))),
+                    error: Some(Some(stored)),
                     ..Default::default()
                 },
             )
         }
         Err(error) => {
-            let problem = error.to_problem(telephone_api_available);
+            let stored = record_error(&error, telephone_api_available);
             (
                 PostOutcome::Rejected,
                 RecordChange {
                     status: Some(RecordStatus::Rejected),
-                    status_detail: Some(problem.message.clone()),
+                    status_detail: Some(stored.message.clone()),
                     request_id: error.exchange.request_id.clone(),
                     response_date: error.exchange.date.clone(),
-                    error: Some(Some(record_error(&problem))),
+                    error: Some(Some(stored)),
                     ..Default::default()
                 },
             )
         }
     };
-    let record = history.update(record.id, change).map_err(history_problem)?;
+    let record = history.update(record.id, change)?;
     Ok((outcome, record))
 }
 

@@ -60,7 +60,9 @@ pub fn graph_responses(data: &[u8]) {
         [a, b, rest @ ..] => (200 + u16::from_be_bytes([*a, *b]) % 400, rest),
         _ => (500, data),
     };
-    crate::graph::parse_any_answer(status, body);
+    let error = crate::graph::parse_any_answer(status, body);
+    let problem = crate::problem::graph::in_cloud(&error, true);
+    assert!(!problem.message.is_empty() && !problem.hint.is_empty());
 }
 
 /// The sign-in listener: parses any request head; a callback only ends the sign-in when its

@@ -14,10 +14,10 @@
 //!
 //! When a connection fails on the way — the proxy is down, wants a sign-in, refuses the host,
 //! or the certificate is not trusted — [`diagnose`] says which, naming the proxy, and
-//! [`Blocked::to_problem`] tells the admin what to tell IT. The platform differences are only
-//! where those settings live, kept in [`Platform`] as plain text so each is tested anywhere.
+//! `crate::problem::network` tells the admin what to tell IT. The platform differences are
+//! only where those settings live, kept in [`Platform`] as plain text so each is tested
+//! anywhere.
 
-use crate::problem::{Problem, ProblemKind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -183,56 +183,6 @@ impl Blocked {
     pub fn retry_may_help(&self) -> bool {
         matches!(self, Blocked::ProxyUnreachable { .. })
     }
-
-    /// What the admin reads on this computer.
-    pub fn to_problem(&self) -> Problem {
-        self.problem_on(Platform::current())
-    }
-
-    /// What the admin reads on `platform`.
-    pub fn problem_on(&self, platform: Platform) -> Problem {
-        match self {
-            Blocked::ProxyUnreachable { proxy, host } => Problem::new(
-                ProblemKind::ProxyUnreachable,
-                format!(
-                    "NumberDesk could not connect to the proxy server {proxy}, which this computer is set to use for {host}. Nothing was sent."
-                ),
-                format!(
-                    "If you are away from the office, connect to your organisation's VPN and try again. If it keeps happening, tell IT: “NumberDesk cannot reach the proxy {proxy} set in {}.”",
-                    platform.proxy_settings()
-                ),
-            ),
-            Blocked::ProxyAuthentication { proxy, host } => Problem::new(
-                ProblemKind::ProxyAuthentication,
-                format!(
-                    "The proxy server {proxy} asked NumberDesk to sign in to it (407 Proxy Authentication Required), so nothing was sent to {host}."
-                ),
-                format!(
-                    "Tell IT: “The proxy {proxy} answers 407 to NumberDesk. Please let NumberDesk reach {host} without a proxy sign-in.” NumberDesk cannot sign in to a proxy with your {} account.",
-                    platform.account_name()
-                ),
-            ),
-            Blocked::ProxyRefused { proxy, host } => Problem::new(
-                ProblemKind::ProxyRefused,
-                format!("The proxy server {proxy} refused to connect NumberDesk to {host}, so nothing was sent."),
-                format!("Tell IT: “Please allow {host} through the proxy {proxy} for NumberDesk.”"),
-            ),
-            Blocked::Untrusted { host, proxy, reason } => Problem::new(
-                ProblemKind::TlsUntrusted,
-                format!(
-                    "NumberDesk stopped before sending anything: the secure connection to {host}{} is being intercepted, or its certificate is not trusted by this computer ({reason}).",
-                    proxy
-                        .as_deref()
-                        .map(|p| format!(" (through the proxy {p})"))
-                        .unwrap_or_default()
-                ),
-                format!(
-                    "If your organisation inspects encrypted traffic, tell IT: “NumberDesk trusts the certificates this computer trusts; please install our inspection root certificate in {}.” Otherwise do not sign in on this network: someone may be listening in.",
-                    platform.trust_store()
-                ),
-            ),
-        }
-    }
 }
 
 /// Where each system keeps what this module reads: plain text, so every platform's wording
@@ -279,7 +229,8 @@ impl Platform {
         }
     }
 
-    fn account_name(self) -> &'static str {
+    /// What the admin's account on this system is called.
+    pub fn account_name(self) -> &'static str {
         match self {
             Platform::Windows => "Windows",
             Platform::MacOs => "Mac",
@@ -414,15 +365,14 @@ mod tests {
             Some("proxy.contoso.com:8080".into()),
         )
         .unwrap();
-        let problem = via.problem_on(Platform::Windows);
-        assert_eq!(problem.kind, ProblemKind::TlsUntrusted);
-        assert!(problem
-            .message
-            .contains("through the proxy proxy.contoso.com:8080"));
-        assert!(problem.message.contains("it has expired"));
-        assert!(problem
-            .hint
-            .contains("Trusted Root Certification Authorities"));
+        assert_eq!(
+            via,
+            Blocked::Untrusted {
+                host: "login.microsoftonline.com".into(),
+                proxy: Some("proxy.contoso.com:8080".into()),
+                reason: "it has expired",
+            }
+        );
     }
 
     #[test]
@@ -441,10 +391,7 @@ mod tests {
         )
         .unwrap();
         assert!(blocked.retry_may_help());
-        assert_eq!(
-            blocked.problem_on(Platform::Linux).kind,
-            ProblemKind::ProxyUnreachable
-        );
+        assert!(matches!(blocked, Blocked::ProxyUnreachable { .. }));
         assert_eq!(
             diagnose_chain(&refused, false, "h".into(), Some("p:1".into())),
             None,
@@ -453,52 +400,16 @@ mod tests {
     }
 
     #[test]
-    fn each_platform_names_its_own_settings() {
-        let unreachable = Blocked::ProxyUnreachable {
-            proxy: "proxy.contoso.com:8080".into(),
-            host: "graph.microsoft.com".into(),
-        };
-        for (platform, place) in [
-            (Platform::Windows, "Settings › Network & internet › Proxy"),
-            (
-                Platform::MacOs,
-                "System Settings › Network › Details › Proxies",
-            ),
-            (Platform::Linux, "HTTPS_PROXY"),
-        ] {
-            let problem = unreachable.problem_on(platform);
-            assert!(
-                problem.hint.contains(place),
-                "{platform:?}: {}",
-                problem.hint
-            );
-            assert!(problem.hint.contains("tell IT"));
-            assert!(problem.message.contains("proxy.contoso.com:8080"));
-        }
-        let untrusted = Blocked::Untrusted {
-            host: "graph.microsoft.com".into(),
-            proxy: None,
-            reason: "x",
-        };
-        assert!(untrusted
-            .problem_on(Platform::MacOs)
-            .hint
-            .contains("System keychain"));
-        assert!(untrusted
-            .problem_on(Platform::Linux)
-            .hint
-            .contains("update-ca-certificates"));
-    }
-
-    #[test]
     fn a_407_names_the_proxy_and_is_not_worth_retrying() {
         let blocked = blocked_by_status(407, "http://127.0.0.1:4100/x").unwrap();
         assert!(!blocked.retry_may_help());
-        let problem = blocked.problem_on(Platform::Windows);
-        assert_eq!(problem.kind, ProblemKind::ProxyAuthentication);
-        assert!(problem.message.contains("407"));
-        assert!(problem.message.contains("127.0.0.1:4100"));
-        assert!(problem.hint.contains("Windows account"));
+        assert_eq!(
+            blocked,
+            Blocked::ProxyAuthentication {
+                proxy: "on the way".into(),
+                host: "127.0.0.1:4100".into(),
+            }
+        );
         assert_eq!(blocked_by_status(403, "http://127.0.0.1:4100/x"), None);
     }
 

@@ -6,7 +6,6 @@
 
 use crate::desk::RecordView;
 use crate::history::{History, HistoryError, HistoryQuery, RecordStatus, StatusCounts};
-use crate::problem::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -146,12 +145,30 @@ pub struct HistoryListPage {
     pub notice: Option<String>,
 }
 
-fn read_problem(error: HistoryError) -> Problem {
-    Problem::new(
-        ProblemKind::History,
-        format!("NumberDesk could not read its history: {error}."),
-        error.hint(),
-    )
+/// Why the History view could not be shown or exported. What the admin reads is made from it
+/// at the command boundary (`crate::problem::records`).
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    /// The history could not be read.
+    #[error("the history could not be read: {0}")]
+    Read(#[from] HistoryError),
+    /// No record with this id in the history.
+    #[error("there is no operation record {0} in the history")]
+    NotFound(i64),
+    /// The export file could not be made.
+    #[error("{} could not be created: {source}", path.display())]
+    ExportCreate {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The records could not be written to the export file.
+    #[error("{} could not be written: {source}", path.display())]
+    ExportWrite {
+        path: PathBuf,
+        #[source]
+        source: HistoryError,
+    },
 }
 
 /// Newest first, filtered, one page, with the chips' counts and the damaged-file notice.
@@ -159,11 +176,9 @@ pub fn list_page(
     history: &History,
     query: &HistoryListQuery,
     notice: Option<String>,
-) -> Result<HistoryListPage, Problem> {
-    let counts = history.counts().map_err(read_problem)?;
-    let page = history
-        .list(&query.to_query(&counts))
-        .map_err(read_problem)?;
+) -> Result<HistoryListPage, RecordsError> {
+    let counts = history.counts()?;
+    let page = history.list(&query.to_query(&counts))?;
     Ok(HistoryListPage {
         records: page.records.into_iter().map(RecordView::from).collect(),
         next_before_id: page.next_before_id,
@@ -173,18 +188,11 @@ pub fn list_page(
 }
 
 /// One record, for the detail panel.
-pub fn record(history: &History, id: i64) -> Result<RecordView, Problem> {
+pub fn record(history: &History, id: i64) -> Result<RecordView, RecordsError> {
     history
-        .get(id)
-        .map_err(read_problem)?
+        .get(id)?
         .map(RecordView::from)
-        .ok_or_else(|| {
-            Problem::new(
-                ProblemKind::NotFound,
-                "That change is not in the history.",
-                "Refresh the History view.",
-            )
-        })
+        .ok_or(RecordsError::NotFound(id))
 }
 
 /// Where an export went.
@@ -218,25 +226,24 @@ pub fn export(
     history: &History,
     query: &HistoryListQuery,
     folder: &Path,
-) -> Result<Exported, Problem> {
-    let counts = history.counts().map_err(read_problem)?;
+) -> Result<Exported, RecordsError> {
+    let counts = history.counts()?;
     let path = folder.join(export_file_name(
         query.batch_id.is_some(),
         time::OffsetDateTime::now_utc(),
     ));
-    let export_problem = |error: &dyn std::fmt::Display| {
-        Problem::new(
-            ProblemKind::Export,
-            format!("NumberDesk could not write {}: {error}.", path.display()),
-            "Check that the Downloads folder exists and has free space, then try again.",
-        )
-    };
-    let file = std::fs::File::create(&path).map_err(|e| export_problem(&e))?;
+    let file = std::fs::File::create(&path).map_err(|source| RecordsError::ExportCreate {
+        path: path.clone(),
+        source,
+    })?;
     let mut query = query.to_query(&counts);
     query.before_id = None;
     let count = history
         .export_csv(&query, std::io::BufWriter::new(file))
-        .map_err(|e| export_problem(&e))?;
+        .map_err(|source| RecordsError::ExportWrite {
+            path: path.clone(),
+            source,
+        })?;
     Ok(Exported {
         path: path.display().to_string(),
         count,

@@ -8,6 +8,7 @@ mod sim_support;
 
 use app_support::{graph, recorded_options, signed_in, Waits};
 use numberdesk::graph::{GraphErrorKind, RemoteStatus};
+use numberdesk::problem::graph::in_cloud;
 use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, OperationOutcome, SimTenant};
 use std::time::Duration;
@@ -195,7 +196,7 @@ async fn unavailable_gets_are_retried_then_reported() {
     sim.fail_next(10, 503, Some(Duration::from_secs(1)));
     let error = client.lookup_number(sim::SAMPLE_NUMBER).await.unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Unavailable);
-    assert_eq!(error.to_problem(true).kind, ProblemKind::Unavailable);
+    assert_eq!(in_cloud(&error, true).kind, ProblemKind::Unavailable);
     assert_eq!(waits.taken().len(), 1 + 4, "five attempts in all");
 }
 
@@ -297,7 +298,7 @@ async fn the_account_without_the_role_is_told_which_roles_are_needed() {
     let client = graph(&sim, &service, recorded_options(&Waits::default()));
     let error = client.lookup_number(sim::SAMPLE_NUMBER).await.unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Forbidden);
-    let problem = error.to_problem(true);
+    let problem = in_cloud(&error, true);
     assert!(problem.hint.contains("Teams Telephony Administrator"));
     assert!(problem.request_id.is_some());
 }
@@ -489,7 +490,7 @@ async fn an_overload_that_persists_is_a_temporary_problem_not_a_refusal() {
         .unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Unavailable, "{error:?}");
     assert!(!error.outcome_unknown(), "Microsoft said it did not act");
-    let problem = error.to_problem(true);
+    let problem = in_cloud(&error, true);
     assert_eq!(problem.kind, ProblemKind::Unavailable, "{problem:?}");
     assert!(!problem.message.contains("refused"), "{problem:?}");
     assert!(problem.hint.contains("Try again in a few minutes"));

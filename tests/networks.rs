@@ -29,6 +29,7 @@ use net_support::{
 use numberdesk::auth::entra;
 use numberdesk::auth::TokenKind;
 use numberdesk::graph::RemoteStatus;
+use numberdesk::problem::graph::in_cloud;
 use numberdesk::problem::Problem;
 use numberdesk::sim::{self, Listener, SimTenant};
 use std::time::Duration;
@@ -42,7 +43,7 @@ async fn lookup_and_unassign(
     let (found, _) = client
         .lookup_number(sim::SAMPLE_NUMBER)
         .await
-        .map_err(|e| e.to_problem(true))?;
+        .map_err(|e| in_cloud(&e, true))?;
     let number = found.expect("the sample number exists");
     let accepted = client
         .unassign(
@@ -51,13 +52,13 @@ async fn lookup_and_unassign(
             "22222222-0000-0000-0000-000000000001",
         )
         .await
-        .map_err(|e| e.to_problem(true))?;
+        .map_err(|e| in_cloud(&e, true))?;
     let location = accepted.location.expect("a Location");
     for _ in 0..200 {
         let (operation, _) = client
             .operation(&location)
             .await
-            .map_err(|e| e.to_problem(true))?;
+            .map_err(|e| in_cloud(&e, true))?;
         if operation.status == RemoteStatus::Succeeded {
             return Ok(());
         }
@@ -239,10 +240,11 @@ async fn redeem_now(sim: &SimTenant, ca: &TestCa) -> Problem {
     let back = choose_account(&browser(Some(ca)), sim, &pending.url, sim::ADMIN_UPN).await;
     let code = sim_support::query_of(&back)["code"].clone();
     let http = entra::token_http_client().unwrap();
-    entra::redeem_code(&target, pending, code, &http)
-        .await
-        .expect_err("the token request cannot pass")
-        .to_problem()
+    Problem::from(
+        entra::redeem_code(&target, pending, code, &http)
+            .await
+            .expect_err("the token request cannot pass"),
+    )
 }
 
 /// A session signed in with the environment as it is, then the Graph problem after `change`
@@ -259,11 +261,11 @@ async fn graph_problem_after(
         .expect("sign-in before the network changes");
     change(env);
     let client = graph(sim, &service, recorded_options(&Waits::default()));
-    client
+    let error = client
         .lookup_number(sim::SAMPLE_NUMBER)
         .await
-        .expect_err("the lookup cannot pass")
-        .to_problem(true)
+        .expect_err("the lookup cannot pass");
+    in_cloud(&error, true)
 }
 
 fn assert_plain(problem: &Problem, kind: &str, words: &[&str]) {

@@ -7,7 +7,7 @@ mod sim_support;
 use numberdesk::auth::entra::{self, SignInTarget};
 use numberdesk::auth::{SignInService, TokenKind};
 use numberdesk::cloud::Cloud;
-use numberdesk::problem::ProblemKind;
+use numberdesk::problem::{Problem, ProblemKind};
 use numberdesk::sim::{self, Consent, SimTenant};
 use numberdesk::vault::{LimitedMemoryStore, Vault};
 use sim_support::{choose_on_sign_in_page, client, forms, start_fast};
@@ -179,7 +179,7 @@ async fn the_server_checks_the_pkce_verifier() {
     let refused = entra::redeem_code(&target, second, code.clone(), &http)
         .await
         .unwrap_err();
-    let problem = refused.to_problem();
+    let problem = Problem::from(&refused);
     assert_eq!(problem.kind, ProblemKind::SignInAgain, "{refused:?}");
     assert!(
         problem.request_id.is_some(),
@@ -202,7 +202,7 @@ async fn no_answer_times_out_and_cancel_stops_waiting() {
     );
     service.begin_interactive(&target(&sim)).await.unwrap();
     let timed_out = service.wait_interactive().await.unwrap_err();
-    assert_eq!(timed_out.to_problem().kind, ProblemKind::SignInTimedOut);
+    assert_eq!(Problem::from(&timed_out).kind, ProblemKind::SignInTimedOut);
 
     let (service, _) = self::service();
     service.begin_interactive(&target(&sim)).await.unwrap();
@@ -219,7 +219,7 @@ async fn no_answer_times_out_and_cancel_stops_waiting() {
         .await
         .expect("cancel ends the wait at once")
         .unwrap_err();
-    assert_eq!(cancelled.to_problem().kind, ProblemKind::Cancelled);
+    assert_eq!(Problem::from(&cancelled).kind, ProblemKind::Cancelled);
     assert!(!service.session().status().await.signed_in);
 }
 
@@ -234,7 +234,7 @@ async fn cancelling_on_microsofts_page_is_reported_as_cancelled() {
     });
     let page = browser_signs_in(&sim, &link, "cancel").await;
     assert!(page.contains("cancelled"), "{page}");
-    let problem = waiting.await.unwrap().unwrap_err().to_problem();
+    let problem = Problem::from(waiting.await.unwrap().unwrap_err());
     assert_eq!(problem.kind, ProblemKind::SignInCancelled);
 }
 
@@ -305,12 +305,13 @@ async fn device_code_declined_is_explained() {
         .send()
         .await
         .unwrap();
-    let problem = tokio::time::timeout(Duration::from_secs(30), waiting)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap_err()
-        .to_problem();
+    let problem = Problem::from(
+        tokio::time::timeout(Duration::from_secs(30), waiting)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap_err(),
+    );
     assert_eq!(problem.kind, ProblemKind::SignInCancelled);
     assert!(problem.message.contains("declined"), "{}", problem.message);
 }
@@ -399,7 +400,7 @@ async fn a_revoked_refresh_token_asks_to_sign_in_again_and_forgets_the_session()
         .access_token(TokenKind::Telephone)
         .await
         .unwrap_err();
-    let problem = error.to_problem();
+    let problem = Problem::from(&error);
     assert_eq!(problem.kind, ProblemKind::SignInExpired, "{error:?}");
     assert!(problem.hint.contains("sign in again"));
     assert!(!service.session().status().await.signed_in);
@@ -458,11 +459,7 @@ async fn network_down_is_explained() {
         client_id: sim::DEMO_CLIENT_ID.into(),
     };
     let (service, _) = service();
-    let problem = service
-        .begin_device(&target)
-        .await
-        .unwrap_err()
-        .to_problem();
+    let problem = Problem::from(service.begin_device(&target).await.unwrap_err());
     assert_eq!(problem.kind, ProblemKind::Network);
     assert!(problem.hint.contains("internet connection"));
 }
@@ -498,7 +495,7 @@ async fn a_locked_keyring_is_explained_and_nothing_is_kept_half_way() {
         async move { service.wait_interactive().await }
     });
     browser_signs_in(&sim, &link, sim::ADMIN_UPN).await;
-    let problem = waiting.await.unwrap().unwrap_err().to_problem();
+    let problem = Problem::from(waiting.await.unwrap().unwrap_err());
     assert_eq!(problem.kind, ProblemKind::Keyring);
     assert!(problem.message.contains("locked"), "{}", problem.message);
     assert!(problem.hint.contains("Unlock") || problem.hint.contains("signed in to Windows"));
@@ -532,7 +529,7 @@ async fn a_single_tenant_app_through_organizations_is_explained_with_the_next_st
         .begin_device(&via(&sim, "organizations"))
         .await
         .unwrap_err();
-    let problem = refused.to_problem();
+    let problem = Problem::from(&refused);
     assert_eq!(problem.kind, ProblemKind::SingleTenantApp, "{refused:?}");
     assert!(
         problem.message.contains("own tenant"),
@@ -554,7 +551,7 @@ async fn a_single_tenant_app_through_organizations_is_explained_with_the_next_st
     .await
     .unwrap_err();
     assert_eq!(
-        refused.to_problem().kind,
+        Problem::from(&refused).kind,
         ProblemKind::SingleTenantApp,
         "{refused:?}"
     );
@@ -579,7 +576,7 @@ async fn a_browser_sign_in_through_organizations_that_gets_no_answer_names_aadst
     assert_eq!(page.status(), 400);
     assert!(page.headers().get("location").is_none());
     assert!(page.text().await.unwrap().contains("AADSTS50194"));
-    let problem = service.wait_interactive().await.unwrap_err().to_problem();
+    let problem = Problem::from(service.wait_interactive().await.unwrap_err());
     assert_eq!(problem.kind, ProblemKind::SignInTimedOut);
     assert!(
         problem.hint.contains("AADSTS50194") && problem.hint.contains("tenant ID"),
@@ -589,7 +586,7 @@ async fn a_browser_sign_in_through_organizations_that_gets_no_answer_names_aadst
 
     // With a tenant ID the timeout says nothing about it.
     service.begin_interactive(&target(&sim)).await.unwrap();
-    let problem = service.wait_interactive().await.unwrap_err().to_problem();
+    let problem = Problem::from(service.wait_interactive().await.unwrap_err());
     assert!(!problem.hint.contains("AADSTS50194"), "{}", problem.hint);
 }
 
@@ -654,7 +651,7 @@ async fn device_code_errors_keep_the_aadsts_code_trace_and_correlation_ids() {
         .is_some_and(|d| d.starts_with("AADSTS70000: ")));
     assert!(detail.trace_id.is_some(), "{detail:?}");
     assert!(detail.correlation_id.is_some(), "{detail:?}");
-    let problem = error.to_problem();
+    let problem = Problem::from(&error);
     assert_eq!(problem.kind, ProblemKind::SignInCancelled);
     assert_eq!(problem.request_id, detail.correlation_id);
     // "Copy diagnostics" gets the same details.
@@ -675,7 +672,7 @@ async fn device_code_errors_keep_the_aadsts_code_trace_and_correlation_ids() {
         ..Consent::default()
     });
     let refused = service.begin_device(&target(&sim)).await.unwrap_err();
-    let problem = refused.to_problem();
+    let problem = Problem::from(&refused);
     assert_eq!(problem.kind, ProblemKind::ConsentRequired, "{refused:?}");
     assert!(problem.request_id.is_some());
     let numberdesk::auth::AuthError::Entra(detail) = &refused else {
@@ -716,7 +713,7 @@ async fn a_browser_sign_in_refused_by_redirect_keeps_microsofts_ids_too() {
     let detail = entra_detail(&error);
     assert_eq!(detail.error_codes, vec![90094]);
     assert!(detail.trace_id.is_some(), "{detail:?}");
-    let problem = error.to_problem();
+    let problem = Problem::from(&error);
     assert_eq!(problem.kind, ProblemKind::ConsentRequired);
     assert!(problem.request_id.is_some(), "the correlation ID is kept");
     assert_eq!(problem.request_id, detail.correlation_id);
@@ -747,7 +744,7 @@ async fn an_expired_device_code_is_reported_with_microsofts_ids() {
         ("expired_token", &[70019][..])
     );
     assert!(detail.trace_id.is_some() && detail.correlation_id.is_some());
-    let problem = error.to_problem();
+    let problem = Problem::from(&error);
     assert_eq!(problem.kind, ProblemKind::DeviceCodeExpired);
     assert_eq!(problem.request_id, detail.correlation_id);
 }

@@ -16,7 +16,7 @@ use app_support::{graph, recorded_options, signed_in, TestService, Waits};
 use numberdesk::cloud::Cloud;
 use numberdesk::desk::{Desk, DeskConfig, RecordView};
 use numberdesk::history::{History, NewOperation, OperationKind, RecordChange, RecordStatus};
-use numberdesk::problem::ProblemKind;
+use numberdesk::problem::{Problem, ProblemKind};
 use numberdesk::sim::{self, OperationOutcome, SimTenant};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -203,7 +203,7 @@ async fn a_number_not_in_the_tenant_is_said_plainly_and_nothing_is_sent() {
     let card = rig.desk.lookup("+1 206 555 0199").await.unwrap();
     assert!(!card.found && !card.can_unassign && card.lookup_id.is_none());
     assert!(card.reason.unwrap().contains("no number"));
-    let garbage = rig.desk.lookup("call Adele").await.unwrap_err();
+    let garbage = Problem::from(rig.desk.lookup("call Adele").await.unwrap_err());
     assert_eq!(garbage.kind, ProblemKind::BadNumber);
     assert!(rig.sim.graph_requests().iter().all(|r| r.method == "GET"));
 }
@@ -225,7 +225,7 @@ async fn an_unassigned_number_cannot_be_unassigned_again() {
 #[tokio::test]
 async fn without_a_teams_role_the_lookup_is_refused_with_the_roles_named() {
     let rig = rig_as(sim::NO_ROLE_UPN).await;
-    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    let problem = Problem::from(rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err());
     assert_eq!(problem.kind, ProblemKind::Forbidden);
     assert!(problem.hint.contains("Teams Telephony Administrator"));
     assert!(rig.history.get(1).unwrap().is_none(), "nothing recorded");
@@ -444,7 +444,7 @@ async fn a_double_click_and_a_second_window_never_send_a_second_post() {
         first.is_ok() != second.is_ok(),
         "exactly one confirmation went through"
     );
-    let refused = first.err().or(second.err()).unwrap();
+    let refused = Problem::from(first.err().or(second.err()).unwrap());
     assert_eq!(refused.kind, ProblemKind::ConfirmationUsed);
 
     // A second window looked the same number up before: its confirmation is refused too.
@@ -456,11 +456,12 @@ async fn a_double_click_and_a_second_window_never_send_a_second_post() {
         .unassign(window_a.lookup_id.as_deref().unwrap())
         .await
         .unwrap();
-    let b = rig
-        .desk
-        .unassign(window_b.lookup_id.as_deref().unwrap())
-        .await
-        .unwrap_err();
+    let b = Problem::from(
+        rig.desk
+            .unassign(window_b.lookup_id.as_deref().unwrap())
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(b.kind, ProblemKind::InFlight);
     assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
     assert_eq!(rig.sim.post_count_for(&other), 1);
@@ -578,7 +579,7 @@ async fn a_revoked_sign_in_asks_to_sign_in_again_and_the_history_stays() {
     rig.settled(record.record.id).await;
     rig.sim.revoke_refresh_tokens();
     rig.sim.expire_access_tokens();
-    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    let problem = Problem::from(rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err());
     assert_eq!(problem.kind, ProblemKind::SignInExpired, "{problem:?}");
     assert!(!rig.service.session().status().await.signed_in);
     let kept = rig.history.get(record.record.id).unwrap().unwrap();
@@ -636,7 +637,10 @@ impl Rig {
     /// Looks `number` up and confirms it: the record, or the problem the admin sees.
     async fn try_unassign(&self, number: &str) -> Result<RecordView, numberdesk::problem::Problem> {
         let card = self.desk.lookup(number).await?;
-        self.desk.unassign(card.lookup_id.as_deref().unwrap()).await
+        Ok(self
+            .desk
+            .unassign(card.lookup_id.as_deref().unwrap())
+            .await?)
     }
 
     fn assigned_numbers(&self, n: usize) -> Vec<String> {
@@ -782,7 +786,7 @@ async fn fault_a_202_without_location_is_accepted_then_settled_by_lookup() {
 async fn fault_a_malformed_lookup_answer_is_reported_and_nothing_is_sent() {
     let rig = rig().await;
     rig.sim.garble_next_answer();
-    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    let problem = Problem::from(rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err());
     assert_eq!(problem.kind, ProblemKind::Malformed, "{problem:?}");
     assert!(
         problem.request_id.is_some(),
@@ -823,7 +827,7 @@ async fn fault_an_answer_slower_than_the_timeout_is_outcome_unknown_never_resent
     );
     // A lookup that times out on every try says so.
     rig.sim.set_latency(Duration::from_millis(800));
-    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    let problem = Problem::from(rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err());
     assert_eq!(problem.kind, ProblemKind::Timeout, "{problem:?}");
 }
 
@@ -844,7 +848,7 @@ async fn fault_graph_unreachable_refuses_cleanly_and_sends_nothing() {
     let error = record.error.unwrap();
     assert_eq!(error.kind, ProblemKind::Network.name(), "{error:?}");
     assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), posts_before);
-    let problem = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err();
+    let problem = Problem::from(rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err());
     assert_eq!(problem.kind, ProblemKind::Network, "{problem:?}");
 }
 

@@ -1,5 +1,6 @@
 //! Talking to Microsoft Entra ID: the authorize URL with PKCE, redeeming a code, refreshing,
-//! the device-code grant, and Entra's errors turned into sentences an admin can act on.
+//! the device-code grant, and Entra's errors read into what they mean (their words for the admin
+//! are made in `crate::problem::sign_in`).
 //!
 //! The `oauth2` crate builds the requests (PKCE S256, CSRF state) and the HTTP client it uses
 //! never follows redirects: a token endpoint that redirects is not one to send a code to.
@@ -8,7 +9,6 @@
 //! and correlation IDs); every Entra error keeps all of it, whichever flow it ends.
 
 use crate::cloud::Cloud;
-use crate::problem::{Problem, ProblemKind};
 use oauth2::basic::{
     BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
 };
@@ -543,137 +543,76 @@ impl AuthError {
                 || e.error_codes.iter().any(|c| [65001, 90094, 90008].contains(c)))
     }
 
-    /// The error as the admin sees it: what happened, what to do, and the correlation ID.
-    pub fn to_problem(&self) -> Problem {
-        use super::loopback::ListenError;
-        let mut problem = match self {
-            AuthError::Entra(entra) => entra_problem(entra),
-            AuthError::Blocked(blocked) => blocked.to_problem(),
-            AuthError::Network(_) => Problem::new(
-                ProblemKind::Network,
-                "NumberDesk could not reach Microsoft’s sign-in service.",
-                "Check your internet connection (and proxy, if your organisation uses one), then try again.",
-            ),
-            AuthError::Listener(ListenError::TimedOut) => Problem::new(
-                ProblemKind::SignInTimedOut,
-                "No answer came back from the browser within 5 minutes, so sign-in was stopped.",
-                "Start the sign-in again. If no browser window opened, use “Copy link” and paste it into your browser.",
-            ),
-            AuthError::TimedOutThroughAlias => Problem::new(
-                ProblemKind::SignInTimedOut,
-                "No answer came back from the browser within 5 minutes, so sign-in was stopped.",
-                "If Microsoft’s page showed the error AADSTS50194, your app registration accepts sign-ins from your own tenant only: enter your tenant ID or your domain in Setup instead of “organizations”, then sign in again. Otherwise start the sign-in again; if no browser window opened, use “Copy link”.",
-            ),
-            AuthError::Listener(ListenError::Cancelled) => Problem::new(
-                ProblemKind::Cancelled,
-                "Sign-in was cancelled.",
-                "Sign in again when you are ready.",
-            ),
-            AuthError::Listener(ListenError::Io(detail)) => Problem::new(
-                ProblemKind::SignInListener,
-                format!("NumberDesk could not listen for the sign-in answer on this computer ({detail})."),
-                "Try again. If it keeps happening, a security tool may be blocking local connections; use “Sign in on another device” instead.",
-            ),
-            AuthError::Protocol(detail) => Problem::new(
-                ProblemKind::SignInProtocol,
-                format!("Microsoft’s sign-in service answered in a way NumberDesk did not expect ({detail})."),
-                "Try again in a few minutes. If it keeps happening, check the sign-in address in Settings.",
-            ),
-        };
-        if let AuthError::Entra(entra) = self {
-            problem.request_id = entra.correlation_id.clone();
-        }
-        problem
+    /// Whether Entra refused for lack of admin consent, as the admin is told (see
+    /// [`EntraError::refusal`]).
+    pub fn is_consent_required(&self) -> bool {
+        matches!(self, AuthError::Entra(e) if e.refusal() == EntraRefusal::ConsentRequired)
     }
 }
 
-fn entra_problem(entra: &EntraError) -> Problem {
-    let code = entra.error_codes.first().copied();
-    let has = |c: u64| code == Some(c) || entra.error_codes.contains(&c);
-    if has(50194) {
-        return Problem::new(
-            ProblemKind::SingleTenantApp,
-            "Your app registration accepts sign-ins from your own tenant only, so Microsoft refused the sign-in through “organizations”.",
-            "In Setup, enter your tenant ID (the Directory (tenant) ID on the app registration’s Overview page) or your domain (for example contoso.onmicrosoft.com) instead of “organizations”, then sign in again. (Or, if the app is meant for several tenants, set its Supported account types to multitenant in Entra ID.)",
-        );
-    }
-    if has(50076) || has(50079) || has(50074) {
-        return Problem::new(
-            ProblemKind::MfaRequired,
-            "Your organisation requires multi-factor authentication (MFA) for this sign-in.",
-            "Sign in again and complete the MFA prompt in the browser.",
-        );
-    }
-    if has(65001) || has(90094) || has(90008) || entra.error == "consent_required" {
-        return Problem::new(
-            ProblemKind::ConsentRequired,
-            "An administrator has not yet granted consent for NumberDesk’s permissions in your organisation.",
-            "Ask a Global Administrator to open the Entra admin center → App registrations → NumberDesk → API permissions and select “Grant admin consent”, then sign in again.",
-        );
-    }
-    if has(700016) {
-        return Problem::new(
-            ProblemKind::AppNotFound,
-            "Microsoft does not know this app in your organisation: the client ID or the tenant is wrong.",
-            "In Settings, compare the client ID and tenant with the app registration’s Overview page (Application (client) ID, Directory (tenant) ID).",
-        );
-    }
-    if has(50011) || has(500113) {
-        return Problem::new(
-            ProblemKind::RedirectNotRegistered,
-            "The app registration does not allow NumberDesk’s sign-in address (redirect URI).",
-            "In the app registration, open Authentication, add the platform “Mobile and desktop applications” with the redirect URI http://localhost, save, and sign in again.",
-        );
-    }
-    if has(90002) || has(900023) {
-        return Problem::new(
-            ProblemKind::TenantNotFound,
-            "Microsoft cannot find that tenant.",
-            "Check the tenant in Settings: use the Directory (tenant) ID or your organisation’s domain, such as contoso.onmicrosoft.com.",
-        );
-    }
-    if has(70008) || has(700082) || has(50173) || has(700084) {
-        return Problem::new(
-            ProblemKind::SignInExpired,
-            "Your sign-in has expired or was revoked (for example after a password change).",
-            "Please sign in again. Your settings and history are kept.",
-        );
-    }
-    match entra.error.as_str() {
-        "access_denied" => Problem::new(
-            ProblemKind::SignInCancelled,
-            "Sign-in was cancelled in the browser.",
-            "Sign in again when you are ready.",
-        ),
-        "authorization_declined" => Problem::new(
-            ProblemKind::SignInCancelled,
-            "Sign-in was declined on the other device.",
-            "Start “Sign in on another device” again and approve the request.",
-        ),
-        "expired_token" => Problem::new(
-            ProblemKind::DeviceCodeExpired,
-            "The sign-in code expired before it was used.",
-            "Start “Sign in on another device” again and enter the new code within 15 minutes.",
-        ),
-        "interaction_required" => Problem::new(
-            ProblemKind::SignInAgain,
-            "Microsoft needs you to sign in again interactively.",
-            "Please sign in again. Your settings and history are kept.",
-        ),
-        "invalid_grant" => Problem::new(
-            ProblemKind::SignInAgain,
-            "Your sign-in is no longer valid.",
-            "Please sign in again. Your settings and history are kept.",
-        ),
-        _ => Problem::new(
-            ProblemKind::SignInFailed,
-            format!(
-                "Microsoft refused the sign-in ({}{}).",
-                entra.error,
-                code.map(|c| format!(", AADSTS{c}")).unwrap_or_default()
-            ),
-            "Try again. If it keeps happening, give the correlation ID below to your Microsoft 365 administrator or Microsoft support.",
-        ),
+/// What an Entra refusal means for the admin, read from its AADSTS codes and `error` (in this
+/// order of precedence). The words for each are made at the command boundary
+/// (`crate::problem::sign_in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntraRefusal {
+    /// AADSTS50194: a single-tenant app registration asked through `organizations`.
+    SingleTenantApp,
+    /// AADSTS50076, 50079, 50074.
+    MfaRequired,
+    /// AADSTS65001, 90094, 90008, or `consent_required`.
+    ConsentRequired,
+    /// AADSTS700016: the client ID or the tenant is wrong.
+    AppNotFound,
+    /// AADSTS50011, 500113: the redirect URI is not registered.
+    RedirectNotRegistered,
+    /// AADSTS90002, 900023.
+    TenantNotFound,
+    /// AADSTS70008, 700082, 50173, 700084: expired or revoked.
+    SignInExpired,
+    /// `access_denied`: cancelled in the browser.
+    Cancelled,
+    /// `authorization_declined`: declined on the other device.
+    Declined,
+    /// `expired_token`: the device code expired.
+    DeviceCodeExpired,
+    /// `interaction_required`.
+    InteractionRequired,
+    /// `invalid_grant`.
+    InvalidGrant,
+    /// Anything else.
+    Other,
+}
+
+impl EntraError {
+    /// What this refusal means for the admin.
+    pub fn refusal(&self) -> EntraRefusal {
+        let code = self.error_codes.first().copied();
+        let has = |c: u64| code == Some(c) || self.error_codes.contains(&c);
+        let any = |codes: &[u64]| codes.iter().any(|c| has(*c));
+        if has(50194) {
+            EntraRefusal::SingleTenantApp
+        } else if any(&[50076, 50079, 50074]) {
+            EntraRefusal::MfaRequired
+        } else if any(&[65001, 90094, 90008]) || self.error == "consent_required" {
+            EntraRefusal::ConsentRequired
+        } else if has(700016) {
+            EntraRefusal::AppNotFound
+        } else if any(&[50011, 500113]) {
+            EntraRefusal::RedirectNotRegistered
+        } else if any(&[90002, 900023]) {
+            EntraRefusal::TenantNotFound
+        } else if any(&[70008, 700082, 50173, 700084]) {
+            EntraRefusal::SignInExpired
+        } else {
+            match self.error.as_str() {
+                "access_denied" => EntraRefusal::Cancelled,
+                "authorization_declined" => EntraRefusal::Declined,
+                "expired_token" => EntraRefusal::DeviceCodeExpired,
+                "interaction_required" => EntraRefusal::InteractionRequired,
+                "invalid_grant" => EntraRefusal::InvalidGrant,
+                _ => EntraRefusal::Other,
+            }
+        }
     }
 }
 
@@ -691,23 +630,29 @@ mod tests {
     }
 
     #[test]
-    fn entra_codes_become_plain_instructions_with_the_correlation_id() {
-        for (error, code, kind) in [
-            ("invalid_grant", 50076, "mfaRequired"),
-            ("invalid_grant", 65001, "consentRequired"),
-            ("invalid_request", 90094, "consentRequired"),
-            ("unauthorized_client", 700016, "appNotFound"),
-            ("invalid_request", 50011, "redirectNotRegistered"),
-            ("invalid_request", 50194, "singleTenantApp"),
-            ("invalid_grant", 70008, "signInExpired"),
-            ("access_denied", 65004, "signInCancelled"),
-            ("temporarily_unavailable", 1, "signInFailed"),
+    fn entra_codes_are_read_for_what_they_mean() {
+        for (error, code, refusal) in [
+            ("invalid_grant", 50076, EntraRefusal::MfaRequired),
+            ("invalid_grant", 65001, EntraRefusal::ConsentRequired),
+            ("invalid_request", 90094, EntraRefusal::ConsentRequired),
+            ("unauthorized_client", 700016, EntraRefusal::AppNotFound),
+            (
+                "invalid_request",
+                50011,
+                EntraRefusal::RedirectNotRegistered,
+            ),
+            ("invalid_request", 50194, EntraRefusal::SingleTenantApp),
+            ("invalid_grant", 70008, EntraRefusal::SignInExpired),
+            ("access_denied", 65004, EntraRefusal::Cancelled),
+            ("temporarily_unavailable", 1, EntraRefusal::Other),
         ] {
-            let problem = entra(error, code).to_problem();
-            assert_eq!(problem.kind.name(), kind, "AADSTS{code}");
-            assert_eq!(problem.request_id.as_deref(), Some("corr-1"));
-            assert!(!problem.hint.is_empty());
+            let AuthError::Entra(entra) = entra(error, code) else {
+                unreachable!()
+            };
+            assert_eq!(entra.refusal(), refusal, "AADSTS{code}");
         }
+        assert!(entra("invalid_grant", 65001).is_consent_required());
+        assert!(!entra("invalid_grant", 50076).is_consent_required());
         assert!(entra("invalid_grant", 70008).needs_sign_in());
         assert!(!entra("temporarily_unavailable", 1).needs_sign_in());
     }
@@ -725,9 +670,7 @@ mod tests {
             entra.support_line(),
             "consent_required AADSTS90094; trace ID t-1; correlation ID c-1"
         );
-        let problem = AuthError::Entra(entra).to_problem();
-        assert_eq!(problem.kind, ProblemKind::ConsentRequired);
-        assert_eq!(problem.request_id.as_deref(), Some("c-1"));
+        assert_eq!(entra.refusal(), EntraRefusal::ConsentRequired);
         let bare = EntraError::from_redirect("access_denied".into(), None);
         assert!(bare.error_codes.is_empty() && bare.correlation_id.is_none());
         assert_eq!(aadsts_code("AADSTS65004: User declined"), Some(65004));

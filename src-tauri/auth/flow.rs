@@ -10,7 +10,6 @@ use super::entra::{self, DeviceCodePrompt, DeviceCodeWait, PendingSignIn, SignIn
 use super::loopback::{Callback, CancelSignIn, ListenError, LoopbackListener};
 use super::session::{SessionError, SessionManager, SessionStatus};
 use super::AuthError;
-use crate::problem::Problem;
 use crate::vault::SecretStore;
 use std::time::Duration;
 use tokio::sync::{watch, Mutex};
@@ -41,24 +40,12 @@ pub struct SignInService<S: SecretStore + 'static> {
     last_failure: std::sync::Mutex<Option<SignInFailure>>,
 }
 
-/// The last sign-in Microsoft refused: what the admin was told and what support needs.
+/// The last sign-in Microsoft refused: what support needs. What the admin was told is made
+/// from it at the boundary, as is its line for "Copy diagnostics"
+/// (`SignInFailure::diagnostic_line`, in `crate::problem::sign_in`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInFailure {
-    pub problem: Problem,
     pub error: entra::EntraError,
-}
-
-impl SignInFailure {
-    /// One line for "Copy diagnostics": kind, message, AADSTS code and IDs (no token, and not
-    /// Microsoft's description, which may name the account).
-    pub fn diagnostic_line(&self) -> String {
-        format!(
-            "{}: {} ({})",
-            self.problem.kind,
-            self.problem.message,
-            self.error.support_line()
-        )
-    }
 }
 
 impl<S: SecretStore + 'static> SignInService<S> {
@@ -117,12 +104,11 @@ impl<S: SecretStore + 'static> SignInService<S> {
     /// Keeps and logs what Microsoft said when it refused a sign-in; passes the error on.
     fn noted<T, E: MaybeAuthError>(&self, result: Result<T, E>) -> Result<T, E> {
         if let Err(error) = &result {
-            if let Some(auth @ AuthError::Entra(entra)) = error.auth_error() {
+            if let Some(AuthError::Entra(entra)) = error.auth_error() {
+                log::warn!("sign-in refused: {}", entra.support_line());
                 let failure = SignInFailure {
-                    problem: auth.to_problem(),
                     error: entra.clone(),
                 };
-                log::warn!("sign-in refused: {}", failure.diagnostic_line());
                 *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(failure);
             }
         }

@@ -10,7 +10,6 @@
 
 use super::entra::{self, Account, AuthError, Grant, SignInTarget};
 use crate::cloud::{Cloud, CloudId};
-use crate::problem::{Problem, ProblemKind};
 use crate::vault::{SecretStore, Vault, VaultError};
 use oauth2::{AccessToken, RefreshToken};
 use serde::{Deserialize, Serialize};
@@ -95,57 +94,15 @@ pub enum SessionError {
 }
 
 impl SessionError {
-    pub fn to_problem(&self) -> Problem {
+    /// Whether `User.Read.All` was refused: remembered as not permitted, or Entra answered
+    /// that it has no admin consent.
+    pub fn is_directory_refused(&self) -> bool {
         match self {
-            SessionError::SignedOut => Problem::new(
-                ProblemKind::SignedOut,
-                "You are not signed in.",
-                "Sign in to your Microsoft 365 tenant first.",
-            ),
-            SessionError::Auth(auth) => auth.to_problem(),
-            SessionError::Vault(vault) => vault_problem(vault),
-            SessionError::OtherEndpoints => Problem::new(
-                ProblemKind::SignInAgain,
-                "The saved sign-in is for a different tenant or cloud than the one now set up.",
-                "Please sign in again.",
-            ),
-            SessionError::NamesNotPermitted => names_not_permitted_problem(),
-            SessionError::DirectoryNotPermitted => directory_not_permitted_problem(),
+            SessionError::DirectoryNotPermitted => true,
+            SessionError::Auth(auth) => auth.is_consent_required(),
+            _ => false,
         }
     }
-}
-
-/// Why names show as object IDs, and what to do about it.
-pub fn names_not_permitted_problem() -> Problem {
-    Problem::new(
-        ProblemKind::NamesNotPermitted,
-        "Names are shown as object IDs: Microsoft refused the permission to read them (User.ReadBasic.All has no admin consent for this app registration). NumberDesk asked once and does not ask again on every lookup, because each refusal shows as a failed sign-in in your tenant's sign-in log.",
-        "Ask a Global Administrator to grant admin consent for User.ReadBasic.All, then choose “Ask again” in Settings.",
-    )
-}
-
-/// Why the leavers lens cannot tell disabled, deleted or unlicensed accounts, and what to grant.
-pub fn directory_not_permitted_problem() -> Problem {
-    Problem::new(
-        ProblemKind::DirectoryNotPermitted,
-        "NumberDesk cannot see which accounts are disabled, deleted or without a Teams Phone licence: Microsoft refused the permission to read them (User.Read.All has no admin consent for this app registration). Numbers on objects that no longer exist at all are still listed. NumberDesk asked once and does not ask again each time, because each refusal shows as a failed sign-in in your tenant's sign-in log.",
-        "Ask a Global Administrator to grant admin consent for the delegated Microsoft Graph permission User.Read.All to NumberDesk's app registration (it adds read access to every user's account status and licences, nothing else), then choose “Ask again” in the leavers view.",
-    )
-}
-
-/// A keyring error as the admin sees it.
-pub fn vault_problem(error: &VaultError) -> Problem {
-    Problem::new(
-        ProblemKind::Keyring,
-        format!("NumberDesk could not use the system keyring, where it keeps your sign-in securely: {error}."),
-        if cfg!(target_os = "windows") {
-            "Make sure you are signed in to Windows with your own account, then try again."
-        } else if cfg!(target_os = "macos") {
-            "Unlock your login keychain (Keychain Access) and allow NumberDesk when macOS asks, then try again."
-        } else {
-            "Unlock your keyring (it usually unlocks when you log in to the desktop; a Secret Service such as GNOME Keyring or KWallet must be running), then try again."
-        },
-    )
 }
 
 /// What the workflows ask of the signed-in session besides tokens: who is signed in, and

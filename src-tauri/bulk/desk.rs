@@ -9,7 +9,6 @@
 
 use crate::auth::session::Session;
 use crate::cloud::Cloud;
-use crate::desk::history_problem;
 use crate::graph::GraphClient;
 use crate::history::{BatchRecord, History, OperationKind, RecordStatus};
 use crate::problem::{Problem, ProblemKind};
@@ -251,7 +250,7 @@ impl BulkDesk {
         let mut failed = self
             .history
             .records_in_batch(batch_id)
-            .map_err(history_problem)?;
+            .map_err(Problem::from)?;
         failed.retain(|r| r.kind == OperationKind::Unassign && is_retryable(&r.status));
         failed.sort_by_key(|r| r.id);
         if failed.is_empty() {
@@ -357,7 +356,7 @@ impl BulkDesk {
         let batch = self
             .history
             .batch(batch_id)
-            .map_err(history_problem)?
+            .map_err(Problem::from)?
             .filter(|b| b.closed_at.is_none())
             .ok_or_else(|| {
                 Problem::new(
@@ -452,12 +451,8 @@ impl BulkDesk {
                 .filter(|r| r.run.progress().state != super::RunState::Finished)
                 .map(|r| r.run.batch_id().to_owned())
         };
-        let mut batches = self.history.open_batches().map_err(history_problem)?;
-        for batch in self
-            .history
-            .recent_batches(limit)
-            .map_err(history_problem)?
-        {
+        let mut batches = self.history.open_batches().map_err(Problem::from)?;
+        for batch in self.history.recent_batches(limit).map_err(Problem::from)? {
             if !batches.iter().any(|b| b.id == batch.id) {
                 batches.push(batch);
             }
@@ -467,7 +462,7 @@ impl BulkDesk {
             let records = self
                 .history
                 .records_in_batch(&batch.id)
-                .map_err(history_problem)?;
+                .map_err(Problem::from)?;
             let mut statuses = BTreeMap::new();
             for record in &records {
                 *statuses.entry(record.status.to_string()).or_insert(0) += 1;

@@ -11,7 +11,7 @@
 //!
 //! The number type for each POST comes from this listing, never from the file.
 
-use crate::desk::{history_problem, RecordView};
+use crate::desk::RecordView;
 use crate::graph::{Assignment, GraphClient, NumberAssignment, UnreadableRow};
 use crate::history::{Assignee, History, OperationKind, RecordStatus};
 use crate::problem::{Problem, ProblemKind};
@@ -346,7 +346,7 @@ async fn tenant_numbers(
     let listing = graph
         .list_numbers()
         .await
-        .map_err(|e| e.to_problem(telephone_api_available))?;
+        .map_err(|e| crate::problem::graph::in_cloud(&e, telephone_api_available))?;
     if !listing.unreadable.is_empty() {
         log::warn!(
             "the number listing had {} row(s) NumberDesk could not read",
@@ -444,7 +444,7 @@ pub async fn preview(
         }
         if let Some(running) = history
             .in_flight_for(&assignment.telephone_number)
-            .map_err(history_problem)?
+            .map_err(Problem::from)?
         {
             row.skip = Some(SkipReason::InFlight);
             row.reason = Some(format!(
@@ -559,9 +559,7 @@ pub async fn undo_preview(
     telephone_api_available: bool,
     batch_id: &str,
 ) -> Result<Preview, Problem> {
-    let mut records = history
-        .records_in_batch(batch_id)
-        .map_err(history_problem)?;
+    let mut records = history.records_in_batch(batch_id).map_err(Problem::from)?;
     records.retain(|r| r.kind == OperationKind::Unassign);
     records.sort_by_key(|r| r.id);
     if records.is_empty() {
@@ -629,7 +627,7 @@ pub async fn undo_preview(
             ))
         } else if let Some(running) = history
             .in_flight_for(&record.telephone_number)
-            .map_err(history_problem)?
+            .map_err(Problem::from)?
         {
             row.in_flight_record = Some(running.id);
             counts.in_flight += 1;

@@ -32,9 +32,8 @@
 use crate::auth::session::Session;
 use crate::cloud::Cloud;
 use crate::desk::{
-    actor_of, closed_while_sending, confirmed_by_lookup, history_problem, lookup_confirms,
-    not_confirmed, operation_read_refused, read_operation, record_post, PostOutcome,
-    OPERATION_REFUSALS,
+    actor_of, closed_while_sending, confirmed_by_lookup, lookup_confirms, not_confirmed,
+    operation_read_refused, read_operation, record_post, PostOutcome, OPERATION_REFUSALS,
 };
 use crate::graph::{GraphClient, GraphErrorKind};
 use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
@@ -362,7 +361,7 @@ impl BulkEngine {
                 plan.len(),
                 &json,
             )
-            .map_err(history_problem)?;
+            .map_err(Problem::from)?;
         let rows = plan
             .into_iter()
             .map(|plan| Row {
@@ -389,7 +388,7 @@ impl BulkEngine {
         let batch = self
             .history
             .batch(batch_id)
-            .map_err(history_problem)?
+            .map_err(Problem::from)?
             .ok_or_else(|| {
                 Problem::new(
                     ProblemKind::NotFound,
@@ -443,7 +442,7 @@ impl BulkEngine {
                     let record = self
                         .history
                         .update(record.id, closed_while_sending())
-                        .map_err(history_problem)?;
+                        .map_err(Problem::from)?;
                     row.phase = RowPhase::OutcomeUnknown;
                     row.record = Some(record);
                     schedule.resolve.push_back((index, now, now));
@@ -528,7 +527,7 @@ fn records_of_batch(
 ) -> Result<HashMap<String, OperationRecord>, Problem> {
     Ok(history
         .records_in_batch(batch_id)
-        .map_err(history_problem)?
+        .map_err(Problem::from)?
         .into_iter()
         .map(|record| (record.telephone_number.to_ascii_lowercase(), record))
         .collect())
@@ -726,7 +725,7 @@ impl Shared {
                 return;
             }
             Err(error) => {
-                let detail = history_problem(error).message;
+                let detail = Problem::from(error).message;
                 self.set_phase(index, RowPhase::NotSent, Some(&detail));
                 return;
             }
@@ -759,7 +758,8 @@ impl Shared {
                     PostOutcome::Rejected => schedule.settled_in_run += 1,
                 }
             }
-            Err(problem) => {
+            Err(error) => {
+                let problem = Problem::from(error);
                 log::warn!("bulk: recording the answer for row {index} failed: {problem:?}");
                 self.set_phase(index, RowPhase::LeftOpen, Some(&problem.message));
             }

@@ -15,14 +15,14 @@ pub async fn history_list(
 ) -> Result<HistoryListPage, Problem> {
     let history = state.history()?;
     let notice = state.desks.notice.clone();
-    blocking(move || records::list_page(&history, &query, notice)).await
+    blocking(move || Ok(records::list_page(&history, &query, notice)?)).await
 }
 
 /// One record, for the detail panel.
 #[tauri::command]
 pub async fn history_get(state: State<'_, App>, id: i64) -> Result<RecordView, Problem> {
     let history = state.history()?;
-    blocking(move || records::record(&history, id)).await
+    blocking(move || Ok(records::record(&history, id)?)).await
 }
 
 /// Writes every record matching the view's filter to a CSV file in Downloads.
@@ -37,7 +37,7 @@ pub async fn history_export<R: Runtime>(
     let data_dir = state.context.data_dir.clone();
     blocking(move || {
         let folder = records::export_folder(downloads, &data_dir);
-        records::export(&history, &query, &folder)
+        Ok(records::export(&history, &query, &folder)?)
     })
     .await
 }

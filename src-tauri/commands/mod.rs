@@ -173,7 +173,9 @@ impl App {
             session.clone(),
             GraphOptions::default(),
         )
-        .map_err(|e| e.to_problem(target.cloud.telephone_numbers_available()))?;
+        .map_err(|e| {
+            crate::problem::graph::in_cloud(&e, target.cloud.telephone_numbers_available())
+        })?;
         let emitter = app.clone();
         let desk = Arc::new(Desk::new(
             graph.clone(),
@@ -196,7 +198,10 @@ impl App {
             let resuming = desk.clone();
             tauri::async_runtime::spawn(async move {
                 if let Err(problem) = resuming.resume().await {
-                    log::warn!("resuming open operations failed: {}", problem.message);
+                    log::warn!(
+                        "resuming open operations failed: {}",
+                        Problem::from(problem).message
+                    );
                 }
             });
         }

@@ -370,7 +370,7 @@ pub async fn numbers_ask_directory_again(state: State<'_, App>) -> Result<Sessio
     session
         .ask_for_directory_again()
         .await
-        .map_err(|e| e.to_problem())
+        .map_err(Problem::from)
 }
 
 /// The selection (ticked rows, "all that match", or the leavers listed) → the Bulk preview:

@@ -15,7 +15,7 @@ impl AuthState {
             .session()
             .sign_out()
             .await
-            .map_err(|e| crate::auth::session::vault_problem(&e))
+            .map_err(Problem::from)
     }
 
     /// Reads the saved session for `target` from the keyring, once per run.
@@ -27,7 +27,7 @@ impl AuthState {
                     .restore(target)
                     .await
                     .map(|_| ())
-                    .map_err(|e| crate::auth::session::vault_problem(&e))
+                    .map_err(Problem::from)
             })
             .await
             .copied()
@@ -97,7 +97,7 @@ pub async fn sign_in_begin<R: Runtime>(
     let url = service
         .begin_interactive(&target)
         .await
-        .map_err(|e| e.to_problem())?;
+        .map_err(Problem::from)?;
     let browser_opened = open_in_browser(&app, &url);
     Ok(SignInLink {
         url,
@@ -112,10 +112,7 @@ pub async fn sign_in_wait<R: Runtime>(
     state: State<'_, App>,
 ) -> Result<SessionStatus, Problem> {
     let service = &state.auth.service;
-    let status = service
-        .wait_interactive()
-        .await
-        .map_err(|e| e.to_problem())?;
+    let status = service.wait_interactive().await.map_err(Problem::from)?;
     Ok(state.signed_in(&app, status).await)
 }
 
@@ -133,10 +130,7 @@ pub async fn device_sign_in_begin<R: Runtime>(
 ) -> Result<DeviceCodePrompt, Problem> {
     let target = state.target(&app)?;
     let service = &state.auth.service;
-    service
-        .begin_device(&target)
-        .await
-        .map_err(|e| e.to_problem())
+    service.begin_device(&target).await.map_err(Problem::from)
 }
 
 /// Waits until the other device approves or declines, or the code expires.
@@ -146,7 +140,7 @@ pub async fn device_sign_in_wait<R: Runtime>(
     state: State<'_, App>,
 ) -> Result<SessionStatus, Problem> {
     let service = &state.auth.service;
-    let status = service.wait_device().await.map_err(|e| e.to_problem())?;
+    let status = service.wait_device().await.map_err(Problem::from)?;
     Ok(state.signed_in(&app, status).await)
 }
 
@@ -166,8 +160,5 @@ pub async fn sign_out<R: Runtime>(
 #[tauri::command]
 pub async fn ask_for_names_again(state: State<'_, App>) -> Result<SessionStatus, Problem> {
     let session = state.auth.service.session();
-    session
-        .ask_for_names_again()
-        .await
-        .map_err(|e| e.to_problem())
+    session.ask_for_names_again().await.map_err(Problem::from)
 }

@@ -12,7 +12,7 @@ pub async fn lookup_number<R: Runtime>(
     state: State<'_, App>,
     input: String,
 ) -> Result<LookupCard, Problem> {
-    state.desk(&app).await?.lookup(&input).await
+    Ok(state.desk(&app).await?.lookup(&input).await?)
 }
 
 /// Unassigns the number of a confirmed lookup (at most one request per confirmation).
@@ -22,7 +22,7 @@ pub async fn unassign_number<R: Runtime>(
     state: State<'_, App>,
     lookup_id: String,
 ) -> Result<RecordView, Problem> {
-    state.desk(&app).await?.unassign(&lookup_id).await
+    Ok(state.desk(&app).await?.unassign(&lookup_id).await?)
 }
 
 /// Undo: gives the number of a succeeded unassignment back to its prior assignee.
@@ -32,7 +32,7 @@ pub async fn reassign_number<R: Runtime>(
     state: State<'_, App>,
     record_id: i64,
 ) -> Result<RecordView, Problem> {
-    state.desk(&app).await?.reassign(record_id).await
+    Ok(state.desk(&app).await?.reassign(record_id).await?)
 }
 
 /// "Check again" for a stale or unknown outcome.
@@ -42,5 +42,5 @@ pub async fn check_operation_again<R: Runtime>(
     state: State<'_, App>,
     record_id: i64,
 ) -> Result<RecordView, Problem> {
-    state.desk(&app).await?.check_again(record_id).await
+    Ok(state.desk(&app).await?.check_again(record_id).await?)
 }

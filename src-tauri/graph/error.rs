@@ -1,8 +1,10 @@
 //! Graph's error envelope (`{"error": {"code", "message", "innerError": {...}}}`) and transport
-//! failures, as one typed error that knows whether a retry is safe and what to tell the admin.
+//! failures, as one typed error that knows whether a retry is safe. What the admin reads is made
+//! from it in `crate::problem::graph`.
 
 use super::Exchange;
-use crate::problem::{Problem, ProblemKind};
+use crate::auth::session::SessionError;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What went wrong, as far as retrying and the admin are concerned.
@@ -61,8 +63,8 @@ pub struct GraphErrorDetail {
     pub graph_message: Option<String>,
     pub retry_after: Option<Duration>,
     pub exchange: Exchange,
-    /// For `SignIn`: the session's own explanation.
-    pub sign_in_problem: Option<Problem>,
+    /// For `SignIn`: why the session had no token (shared, so the error stays `Clone`).
+    pub session: Option<Arc<SessionError>>,
     /// For `NotSent`: the proxy or an untrusted certificate stopped the request on the way.
     pub blocked: Option<crate::net::Blocked>,
 }
@@ -96,7 +98,7 @@ impl GraphError {
             graph_message: None,
             retry_after: None,
             exchange: Exchange::default(),
-            sign_in_problem: None,
+            session: None,
             blocked: None,
         }))
     }
@@ -128,14 +130,19 @@ impl GraphError {
         self
     }
 
-    pub(super) fn from_session(error: crate::auth::session::SessionError) -> GraphError {
+    pub(crate) fn from_session(error: SessionError) -> GraphError {
         let mut graph = GraphError::new(GraphErrorKind::SignIn, error.to_string());
-        graph.0.sign_in_problem = Some(error.to_problem());
+        graph.0.session = Some(Arc::new(error));
         graph
     }
 
+    /// For `SignIn`: the session's own error.
+    pub fn session_error(&self) -> Option<&SessionError> {
+        self.session.as_deref()
+    }
+
     /// An HTTP error answer, with Graph's envelope when there is one.
-    pub(super) fn from_reply(
+    pub(crate) fn from_reply(
         status: u16,
         body: &[u8],
         retry_after: Option<Duration>,
@@ -177,7 +184,7 @@ impl GraphError {
             graph_message: text("message"),
             retry_after,
             exchange,
-            sign_in_problem: None,
+            session: None,
             blocked: None,
         }))
     }
@@ -219,103 +226,6 @@ impl GraphError {
             GraphErrorKind::Unavailable => self.status == Some(504),
             _ => false,
         }
-    }
-
-    /// What the admin reads. `telephone_api_available` is false in clouds where Microsoft does
-    /// not offer the telephone-number API, which explains refusals there.
-    pub fn to_problem(&self, telephone_api_available: bool) -> Problem {
-        use GraphErrorKind as K;
-        if let (K::SignIn, Some(problem)) = (self.kind, &self.sign_in_problem) {
-            return problem.clone();
-        }
-        if let Some(blocked) = &self.blocked {
-            return blocked.to_problem();
-        }
-        if !telephone_api_available
-            && matches!(self.kind, K::BadRequest | K::NotFound | K::Forbidden)
-        {
-            let mut problem = Problem::new(
-                ProblemKind::NotInThisCloud,
-                "Microsoft offers the Teams phone-number API in the Global cloud only, so your cloud refused this request.",
-                "Use the Teams admin center or PowerShell for numbers in this cloud.",
-            );
-            problem.request_id = self.exchange.request_id.clone();
-            return problem;
-        }
-        let said = self
-            .graph_message
-            .as_deref()
-            .map(|m| format!(" Microsoft said: “{m}”"))
-            .unwrap_or_default();
-        let (kind, message, hint) = match self.kind {
-            K::NotSent | K::Network => (
-                ProblemKind::Network,
-                "NumberDesk could not reach Microsoft Graph.".to_owned(),
-                "Check your internet connection (and proxy, if your organisation uses one), then try again.",
-            ),
-            K::Timeout => (
-                ProblemKind::Timeout,
-                "Microsoft Graph did not answer in time.".to_owned(),
-                "Try again in a minute. If it keeps happening, Microsoft may be having problems.",
-            ),
-            K::Throttled => (
-                ProblemKind::Throttled,
-                "Microsoft is limiting how fast NumberDesk may send requests, and did not ease off in time.".to_owned(),
-                "Wait a minute, then try again.",
-            ),
-            K::Unavailable | K::Server => (
-                ProblemKind::Unavailable,
-                format!("Microsoft Graph is having a temporary problem.{said}"),
-                "Try again in a few minutes. If it keeps happening, give the request ID below to Microsoft support.",
-            ),
-            K::Unauthorized => (
-                ProblemKind::SignInAgain,
-                "Microsoft did not accept your sign-in for this request.".to_owned(),
-                "Sign out and sign in again.",
-            ),
-            K::Forbidden => (
-                ProblemKind::Forbidden,
-                format!("Microsoft refused: your account is not allowed to manage phone numbers.{said}"),
-                "Ask a Global Administrator to give your account the Teams Administrator, Teams Communications Administrator or Teams Telephony Administrator role, and to grant admin consent for TeamsTelephoneNumber.ReadWrite.All.",
-            ),
-            K::NotFound | K::BadRequest | K::Conflict => {
-                let not_in_tenant = self
-                    .graph_message
-                    .as_deref()
-                    .is_some_and(|m| m.contains("is not found from tenant"));
-                if not_in_tenant {
-                    (
-                        ProblemKind::NumberNotFound,
-                        "Microsoft does not find this number in your tenant (or not with this number type).".to_owned(),
-                        "Look the number up again; it may have been changed or released meanwhile.",
-                    )
-                } else {
-                    (
-                        ProblemKind::Refused,
-                        format!("Microsoft refused the request.{said}"),
-                        "Check the number and try again. If it keeps happening, give the request ID below to Microsoft support.",
-                    )
-                }
-            }
-            K::Malformed => (
-                ProblemKind::Malformed,
-                format!("Microsoft Graph answered in a way NumberDesk does not understand ({}).", self.detail),
-                "Try again. If it keeps happening, give the request ID below to Microsoft support.",
-            ),
-            K::ForeignLocation => (
-                ProblemKind::ForeignLocation,
-                format!("NumberDesk stopped following this change: {}.", self.detail),
-                "Check the number in the Teams admin center to see whether the change happened.",
-            ),
-            K::SignIn => (
-                ProblemKind::SignInAgain,
-                "You are not signed in.".to_owned(),
-                "Sign in again.",
-            ),
-        };
-        let mut problem = Problem::new(kind, message, hint);
-        problem.request_id = self.exchange.request_id.clone();
-        problem
     }
 }
 
@@ -359,9 +269,7 @@ mod tests {
         );
         assert_eq!(error.kind, GraphErrorKind::BadRequest);
         assert_eq!(error.code.as_deref(), Some("BadRequest"));
-        let problem = error.to_problem(true);
-        assert_eq!(problem.kind, ProblemKind::NumberNotFound);
-        assert_eq!(problem.request_id.as_deref(), Some("r-1"));
+        assert_eq!(error.exchange.request_id.as_deref(), Some("r-1"));
     }
 
     #[test]
@@ -393,12 +301,6 @@ mod tests {
             assert_eq!(error.kind, GraphErrorKind::Unavailable, "{body}");
             assert!(error.get_may_retry() && error.post_may_retry(), "{body}");
             assert!(!error.outcome_unknown());
-            let problem = error.to_problem(true);
-            assert_eq!(problem.kind, ProblemKind::Unavailable);
-            assert!(
-                problem.message.contains("Service is unavailable"),
-                "{problem:?}"
-            );
         }
         // Other 400s stay refusals, even with similar words elsewhere.
         let refusal = reply(
@@ -424,25 +326,5 @@ mod tests {
         assert!(!timeout.post_may_retry(), "Microsoft may have acted");
         assert!(timeout.outcome_unknown(), "settled by a lookup");
         assert!(!reply(503, "").outcome_unknown());
-    }
-
-    #[test]
-    fn forbidden_names_the_roles_and_other_clouds_get_their_own_sentence() {
-        let forbidden = reply(
-            403,
-            r#"{"error":{"code":"Forbidden","message":"Access denied"}}"#,
-        );
-        assert!(forbidden
-            .to_problem(true)
-            .hint
-            .contains("Teams Telephony Administrator"));
-        assert_eq!(
-            forbidden.to_problem(false).kind,
-            ProblemKind::NotInThisCloud
-        );
-        assert_eq!(
-            reply(500, "not json").to_problem(true).kind,
-            ProblemKind::Unavailable
-        );
     }
 }

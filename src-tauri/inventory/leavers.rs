@@ -11,7 +11,7 @@
 //! apart without `User.Read.All`), and says what to grant.
 
 use super::{AssignmentKind, InventoryRow};
-use crate::auth::session::directory_not_permitted_problem;
+use crate::auth::session::SessionError;
 use crate::graph::{
     CancelToken, DirectoryAccount, GraphClient, GraphError, GraphErrorKind, UserDetail,
 };
@@ -110,12 +110,9 @@ pub struct LeaversReport {
 fn directory_refused(error: &GraphError) -> bool {
     match error.kind {
         GraphErrorKind::Forbidden => true,
-        GraphErrorKind::SignIn => error.sign_in_problem.as_ref().is_some_and(|p| {
-            matches!(
-                p.kind,
-                ProblemKind::DirectoryNotPermitted | ProblemKind::ConsentRequired
-            )
-        }),
+        GraphErrorKind::SignIn => error
+            .session_error()
+            .is_some_and(SessionError::is_directory_refused),
         _ => false,
     }
 }
@@ -149,7 +146,7 @@ pub async fn find_leavers(
             .filter(|id| seen.insert(id.to_ascii_lowercase()))
             .collect()
     };
-    let problem = |e: GraphError| e.to_problem(telephone_api_available);
+    let problem = |e: GraphError| crate::problem::graph::in_cloud(&e, telephone_api_available);
     let mut requests = 0;
     let (accounts, deleted, complete, missing_permission) =
         match graph.users_by_ids(&ids, UserDetail::Full, cancel).await {
@@ -175,7 +172,7 @@ pub async fn find_leavers(
                             read.accounts,
                             Vec::new(),
                             false,
-                            Some(directory_not_permitted_problem()),
+                            Some(Problem::from(&SessionError::DirectoryNotPermitted)),
                         )
                     }
                     Err(e) if directory_refused(&e) || e.kind == GraphErrorKind::SignIn => {

@@ -91,7 +91,7 @@ pub async fn read_inventory(
     let listing = graph
         .list_numbers_with(&tell, cancel)
         .await
-        .map_err(|e| e.to_problem(telephone_api_available))?;
+        .map_err(|e| crate::problem::graph::in_cloud(&e, telephone_api_available))?;
     let Some(listing) = listing else {
         return Ok(ReadOutcome::Cancelled);
     };
@@ -133,7 +133,7 @@ pub async fn read_inventory(
                 Ok(None) => return Ok(ReadOutcome::Cancelled),
                 // Without the names permission NumberDesk still works: object ids are shown.
                 Err(e) if matches!(e.kind, GraphErrorKind::Forbidden | GraphErrorKind::SignIn) => {}
-                Err(e) => return Err(e.to_problem(telephone_api_available)),
+                Err(e) => return Err(crate::problem::graph::in_cloud(&e, telephone_api_available)),
             }
         }
     }

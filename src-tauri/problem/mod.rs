@@ -9,6 +9,11 @@
 use serde::Serialize;
 
 pub mod app;
+pub mod desk;
+pub mod graph;
+pub mod network;
+pub mod records;
+pub mod sign_in;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -235,7 +235,7 @@ pub async fn sign_in(
     let link = service
         .begin_interactive(&target(sim))
         .await
-        .map_err(|e| e.to_problem())?;
+        .map_err(numberdesk::problem::Problem::from)?;
     let waiting = tokio::spawn({
         let service = service.clone();
         async move { service.wait_interactive().await }
@@ -250,7 +250,7 @@ pub async fn sign_in(
     match waiting.await.expect("the wait ends") {
         Ok(status) if status.signed_in => Ok(()),
         Ok(_) => panic!("the wait ended without a sign-in"),
-        Err(error) => Err(error.to_problem()),
+        Err(error) => Err(numberdesk::problem::Problem::from(error)),
     }
 }
 
