@@ -10,7 +10,7 @@
 //! `User.ReadBasic.All` can tell: ids that are no user (deleted or gone; the two cannot be told
 //! apart without `User.Read.All`), and says what to grant.
 
-use super::{AssignmentKind, InventoryRow};
+use super::{AssignmentKind, InventoryError, InventoryRow};
 use crate::auth::session::directory_not_permitted_problem;
 use crate::graph::{
     CancelToken, DirectoryAccount, GraphClient, GraphError, GraphErrorKind, UserDetail,
@@ -120,14 +120,6 @@ fn directory_refused(error: &GraphError) -> bool {
     }
 }
 
-fn basic_refused_problem() -> Problem {
-    Problem::new(
-        ProblemKind::LeaversNotPermitted,
-        "NumberDesk cannot check who holds the numbers: Microsoft refused both permissions that read users (User.Read.All and User.ReadBasic.All have no admin consent for this app registration).",
-        "Ask a Global Administrator to grant admin consent for User.Read.All (or at least User.ReadBasic.All, which finds numbers on objects that no longer exist), then choose “Ask again”.",
-    )
-}
-
 /// Classifies the numbers in `rows` (the kept or just-read inventory). `Ok(None)` when
 /// cancelled. `telephone_api_available` as for every Graph problem.
 pub async fn find_leavers(
@@ -136,7 +128,7 @@ pub async fn find_leavers(
     options: LeaverOptions,
     telephone_api_available: bool,
     cancel: &CancelToken,
-) -> Result<Option<LeaversReport>, Problem> {
+) -> Result<Option<LeaversReport>, InventoryError> {
     let on_users: Vec<&InventoryRow> = rows
         .iter()
         .filter(|r| r.assignment == AssignmentKind::User && r.assignee_id.is_some())
@@ -149,7 +141,7 @@ pub async fn find_leavers(
             .filter(|id| seen.insert(id.to_ascii_lowercase()))
             .collect()
     };
-    let problem = |e: GraphError| e.to_problem(telephone_api_available);
+    let problem = InventoryError::graph(telephone_api_available);
     let mut requests = 0;
     let (accounts, deleted, complete, missing_permission) =
         match graph.users_by_ids(&ids, UserDetail::Full, cancel).await {
@@ -179,7 +171,7 @@ pub async fn find_leavers(
                         )
                     }
                     Err(e) if directory_refused(&e) || e.kind == GraphErrorKind::SignIn => {
-                        return Err(basic_refused_problem())
+                        return Err(InventoryError::LeaversNotPermitted)
                     }
                     Err(e) => return Err(problem(e)),
                 }

@@ -8,6 +8,9 @@
 
 use serde::Serialize;
 
+mod bulk;
+mod inventory;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
