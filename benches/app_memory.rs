@@ -15,7 +15,6 @@
 mod harness;
 #[cfg(target_os = "linux")]
 #[path = "../tests/sim_support/mod.rs"]
-#[allow(dead_code)]
 mod sim_support;
 
 #[cfg(not(target_os = "linux"))]

@@ -16,7 +16,7 @@ use numberdesk::bulk::{
 use numberdesk::cloud::Cloud;
 use numberdesk::graph::GraphClient;
 use numberdesk::history::{Actor, Assignee, History, NewOperation, OperationKind, RecordStatus};
-use numberdesk::problem::ProblemKind;
+use numberdesk::problem::{Problem, ProblemKind};
 use numberdesk::sim::{self, SimTenant};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -665,7 +665,7 @@ async fn a_confirmed_preview_runs_once_without_its_unticked_rows() {
     let run = desk.start(&preview.preview_id, &[1]).await.unwrap();
     assert_eq!(run.rows.len(), 4);
     // A second click on the same confirmation finds the preview taken: nothing more is sent.
-    let again = desk.start(&preview.preview_id, &[1]).await.unwrap_err();
+    let again = Problem::from(desk.start(&preview.preview_id, &[1]).await.unwrap_err());
     assert_eq!(again.kind, ProblemKind::StalePreview);
 
     let view = finished(&desk).await;
@@ -840,7 +840,7 @@ async fn an_interrupted_batch_is_reported_and_resumed_from_its_saved_plan() {
     assert!(!batches[0].interrupted && batches[0].batch.closed_at.is_some());
     // A closed batch is not resumed again.
     assert_eq!(
-        desk.resume_interrupted(&batch_id).await.unwrap_err().kind,
+        Problem::from(desk.resume_interrupted(&batch_id).await.unwrap_err()).kind,
         ProblemKind::NotInterrupted
     );
 }

@@ -11,11 +11,11 @@ use crate::auth::session::Session;
 use crate::cloud::Cloud;
 use crate::graph::GraphClient;
 use crate::history::{BatchRecord, History, OperationKind, RecordStatus};
-use crate::problem::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use super::error::BulkError;
 use super::input::{number_column, parse_csv, parse_pasted, rows_for_column, InputRow, Table};
 use super::preview::{preview, undo_preview, Preview, Selection};
 use super::run::{BulkConfig, BulkEngine, BulkProgress, BulkRun, ResumeReport, RowUpdate};
@@ -179,18 +179,12 @@ impl BulkDesk {
     }
 
     /// Reads a pasted list or a CSV file. Nothing is sent.
-    pub fn read(&self, source: InputSource) -> Result<InputView, Problem> {
+    pub fn read(&self, source: InputSource) -> Result<InputView, BulkError> {
         let (table, source) = match source {
             InputSource::Text { text } => (parse_pasted(&text), "the pasted list".to_owned()),
             InputSource::Csv { bytes, name } => (parse_csv(&bytes), name),
         };
-        let table = table.map_err(|error| {
-            Problem::new(
-                ProblemKind::Input,
-                error.to_string(),
-                "Correct the list, then try again.",
-            )
-        })?;
+        let table = table.map_err(BulkError::Input)?;
         let width = table.width();
         let columns = (0..width)
             .map(|index| ColumnView {
@@ -225,12 +219,12 @@ impl BulkDesk {
 
     /// Normalises and looks up every row of the list read last, for `column`. Sends nothing
     /// that changes anything.
-    pub async fn preview(&self, input_id: &str, column: usize) -> Result<PreviewView, Problem> {
+    pub async fn preview(&self, input_id: &str, column: usize) -> Result<PreviewView, BulkError> {
         let rows = {
             let input = lock(&self.input);
             match input.as_ref() {
                 Some((id, table)) if id == input_id => rows_for_column(table, column),
-                _ => return Err(stale_input()),
+                _ => return Err(BulkError::StaleInput),
             }
         };
         let preview = preview(&self.graph, &self.history, self.api_available, &rows).await?;
@@ -239,38 +233,29 @@ impl BulkDesk {
 
     /// Looks up rows made elsewhere (the Numbers view's selection) exactly as a pasted list's:
     /// the same preview, confirmation, run, results and undo follow.
-    pub async fn preview_rows(&self, rows: &[InputRow]) -> Result<PreviewView, Problem> {
+    pub async fn preview_rows(&self, rows: &[InputRow]) -> Result<PreviewView, BulkError> {
         let preview = preview(&self.graph, &self.history, self.api_available, rows).await?;
         Ok(self.hold(preview, None))
     }
 
     /// A preview of the failed rows of `batch_id`, looked up afresh (a row that failed may
     /// have been fixed meanwhile; a row that succeeded is not in it).
-    pub async fn retry_failed(&self, batch_id: &str) -> Result<PreviewView, Problem> {
-        let mut failed = self
-            .history
-            .records_in_batch(batch_id)
-            .map_err(Problem::from)?;
+    pub async fn retry_failed(&self, batch_id: &str) -> Result<PreviewView, BulkError> {
+        let mut failed = self.history.records_in_batch(batch_id)?;
         failed.retain(|r| r.kind == OperationKind::Unassign && is_retryable(&r.status));
         failed.sort_by_key(|r| r.id);
         if failed.is_empty() {
-            return Err(Problem::new(
-                ProblemKind::NothingToRetry,
-                "No row of that bulk run failed: there is nothing to run again.",
-                "Open History to see each row's outcome.",
-            ));
+            return Err(BulkError::NothingToRetry);
         }
         let text: Vec<&str> = failed.iter().map(|r| r.telephone_number.as_str()).collect();
-        let table = parse_pasted(&text.join("\n")).map_err(|e| {
-            Problem::new(ProblemKind::Input, e.to_string(), "Start a new bulk run.")
-        })?;
+        let table = parse_pasted(&text.join("\n")).map_err(BulkError::RetryInput)?;
         let rows = rows_for_column(&table, 0);
         let preview = preview(&self.graph, &self.history, self.api_available, &rows).await?;
         Ok(self.hold(preview, Some(batch_id.to_owned())))
     }
 
     /// A preview of giving every number `batch_id` took back to whom it was taken from.
-    pub async fn undo(&self, batch_id: &str) -> Result<PreviewView, Problem> {
+    pub async fn undo(&self, batch_id: &str) -> Result<PreviewView, BulkError> {
         let preview =
             undo_preview(&self.graph, &self.history, self.api_available, batch_id).await?;
         Ok(self.hold(preview, Some(batch_id.to_owned())))
@@ -292,18 +277,18 @@ impl BulkDesk {
     }
 
     /// The counts and confirmation for the rows left ticked.
-    pub fn select(&self, preview_id: &str, unticked: &[usize]) -> Result<Selection, Problem> {
+    pub fn select(&self, preview_id: &str, unticked: &[usize]) -> Result<Selection, BulkError> {
         let held = lock(&self.preview);
         match held.as_ref() {
             Some((id, preview, _)) if id == preview_id => {
                 Ok(preview.selection(&unticked.iter().copied().collect()))
             }
-            _ => Err(stale_preview()),
+            _ => Err(BulkError::StalePreview),
         }
     }
 
     /// Runs the confirmed preview without the unticked rows. A preview starts one run only.
-    pub async fn start(&self, preview_id: &str, unticked: &[usize]) -> Result<RunView, Problem> {
+    pub async fn start(&self, preview_id: &str, unticked: &[usize]) -> Result<RunView, BulkError> {
         let mut running = self.running.lock().await;
         let selection = {
             let mut held = lock(&self.preview);
@@ -311,23 +296,19 @@ impl BulkDesk {
                 Some((id, preview, _)) if id == preview_id => {
                     preview.selection(&unticked.iter().copied().collect())
                 }
-                _ => return Err(stale_preview()),
+                _ => return Err(BulkError::StalePreview),
             };
             // Kept for later when another run is still going.
             if let Some(current) = running.as_ref() {
                 if current.run.progress().state != super::RunState::Finished {
-                    return Err(busy());
+                    return Err(BulkError::Busy);
                 }
             }
             *held = None;
             selection
         };
         if selection.plan.is_empty() {
-            return Err(Problem::new(
-                ProblemKind::NothingToSend,
-                "No row is ticked, so there is nothing to send.",
-                "Tick the rows to change, or paste another list.",
-            ));
+            return Err(BulkError::NothingToSend);
         }
         let kind = selection.plan[0].kind();
         let run = self
@@ -346,25 +327,18 @@ impl BulkDesk {
     }
 
     /// Picks up a batch that a crash or a quit cut off: see [`BulkEngine::resume`].
-    pub async fn resume_interrupted(&self, batch_id: &str) -> Result<RunView, Problem> {
+    pub async fn resume_interrupted(&self, batch_id: &str) -> Result<RunView, BulkError> {
         let mut running = self.running.lock().await;
         if let Some(current) = running.as_ref() {
             if current.run.progress().state != super::RunState::Finished {
-                return Err(busy());
+                return Err(BulkError::Busy);
             }
         }
         let batch = self
             .history
-            .batch(batch_id)
-            .map_err(Problem::from)?
+            .batch(batch_id)?
             .filter(|b| b.closed_at.is_none())
-            .ok_or_else(|| {
-                Problem::new(
-                    ProblemKind::NotInterrupted,
-                    "That bulk run is not waiting to be resumed.",
-                    "Open History to see what it sent.",
-                )
-            })?;
+            .ok_or(BulkError::NotInterrupted)?;
         let (run, report) = self
             .engine
             .resume_batch(batch_id, self.events.clone())
@@ -385,24 +359,24 @@ impl BulkDesk {
         self.running.lock().await.as_ref().map(view_of)
     }
 
-    pub async fn pause(&self) -> Result<RunView, Problem> {
+    pub async fn pause(&self) -> Result<RunView, BulkError> {
         let running = self.running.lock().await;
-        let current = running.as_ref().ok_or_else(no_run)?;
+        let current = running.as_ref().ok_or(BulkError::NoRun)?;
         current.run.pause();
         Ok(view_of(current))
     }
 
-    pub async fn resume(&self) -> Result<RunView, Problem> {
+    pub async fn resume(&self) -> Result<RunView, BulkError> {
         let running = self.running.lock().await;
-        let current = running.as_ref().ok_or_else(no_run)?;
+        let current = running.as_ref().ok_or(BulkError::NoRun)?;
         current.run.resume();
         Ok(view_of(current))
     }
 
     /// Sends nothing new; returns once the POSTs already out are answered.
-    pub async fn cancel(&self) -> Result<RunView, Problem> {
+    pub async fn cancel(&self) -> Result<RunView, BulkError> {
         let running = self.running.lock().await;
-        let current = running.as_ref().ok_or_else(no_run)?;
+        let current = running.as_ref().ok_or(BulkError::NoRun)?;
         current.run.cancel().await;
         Ok(view_of(current))
     }
@@ -414,7 +388,7 @@ impl BulkDesk {
         &self,
         action: BulkAction,
         batch_id: Option<&str>,
-    ) -> Result<RunView, Problem> {
+    ) -> Result<RunView, BulkError> {
         match (action, batch_id) {
             (BulkAction::Pause, _) => self.pause().await,
             (BulkAction::Resume, Some(batch_id)) => self.resume_interrupted(batch_id).await,
@@ -428,7 +402,7 @@ impl BulkDesk {
         &self,
         batch_id: &str,
         choice: BatchChoice,
-    ) -> Result<PreviewView, Problem> {
+    ) -> Result<PreviewView, BulkError> {
         match choice {
             BatchChoice::Retry => self.retry_failed(batch_id).await,
             BatchChoice::Undo => self.undo(batch_id).await,
@@ -436,14 +410,14 @@ impl BulkDesk {
     }
 
     /// The run of this session (if any) and the newest `limit` batches.
-    pub async fn overview(&self, limit: usize) -> Result<BulkOverview, Problem> {
+    pub async fn overview(&self, limit: usize) -> Result<BulkOverview, BulkError> {
         Ok(BulkOverview {
             run: self.status().await,
             batches: self.batches(limit).await?,
         })
     }
 
-    pub async fn batches(&self, limit: usize) -> Result<Vec<BatchView>, Problem> {
+    pub async fn batches(&self, limit: usize) -> Result<Vec<BatchView>, BulkError> {
         let active = {
             let running = self.running.lock().await;
             running
@@ -451,18 +425,15 @@ impl BulkDesk {
                 .filter(|r| r.run.progress().state != super::RunState::Finished)
                 .map(|r| r.run.batch_id().to_owned())
         };
-        let mut batches = self.history.open_batches().map_err(Problem::from)?;
-        for batch in self.history.recent_batches(limit).map_err(Problem::from)? {
+        let mut batches = self.history.open_batches()?;
+        for batch in self.history.recent_batches(limit)? {
             if !batches.iter().any(|b| b.id == batch.id) {
                 batches.push(batch);
             }
         }
         let mut out = Vec::with_capacity(batches.len());
         for batch in batches {
-            let records = self
-                .history
-                .records_in_batch(&batch.id)
-                .map_err(Problem::from)?;
+            let records = self.history.records_in_batch(&batch.id)?;
             let mut statuses = BTreeMap::new();
             for record in &records {
                 *statuses.entry(record.status.to_string()).or_insert(0) += 1;
@@ -492,38 +463,6 @@ fn view_of(current: &Running) -> RunView {
         rows: current.run.rows(),
         resumed: current.resumed.clone(),
     }
-}
-
-fn stale_input() -> Problem {
-    Problem::new(
-        ProblemKind::StaleInput,
-        "That list is no longer loaded.",
-        "Paste the list or choose the file again.",
-    )
-}
-
-fn stale_preview() -> Problem {
-    Problem::new(
-        ProblemKind::StalePreview,
-        "This preview was already used or replaced, so nothing was sent.",
-        "Preview the list again to run it.",
-    )
-}
-
-fn busy() -> Problem {
-    Problem::new(
-        ProblemKind::BulkBusy,
-        "A bulk run is still going.",
-        "Wait for it to finish, or cancel it, before starting another.",
-    )
-}
-
-fn no_run() -> Problem {
-    Problem::new(
-        ProblemKind::NoRun,
-        "No bulk run is going.",
-        "Paste a list and preview it to start one.",
-    )
 }
 
 #[cfg(test)]

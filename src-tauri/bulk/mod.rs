@@ -18,6 +18,7 @@
 //! and can be paused, cancelled, and resumed from the history after a crash.
 
 pub mod desk;
+pub mod error;
 pub mod input;
 pub mod pace;
 pub mod preview;
@@ -27,6 +28,7 @@ pub use desk::{
     BatchChoice, BatchView, BulkAction, BulkDesk, BulkOverview, ColumnView, InputSource, InputView,
     PreviewView, RunView,
 };
+pub use error::BulkError;
 pub use input::{
     number_column, parse_csv, parse_pasted, rows_for_column, InputError, InputRow, Table,
     MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,

@@ -14,10 +14,10 @@
 use crate::desk::RecordView;
 use crate::graph::{Assignment, GraphClient, NumberAssignment, UnreadableRow};
 use crate::history::{Assignee, History, OperationKind, RecordStatus};
-use crate::problem::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
+use super::error::BulkError;
 use super::input::InputRow;
 
 /// Why a row is not sent.
@@ -342,11 +342,11 @@ struct TenantNumbers {
 async fn tenant_numbers(
     graph: &GraphClient,
     telephone_api_available: bool,
-) -> Result<TenantNumbers, Problem> {
+) -> Result<TenantNumbers, BulkError> {
     let listing = graph
         .list_numbers()
         .await
-        .map_err(|e| crate::problem::graph::in_cloud(&e, telephone_api_available))?;
+        .map_err(BulkError::graph(telephone_api_available))?;
     if !listing.unreadable.is_empty() {
         log::warn!(
             "the number listing had {} row(s) NumberDesk could not read",
@@ -375,7 +375,7 @@ pub async fn preview(
     history: &History,
     telephone_api_available: bool,
     rows: &[InputRow],
-) -> Result<Preview, Problem> {
+) -> Result<Preview, BulkError> {
     let tenant = tenant_numbers(graph, telephone_api_available).await?;
     let (by_number, requests) = (&tenant.by_number, tenant.requests);
     let mut counts = PreviewCounts {
@@ -442,10 +442,7 @@ pub async fn preview(
             out.push(row);
             continue;
         }
-        if let Some(running) = history
-            .in_flight_for(&assignment.telephone_number)
-            .map_err(Problem::from)?
-        {
+        if let Some(running) = history.in_flight_for(&assignment.telephone_number)? {
             row.skip = Some(SkipReason::InFlight);
             row.reason = Some(format!(
                 "A change for this number is already in progress (History #{}).",
@@ -558,16 +555,12 @@ pub async fn undo_preview(
     history: &History,
     telephone_api_available: bool,
     batch_id: &str,
-) -> Result<Preview, Problem> {
-    let mut records = history.records_in_batch(batch_id).map_err(Problem::from)?;
+) -> Result<Preview, BulkError> {
+    let mut records = history.records_in_batch(batch_id)?;
     records.retain(|r| r.kind == OperationKind::Unassign);
     records.sort_by_key(|r| r.id);
     if records.is_empty() {
-        return Err(Problem::new(
-            ProblemKind::NotFound,
-            "That bulk run has no unassignments to undo.",
-            "Open the bulk run from History and check its rows.",
-        ));
+        return Err(BulkError::NothingToUndo);
     }
     let tenant = tenant_numbers(graph, telephone_api_available).await?;
     let (by_number, requests) = (&tenant.by_number, tenant.requests);
@@ -625,10 +618,7 @@ pub async fn undo_preview(
                         .unwrap_or_else(|| "someone".into())
                 ),
             ))
-        } else if let Some(running) = history
-            .in_flight_for(&record.telephone_number)
-            .map_err(Problem::from)?
-        {
+        } else if let Some(running) = history.in_flight_for(&record.telephone_number)? {
             row.in_flight_record = Some(running.id);
             counts.in_flight += 1;
             Some((

@@ -37,7 +37,6 @@ use crate::desk::{
 };
 use crate::graph::{GraphClient, GraphErrorKind};
 use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
-use crate::problem::{Problem, ProblemKind};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,6 +46,7 @@ use tokio::sync::{Notify, RwLock};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::error::BulkError;
 use super::pace::{AdaptiveLimiter, RateConfig, RateStats};
 use super::preview::PlannedRow;
 
@@ -333,35 +333,23 @@ impl BulkEngine {
         &self,
         plan: Vec<PlannedRow>,
         progress: BulkProgress,
-    ) -> Result<BulkRun, Problem> {
+    ) -> Result<BulkRun, BulkError> {
         let batch_id = uuid::Uuid::new_v4().to_string();
         let kind = plan
             .first()
             .map(PlannedRow::kind)
             .unwrap_or(OperationKind::Unassign);
         if plan.iter().any(|row| row.kind() != kind) {
-            return Err(Problem::new(
-                ProblemKind::Bulk,
-                "A bulk run either unassigns or gives numbers back, not both.",
-                "Preview the list again.",
-            ));
+            return Err(BulkError::MixedPlan);
         }
-        let json = serde_json::to_string(&plan).map_err(|e| {
-            Problem::new(
-                ProblemKind::Bulk,
-                format!("NumberDesk could not save the list ({e})."),
-                "Preview the list again.",
-            )
-        })?;
-        self.history
-            .create_batch(
-                &batch_id,
-                kind,
-                &super::preview::plan_confirmation(kind, &plan),
-                plan.len(),
-                &json,
-            )
-            .map_err(Problem::from)?;
+        let json = serde_json::to_string(&plan).map_err(BulkError::SavePlan)?;
+        self.history.create_batch(
+            &batch_id,
+            kind,
+            &super::preview::plan_confirmation(kind, &plan),
+            plan.len(),
+            &json,
+        )?;
         let rows = plan
             .into_iter()
             .map(|plan| Row {
@@ -384,25 +372,13 @@ impl BulkEngine {
         &self,
         batch_id: &str,
         progress: BulkProgress,
-    ) -> Result<(BulkRun, ResumeReport), Problem> {
+    ) -> Result<(BulkRun, ResumeReport), BulkError> {
         let batch = self
             .history
-            .batch(batch_id)
-            .map_err(Problem::from)?
-            .ok_or_else(|| {
-                Problem::new(
-                    ProblemKind::NotFound,
-                    "That bulk run is not in the history.",
-                    "Open History to see what was sent.",
-                )
-            })?;
-        let plan: Vec<PlannedRow> = serde_json::from_str(&batch.plan).map_err(|e| {
-            Problem::new(
-                ProblemKind::Bulk,
-                format!("The list of that bulk run could not be read back ({e})."),
-                "Its changes are in History; start a new run for the numbers still assigned.",
-            )
-        })?;
+            .batch(batch_id)?
+            .ok_or(BulkError::BatchNotFound)?;
+        let plan: Vec<PlannedRow> =
+            serde_json::from_str(&batch.plan).map_err(BulkError::ReadPlan)?;
         self.resume(batch_id, plan, progress).await
     }
 
@@ -414,7 +390,7 @@ impl BulkEngine {
         batch_id: &str,
         plan: Vec<PlannedRow>,
         progress: BulkProgress,
-    ) -> Result<(BulkRun, ResumeReport), Problem> {
+    ) -> Result<(BulkRun, ResumeReport), BulkError> {
         let records = records_of_batch(&self.history, batch_id)?;
         let mut report = ResumeReport {
             batch_id: batch_id.to_owned(),
@@ -439,10 +415,7 @@ impl BulkEngine {
                 }
                 Some(record) if record.status == RecordStatus::Sending => {
                     report.sending_at_crash.push(index);
-                    let record = self
-                        .history
-                        .update(record.id, closed_while_sending())
-                        .map_err(Problem::from)?;
+                    let record = self.history.update(record.id, closed_while_sending())?;
                     row.phase = RowPhase::OutcomeUnknown;
                     row.record = Some(record);
                     schedule.resolve.push_back((index, now, now));
@@ -524,10 +497,9 @@ impl BulkEngine {
 fn records_of_batch(
     history: &History,
     batch_id: &str,
-) -> Result<HashMap<String, OperationRecord>, Problem> {
+) -> Result<HashMap<String, OperationRecord>, BulkError> {
     Ok(history
-        .records_in_batch(batch_id)
-        .map_err(Problem::from)?
+        .records_in_batch(batch_id)?
         .into_iter()
         .map(|record| (record.telephone_number.to_ascii_lowercase(), record))
         .collect())
@@ -590,15 +562,9 @@ impl BulkRun {
     }
 
     /// Waits until every row is final (or left open) and reports.
-    pub async fn finished(self) -> Result<RunReport, Problem> {
+    pub async fn finished(self) -> Result<RunReport, BulkError> {
         let rows_of = self.shared.clone();
-        self.task.await.map_err(|e| {
-            Problem::new(
-                ProblemKind::Bulk,
-                format!("The bulk run stopped unexpectedly ({e})."),
-                "Open the History view: every change sent is there. Resume the batch to finish it.",
-            )
-        })?;
+        self.task.await.map_err(BulkError::Stopped)?;
         let rows = lock(&rows_of.rows)
             .iter()
             .enumerate()
@@ -725,8 +691,7 @@ impl Shared {
                 return;
             }
             Err(error) => {
-                let detail = Problem::from(error).message;
-                self.set_phase(index, RowPhase::NotSent, Some(&detail));
+                self.set_phase(index, RowPhase::NotSent, Some(&error.sentence()));
                 return;
             }
         };
@@ -759,9 +724,8 @@ impl Shared {
                 }
             }
             Err(error) => {
-                let problem = Problem::from(error);
-                log::warn!("bulk: recording the answer for row {index} failed: {problem:?}");
-                self.set_phase(index, RowPhase::LeftOpen, Some(&problem.message));
+                log::warn!("bulk: recording the answer for row {index} failed: {error}");
+                self.set_phase(index, RowPhase::LeftOpen, Some(&error.sentence()));
             }
         }
     }

@@ -2,9 +2,10 @@
 
 use super::App;
 use crate::bulk::{
-    BatchChoice, BulkAction, BulkOverview, InputSource, InputView, PreviewView, RunView, Selection,
+    BatchChoice, BulkAction, BulkError, BulkOverview, InputSource, InputView, PreviewView, RunView,
+    Selection,
 };
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 use tauri::{AppHandle, Runtime, State};
 
 /// The header that names a file sent as the raw body of `bulk_read` (percent-encoded, as a
@@ -21,12 +22,12 @@ pub async fn bulk_read<R: Runtime>(
     request: tauri::ipc::Request<'_>,
 ) -> Result<InputView, Problem> {
     let source = input_source(&request)?;
-    state.bulk(&app).await?.read(source)
+    Ok(state.bulk(&app).await?.read(source)?)
 }
 
 /// What `bulk_read` was given: raw bytes are a file; JSON is an [`InputSource`] (or, when
 /// the webview fell back from the IPC protocol to `postMessage`, the file's bytes as an array).
-fn input_source(request: &tauri::ipc::Request<'_>) -> Result<InputSource, Problem> {
+fn input_source(request: &tauri::ipc::Request<'_>) -> Result<InputSource, BulkError> {
     let file = |bytes: Vec<u8>| {
         let name = request
             .headers()
@@ -39,13 +40,7 @@ fn input_source(request: &tauri::ipc::Request<'_>) -> Result<InputSource, Proble
             .unwrap_or_else(|| "the file".to_owned());
         InputSource::Csv { bytes, name }
     };
-    let unreadable = |error: serde_json::Error| {
-        Problem::new(
-            ProblemKind::Unexpected,
-            format!("NumberDesk’s window sent a list it could not read ({error})."),
-            "Try again. If it keeps happening, restart NumberDesk.",
-        )
-    };
+    let unreadable = BulkError::UnreadableSource;
     match request.body() {
         tauri::ipc::InvokeBody::Raw(bytes) => Ok(file(bytes.clone())),
         tauri::ipc::InvokeBody::Json(value @ serde_json::Value::Array(_)) => Ok(file(
@@ -66,7 +61,7 @@ pub async fn bulk_preview<R: Runtime>(
     input_id: String,
     column: usize,
 ) -> Result<PreviewView, Problem> {
-    state.bulk(&app).await?.preview(&input_id, column).await
+    Ok(state.bulk(&app).await?.preview(&input_id, column).await?)
 }
 
 /// The confirmation for the rows left ticked.
@@ -77,7 +72,7 @@ pub async fn bulk_select<R: Runtime>(
     preview_id: String,
     unticked: Vec<usize>,
 ) -> Result<Selection, Problem> {
-    state.bulk(&app).await?.select(&preview_id, &unticked)
+    Ok(state.bulk(&app).await?.select(&preview_id, &unticked)?)
 }
 
 /// Runs a confirmed preview (once).
@@ -88,7 +83,11 @@ pub async fn bulk_start<R: Runtime>(
     preview_id: String,
     unticked: Vec<usize>,
 ) -> Result<RunView, Problem> {
-    state.bulk(&app).await?.start(&preview_id, &unticked).await
+    Ok(state
+        .bulk(&app)
+        .await?
+        .start(&preview_id, &unticked)
+        .await?)
 }
 
 /// Pause, resume or cancel the run; or, with `resume` and a batch id, pick up a batch a
@@ -101,7 +100,7 @@ pub async fn bulk_control<R: Runtime>(
     batch_id: Option<String>,
 ) -> Result<RunView, Problem> {
     let bulk = state.bulk(&app).await?;
-    bulk.control(action, batch_id.as_deref()).await
+    Ok(bulk.control(action, batch_id.as_deref()).await?)
 }
 
 /// The run of this session (if any) and the recent batches.
@@ -110,7 +109,7 @@ pub async fn bulk_overview<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, App>,
 ) -> Result<BulkOverview, Problem> {
-    state.bulk(&app).await?.overview(5).await
+    Ok(state.bulk(&app).await?.overview(5).await?)
 }
 
 /// A preview of a batch's failed rows (`retry`) or of giving its numbers back (`undo`).
@@ -121,5 +120,5 @@ pub async fn bulk_from_batch<R: Runtime>(
     batch_id: String,
     what: BatchChoice,
 ) -> Result<PreviewView, Problem> {
-    state.bulk(&app).await?.from_batch(&batch_id, what).await
+    Ok(state.bulk(&app).await?.from_batch(&batch_id, what).await?)
 }

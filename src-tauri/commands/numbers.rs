@@ -8,10 +8,10 @@ use crate::auth::SessionStatus;
 use crate::bulk::PreviewView;
 use crate::graph::CancelToken;
 use crate::inventory::{
-    self, InventoryQuery, InventoryStore, InventoryView, LeaverCounts, LeaverOptions,
-    LeaversReport, QueryResult, ReadOutcome, ReadProgress,
+    self, InventoryError, InventoryQuery, InventoryStore, InventoryView, LeaverCounts,
+    LeaverOptions, LeaversReport, QueryResult, ReadOutcome, ReadProgress,
 };
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 use crate::records::{self, Exported};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -99,21 +99,13 @@ pub enum NumbersSelection {
 const NOTHING_READ: &str = "NumberDesk has not read this tenant’s numbers yet. Choose Refresh \
     to read every number (about a minute for 30,000 numbers); the list is kept for next time.";
 
-fn not_read_problem() -> Problem {
-    Problem::new(
-        ProblemKind::NumbersNotRead,
-        "NumberDesk has not read this tenant’s numbers yet.",
-        "Choose Refresh to read them, then try again.",
-    )
-}
-
 impl Numbers {
-    fn store(&self, data_dir: &Path) -> Result<Arc<InventoryStore>, Problem> {
+    fn store(&self, data_dir: &Path) -> Result<Arc<InventoryStore>, InventoryError> {
         let mut slot = lock(&self.store);
         if let Some(store) = slot.as_ref() {
             return Ok(store.clone());
         }
-        let store = Arc::new(InventoryStore::open(data_dir).map_err(|e| e.to_problem())?);
+        let store = Arc::new(InventoryStore::open(data_dir)?);
         *slot = Some(store.clone());
         Ok(store)
     }
@@ -129,12 +121,12 @@ impl Numbers {
     }
 
     /// The kept list, loaded from the store the first time.
-    fn load(&self, data_dir: &Path) -> Result<Arc<Kept>, Problem> {
+    fn load(&self, data_dir: &Path) -> Result<Arc<Kept>, InventoryError> {
         if let Some(kept) = self.kept() {
             return Ok(kept);
         }
         let store = self.store(data_dir)?;
-        let inventory = store.load().map_err(|e| e.to_problem())?;
+        let inventory = store.load()?;
         let set_aside = store.set_aside.as_ref().map(|path| {
             format!(
                 "The kept list of numbers could not be read and was set aside as {}. \
@@ -165,15 +157,11 @@ impl Numbers {
         }
     }
 
-    /// A token for a new read, or a problem when one is going on.
-    fn begin(&self) -> Result<CancelToken, Problem> {
+    /// A token for a new read, or `Busy` when one is going on.
+    fn begin(&self) -> Result<CancelToken, InventoryError> {
         let mut slot = lock(&self.reading);
         if slot.is_some() {
-            return Err(Problem::new(
-                ProblemKind::NumbersBusy,
-                "NumberDesk is already reading the numbers.",
-                "Wait for it to finish, or choose Cancel first.",
-            ));
+            return Err(InventoryError::Busy);
         }
         let token = CancelToken::new();
         *slot = Some(token.clone());
@@ -204,20 +192,12 @@ fn export_path(folder: &Path, what: &str) -> PathBuf {
     folder.join(format!("numberdesk-{what}-{stamp}.csv"))
 }
 
-/// Writes a CSV file with `write`, saying in plain words what went wrong.
+/// Writes a CSV file with `write` ([`inventory::write_csv_file`]).
 fn write_csv(
     path: PathBuf,
     write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<usize, csv::Error>,
 ) -> Result<Exported, Problem> {
-    let problem = |error: &dyn std::fmt::Display| {
-        Problem::new(
-            ProblemKind::Export,
-            format!("NumberDesk could not write {}: {error}.", path.display()),
-            "Check that the Downloads folder exists and has free space, then try again.",
-        )
-    };
-    let file = std::fs::File::create(&path).map_err(|e| problem(&e))?;
-    let count = write(std::io::BufWriter::new(file)).map_err(|e| problem(&e))?;
+    let count = inventory::write_csv_file(&path, write)?;
     Ok(Exported {
         path: path.display().to_string(),
         count,
@@ -238,7 +218,7 @@ pub async fn numbers_view(
 async fn load_kept(state: &App) -> Result<Arc<Kept>, Problem> {
     let numbers = state.numbers.clone();
     let data_dir = state.context.data_dir.clone();
-    blocking(move || numbers.load(&data_dir)).await
+    blocking(move || Ok(numbers.load(&data_dir)?)).await
 }
 
 /// Filters (chips with counts), search, sort and one page of the kept list.
@@ -247,7 +227,7 @@ pub async fn numbers_query(
     state: State<'_, App>,
     query: InventoryQuery,
 ) -> Result<NumbersPage, Problem> {
-    let kept = state.numbers.kept().ok_or_else(not_read_problem)?;
+    let kept = state.numbers.kept().ok_or(InventoryError::NotRead)?;
     Ok(state.numbers.page(&kept, &query))
 }
 
@@ -270,7 +250,7 @@ pub async fn numbers_refresh<R: Runtime>(
     let outcome =
         inventory::refresh_inventory(&graph, &store, api_available, true, &progress, &cancel).await;
     state.numbers.end();
-    let cancelled = match outcome? {
+    let cancelled = match outcome.map_err(Problem::from)? {
         ReadOutcome::Read(read) => {
             *lock(&state.numbers.leavers) = None;
             let note = unreadable_note(read.unreadable);
@@ -304,7 +284,7 @@ pub async fn numbers_export<R: Runtime>(
     state: State<'_, App>,
     query: InventoryQuery,
 ) -> Result<Exported, Problem> {
-    let kept = state.numbers.kept().ok_or_else(not_read_problem)?;
+    let kept = state.numbers.kept().ok_or(InventoryError::NotRead)?;
     let folder = records::export_folder(app.path().download_dir().ok(), &state.context.data_dir);
     blocking(move || {
         write_csv(export_path(&folder, "numbers"), |out| {
@@ -322,7 +302,7 @@ pub async fn numbers_export_leavers<R: Runtime>(
 ) -> Result<Exported, Problem> {
     let report = lock(&state.numbers.leavers)
         .clone()
-        .ok_or_else(no_leavers_problem)?;
+        .ok_or(InventoryError::LeaversNotChecked)?;
     let folder = records::export_folder(app.path().download_dir().ok(), &state.context.data_dir);
     blocking(move || {
         write_csv(export_path(&folder, "leavers"), |out| {
@@ -330,14 +310,6 @@ pub async fn numbers_export_leavers<R: Runtime>(
         })
     })
     .await
-}
-
-fn no_leavers_problem() -> Problem {
-    Problem::new(
-        ProblemKind::LeaversNotChecked,
-        "NumberDesk has not checked for numbers on leavers yet.",
-        "Open the Leavers lens first, then try again.",
-    )
 }
 
 /// The leavers lens: numbers on disabled, deleted or ghost users (and optionally unlicensed).
@@ -349,14 +321,14 @@ pub async fn numbers_leavers<R: Runtime>(
     state: State<'_, App>,
     include_unlicensed: bool,
 ) -> Result<Option<Arc<LeaversReport>>, Problem> {
-    let kept = state.numbers.kept().ok_or_else(not_read_problem)?;
+    let kept = state.numbers.kept().ok_or(InventoryError::NotRead)?;
     let (graph, api_available) = state.graph(&app).await?;
     let cancel = state.numbers.begin()?;
     let options = LeaverOptions { include_unlicensed };
     let found =
         inventory::find_leavers(&graph, kept.view.rows(), options, api_available, &cancel).await;
     state.numbers.end();
-    let report = found?.map(Arc::new);
+    let report = found.map_err(Problem::from)?.map(Arc::new);
     if let Some(report) = &report {
         *lock(&state.numbers.leavers) = Some(report.clone());
     }
@@ -387,15 +359,15 @@ pub async fn numbers_to_bulk<R: Runtime>(
             inventory::bulk_rows(&numbers)?
         }
         NumbersSelection::Matching { query } => {
-            let kept = state.numbers.kept().ok_or_else(not_read_problem)?;
+            let kept = state.numbers.kept().ok_or(InventoryError::NotRead)?;
             inventory::bulk_rows_for_query(&kept.view, &query)?
         }
         NumbersSelection::Leavers => {
             let report = lock(&state.numbers.leavers)
                 .clone()
-                .ok_or_else(no_leavers_problem)?;
+                .ok_or(InventoryError::LeaversNotChecked)?;
             inventory::bulk_rows_for_leavers(&report)?
         }
     };
-    state.bulk(&app).await?.preview_rows(&rows).await
+    Ok(state.bulk(&app).await?.preview_rows(&rows).await?)
 }

@@ -102,6 +102,12 @@ pub enum HistoryError {
 }
 
 impl HistoryError {
+    /// The sentence the admin reads when the history could not be written (a command's problem,
+    /// a bulk row's detail): the same words wherever it happens.
+    pub fn sentence(&self) -> String {
+        format!("NumberDesk could not write its history: {self}.")
+    }
+
     /// What the admin can do about it.
     pub fn hint(&self) -> &'static str {
         let code = match self {

@@ -2,10 +2,11 @@
 //! byte-order mark, CRLF, cells that a spreadsheet would run as a formula defused; the
 //! telephone number, E.164 by construction, is kept exact).
 
-use super::{InventoryRow, LeaversReport};
+use super::{InventoryError, InventoryRow, LeaversReport};
 use crate::history::{defused, excel_safe_writer};
 use std::borrow::Cow;
 use std::io::Write;
+use std::path::Path;
 
 pub const INVENTORY_CSV_HEADER: [&str; 12] = [
     "telephoneNumber",
@@ -90,4 +91,18 @@ pub fn export_leavers_csv<W: Write>(report: &LeaversReport, out: W) -> Result<us
     }
     writer.flush()?;
     Ok(report.leavers.len())
+}
+
+/// Creates the file `path` and writes a CSV into it with `write` (one of the exports above);
+/// returns how many rows were written.
+pub fn write_csv_file(
+    path: &Path,
+    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<usize, csv::Error>,
+) -> Result<usize, InventoryError> {
+    let failed = |source: csv::Error| InventoryError::Export {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(|e| failed(e.into()))?;
+    write(std::io::BufWriter::new(file)).map_err(failed)
 }

@@ -10,12 +10,12 @@
 //! `User.ReadBasic.All` can tell: ids that are no user (deleted or gone; the two cannot be told
 //! apart without `User.Read.All`), and says what to grant.
 
-use super::{AssignmentKind, InventoryRow};
+use super::{AssignmentKind, InventoryError, InventoryRow};
 use crate::auth::session::SessionError;
 use crate::graph::{
     CancelToken, DirectoryAccount, GraphClient, GraphError, GraphErrorKind, UserDetail,
 };
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -117,14 +117,6 @@ fn directory_refused(error: &GraphError) -> bool {
     }
 }
 
-fn basic_refused_problem() -> Problem {
-    Problem::new(
-        ProblemKind::LeaversNotPermitted,
-        "NumberDesk cannot check who holds the numbers: Microsoft refused both permissions that read users (User.Read.All and User.ReadBasic.All have no admin consent for this app registration).",
-        "Ask a Global Administrator to grant admin consent for User.Read.All (or at least User.ReadBasic.All, which finds numbers on objects that no longer exist), then choose “Ask again”.",
-    )
-}
-
 /// Classifies the numbers in `rows` (the kept or just-read inventory). `Ok(None)` when
 /// cancelled. `telephone_api_available` as for every Graph problem.
 pub async fn find_leavers(
@@ -133,7 +125,7 @@ pub async fn find_leavers(
     options: LeaverOptions,
     telephone_api_available: bool,
     cancel: &CancelToken,
-) -> Result<Option<LeaversReport>, Problem> {
+) -> Result<Option<LeaversReport>, InventoryError> {
     let on_users: Vec<&InventoryRow> = rows
         .iter()
         .filter(|r| r.assignment == AssignmentKind::User && r.assignee_id.is_some())
@@ -146,7 +138,7 @@ pub async fn find_leavers(
             .filter(|id| seen.insert(id.to_ascii_lowercase()))
             .collect()
     };
-    let problem = |e: GraphError| crate::problem::graph::in_cloud(&e, telephone_api_available);
+    let problem = InventoryError::graph(telephone_api_available);
     let mut requests = 0;
     let (accounts, deleted, complete, missing_permission) =
         match graph.users_by_ids(&ids, UserDetail::Full, cancel).await {
@@ -176,7 +168,7 @@ pub async fn find_leavers(
                         )
                     }
                     Err(e) if directory_refused(&e) || e.kind == GraphErrorKind::SignIn => {
-                        return Err(basic_refused_problem())
+                        return Err(InventoryError::LeaversNotPermitted)
                     }
                     Err(e) => return Err(problem(e)),
                 }

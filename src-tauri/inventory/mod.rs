@@ -19,6 +19,7 @@
 //!
 //! No `tauri` here.
 
+pub mod error;
 pub mod export;
 pub mod leavers;
 pub mod read;
@@ -26,13 +27,15 @@ pub mod selection;
 pub mod store;
 pub mod view;
 
+pub use error::InventoryError;
 pub use export::{
-    export_inventory_csv, export_leavers_csv, INVENTORY_CSV_HEADER, LEAVERS_CSV_HEADER,
+    export_inventory_csv, export_leavers_csv, write_csv_file, INVENTORY_CSV_HEADER,
+    LEAVERS_CSV_HEADER,
 };
 pub use leavers::{find_leavers, Leaver, LeaverCounts, LeaverOptions, LeaverReason, LeaversReport};
 pub use read::{read_inventory, refresh_inventory, ReadOutcome, ReadProgress};
 pub use selection::{bulk_rows, bulk_rows_for_leavers, bulk_rows_for_query};
-pub use store::{InventoryError, InventoryStore, FILE_NAME};
+pub use store::{InventoryStore, StoreError, FILE_NAME};
 pub use view::{ChipCounts, InventoryQuery, InventoryView, QueryResult, SortColumn};
 
 use crate::graph::{Assignment, NumberAssignment};

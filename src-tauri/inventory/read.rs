@@ -7,9 +7,8 @@
 //! filters with the names permission (`User.ReadBasic.All`); without it, assignees show as
 //! object ids and nothing fails.
 
-use super::{AssignmentKind, Inventory, InventoryRow, InventoryStore};
+use super::{AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore};
 use crate::graph::{CancelToken, GraphClient, GraphErrorKind, ListProgress, UserDetail};
-use crate::problem::Problem;
 use serde::Serialize;
 
 /// How far a read has come: "12,000 of about 30,000".
@@ -79,7 +78,7 @@ pub async fn read_inventory(
     with_names: bool,
     progress: &(dyn Fn(ReadProgress) + Send + Sync),
     cancel: &CancelToken,
-) -> Result<ReadOutcome, Problem> {
+) -> Result<ReadOutcome, InventoryError> {
     let tell = |p: ListProgress| {
         progress(ReadProgress {
             rows: p.rows,
@@ -91,7 +90,7 @@ pub async fn read_inventory(
     let listing = graph
         .list_numbers_with(&tell, cancel)
         .await
-        .map_err(|e| crate::problem::graph::in_cloud(&e, telephone_api_available))?;
+        .map_err(InventoryError::graph(telephone_api_available))?;
     let Some(listing) = listing else {
         return Ok(ReadOutcome::Cancelled);
     };
@@ -133,7 +132,7 @@ pub async fn read_inventory(
                 Ok(None) => return Ok(ReadOutcome::Cancelled),
                 // Without the names permission NumberDesk still works: object ids are shown.
                 Err(e) if matches!(e.kind, GraphErrorKind::Forbidden | GraphErrorKind::SignIn) => {}
-                Err(e) => return Err(crate::problem::graph::in_cloud(&e, telephone_api_available)),
+                Err(e) => return Err(InventoryError::graph(telephone_api_available)(e)),
             }
         }
     }
@@ -155,8 +154,8 @@ pub async fn refresh_inventory(
     with_names: bool,
     progress: &(dyn Fn(ReadProgress) + Send + Sync),
     cancel: &CancelToken,
-) -> Result<ReadOutcome, Problem> {
-    let about = store.kept_count().map_err(|e| e.to_problem())?;
+) -> Result<ReadOutcome, InventoryError> {
+    let about = store.kept_count()?;
     let outcome = read_inventory(
         graph,
         telephone_api_available,
@@ -167,7 +166,7 @@ pub async fn refresh_inventory(
     )
     .await?;
     if let ReadOutcome::Read(inventory) = &outcome {
-        store.save(inventory).map_err(|e| e.to_problem())?;
+        store.save(inventory)?;
     }
     Ok(outcome)
 }

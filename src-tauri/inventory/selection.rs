@@ -5,20 +5,13 @@
 //! the Bulk input (normalising, `;ext=`, duplicates) applies unchanged, and the preview matches
 //! them against a fresh listing of the tenant, never against the kept inventory.
 
-use super::{InventoryQuery, InventoryView, LeaversReport};
+use super::{InventoryError, InventoryQuery, InventoryView, LeaversReport};
 use crate::bulk::{parse_pasted, rows_for_column, InputRow};
-use crate::problem::{Problem, ProblemKind};
 
 /// Rows for the Bulk preview, one per number, in the given order.
-pub fn bulk_rows(numbers: &[&str]) -> Result<Vec<InputRow>, Problem> {
+pub fn bulk_rows(numbers: &[&str]) -> Result<Vec<InputRow>, InventoryError> {
     let text = numbers.join("\n");
-    let table = parse_pasted(&text).map_err(|e| {
-        Problem::new(
-            ProblemKind::SelectionTooLarge,
-            format!("These numbers cannot be sent to the Bulk preview: {e}."),
-            "Select fewer numbers (filter the list further), then try again.",
-        )
-    })?;
+    let table = parse_pasted(&text).map_err(InventoryError::SelectionTooLarge)?;
     Ok(rows_for_column(&table, 0))
 }
 
@@ -26,7 +19,7 @@ pub fn bulk_rows(numbers: &[&str]) -> Result<Vec<InputRow>, Problem> {
 pub fn bulk_rows_for_query(
     view: &InventoryView,
     query: &InventoryQuery,
-) -> Result<Vec<InputRow>, Problem> {
+) -> Result<Vec<InputRow>, InventoryError> {
     let numbers: Vec<&str> = view
         .all_matching(query)
         .into_iter()
@@ -36,7 +29,7 @@ pub fn bulk_rows_for_query(
 }
 
 /// "Unassign all listed…" from the leavers lens.
-pub fn bulk_rows_for_leavers(report: &LeaversReport) -> Result<Vec<InputRow>, Problem> {
+pub fn bulk_rows_for_leavers(report: &LeaversReport) -> Result<Vec<InputRow>, InventoryError> {
     let numbers: Vec<&str> = report
         .leavers
         .iter()

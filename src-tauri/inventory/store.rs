@@ -8,7 +8,6 @@
 //! loses nothing but one refresh, and the history is never involved.
 
 use super::{AssignmentKind, Inventory, InventoryRow};
-use crate::problem::{Problem, ProblemKind};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -44,7 +43,7 @@ const SCHEMA: &str = "
 
 /// Why the kept inventory could not be used.
 #[derive(Debug, thiserror::Error)]
-pub enum InventoryError {
+pub enum StoreError {
     #[error("the kept number list {path} cannot be opened ({source})")]
     Open {
         path: PathBuf,
@@ -59,38 +58,6 @@ pub enum InventoryError {
         #[source]
         source: crate::history::HistoryError,
     },
-}
-
-impl InventoryError {
-    pub fn to_problem(&self) -> Problem {
-        let code = match self {
-            InventoryError::Open { source, .. } | InventoryError::Database(source) => {
-                source.sqlite_error_code()
-            }
-            InventoryError::SetAside { .. } => None,
-        };
-        if let InventoryError::SetAside { source, .. } = self {
-            return Problem::new(
-                ProblemKind::InventoryStore,
-                format!("NumberDesk could not keep the number list on this computer: {self}."),
-                source.hint(),
-            );
-        }
-        let hint = match code {
-            Some(ErrorCode::DiskFull) => "Free some disk space, then choose Refresh.",
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                "Another NumberDesk window or copy is using the number list. Close it and try again."
-            }
-            _ => {
-                "Check that you can write to NumberDesk's data folder (NUMBERDESK_DATA_DIR chooses another one), then choose Refresh. The numbers themselves are safe with Microsoft."
-            }
-        };
-        Problem::new(
-            ProblemKind::InventoryStore,
-            format!("NumberDesk could not keep the number list on this computer: {self}."),
-            hint,
-        )
-    }
 }
 
 /// The kept inventory. Shareable between threads.
@@ -134,14 +101,14 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
 
 impl InventoryStore {
     /// Opens (creating) `<dir>/inventory.sqlite3`.
-    pub fn open(dir: &Path) -> Result<InventoryStore, InventoryError> {
+    pub fn open(dir: &Path) -> Result<InventoryStore, StoreError> {
         let path = dir.join(FILE_NAME);
         let mut set_aside = None;
         let conn = match open_connection(&path) {
             Ok(conn) => conn,
             Err(error) if is_damaged(&error) => {
                 let aside = crate::history::set_aside_damaged(&path).map_err(|source| {
-                    InventoryError::SetAside {
+                    StoreError::SetAside {
                         path: path.clone(),
                         source,
                     }
@@ -152,12 +119,12 @@ impl InventoryStore {
                     aside.display()
                 );
                 set_aside = Some(aside);
-                open_connection(&path).map_err(|source| InventoryError::Open {
+                open_connection(&path).map_err(|source| StoreError::Open {
                     path: path.clone(),
                     source,
                 })?
             }
-            Err(source) => return Err(InventoryError::Open { path, source }),
+            Err(source) => return Err(StoreError::Open { path, source }),
         };
         Ok(InventoryStore {
             conn: Mutex::new(conn),
@@ -171,7 +138,7 @@ impl InventoryStore {
     }
 
     /// Replaces the kept inventory with `inventory`, in one transaction.
-    pub fn save(&self, inventory: &Inventory) -> Result<(), InventoryError> {
+    pub fn save(&self, inventory: &Inventory) -> Result<(), StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM numbers", [])?;
@@ -216,7 +183,7 @@ impl InventoryStore {
     }
 
     /// The kept inventory, or `None` when nothing was read yet.
-    pub fn load(&self) -> Result<Option<Inventory>, InventoryError> {
+    pub fn load(&self) -> Result<Option<Inventory>, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let head = conn
             .query_row(
@@ -271,7 +238,7 @@ impl InventoryStore {
     }
 
     /// How many numbers the kept inventory holds (for "of about 30,000"), cheaply.
-    pub fn kept_count(&self) -> Result<Option<usize>, InventoryError> {
+    pub fn kept_count(&self) -> Result<Option<usize>, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let has: Option<i64> = conn
             .query_row("SELECT 1 FROM snapshot WHERE id = 1", [], |r| r.get(0))

@@ -18,11 +18,7 @@ pub(super) fn not_in_history() -> Problem {
 impl From<&HistoryError> for Problem {
     /// The history could not be written (or read while changing something).
     fn from(error: &HistoryError) -> Problem {
-        Problem::new(
-            ProblemKind::History,
-            format!("NumberDesk could not write its history: {error}."),
-            error.hint(),
-        )
+        Problem::new(ProblemKind::History, error.sentence(), error.hint())
     }
 }
 

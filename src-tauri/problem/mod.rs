@@ -9,8 +9,10 @@
 use serde::Serialize;
 
 pub mod app;
+mod bulk;
 pub mod desk;
 pub mod graph;
+mod inventory;
 pub mod network;
 pub mod records;
 pub mod sign_in;

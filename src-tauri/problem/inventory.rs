@@ -1,0 +1,101 @@
+//! The words for a Numbers-view step that did not happen ([`InventoryError`], [`StoreError`]).
+
+use super::{Problem, ProblemKind};
+use crate::inventory::{InventoryError, StoreError};
+use rusqlite::ErrorCode;
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Problem {
+        let message =
+            format!("NumberDesk could not keep the number list on this computer: {error}.");
+        let hint = match &error {
+            StoreError::SetAside { source, .. } => source.hint(),
+            StoreError::Open { source, .. } | StoreError::Database(source) => {
+                match source.sqlite_error_code() {
+                    Some(ErrorCode::DiskFull) => "Free some disk space, then choose Refresh.",
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                        "Another NumberDesk window or copy is using the number list. Close it and try again."
+                    }
+                    _ => {
+                        "Check that you can write to NumberDesk's data folder (NUMBERDESK_DATA_DIR chooses another one), then choose Refresh. The numbers themselves are safe with Microsoft."
+                    }
+                }
+            }
+        };
+        Problem::new(ProblemKind::InventoryStore, message, hint)
+    }
+}
+
+impl From<InventoryError> for Problem {
+    fn from(error: InventoryError) -> Problem {
+        use ProblemKind as K;
+        let (kind, message, hint) = match error {
+            InventoryError::Store(error) => return Problem::from(error),
+            InventoryError::Graph {
+                error,
+                api_available,
+            } => return super::graph::in_cloud(&error, api_available),
+            InventoryError::LeaversNotPermitted => (
+                K::LeaversNotPermitted,
+                "NumberDesk cannot check who holds the numbers: Microsoft refused both permissions that read users (User.Read.All and User.ReadBasic.All have no admin consent for this app registration).".to_owned(),
+                "Ask a Global Administrator to grant admin consent for User.Read.All (or at least User.ReadBasic.All, which finds numbers on objects that no longer exist), then choose “Ask again”.",
+            ),
+            InventoryError::SelectionTooLarge(error) => (
+                K::SelectionTooLarge,
+                format!("These numbers cannot be sent to the Bulk preview: {error}."),
+                "Select fewer numbers (filter the list further), then try again.",
+            ),
+            InventoryError::NotRead => (
+                K::NumbersNotRead,
+                "NumberDesk has not read this tenant’s numbers yet.".to_owned(),
+                "Choose Refresh to read them, then try again.",
+            ),
+            InventoryError::LeaversNotChecked => (
+                K::LeaversNotChecked,
+                "NumberDesk has not checked for numbers on leavers yet.".to_owned(),
+                "Open the Leavers lens first, then try again.",
+            ),
+            InventoryError::Busy => (
+                K::NumbersBusy,
+                "NumberDesk is already reading the numbers.".to_owned(),
+                "Wait for it to finish, or choose Cancel first.",
+            ),
+            InventoryError::Export { path, source } => (
+                K::Export,
+                format!("NumberDesk could not write {}: {source}.", path.display()),
+                "Check that the Downloads folder exists and has free space, then try again.",
+            ),
+        };
+        Problem::new(kind, message, hint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_numbers_situation_has_its_kind() {
+        let kind = |error: InventoryError| Problem::from(error).kind;
+        assert_eq!(kind(InventoryError::NotRead), ProblemKind::NumbersNotRead);
+        assert_eq!(
+            kind(InventoryError::LeaversNotChecked),
+            ProblemKind::LeaversNotChecked
+        );
+        assert_eq!(kind(InventoryError::Busy), ProblemKind::NumbersBusy);
+        assert_eq!(
+            kind(InventoryError::LeaversNotPermitted),
+            ProblemKind::LeaversNotPermitted
+        );
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder");
+        let export = Problem::from(InventoryError::Export {
+            path: "/nowhere/numbers.csv".into(),
+            source: io.into(),
+        });
+        assert_eq!(export.kind, ProblemKind::Export);
+        assert_eq!(
+            export.message,
+            "NumberDesk could not write /nowhere/numbers.csv: no such folder."
+        );
+    }
+}
