@@ -112,7 +112,7 @@ async fn cancel_stops_the_read_at_once_and_keeps_the_previous_list() {
     let service = signed_in(&sim, sim::ADMIN_UPN).await;
     let client = graph(&sim, &service, recorded_options(&Waits::default()));
     let dir = tempfile::tempdir().unwrap();
-    let store = InventoryStore::open(dir.path()).unwrap();
+    let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
     sim.cap_pages(Some(1_000));
     let first =
         inventory::refresh_inventory(&client, &store, true, false, &|_| {}, &CancelToken::new())
@@ -148,14 +148,14 @@ async fn refresh_replaces_the_kept_list_and_the_next_start_loads_it() {
     let client = graph(&sim, &service, recorded_options(&Waits::default()));
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = InventoryStore::open(dir.path()).unwrap();
+        let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
         assert_eq!(store.load().unwrap(), None, "nothing kept yet");
         inventory::refresh_inventory(&client, &store, true, true, &|_| {}, &CancelToken::new())
             .await
             .unwrap();
     }
     sim.add_assigned_numbers(10);
-    let store = InventoryStore::open(dir.path()).unwrap();
+    let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
     let before = store.load().unwrap().unwrap();
     assert_eq!(before.rows.len(), 200);
     assert!(before.read_at.ends_with('Z'));

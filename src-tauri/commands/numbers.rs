@@ -240,7 +240,8 @@ pub async fn numbers_refresh<R: Runtime>(
     query: Option<InventoryQuery>,
 ) -> Result<NumbersRefreshed, Problem> {
     let (graph, api_available) = state.graph(&app).await?;
-    let store = state.numbers.store(&state.context.data_dir)?;
+    let (numbers, data_dir) = (state.numbers.clone(), state.context.data_dir.clone());
+    let store = blocking(move || Ok(numbers.store(&data_dir)?)).await?;
     let cancel = state.numbers.begin()?;
     let emitter = app.clone();
     let progress = move |progress: ReadProgress| {

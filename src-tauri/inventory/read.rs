@@ -7,7 +7,8 @@
 //! filters with the names permission (`User.ReadBasic.All`); without it, assignees show as
 //! object ids and nothing fails.
 
-use super::{AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore};
+use super::{AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, StoreError};
+use std::sync::Arc;
 use crate::graph::{CancelToken, GraphClient, GraphErrorKind, ListProgress, UserDetail};
 use serde::Serialize;
 
@@ -149,13 +150,13 @@ pub async fn read_inventory(
 /// cancelled read keeps the previous inventory as it was.
 pub async fn refresh_inventory(
     graph: &GraphClient,
-    store: &InventoryStore,
+    store: &Arc<InventoryStore>,
     telephone_api_available: bool,
     with_names: bool,
     progress: &(dyn Fn(ReadProgress) + Send + Sync),
     cancel: &CancelToken,
 ) -> Result<ReadOutcome, InventoryError> {
-    let about = store.kept_count()?;
+    let about = on_store(store, |store| store.kept_count()).await?;
     let outcome = read_inventory(
         graph,
         telephone_api_available,
@@ -165,10 +166,28 @@ pub async fn refresh_inventory(
         cancel,
     )
     .await?;
-    if let ReadOutcome::Read(inventory) = &outcome {
-        store.save(inventory)?;
+    match outcome {
+        ReadOutcome::Read(inventory) => Ok(ReadOutcome::Read(
+            on_store(store, move |store| store.save(&inventory).map(|()| inventory)).await?,
+        )),
+        ReadOutcome::Cancelled => Ok(ReadOutcome::Cancelled),
     }
-    Ok(outcome)
+}
+
+/// The kept list's SQLite work (tens of MB at 50,000 numbers, `synchronous=FULL`) on a
+/// blocking thread, never on the async threads that carry the window's other commands.
+async fn on_store<T: Send + 'static>(
+    store: &Arc<InventoryStore>,
+    work: impl FnOnce(&InventoryStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || work(&store)).await {
+        Ok(result) => result,
+        Err(stopped) => match stopped.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(stopped) => Err(StoreError::Stopped(stopped.to_string())),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,9 @@ pub enum StoreError {
         #[source]
         source: crate::history::HistoryError,
     },
+    /// The blocking thread doing the work was stopped (the app is closing).
+    #[error("the work on the kept number list was stopped ({0})")]
+    Stopped(String),
 }
 
 /// The kept inventory. Shareable between threads.

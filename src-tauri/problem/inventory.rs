@@ -10,6 +10,7 @@ impl From<StoreError> for Problem {
             format!("NumberDesk could not keep the number list on this computer: {error}.");
         let hint = match &error {
             StoreError::SetAside { source, .. } => source.hint(),
+            StoreError::Stopped(_) => "Open NumberDesk again, then choose Refresh.",
             StoreError::Open { source, .. } | StoreError::Database(source) => {
                 match source.sqlite_error_code() {
                     Some(ErrorCode::DiskFull) => "Free some disk space, then choose Refresh.",
