@@ -387,7 +387,8 @@ async fn the_leavers_go_to_the_bulk_preview_with_matching_counts() {
     .await
     .unwrap()
     .unwrap();
-    let rows = inventory::bulk_rows_for_leavers(&report).unwrap();
+    let picked = inventory::selection_for_leavers(&report).unwrap();
+    let rows = picked.rows;
     assert_eq!(rows.len(), report.leavers.len());
     let dir = tempfile::tempdir().unwrap();
     let history = History::open(dir.path()).unwrap().0;
@@ -404,6 +405,43 @@ async fn the_leavers_go_to_the_bulk_preview_with_matching_counts() {
     assert_eq!(preview.counts.resource_accounts, 0);
     assert_eq!(preview.plan().len(), report.leavers.len());
 
+    // With the names the lens found, a deleted user is named in the preview (no `/users/{id}`
+    // read finds a deleted user), and the named assignees are not read again.
+    let named = numberdesk::bulk::preview_with_names(&client, &history, true, &rows, &picked.names)
+        .await
+        .unwrap();
+    let deleted = report
+        .leavers
+        .iter()
+        .find(|l| l.reason == LeaverReason::Deleted)
+        .expect("the demo tenant has a deleted leaver");
+    let name = deleted
+        .row
+        .assignee_name
+        .clone()
+        .expect("the lens names a deleted user from the deleted items");
+    let row_of = |p: &numberdesk::bulk::Preview| {
+        p.rows
+            .iter()
+            .find(|r| r.telephone_number.as_deref() == Some(&deleted.row.telephone_number))
+            .unwrap()
+            .assignee_name
+            .clone()
+    };
+    assert_eq!(row_of(&named), Some(name), "named from the lens");
+    assert_eq!(
+        row_of(&preview),
+        None,
+        "Graph alone cannot name a deleted user"
+    );
+    assert!(
+        named.requests < preview.requests,
+        "{} requests with the names, {} without",
+        named.requests,
+        preview.requests
+    );
+    assert_eq!(named.counts, preview.counts);
+
     // "All that match" a filter goes the same way.
     let view = InventoryView::new(inventory.rows.clone());
     let query = InventoryQuery {
@@ -412,7 +450,7 @@ async fn the_leavers_go_to_the_bulk_preview_with_matching_counts() {
         ..Default::default()
     };
     let matching = view.query(&query).matching;
-    let rows = inventory::bulk_rows_for_query(&view, &query).unwrap();
+    let rows = inventory::selection_for_query(&view, &query).unwrap().rows;
     let preview = numberdesk::bulk::preview(&client, &history, true, &rows)
         .await
         .unwrap();

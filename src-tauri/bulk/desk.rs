@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use super::error::BulkError;
 use super::input::{number_column, parse_csv, parse_pasted, rows_for_column, InputRow, Table};
-use super::preview::{preview, undo_preview, Preview, Selection};
+use super::preview::{preview, preview_with_names, undo_preview, KnownNames, Preview, Selection};
 use super::run::{BulkConfig, BulkEngine, BulkProgress, BulkRun, ResumeReport, RowUpdate};
 use super::RunProgress;
 
@@ -232,9 +232,15 @@ impl BulkDesk {
     }
 
     /// Looks up rows made elsewhere (the Numbers view's selection) exactly as a pasted list's:
-    /// the same preview, confirmation, run, results and undo follow.
-    pub async fn preview_rows(&self, rows: &[InputRow]) -> Result<PreviewView, BulkError> {
-        let preview = preview(&self.graph, &self.history, self.api_available, rows).await?;
+    /// the same preview, confirmation, run, results and undo follow. `known`: the names the
+    /// selection already has (a deleted user's among them).
+    pub async fn preview_rows(
+        &self,
+        rows: &[InputRow],
+        known: &KnownNames,
+    ) -> Result<PreviewView, BulkError> {
+        let preview =
+            preview_with_names(&self.graph, &self.history, self.api_available, rows, known).await?;
         Ok(self.hold(preview, None))
     }
 

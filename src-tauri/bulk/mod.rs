@@ -35,8 +35,8 @@ pub use input::{
 };
 pub use pace::{AdaptiveLimiter, RateConfig, RateStats};
 pub use preview::{
-    confirmation, plan_confirmation, preview, undo_preview, PlannedRow, Preview, PreviewCounts,
-    PreviewRow, Selection, SkipReason, TargetKind,
+    confirmation, plan_confirmation, preview, preview_with_names, undo_preview, KnownNames,
+    PlannedRow, Preview, PreviewCounts, PreviewRow, Selection, SkipReason, TargetKind,
 };
 pub use run::{
     BulkConfig, BulkEngine, BulkEvent, BulkProgress, BulkRun, ResumeReport, RowPhase, RowUpdate,

@@ -12,7 +12,7 @@
 //! The number type for each POST comes from this listing, never from the file.
 
 use crate::desk::RecordView;
-use crate::graph::{Assignment, GraphClient, NumberAssignment, UnreadableRow};
+use crate::graph::{Assignment, DirectoryUser, GraphClient, NumberAssignment, UnreadableRow};
 use crate::history::{Assignee, History, OperationKind, RecordStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -368,6 +368,40 @@ async fn tenant_numbers(
     })
 }
 
+/// Names NumberDesk already holds, by the assignee's object id: the Numbers view's kept list,
+/// or the leavers lens (which names deleted users from the directory's deleted items, where a
+/// `/users/{id}` read finds nobody). The preview uses them and reads only the others.
+#[derive(Debug, Clone, Default)]
+pub struct KnownNames(HashMap<String, DirectoryUser>);
+
+impl KnownNames {
+    /// Keeps a name (or UPN) for `id`; an entry with neither is left out.
+    pub fn insert(&mut self, id: &str, name: Option<String>, upn: Option<String>) {
+        if name.is_some() || upn.is_some() {
+            self.0.insert(
+                id.to_ascii_lowercase(),
+                DirectoryUser {
+                    id: id.to_owned(),
+                    display_name: name,
+                    user_principal_name: upn,
+                },
+            );
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<&DirectoryUser> {
+        self.0.get(&id.to_ascii_lowercase())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Reads the tenant's numbers once and classifies every row. Sends nothing that changes
 /// anything.
 pub async fn preview(
@@ -375,6 +409,24 @@ pub async fn preview(
     history: &History,
     telephone_api_available: bool,
     rows: &[InputRow],
+) -> Result<Preview, BulkError> {
+    preview_with_names(
+        graph,
+        history,
+        telephone_api_available,
+        rows,
+        &KnownNames::default(),
+    )
+    .await
+}
+
+/// [`preview`], naming the assignees in `known` without reading them.
+pub async fn preview_with_names(
+    graph: &GraphClient,
+    history: &History,
+    telephone_api_available: bool,
+    rows: &[InputRow],
+    known: &KnownNames,
 ) -> Result<Preview, BulkError> {
     let tenant = tenant_numbers(graph, telephone_api_available).await?;
     let (by_number, requests) = (&tenant.by_number, tenant.requests);
@@ -474,7 +526,7 @@ pub async fn preview(
     }
     counts.users = users.len();
     counts.resource_accounts = accounts.len();
-    let requests = requests + add_names(graph, &mut out).await;
+    let requests = requests + add_names(graph, &mut out, known).await;
     Ok(Preview {
         kind: OperationKind::Unassign,
         summary: summary(&counts),
@@ -489,11 +541,12 @@ pub const NAME_LOOKUPS: usize = 50;
 /// Name lookups at a time.
 const NAME_CONCURRENCY: usize = 8;
 
-/// Reads the names of the first [`NAME_LOOKUPS`] distinct users and resource accounts of the
-/// planned rows, a few at a time, and writes them into the rows and their plans (so History
-/// shows names too). Stops early when a whole round finds no name (the names permission is
-/// missing). Returns the requests made. Never fails: a row without a name shows its id.
-async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow]) -> usize {
+/// Names the planned rows' users and resource accounts, and writes the names into the rows and
+/// their plans (so History shows names too): those in `known` as they are, and the first
+/// [`NAME_LOOKUPS`] distinct others read a few at a time. Stops early when a whole round finds
+/// no name (the names permission is missing). Returns the requests made. Never fails: a row
+/// without a name shows its id.
+async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow], known: &KnownNames) -> usize {
     let mut ids: Vec<String> = Vec::new();
     for row in rows.iter() {
         let Some(plan) = &row.planned else { continue };
@@ -502,7 +555,7 @@ async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow]) -> usize {
             Some("userAssigned") | Some("voiceApplicationAssigned")
         );
         if let Some(id) = plan.prior_assignee.id.as_ref().filter(|_| named_kind) {
-            if !ids.contains(id) {
+            if known.get(id).is_none() && !ids.contains(id) {
                 ids.push(id.clone());
             }
         }
@@ -510,7 +563,7 @@ async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow]) -> usize {
             break;
         }
     }
-    let mut names: HashMap<String, crate::graph::DirectoryUser> = HashMap::new();
+    let mut names: HashMap<String, DirectoryUser> = HashMap::new();
     let mut requests = 0;
     for round in ids.chunks(NAME_CONCURRENCY) {
         let mut set = tokio::task::JoinSet::new();
@@ -535,7 +588,12 @@ async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow]) -> usize {
         let Some(plan) = row.planned.as_mut() else {
             continue;
         };
-        let Some(user) = plan.prior_assignee.id.as_ref().and_then(|id| names.get(id)) else {
+        let Some(user) = plan
+            .prior_assignee
+            .id
+            .as_ref()
+            .and_then(|id| known.get(id).or_else(|| names.get(id)))
+        else {
             continue;
         };
         plan.prior_assignee.name = user.display_name.clone();

@@ -354,21 +354,22 @@ pub async fn numbers_to_bulk<R: Runtime>(
     state: State<'_, App>,
     selection: NumbersSelection,
 ) -> Result<PreviewView, Problem> {
-    let rows = match selection {
+    let picked = match selection {
         NumbersSelection::Numbers { numbers } => {
-            let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
-            inventory::bulk_rows(&numbers)?
+            let kept = state.numbers.kept();
+            inventory::selection_for_numbers(&numbers, kept.as_deref().map(|k| &k.view))?
         }
         NumbersSelection::Matching { query } => {
             let kept = state.numbers.kept().ok_or(InventoryError::NotRead)?;
-            inventory::bulk_rows_for_query(&kept.view, &query)?
+            inventory::selection_for_query(&kept.view, &query)?
         }
         NumbersSelection::Leavers => {
             let report = lock(&state.numbers.leavers)
                 .clone()
                 .ok_or(InventoryError::LeaversNotChecked)?;
-            inventory::bulk_rows_for_leavers(&report)?
+            inventory::selection_for_leavers(&report)?
         }
     };
-    Ok(state.bulk(&app).await?.preview_rows(&rows).await?)
+    let bulk = state.bulk(&app).await?;
+    Ok(bulk.preview_rows(&picked.rows, &picked.names).await?)
 }

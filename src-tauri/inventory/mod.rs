@@ -34,7 +34,9 @@ pub use export::{
 };
 pub use leavers::{find_leavers, Leaver, LeaverCounts, LeaverOptions, LeaverReason, LeaversReport};
 pub use read::{read_inventory, refresh_inventory, ReadOutcome, ReadProgress};
-pub use selection::{bulk_rows, bulk_rows_for_leavers, bulk_rows_for_query};
+pub use selection::{
+    bulk_rows, selection_for_leavers, selection_for_numbers, selection_for_query, BulkSelection,
+};
 pub use store::{InventoryStore, StoreError, FILE_NAME};
 pub use view::{ChipCounts, InventoryQuery, InventoryView, QueryResult, SortColumn};
 

@@ -8,9 +8,9 @@
 //! object ids and nothing fails.
 
 use super::{AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, StoreError};
-use std::sync::Arc;
 use crate::graph::{CancelToken, GraphClient, GraphErrorKind, ListProgress, UserDetail};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// How far a read has come: "12,000 of about 30,000".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,7 +168,10 @@ pub async fn refresh_inventory(
     .await?;
     match outcome {
         ReadOutcome::Read(inventory) => Ok(ReadOutcome::Read(
-            on_store(store, move |store| store.save(&inventory).map(|()| inventory)).await?,
+            on_store(store, move |store| {
+                store.save(&inventory).map(|()| inventory)
+            })
+            .await?,
         )),
         ReadOutcome::Cancelled => Ok(ReadOutcome::Cancelled),
     }

@@ -5,8 +5,34 @@
 //! the Bulk input (normalising, `;ext=`, duplicates) applies unchanged, and the preview matches
 //! them against a fresh listing of the tenant, never against the kept inventory.
 
-use super::{InventoryError, InventoryQuery, InventoryView, LeaversReport};
-use crate::bulk::{parse_pasted, rows_for_column, InputRow};
+use super::{InventoryError, InventoryQuery, InventoryRow, InventoryView, LeaversReport};
+use crate::bulk::{parse_pasted, rows_for_column, InputRow, KnownNames};
+use std::collections::HashSet;
+
+/// What goes to the Bulk preview: the rows, and the names the Numbers view already holds for
+/// their assignees (the preview reads only the others; a deleted user's name comes from here).
+#[derive(Debug, Clone)]
+pub struct BulkSelection {
+    pub rows: Vec<InputRow>,
+    pub names: KnownNames,
+}
+
+fn selection<'a>(
+    rows: impl IntoIterator<Item = &'a InventoryRow>,
+) -> Result<BulkSelection, InventoryError> {
+    let mut numbers = Vec::new();
+    let mut names = KnownNames::default();
+    for row in rows {
+        numbers.push(row.telephone_number.as_str());
+        if let Some(id) = &row.assignee_id {
+            names.insert(id, row.assignee_name.clone(), row.assignee_upn.clone());
+        }
+    }
+    Ok(BulkSelection {
+        rows: bulk_rows(&numbers)?,
+        names,
+    })
+}
 
 /// Rows for the Bulk preview, one per number, in the given order.
 pub fn bulk_rows(numbers: &[&str]) -> Result<Vec<InputRow>, InventoryError> {
@@ -15,25 +41,38 @@ pub fn bulk_rows(numbers: &[&str]) -> Result<Vec<InputRow>, InventoryError> {
     Ok(rows_for_column(&table, 0))
 }
 
+/// Ticked rows: the numbers in the order given, named from the kept list when there is one.
+pub fn selection_for_numbers(
+    numbers: &[String],
+    kept: Option<&InventoryView>,
+) -> Result<BulkSelection, InventoryError> {
+    let picked: HashSet<String> = numbers.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut names = KnownNames::default();
+    for row in kept.map(InventoryView::rows).unwrap_or_default() {
+        if let Some(id) = row
+            .assignee_id
+            .as_ref()
+            .filter(|_| picked.contains(&row.telephone_number.to_ascii_lowercase()))
+        {
+            names.insert(id, row.assignee_name.clone(), row.assignee_upn.clone());
+        }
+    }
+    let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    Ok(BulkSelection {
+        rows: bulk_rows(&numbers)?,
+        names,
+    })
+}
+
 /// "Unassign all that match…": the rows matching `query`, in the view's order.
-pub fn bulk_rows_for_query(
+pub fn selection_for_query(
     view: &InventoryView,
     query: &InventoryQuery,
-) -> Result<Vec<InputRow>, InventoryError> {
-    let numbers: Vec<&str> = view
-        .all_matching(query)
-        .into_iter()
-        .map(|r| r.telephone_number.as_str())
-        .collect();
-    bulk_rows(&numbers)
+) -> Result<BulkSelection, InventoryError> {
+    selection(view.all_matching(query))
 }
 
 /// "Unassign all listed…" from the leavers lens.
-pub fn bulk_rows_for_leavers(report: &LeaversReport) -> Result<Vec<InputRow>, InventoryError> {
-    let numbers: Vec<&str> = report
-        .leavers
-        .iter()
-        .map(|l| l.row.telephone_number.as_str())
-        .collect();
-    bulk_rows(&numbers)
+pub fn selection_for_leavers(report: &LeaversReport) -> Result<BulkSelection, InventoryError> {
+    selection(report.leavers.iter().map(|l| &l.row))
 }
