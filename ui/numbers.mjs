@@ -91,10 +91,15 @@ export function mount(root, { openBulkPreview = async () => {}, setTabCount = ()
 
   function renderChips() {
     const groups = CHIP_GROUPS.map(([field, countsField, legend, words]) => {
-      const set = document.createElement('fieldset');
+      // A labelled group (not a fieldset: a legend cannot sit beside its chips).
+      const set = document.createElement('div');
       set.className = 'chips';
-      const title = document.createElement('legend');
+      set.setAttribute('role', 'group');
+      const title = document.createElement('span');
+      title.className = 'chips-label';
+      title.id = `numbers-chips-${field}`;
       title.textContent = legend;
+      set.setAttribute('aria-labelledby', title.id);
       set.append(title);
       const counts = { ...page.counts[countsField] };
       for (const value of query[field]) if (!(value in counts)) counts[value] = 0;

@@ -125,6 +125,11 @@ async fn leavers_are_found_unassigned_through_bulk_and_listed_in_history() {
         "{counts}"
     );
     assert_eq!(rows(&app, "#bulk-preview-rows tr").await.len(), listed);
+    let table = app.text("#bulk-preview-rows").await;
+    assert!(
+        table.contains(sim::DELETED_LEAVER),
+        "the deleted user is named as the lens named them: {table}"
+    );
     app.shot("bulk-preview").await;
     app.click("#bulk-confirm").await;
     let question = app.text("#bulk-dialog-title").await;
