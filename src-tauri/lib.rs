@@ -349,7 +349,7 @@ fn set_up<R: Runtime>(
         auth: commands::AuthState::new(service),
         desks,
         background,
-        numbers: commands::NumbersState::default(),
+        numbers: inventory::NumbersDesk::default(),
     });
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move { desktop::refresh_tray(&handle).await });

@@ -203,15 +203,15 @@ pub struct Exported {
     pub count: usize,
 }
 
-/// `numberdesk-history-<stamp>.csv`, or `numberdesk-bulk-run-<stamp>.csv` for one bulk run.
-pub fn export_file_name(bulk_run: bool, now: time::OffsetDateTime) -> String {
+/// `numberdesk-<what>-<stamp>.csv`: `what` is `history`, `bulk-run` (one bulk run),
+/// `numbers` or `leavers` (the Numbers view).
+pub fn export_file_name(what: &str, now: time::OffsetDateTime) -> String {
     let stamp = now
         .format(time::macros::format_description!(
             "[year][month][day]-[hour][minute][second]"
         ))
         .unwrap_or_else(|_| "export".into());
-    let name = if bulk_run { "bulk-run" } else { "history" };
-    format!("numberdesk-{name}-{stamp}.csv")
+    format!("numberdesk-{what}-{stamp}.csv")
 }
 
 /// The folder an export goes to: Downloads when it exists or can be made, else the data folder.
@@ -228,10 +228,12 @@ pub fn export(
     folder: &Path,
 ) -> Result<Exported, RecordsError> {
     let counts = history.counts()?;
-    let path = folder.join(export_file_name(
-        query.batch_id.is_some(),
-        time::OffsetDateTime::now_utc(),
-    ));
+    let what = if query.batch_id.is_some() {
+        "bulk-run"
+    } else {
+        "history"
+    };
+    let path = folder.join(export_file_name(what, time::OffsetDateTime::now_utc()));
     let file = std::fs::File::create(&path).map_err(|source| RecordsError::ExportCreate {
         path: path.clone(),
         source,
@@ -328,11 +330,11 @@ mod tests {
     fn an_export_is_named_for_what_it_holds() {
         let when = time::macros::datetime!(2024-05-06 07:08:09 UTC);
         assert_eq!(
-            export_file_name(false, when),
+            export_file_name("history", when),
             "numberdesk-history-20240506-070809.csv"
         );
         assert_eq!(
-            export_file_name(true, when),
+            export_file_name("bulk-run", when),
             "numberdesk-bulk-run-20240506-070809.csv"
         );
     }

@@ -615,3 +615,85 @@ async fn sim_batch_and_id_in_keep_graphs_limits_and_permission_checks() {
     assert_eq!(body["responses"][0]["headers"]["Retry-After"], "2");
     assert_eq!(body["responses"][1]["status"], 200);
 }
+
+// ---- The Numbers view's desk ---------------------------------------------------------------
+
+#[tokio::test]
+async fn the_numbers_desk_keeps_the_list_cancels_a_refresh_and_names_its_selection() {
+    use numberdesk::inventory::{InventoryError, NumbersDesk, NumbersSelection};
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let desk = NumbersDesk::default();
+    let all = InventoryQuery::default();
+
+    // Nothing read yet: the steps that need a list say so, and opening the view shows an
+    // empty list with a note.
+    assert!(matches!(desk.query(&all), Err(InventoryError::NotRead)));
+    let first = desk.view(dir.path(), &all).await.unwrap();
+    assert_eq!((first.read_at.as_deref(), first.result.total), (None, 0));
+    assert!(first.note.unwrap().contains("Choose Refresh"));
+    assert!(matches!(
+        desk.selection(&NumbersSelection::Leavers),
+        Err(InventoryError::LeaversNotChecked)
+    ));
+
+    let refreshed = desk
+        .refresh(&client, true, dir.path(), &|_| {}, &all)
+        .await
+        .unwrap();
+    assert!(!refreshed.cancelled);
+    assert_eq!(refreshed.page.result.total, 200);
+    let read_at = refreshed.page.read_at.clone().unwrap();
+
+    // Cancel during a refresh: the kept list stays as it was, and the read is over (a new one
+    // may start).
+    sim.add_assigned_numbers(10);
+    let cancelling = desk.clone();
+    let cancel_now = move |_: ReadProgress| cancelling.cancel();
+    let cancelled = desk
+        .refresh(&client, true, dir.path(), &cancel_now, &all)
+        .await
+        .unwrap();
+    assert!(cancelled.cancelled);
+    assert_eq!(cancelled.page.result.total, 200);
+    assert_eq!(cancelled.page.read_at.as_deref(), Some(read_at.as_str()));
+    let again = desk
+        .refresh(&client, true, dir.path(), &|_| {}, &all)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.page.result.total, 210,
+        "not busy after the cancelled read"
+    );
+
+    // A fresh desk (the next start) opens on the kept list without asking Microsoft.
+    sim.clear_requests();
+    let next = NumbersDesk::default();
+    assert_eq!(next.view(dir.path(), &all).await.unwrap().result.total, 210);
+    assert!(list_requests(&sim).is_empty());
+
+    // The lens, its export, and the selection with the names the lens found.
+    let report = desk
+        .leavers(&client, true, LeaverOptions::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        desk.query(&all).unwrap().leavers.unwrap().numbers,
+        report.leavers.len(),
+        "the tab's count"
+    );
+    let picked = desk.selection(&NumbersSelection::Leavers).unwrap();
+    assert_eq!(picked.rows.len(), report.leavers.len());
+    assert!(picked.names.len() >= sim::DISABLED_LEAVERS.len() + 1);
+    let out = tempfile::tempdir().unwrap();
+    let exported = desk.export_leavers(out.path()).await.unwrap();
+    assert_eq!(exported.count, report.leavers.len());
+    let csv = std::fs::read_to_string(&exported.path).unwrap();
+    assert!(csv.contains(sim::DELETED_LEAVER), "{csv}");
+    let exported = desk.export(out.path(), all.clone()).await.unwrap();
+    assert_eq!(exported.count, 210);
+    assert!(exported.path.contains("numberdesk-numbers-"));
+}

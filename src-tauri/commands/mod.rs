@@ -48,7 +48,7 @@ pub struct App {
     pub desks: DeskState,
     pub background: BackgroundState,
     /// The Numbers view: the kept inventory, prepared for queries.
-    pub numbers: NumbersState,
+    pub numbers: crate::inventory::NumbersDesk,
 }
 
 /// Sign-in state shared by every window.

@@ -16,9 +16,12 @@
 //!   optionally, without a Teams Phone licence; never resource accounts.
 //! - [`export`]: CSV through the history's Excel-safe writer.
 //! - [`selection`]: selected numbers as rows for the existing Bulk preview (no second engine).
+//! - [`desk`]: what the Numbers view asks for (the kept list, Refresh, Cancel, the lens, the
+//!   exports, a selection), with every SQLite and file step on a blocking thread.
 //!
 //! No `tauri` here.
 
+pub mod desk;
 pub mod error;
 pub mod export;
 pub mod leavers;
@@ -27,6 +30,7 @@ pub mod selection;
 pub mod store;
 pub mod view;
 
+pub use desk::{NumbersDesk, NumbersPage, NumbersRefreshed, NumbersSelection};
 pub use error::InventoryError;
 pub use export::{
     export_inventory_csv, export_leavers_csv, write_csv_file, INVENTORY_CSV_HEADER,

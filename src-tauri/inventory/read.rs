@@ -177,20 +177,13 @@ pub async fn refresh_inventory(
     }
 }
 
-/// The kept list's SQLite work (tens of MB at 50,000 numbers, `synchronous=FULL`) on a
-/// blocking thread, never on the async threads that carry the window's other commands.
+/// `work` on the store, on a blocking thread ([`super::store::off_thread`]).
 async fn on_store<T: Send + 'static>(
     store: &Arc<InventoryStore>,
     work: impl FnOnce(&InventoryStore) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     let store = store.clone();
-    match tokio::task::spawn_blocking(move || work(&store)).await {
-        Ok(result) => result,
-        Err(stopped) => match stopped.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(stopped) => Err(StoreError::Stopped(stopped.to_string())),
-        },
-    }
+    super::store::off_thread(move || work(&store)).await
 }
 
 #[cfg(test)]

@@ -63,6 +63,25 @@ pub enum StoreError {
     Stopped(String),
 }
 
+/// `work` on a blocking thread: the kept list's SQLite and files (tens of MB at 50,000
+/// numbers, `synchronous=FULL`) never run on the async threads that carry the window's other
+/// commands. A panic in `work` goes on in the caller.
+pub(crate) async fn off_thread<T, E>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(stopped) => match stopped.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(stopped) => Err(StoreError::Stopped(stopped.to_string()).into()),
+        },
+    }
+}
+
 /// The kept inventory. Shareable between threads.
 pub struct InventoryStore {
     conn: Mutex<Connection>,

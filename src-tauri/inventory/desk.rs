@@ -1,0 +1,339 @@
+//! What the Numbers view asks for, in one place: the kept list prepared for queries, a Refresh
+//! with progress and Cancel, the leavers lens's last answer, the CSV exports, and a selection
+//! for the Bulk preview. Every SQLite and file step runs on a blocking thread
+//! ([`super::store::off_thread`]). The commands in `commands/numbers.rs` only translate.
+
+use super::store::off_thread;
+use super::{
+    export_inventory_csv, export_leavers_csv, find_leavers, refresh_inventory,
+    selection_for_leavers, selection_for_numbers, selection_for_query, write_csv_file,
+    BulkSelection, InventoryError, InventoryQuery, InventoryStore, InventoryView, LeaverCounts,
+    LeaverOptions, LeaversReport, QueryResult, ReadOutcome, ReadProgress,
+};
+use crate::graph::{CancelToken, GraphClient};
+use crate::records::{export_file_name, Exported};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// One page of the view, as the window shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumbersPage {
+    /// RFC 3339, when the kept list was read ("as of 10:42"); `None`: never read.
+    pub read_at: Option<String>,
+    /// Said above the list: nothing read yet, a damaged file set aside, unreadable rows.
+    pub note: Option<String>,
+    #[serde(flatten)]
+    pub result: QueryResult,
+    /// The leavers lens's counts, once it was opened (the tab shows the number).
+    pub leavers: Option<LeaverCounts>,
+}
+
+/// How a refresh ended.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumbersRefreshed {
+    pub cancelled: bool,
+    pub page: NumbersPage,
+}
+
+/// What goes to the Bulk preview.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum NumbersSelection {
+    /// The ticked rows.
+    Numbers { numbers: Vec<String> },
+    /// "All that match" the view's filters and search.
+    Matching { query: InventoryQuery },
+    /// "Unassign all listed…" from the leavers lens.
+    Leavers,
+}
+
+const NOTHING_READ: &str = "NumberDesk has not read this tenant’s numbers yet. Choose Refresh \
+    to read every number (about a minute for 30,000 numbers); the list is kept for next time.";
+
+fn unreadable_note(unreadable: usize) -> Option<String> {
+    (unreadable > 0).then(|| {
+        format!(
+            "Microsoft sent {unreadable} entries NumberDesk could not read; they are left out \
+             of the list and never changed from here."
+        )
+    })
+}
+
+/// The kept inventory, prepared for queries, and when it was read.
+struct Kept {
+    view: InventoryView,
+    read_at: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    store: Mutex<Option<Arc<InventoryStore>>>,
+    kept: RwLock<Option<Arc<Kept>>>,
+    /// The read (or leavers check) going on, for Cancel.
+    reading: Mutex<Option<CancelToken>>,
+    /// The leavers lens's last answer, for "Unassign all listed…", its export and the tab count.
+    leavers: Mutex<Option<Arc<LeaversReport>>>,
+}
+
+/// The Numbers view's state and steps; cheap to clone (a clone goes to a blocking thread).
+#[derive(Default, Clone)]
+pub struct NumbersDesk(Arc<Inner>);
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl NumbersDesk {
+    /// Opening the view: the kept list at once (read from `data_dir` the first time, never a
+    /// wait on Microsoft), or an empty list with a note.
+    pub async fn view(
+        &self,
+        data_dir: &Path,
+        query: &InventoryQuery,
+    ) -> Result<NumbersPage, InventoryError> {
+        let kept = self.load(data_dir).await?;
+        Ok(self.page(&kept, query))
+    }
+
+    /// Filters (chips with counts), search, sort and one page of the kept list.
+    pub fn query(&self, query: &InventoryQuery) -> Result<NumbersPage, InventoryError> {
+        let kept = self.kept_or_not_read()?;
+        Ok(self.page(&kept, query))
+    }
+
+    /// "Refresh": reads every number, telling `progress`, and keeps the list; a Cancel
+    /// ([`NumbersDesk::cancel`]) keeps the previous one as it was.
+    pub async fn refresh(
+        &self,
+        graph: &GraphClient,
+        telephone_api_available: bool,
+        data_dir: &Path,
+        progress: &(dyn Fn(ReadProgress) + Send + Sync),
+        query: &InventoryQuery,
+    ) -> Result<NumbersRefreshed, InventoryError> {
+        let store = self.store(data_dir).await?;
+        let reading = self.begin()?;
+        let outcome = refresh_inventory(
+            graph,
+            &store,
+            telephone_api_available,
+            true,
+            progress,
+            &reading.token,
+        )
+        .await;
+        drop(reading);
+        let cancelled = match outcome? {
+            ReadOutcome::Read(read) => {
+                *lock(&self.0.leavers) = None;
+                let note = unreadable_note(read.unreadable);
+                let view =
+                    off_thread(move || Ok::<_, InventoryError>(InventoryView::new(read.rows)))
+                        .await?;
+                self.keep(Kept {
+                    view,
+                    read_at: Some(read.read_at),
+                    note,
+                });
+                false
+            }
+            ReadOutcome::Cancelled => true,
+        };
+        let page = self.view(data_dir, query).await?;
+        Ok(NumbersRefreshed { cancelled, page })
+    }
+
+    /// Stops the read or the leavers check going on (nothing kept changes).
+    pub fn cancel(&self) {
+        if let Some(token) = lock(&self.0.reading).as_ref() {
+            token.cancel();
+        }
+    }
+
+    /// The leavers lens: numbers on disabled, deleted or ghost users (and optionally
+    /// unlicensed). Without User.Read.All the report says what to grant and lists the ghosts
+    /// it can find. `None` when cancelled.
+    pub async fn leavers(
+        &self,
+        graph: &GraphClient,
+        telephone_api_available: bool,
+        options: LeaverOptions,
+    ) -> Result<Option<Arc<LeaversReport>>, InventoryError> {
+        let kept = self.kept_or_not_read()?;
+        let reading = self.begin()?;
+        let found = find_leavers(
+            graph,
+            kept.view.rows(),
+            options,
+            telephone_api_available,
+            &reading.token,
+        )
+        .await;
+        drop(reading);
+        let report = found?.map(Arc::new);
+        if let Some(report) = &report {
+            *lock(&self.0.leavers) = Some(report.clone());
+        }
+        Ok(report)
+    }
+
+    /// The rows matching `query` (every page) as a new CSV file in `folder`.
+    pub async fn export(
+        &self,
+        folder: &Path,
+        query: InventoryQuery,
+    ) -> Result<Exported, InventoryError> {
+        let kept = self.kept_or_not_read()?;
+        let path = export_path(folder, "numbers");
+        off_thread(move || {
+            write_exported(path, |out| {
+                export_inventory_csv(kept.view.all_matching(&query), out)
+            })
+        })
+        .await
+    }
+
+    /// The leavers lens's list, with why each is listed, for the change ticket.
+    pub async fn export_leavers(&self, folder: &Path) -> Result<Exported, InventoryError> {
+        let report = self.leavers_or_not_checked()?;
+        let path = export_path(folder, "leavers");
+        off_thread(move || write_exported(path, |out| export_leavers_csv(&report, out))).await
+    }
+
+    /// The selection as rows for the Bulk preview, with the names the view already holds.
+    pub fn selection(&self, selection: &NumbersSelection) -> Result<BulkSelection, InventoryError> {
+        match selection {
+            NumbersSelection::Numbers { numbers } => {
+                let kept = self.kept();
+                selection_for_numbers(numbers, kept.as_deref().map(|k| &k.view))
+            }
+            NumbersSelection::Matching { query } => {
+                selection_for_query(&self.kept_or_not_read()?.view, query)
+            }
+            NumbersSelection::Leavers => {
+                let report = self.leavers_or_not_checked()?;
+                selection_for_leavers(&report)
+            }
+        }
+    }
+
+    async fn store(&self, data_dir: &Path) -> Result<Arc<InventoryStore>, InventoryError> {
+        if let Some(store) = lock(&self.0.store).as_ref() {
+            return Ok(store.clone());
+        }
+        let data_dir = data_dir.to_owned();
+        let opened = off_thread(move || InventoryStore::open(&data_dir)).await?;
+        Ok(lock(&self.0.store)
+            .get_or_insert_with(|| Arc::new(opened))
+            .clone())
+    }
+
+    fn kept(&self) -> Option<Arc<Kept>> {
+        self.0
+            .kept
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn kept_or_not_read(&self) -> Result<Arc<Kept>, InventoryError> {
+        self.kept().ok_or(InventoryError::NotRead)
+    }
+
+    fn leavers_or_not_checked(&self) -> Result<Arc<LeaversReport>, InventoryError> {
+        lock(&self.0.leavers)
+            .clone()
+            .ok_or(InventoryError::LeaversNotChecked)
+    }
+
+    fn keep(&self, kept: Kept) -> Arc<Kept> {
+        let kept = Arc::new(kept);
+        *self.0.kept.write().unwrap_or_else(|e| e.into_inner()) = Some(kept.clone());
+        kept
+    }
+
+    /// The kept list, read from the store (on a blocking thread) the first time.
+    async fn load(&self, data_dir: &Path) -> Result<Arc<Kept>, InventoryError> {
+        if let Some(kept) = self.kept() {
+            return Ok(kept);
+        }
+        let store = self.store(data_dir).await?;
+        let kept = off_thread(move || {
+            let inventory = store.load()?;
+            let set_aside = store.set_aside.as_ref().map(|path| {
+                format!(
+                    "The kept list of numbers could not be read and was set aside as {}. \
+                     Choose Refresh to read the numbers again.",
+                    path.display()
+                )
+            });
+            Ok::<_, InventoryError>(match inventory {
+                Some(inventory) => Kept {
+                    note: set_aside.or_else(|| unreadable_note(inventory.unreadable)),
+                    read_at: Some(inventory.read_at),
+                    view: InventoryView::new(inventory.rows),
+                },
+                None => Kept {
+                    view: InventoryView::new(Vec::new()),
+                    read_at: None,
+                    note: Some(set_aside.unwrap_or_else(|| NOTHING_READ.to_owned())),
+                },
+            })
+        })
+        .await?;
+        Ok(self.keep(kept))
+    }
+
+    fn page(&self, kept: &Kept, query: &InventoryQuery) -> NumbersPage {
+        NumbersPage {
+            read_at: kept.read_at.clone(),
+            note: kept.note.clone(),
+            result: kept.view.query(query),
+            leavers: lock(&self.0.leavers).as_ref().map(|r| r.counts.clone()),
+        }
+    }
+
+    /// A new read (Cancel's token), or `Busy` when one is going on. The read ends when the
+    /// guard is dropped, however the read ended.
+    fn begin(&self) -> Result<Reading<'_>, InventoryError> {
+        let mut slot = lock(&self.0.reading);
+        if slot.is_some() {
+            return Err(InventoryError::Busy);
+        }
+        let token = CancelToken::new();
+        *slot = Some(token.clone());
+        Ok(Reading { desk: self, token })
+    }
+}
+
+/// The read going on; dropping it ends it.
+struct Reading<'a> {
+    desk: &'a NumbersDesk,
+    token: CancelToken,
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        *lock(&self.desk.0.reading) = None;
+    }
+}
+
+/// `numberdesk-<what>-<stamp>.csv` in `folder`.
+fn export_path(folder: &Path, what: &str) -> PathBuf {
+    folder.join(export_file_name(what, time::OffsetDateTime::now_utc()))
+}
+
+fn write_exported(
+    path: PathBuf,
+    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<usize, csv::Error>,
+) -> Result<Exported, InventoryError> {
+    let count = write_csv_file(&path, write)?;
+    Ok(Exported {
+        path: path.display().to_string(),
+        count,
+    })
+}
