@@ -617,10 +617,11 @@ impl EntraError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn entra(error: &str, code: u64) -> AuthError {
+    /// Entra's refusal `error` with one AADSTS `code` (also for `crate::problem::sign_in`).
+    pub(crate) fn entra(error: &str, code: u64) -> AuthError {
         AuthError::Entra(EntraError {
             error: error.into(),
             error_codes: vec![code],

@@ -771,21 +771,27 @@ impl Shared {
         lock(&self.rows)[index].record.as_ref().map(|r| r.id)
     }
 
-    async fn poll(self: &Arc<Self>, index: usize) {
-        let Some(id) = self.record_id(index) else {
-            return;
-        };
-        let record = match self.history.get(id) {
-            Ok(Some(record)) => record,
+    /// The row's record as the history has it now, when it is still open: a settled one is
+    /// settled here, one that cannot be read leaves the row open.
+    fn open_record(&self, index: usize) -> Option<(i64, OperationRecord)> {
+        let id = self.record_id(index)?;
+        match self.history.get(id) {
+            Ok(Some(record)) if record.status.is_settled() => {
+                self.settle(index, record);
+                None
+            }
+            Ok(Some(record)) => Some((id, record)),
             _ => {
                 self.set_phase(index, RowPhase::LeftOpen, None);
-                return;
+                None
             }
-        };
-        if record.status.is_settled() {
-            self.settle(index, record);
-            return;
         }
+    }
+
+    async fn poll(self: &Arc<Self>, index: usize) {
+        let Some((id, record)) = self.open_record(index) else {
+            return;
+        };
         let Some(location) = record.location.clone() else {
             self.to_resolve(index);
             return;
@@ -858,26 +864,15 @@ impl Shared {
     }
 
     async fn resolve(self: &Arc<Self>, index: usize, since: Instant) {
-        let Some(id) = self.record_id(index) else {
+        let Some((id, record)) = self.open_record(index) else {
             return;
         };
-        let record = match self.history.get(id) {
-            Ok(Some(record)) => record,
-            _ => {
-                self.set_phase(index, RowPhase::LeftOpen, None);
-                return;
-            }
-        };
-        if record.status.is_settled() {
-            self.settle(index, record);
-            return;
-        }
         match self.graph.lookup_number(&record.telephone_number).await {
             Ok((found, _)) if lookup_confirms(&record, found.as_ref()) => {
                 match self.history.update(id, confirmed_by_lookup(record.kind)) {
                     Ok(record) => self.settle(index, record),
                     Err(error) => {
-                        self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string()))
+                        self.set_phase(index, RowPhase::LeftOpen, Some(&error.sentence()))
                     }
                 }
                 return;
@@ -892,7 +887,7 @@ impl Shared {
         if since.elapsed() >= self.config.resolve_window {
             match self.history.update(id, not_confirmed(&record)) {
                 Ok(record) => self.settle(index, record),
-                Err(error) => self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string())),
+                Err(error) => self.set_phase(index, RowPhase::LeftOpen, Some(&error.sentence())),
             }
             return;
         }

@@ -169,6 +169,13 @@ struct Reply {
     exchange: Exchange,
 }
 
+impl Reply {
+    /// The failure this answer tells of (a status outside what the caller accepts).
+    fn error(&self) -> GraphError {
+        GraphError::from_reply(self.status, &self.body, self.retry_after, &self.exchange)
+    }
+}
+
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
@@ -416,12 +423,7 @@ impl GraphClient {
                             .with_exchange(&reply.exchange)
                         });
                 }
-                Ok(reply) => GraphError::from_reply(
-                    reply.status,
-                    &reply.body,
-                    reply.retry_after,
-                    &reply.exchange,
-                ),
+                Ok(reply) => reply.error(),
                 Err(error) => error,
             };
             self.wait_before_retry(error, |e| e.get_may_retry(), &mut backoff)
@@ -621,12 +623,7 @@ impl GraphClient {
                         date: reply.exchange.date,
                     });
                 }
-                Ok(reply) => GraphError::from_reply(
-                    reply.status,
-                    &reply.body,
-                    reply.retry_after,
-                    &reply.exchange,
-                ),
+                Ok(reply) => reply.error(),
                 Err(error) => error,
             };
             self.wait_before_retry(error, |e| e.post_may_retry(), &mut backoff)

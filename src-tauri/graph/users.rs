@@ -352,12 +352,7 @@ impl GraphClient {
                 .await
             {
                 Ok(reply) if (200..300).contains(&reply.status) => break reply,
-                Ok(reply) => GraphError::from_reply(
-                    reply.status,
-                    &reply.body,
-                    reply.retry_after,
-                    &reply.exchange,
-                ),
+                Ok(reply) => reply.error(),
                 Err(error) => error,
             };
             self.wait_before_retry(error, |e| e.get_may_retry(), &mut backoff)

@@ -218,15 +218,7 @@ impl SignInFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entra(error: &str, code: u64) -> AuthError {
-        AuthError::Entra(EntraError {
-            error: error.into(),
-            error_codes: vec![code],
-            correlation_id: Some("corr-1".into()),
-            ..Default::default()
-        })
-    }
+    use crate::auth::entra::tests::entra;
 
     #[test]
     fn entra_codes_become_plain_instructions_with_the_correlation_id() {
