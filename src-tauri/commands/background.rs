@@ -64,12 +64,17 @@ pub fn get_background_settings<R: Runtime>(
     BackgroundView::new(settings, &state.background)
 }
 
-/// Saves Settings › Background and applies it (start at login, shortcut).
+/// Saves Settings › Background and applies it (start at login, shortcut), on a blocking
+/// thread: it writes the settings file and the login item (the shortcut plugin hands its part
+/// to the main thread itself).
 #[tauri::command]
-pub fn save_background_settings<R: Runtime>(
+pub async fn save_background_settings<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, App>,
     settings: BackgroundSettings,
 ) -> Result<BackgroundView, Problem> {
-    Ok(crate::desktop::save_background(&app, &state, settings)?)
+    super::blocking(move || {
+        let state = app.state::<App>();
+        Ok(crate::desktop::save_background(&app, &state, settings)?)
+    })
+    .await
 }
