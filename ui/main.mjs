@@ -142,7 +142,10 @@ function showStartupProblem(problem) {
 
 function renderAccountChip() {
   const account = (facts.status && facts.status.account) || {};
-  byId('account-chip').textContent = account.name || account.username || '';
+  const chip = byId('account-chip');
+  chip.textContent = account.name || account.username || '';
+  // The full account when a narrow window cuts the name short.
+  chip.title = [account.name, account.username].filter(Boolean).join(' · ');
 }
 
 function openShell(status, { focus = false } = {}) {
