@@ -71,7 +71,11 @@ struct Kept {
 
 #[derive(Default)]
 struct Inner {
-    store: Mutex<Option<Arc<InventoryStore>>>,
+    /// Opened once, on first use; concurrent first calls wait for the one open (which may set
+    /// a damaged file aside) instead of each opening the file.
+    store: tokio::sync::OnceCell<Arc<InventoryStore>>,
+    /// Held while the kept list is read from the store, so it is read once.
+    loading: tokio::sync::Mutex<()>,
     kept: RwLock<Option<Arc<Kept>>>,
     /// The read (or leavers check) going on, for Cancel.
     reading: Mutex<Option<CancelToken>>,
@@ -222,14 +226,15 @@ impl NumbersDesk {
     }
 
     async fn store(&self, data_dir: &Path) -> Result<Arc<InventoryStore>, InventoryError> {
-        if let Some(store) = lock(&self.0.store).as_ref() {
-            return Ok(store.clone());
-        }
         let data_dir = data_dir.to_owned();
-        let opened = off_thread(move || InventoryStore::open(&data_dir)).await?;
-        Ok(lock(&self.0.store)
-            .get_or_insert_with(|| Arc::new(opened))
-            .clone())
+        let store = self
+            .0
+            .store
+            .get_or_try_init(|| async move {
+                off_thread(move || InventoryStore::open(&data_dir).map(Arc::new)).await
+            })
+            .await?;
+        Ok(store.clone())
     }
 
     fn kept(&self) -> Option<Arc<Kept>> {
@@ -258,6 +263,10 @@ impl NumbersDesk {
 
     /// The kept list, read from the store (on a blocking thread) the first time.
     async fn load(&self, data_dir: &Path) -> Result<Arc<Kept>, InventoryError> {
+        if let Some(kept) = self.kept() {
+            return Ok(kept);
+        }
+        let _loading = self.0.loading.lock().await;
         if let Some(kept) = self.kept() {
             return Ok(kept);
         }

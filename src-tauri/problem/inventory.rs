@@ -54,7 +54,7 @@ impl From<InventoryError> for Problem {
             InventoryError::LeaversNotChecked => (
                 K::LeaversNotChecked,
                 "NumberDesk has not checked for numbers on leavers yet.".to_owned(),
-                "Open the Leavers lens first, then try again.",
+                "Open “Numbers on leavers” first, then try again.",
             ),
             InventoryError::Busy => (
                 K::NumbersBusy,
