@@ -74,7 +74,8 @@ struct Inner {
     /// Opened once, on first use; concurrent first calls wait for the one open (which may set
     /// a damaged file aside) instead of each opening the file.
     store: tokio::sync::OnceCell<Arc<InventoryStore>>,
-    /// Held while the kept list is read from the store, so it is read once.
+    /// Held while the kept list is read from the store (so it is read once) and while a
+    /// Refresh keeps its list.
     loading: tokio::sync::Mutex<()>,
     kept: RwLock<Option<Arc<Kept>>>,
     /// The read (or leavers check) going on, for Cancel.
@@ -138,6 +139,9 @@ impl NumbersDesk {
                 let view =
                     off_thread(move || Ok::<_, InventoryError>(InventoryView::new(read.rows)))
                         .await?;
+                // Under the load lock, so a first load still reading the older list from the
+                // store cannot put it back over this one.
+                let _loading = self.0.loading.lock().await;
                 self.keep(Kept {
                     view,
                     read_at: Some(read.read_at),
