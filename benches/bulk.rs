@@ -123,7 +123,7 @@ async fn run(workers: usize, label: &str) -> Outcome {
         })
     };
     let report = engine
-        .start(preview.plan(), quiet)
+        .start(preview.run_plan(), quiet)
         .await
         .expect("start")
         .finished()

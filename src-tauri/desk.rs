@@ -12,22 +12,24 @@
 //!   `outcomeUnknown` and is resolved by looking the number up, never by sending again.
 //! - **The token goes to the Graph root only**: a `Location` elsewhere is not followed; the
 //!   record says why and the outcome is checked with a lookup instead.
+//! - **The holder the admin confirmed is the holder changed**: right before the POST the
+//!   lookup's answer must be at most a minute old and no change of the number may have been
+//!   written since; otherwise the number is read again, and a number that changed hands is not
+//!   sent (`DeskError::HolderChanged`). The POST, the operation reads and the lookups that
+//!   settle a change are [`crate::operation`]'s, shared with Bulk.
 
 use crate::auth::session::Session;
 use crate::cloud::Cloud;
-use crate::graph::{
-    Accepted, Assignment, Exchange, GraphClient, GraphError, GraphErrorKind, NumberAssignment,
-    OperationStatus, RemoteStatus,
-};
+use crate::graph::{Assignment, GraphClient, GraphError, NumberAssignment};
 use crate::history::{
     Actor, Assignee, History, HistoryError, NewOperation, OperationKind, OperationRecord,
     RecordChange, RecordStatus,
 };
+use crate::operation::{
+    actor_of, check_holder, closed_while_sending, not_confirmed, was_accepted, CheckStep,
+    HolderChanged, PostOutcome, ReadStep, Reading, Steps, HOLDER_MAX_AGE, OPERATION_REFUSALS,
+};
 use crate::phone::{self, NumberError, ParsedNumber};
-// The one exception to "no words in the core": a history record keeps what went wrong as the
-// admin read it (kind, message, hint; shown later in History), so the words a failed Graph call
-// is stored with come from the boundary that makes them.
-use crate::problem::desk::record_error;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -45,6 +47,9 @@ pub struct DeskConfig {
     pub stale_after: Duration,
     /// How long a lookup can be confirmed.
     pub lookup_ttl: Duration,
+    /// How old Microsoft's answer about the number may be when the POST goes out; an older
+    /// one is read again first.
+    pub holder_max_age: Duration,
 }
 
 impl Default for DeskConfig {
@@ -55,6 +60,7 @@ impl Default for DeskConfig {
             resolve_window: Duration::from_secs(120),
             stale_after: Duration::from_secs(24 * 3600),
             lookup_ttl: Duration::from_secs(10 * 60),
+            holder_max_age: HOLDER_MAX_AGE,
         }
     }
 }
@@ -138,6 +144,11 @@ pub fn number_type_label(number_type: &str) -> String {
 
 struct PendingLookup {
     created: Instant,
+    /// Microsoft's answer and when it was asked for.
+    reading: Reading,
+    /// The history's newest record when the lookup was made: a change of the number written
+    /// since (from the other window, or Bulk) makes the answer old whatever its age.
+    history_mark: i64,
     number: NumberAssignment,
     assignee: Assignee,
 }
@@ -147,6 +158,7 @@ type Notify = Arc<dyn Fn(&RecordView) + Send + Sync>;
 /// The unassign workflow for one tenant.
 pub struct Desk {
     graph: GraphClient,
+    steps: Steps,
     history: Arc<History>,
     session: Arc<dyn Session>,
     cloud: Cloud,
@@ -154,6 +166,18 @@ pub struct Desk {
     following: Mutex<HashSet<i64>>,
     notify: Notify,
     config: DeskConfig,
+}
+
+/// A number that is no longer held as the admin confirmed, found right before its POST.
+#[derive(Debug)]
+pub struct ChangedHands {
+    pub telephone_number: String,
+    pub kind: OperationKind,
+    /// Who the admin confirmed.
+    pub confirmed: Assignee,
+    pub changed: HolderChanged,
+    /// The new holder's name (or UPN), when it could be read.
+    pub now_named: Option<String>,
 }
 
 /// Why a one-number workflow did not go ahead. What the admin reads is made from it at the
@@ -175,6 +199,9 @@ pub enum DeskError {
     /// The number has a change in flight already (History #`0`); nothing was sent.
     #[error("a change for this number is already in progress (History #{0})")]
     InFlight(i64),
+    /// The number is no longer held as the admin confirmed; nothing was sent.
+    #[error("{} is no longer held as confirmed; nothing was sent", .0.telephone_number)]
+    HolderChanged(Box<ChangedHands>),
     /// Microsoft Graph refused or could not be reached. `telephone_api_available`: whether this
     /// cloud offers the telephone-number API, which explains refusals where it does not.
     #[error("{error}")]
@@ -197,6 +224,11 @@ impl Desk {
         config: DeskConfig,
     ) -> Desk {
         Desk {
+            steps: Steps::new(
+                graph.clone(),
+                history.clone(),
+                cloud.telephone_numbers_available(),
+            ),
             graph,
             history,
             session,
@@ -225,6 +257,8 @@ impl Desk {
     pub async fn lookup(&self, input: &str) -> Result<LookupCard, DeskError> {
         let number = phone::parse_number(input)?;
         let graph_form = number.graph_form();
+        let history_mark = self.history.mark()?;
+        let read_at = Instant::now();
         let (found, _) = self
             .graph
             .lookup_number(&graph_form)
@@ -330,6 +364,11 @@ impl Desk {
             lookup_id.clone(),
             PendingLookup {
                 created: Instant::now(),
+                reading: Reading {
+                    assignment: Some(assignment.clone()),
+                    read_at,
+                },
+                history_mark,
                 number: assignment,
                 assignee: prior,
             },
@@ -352,6 +391,18 @@ impl Desk {
             .remove(lookup_id)
             .filter(|p| p.created.elapsed() < self.config.lookup_ttl)
             .ok_or(DeskError::ConfirmationUsed)?;
+        let number = pending.number.telephone_number.clone();
+        // A change already on its way is said as such, before anything is read.
+        if let Some(running) = self.history.in_flight_for(&number)? {
+            return Err(DeskError::InFlight(running.id));
+        }
+        let reading = if self.history.changed_since(&number, pending.history_mark)? {
+            None
+        } else {
+            Some(pending.reading)
+        };
+        self.holder_still(OperationKind::Unassign, &number, &pending.assignee, reading)
+            .await?;
         let new = NewOperation {
             kind: OperationKind::Unassign,
             telephone_number: pending.number.telephone_number.clone(),
@@ -376,6 +427,14 @@ impl Desk {
             return Err(DeskError::CannotReassign(record_id));
         }
         let record = record.record;
+        // Given back only while nobody holds the number: read now, never from memory.
+        self.holder_still(
+            OperationKind::Assign,
+            &record.telephone_number,
+            &record.prior_assignee,
+            None,
+        )
+        .await?;
         let new = NewOperation {
             kind: OperationKind::Assign,
             telephone_number: record.telephone_number.clone(),
@@ -387,6 +446,43 @@ impl Desk {
             batch_id: None,
         };
         self.start(new).await
+    }
+
+    /// The precondition: `confirmed` still holds the number (for an undo: nobody does), by an
+    /// answer at most `holder_max_age` old; `reading` is used when it is that fresh.
+    async fn holder_still(
+        &self,
+        kind: OperationKind,
+        telephone_number: &str,
+        confirmed: &Assignee,
+        reading: Option<Reading>,
+    ) -> Result<(), DeskError> {
+        let reading = self
+            .steps
+            .fresh_reading(telephone_number, reading, self.config.holder_max_age)
+            .await
+            .map_err(|e| self.graph_error(e))?;
+        let Err(changed) = check_holder(kind, confirmed, reading.assignment.as_ref()) else {
+            return Ok(());
+        };
+        // The new holder's name is a courtesy: the object ID is said when it cannot be read.
+        let now_named = match changed.now_holder_id() {
+            Some(id) => self
+                .graph
+                .user(id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|u| u.display_name.or(u.user_principal_name)),
+            None => None,
+        };
+        Err(DeskError::HolderChanged(Box::new(ChangedHands {
+            telephone_number: telephone_number.to_owned(),
+            kind,
+            confirmed: confirmed.clone(),
+            changed,
+            now_named,
+        })))
     }
 
     async fn start(self: &Arc<Self>, new: NewOperation) -> Result<RecordView, DeskError> {
@@ -401,37 +497,8 @@ impl Desk {
 
     /// Sends the record's one POST and records what came of it.
     async fn send(self: &Arc<Self>, record: OperationRecord) -> Result<OperationRecord, DeskError> {
-        let number_type = record.number_type.clone().unwrap_or_default();
-        let sent = match record.kind {
-            OperationKind::Unassign => {
-                self.graph
-                    .unassign(
-                        &record.telephone_number,
-                        &number_type,
-                        &record.client_request_id,
-                    )
-                    .await
-            }
-            OperationKind::Assign => {
-                let prior = &record.prior_assignee;
-                self.graph
-                    .assign(
-                        &record.telephone_number,
-                        prior.id.as_deref().unwrap_or_default(),
-                        &number_type,
-                        prior.category.as_deref(),
-                        prior.location_id.as_deref(),
-                        &record.client_request_id,
-                    )
-                    .await
-            }
-        };
-        let (outcome, record) = record_post(
-            &self.history,
-            self.cloud.telephone_numbers_available(),
-            &record,
-            sent,
-        )?;
+        let sent = self.steps.post(&record, false).await;
+        let (outcome, record) = self.steps.record_post(&record, sent)?;
         (self.notify)(&RecordView::from(record.clone()));
         match outcome {
             PostOutcome::Accepted => self.spawn_follow(record.id),
@@ -495,45 +562,34 @@ impl Desk {
             if record.status.is_settled() {
                 return;
             }
-            let Some(location) = record.location.clone() else {
-                self.resolve_by_lookup(id).await;
-                return;
-            };
-            match self.graph.operation(&location).await {
-                Ok((operation, exchange)) => {
-                    refusals = 0;
-                    let reading = read_operation(&record, &operation, &exchange);
-                    if let Some(change) = reading.change {
-                        let _ = self.update(id, change);
-                    }
-                    if reading.check_by_lookup {
-                        self.resolve_by_lookup(id).await;
-                        return;
-                    }
-                    if reading.settled {
-                        return;
-                    }
-                }
-                Err(error) if error.kind == GraphErrorKind::ForeignLocation => {
-                    let stored = record_error(&error, self.cloud.telephone_numbers_available());
-                    let _ = self.update(
-                        id,
-                        RecordChange {
-                            status_detail: Some(stored.message.clone()),
-                            error: Some(Some(stored)),
-                            ..Default::default()
-                        },
-                    );
-                    self.resolve_by_lookup(id).await;
+            let step = match self.steps.read_operation(record.clone()).await {
+                Ok(step) => step,
+                Err(error) => {
+                    log::warn!("record {id}: the operation's answer was not written: {error}");
                     return;
                 }
-                Err(error) if error.kind == GraphErrorKind::NotFound => {
+            };
+            match step {
+                ReadStep::Open(changed) => {
+                    refusals = 0;
+                    if changed != record {
+                        (self.notify)(&RecordView::from(changed));
+                    }
+                }
+                ReadStep::Settled(changed) => {
+                    (self.notify)(&RecordView::from(changed));
+                    return;
+                }
+                ReadStep::Resolve(changed) => {
+                    if changed != record {
+                        (self.notify)(&RecordView::from(changed));
+                    }
                     self.resolve_by_lookup(id).await;
                     return;
                 }
                 // Not signed in: the record stays open and is resumed after sign-in or restart.
-                Err(error) if error.kind == GraphErrorKind::SignIn => return,
-                Err(error) if operation_read_refused(&error) => {
+                ReadStep::SignedOut(_) => return,
+                ReadStep::Refused(error) => {
                     refusals += 1;
                     log::warn!(
                         "reading operation of record {id} was refused ({refusals}): {error}"
@@ -543,7 +599,9 @@ impl Desk {
                         return;
                     }
                 }
-                Err(error) => log::warn!("reading operation of record {id} failed: {error}"),
+                ReadStep::Failed(error) => {
+                    log::warn!("reading operation of record {id} failed: {error}")
+                }
             }
             if self.is_stale(&record) {
                 let _ = self.update(id, RecordChange::status(RecordStatus::Stale));
@@ -577,15 +635,20 @@ impl Desk {
             if record.status.is_settled() && record.status != RecordStatus::Stale {
                 return;
             }
-            match self.graph.lookup_number(&record.telephone_number).await {
-                Ok((found, _)) => {
-                    if lookup_confirms(&record, found.as_ref()) {
-                        let _ = self.update(id, confirmed_by_lookup(record.kind));
-                        return;
-                    }
+            match self.steps.check_by_lookup(&record).await {
+                Ok(CheckStep::Confirmed(record)) => {
+                    (self.notify)(&RecordView::from(record));
+                    return;
                 }
-                Err(error) if error.kind == GraphErrorKind::SignIn => return,
-                Err(error) => log::warn!("checking record {id} by lookup failed: {error}"),
+                Ok(CheckStep::NotYet) => {}
+                Ok(CheckStep::SignedOut(_)) => return,
+                Ok(CheckStep::Failed(error)) => {
+                    log::warn!("checking record {id} by lookup failed: {error}")
+                }
+                Err(error) => {
+                    log::warn!("record {id}: the lookup's answer was not written: {error}");
+                    return;
+                }
             }
             let not_yet = record.status != RecordStatus::Stale;
             if self.is_stale(&record) {
@@ -619,7 +682,7 @@ impl Desk {
         let trusted = record
             .location
             .as_deref()
-            .is_some_and(|l| self.graph.location_is_trusted(l));
+            .is_some_and(|l| self.steps.graph.location_is_trusted(l));
         if record.status == RecordStatus::OutcomeUnknown || !trusted {
             self.spawn_resolve(id);
         } else {
@@ -653,304 +716,9 @@ impl Desk {
     }
 }
 
-// ---- Shared with bulk unassign ---------------------------------------------------------------
-// The single flow and the bulk run differ in how they schedule (a task per record here, a
-// worker pool there) but must agree on what a POST's answer, an operation's status and a
-// lookup *mean* for the record. Those rules live here, once.
-
-/// The signed-in admin, as the history names them.
-pub(crate) async fn actor_of(session: &dyn Session, cloud: &Cloud) -> Actor {
-    let status = session.status().await;
-    let account = status.account.unwrap_or_default();
-    Actor {
-        upn: account.username,
-        tenant_id: account.tenant_id,
-        cloud: cloud.display_name().to_owned(),
-    }
-}
-
-/// What one POST came to, as recorded by [`record_post`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PostOutcome {
-    /// 202 with a `Location`: follow the operation.
-    Accepted,
-    /// Accepted (202, or 200/204 as OData answers actions without a return type) with no
-    /// operation to follow: settle it by looking the number up.
-    AcceptedUnfollowable,
-    /// The answer was lost: settle it by looking the number up.
-    Unknown,
-    /// Microsoft refused it; nothing changed. Settled.
-    Rejected,
-}
-
-/// Records the answer to a record's one POST (`accepted`, `outcomeUnknown` or `rejected`).
-pub(crate) fn record_post(
-    history: &History,
-    telephone_api_available: bool,
-    record: &OperationRecord,
-    sent: Result<Accepted, GraphError>,
-) -> Result<(PostOutcome, OperationRecord), HistoryError> {
-    let (outcome, change) = match sent {
-        Ok(accepted) => match accepted.location {
-            Some(location) => (
-                PostOutcome::Accepted,
-                RecordChange {
-                    status: Some(RecordStatus::Accepted),
-                    location: Some(location),
-                    request_id: accepted.request_id,
-                    response_date: accepted.date,
-                    ..Default::default()
-                },
-            ),
-            None => (
-                PostOutcome::AcceptedUnfollowable,
-                RecordChange {
-                    status: Some(RecordStatus::Accepted),
-                    status_detail: Some(format!(
-                        "Microsoft accepted the change (HTTP {}) but gave no operation to follow, so NumberDesk checks the number until it shows the change.",
-                        accepted.status
-                    )),
-                    request_id: accepted.request_id,
-                    response_date: accepted.date,
-                    ..Default::default()
-                },
-            ),
-        },
-        Err(error) if error.outcome_unknown() => {
-            let stored = record_error(&error, telephone_api_available);
-            (
-                PostOutcome::Unknown,
-                RecordChange {
-                    status: Some(RecordStatus::OutcomeUnknown),
-                    status_detail: Some(if error.status == Some(504) {
-                        "Microsoft's gateway stopped waiting for the service (HTTP 504), so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again."
-                    } else {
-                        "The answer from Microsoft was lost, so it is not known yet whether the change was made. NumberDesk checks the number instead of sending it again."
-                    }.into()),
-                    error: Some(Some(stored)),
-                    ..Default::default()
-                },
-            )
-        }
-        Err(error) => {
-            let stored = record_error(&error, telephone_api_available);
-            (
-                PostOutcome::Rejected,
-                RecordChange {
-                    status: Some(RecordStatus::Rejected),
-                    status_detail: Some(stored.message.clone()),
-                    request_id: error.exchange.request_id.clone(),
-                    response_date: error.exchange.date.clone(),
-                    error: Some(Some(stored)),
-                    ..Default::default()
-                },
-            )
-        }
-    };
-    let record = history.update(record.id, change)?;
-    Ok((outcome, record))
-}
-
-/// What one read of an operation means for its record.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct OperationReading {
-    /// The change to write, if any.
-    pub change: Option<RecordChange>,
-    /// The record has reached its final status.
-    pub settled: bool,
-    /// Microsoft's answer contradicts itself (the operation failed while its entry for the
-    /// number succeeded): the number's own state decides, by a lookup.
-    pub check_by_lookup: bool,
-}
-
-/// The status an operation gives its number. The per-number entry
-/// (`numbers[].status`, `statusDetail`) is the authority for that number: a change is never
-/// called succeeded when its number's entry says otherwise, and an entry still under way keeps
-/// the record open even when the operation as a whole says it is done.
-pub(crate) fn number_status(operation: &OperationStatus) -> (RemoteStatus, Option<String>, bool) {
-    let overall = operation.status.clone();
-    let Some(entry) = operation.number_entry() else {
-        return (overall, operation.detail(), false);
-    };
-    let detail = entry
-        .status_detail
-        .clone()
-        .filter(|d| !d.trim().is_empty())
-        .or_else(|| operation.detail());
-    let Some(own) = entry.status.as_deref().map(RemoteStatus::parse) else {
-        return (overall, detail, false);
-    };
-    match (&overall, &own) {
-        (_, s) if !s.is_settled() => (own, detail, false),
-        (o, _) if !o.is_settled() => (overall, detail, false),
-        (RemoteStatus::Succeeded, RemoteStatus::Succeeded) => (own, detail, false),
-        // The number's entry failed, was skipped, or said something new: that is its outcome.
-        (_, s) if *s != RemoteStatus::Succeeded => (own, detail, false),
-        // The operation failed but the number's entry succeeded: ask the number itself.
-        _ => (overall, detail, true),
-    }
-}
-
-/// What an operation read brings to its record.
-pub(crate) fn read_operation(
-    record: &OperationRecord,
-    operation: &OperationStatus,
-    exchange: &Exchange,
-) -> OperationReading {
-    let (remote, detail, check_by_lookup) = number_status(operation);
-    if check_by_lookup {
-        let detail = format!(
-            "Microsoft's operation says “{}” but its entry for this number says “succeeded”; NumberDesk checks the number itself.",
-            operation.status.as_str()
-        );
-        let change =
-            (record.status_detail.as_deref() != Some(detail.as_str())).then(|| RecordChange {
-                status_detail: Some(detail),
-                response_date: exchange.date.clone(),
-                ..Default::default()
-            });
-        return OperationReading {
-            change,
-            settled: false,
-            check_by_lookup: true,
-        };
-    }
-    let status = RecordStatus::from_remote(remote.as_str());
-    let change =
-        (status != record.status || detail != record.status_detail).then(|| RecordChange {
-            status: Some(status.clone()),
-            status_detail: detail,
-            response_date: exchange.date.clone(),
-            ..Default::default()
-        });
-    OperationReading {
-        change,
-        settled: remote.is_settled(),
-        check_by_lookup: false,
-    }
-}
-
-/// How many refusals in a row (4xx other than 404 and 429) of an operation read make
-/// NumberDesk stop reading it and settle the change by looking the number up.
-pub(crate) const OPERATION_REFUSALS: u32 = 3;
-
-/// An operation read Microsoft refused outright (a 4xx that is not throttling): reading it
-/// again is unlikely to help.
-pub(crate) fn operation_read_refused(error: &GraphError) -> bool {
-    matches!(
-        error.kind,
-        GraphErrorKind::BadRequest | GraphErrorKind::Forbidden | GraphErrorKind::Conflict
-    ) && error.status.is_some_and(|s| (400..500).contains(&s))
-}
-
-/// Whether a lookup proves the record's change was made.
-pub(crate) fn lookup_confirms(record: &OperationRecord, found: Option<&NumberAssignment>) -> bool {
-    let prior_target = record.prior_assignee.id.clone();
-    match record.kind {
-        // Gone, or assigned to someone else than before: either way the prior assignee no
-        // longer has it. Without a known prior assignee only "not assigned" proves it.
-        OperationKind::Unassign => found.is_none_or(|n| {
-            !n.is_assigned() || (prior_target.is_some() && n.assignment_target_id != prior_target)
-        }),
-        OperationKind::Assign => {
-            found.is_some_and(|n| n.is_assigned() && n.assignment_target_id == prior_target)
-        }
-    }
-}
-
-/// A record settled by a lookup that shows the change.
-pub(crate) fn confirmed_by_lookup(kind: OperationKind) -> RecordChange {
-    RecordChange {
-        status: Some(RecordStatus::Succeeded),
-        status_detail: Some(match kind {
-            OperationKind::Unassign => {
-                "Confirmed by looking the number up: it is no longer assigned.".into()
-            }
-            OperationKind::Assign => {
-                "Confirmed by looking the number up: it is assigned again.".into()
-            }
-        }),
-        error: Some(None),
-        ..Default::default()
-    }
-}
-
-/// A record whose change lookups have not shown yet: `stale`, "not confirmed yet", never
-/// "failed". Microsoft may have the change and still be working on it (it accepted it, or its
-/// answer was lost), so nothing here says it did not; it frees the number, keeps what is
-/// known, and can be checked again.
-pub(crate) fn not_confirmed(record: &OperationRecord) -> RecordChange {
-    let detail = if was_accepted(record) {
-        "Microsoft accepted this change, but the number does not show it yet and NumberDesk could not follow Microsoft's operation. It is not counted as failed: NumberDesk keeps checking while it runs, and Check again looks once more."
-    } else {
-        "Not confirmed yet: Microsoft's answer was lost and the number still shows its previous assignment. Microsoft may not have received the change, or may still be working on it. Choose Check again later, or look the number up before trying again."
-    };
-    RecordChange {
-        status: Some(RecordStatus::Stale),
-        status_detail: Some(detail.into()),
-        ..Default::default()
-    }
-}
-
-/// Whether Microsoft answered the record's POST (an accepted change leaves an answer's
-/// request ID, date or operation address; a lost answer leaves none of them).
-pub(crate) fn was_accepted(record: &OperationRecord) -> bool {
-    record.status != RecordStatus::OutcomeUnknown
-        && (record.request_id.is_some()
-            || record.location.is_some()
-            || record.response_date.is_some())
-}
-
-/// A record found `sending` after the app stopped: it may or may not have left.
-pub(crate) fn closed_while_sending() -> RecordChange {
-    RecordChange {
-        status: Some(RecordStatus::OutcomeUnknown),
-        status_detail: Some("NumberDesk closed while sending this change; it checks the number instead of sending it again.".into()),
-        ..Default::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn operation(value: serde_json::Value) -> OperationStatus {
-        OperationStatus::from_json(value).unwrap()
-    }
-
-    #[test]
-    fn the_numbers_entry_decides_its_outcome() {
-        // Succeeded overall, failed for the number: failed, with the number's detail.
-        let (status, detail, ask) = number_status(&operation(json!({"status":"succeeded",
-            "numbers":[{"status":"failed","statusDetail":"Carrier said no"}]})));
-        assert_eq!(status, RemoteStatus::Failed);
-        assert_eq!(detail.as_deref(), Some("Carrier said no"));
-        assert!(!ask);
-        // Done overall, the number still running: still running.
-        let (status, _, _) = number_status(&operation(
-            json!({"status":"succeeded","numbers":[{"status":"running"}]}),
-        ));
-        assert_eq!(status, RemoteStatus::Running);
-        // Failed overall, succeeded for the number: ask the number.
-        let (_, _, ask) = number_status(&operation(
-            json!({"status":"failed","numbers":[{"status":"succeeded"}]}),
-        ));
-        assert!(ask);
-        // A word Microsoft adds later for the number is its outcome, not success.
-        let (status, _, _) = number_status(&operation(
-            json!({"status":"succeeded","numbers":[{"status":"unknownFutureValue"}]}),
-        ));
-        assert_eq!(status, RemoteStatus::Other("unknownFutureValue".into()));
-        // No entry: the operation speaks.
-        let (status, _, _) = number_status(&operation(json!({"status":"succeeded"})));
-        assert_eq!(status, RemoteStatus::Succeeded);
-        // Both agree.
-        let (status, _, ask) = number_status(&operation(
-            json!({"status":"succeeded","numbers":[{"status":"succeeded"}]}),
-        ));
-        assert_eq!((status, ask), (RemoteStatus::Succeeded, false));
-    }
 
     #[test]
     fn graph_sentinels_read_as_words() {

@@ -23,6 +23,7 @@ pub mod history;
 pub mod inventory;
 pub mod lifecycle;
 pub mod net;
+pub mod operation;
 pub mod phone;
 pub mod problem;
 pub mod records;

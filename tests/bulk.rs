@@ -10,8 +10,8 @@ mod wait_support;
 
 use app_support::{graph, recorded_options, signed_in, TestService, Waits};
 use numberdesk::bulk::{
-    self, BulkConfig, BulkEngine, BulkEvent, BulkProgress, PlannedRow, RateConfig, RowPhase,
-    RunState, SkipReason,
+    self, BulkConfig, BulkEngine, BulkEvent, BulkProgress, RateConfig, RowPhase, RunPlan, RunState,
+    SkipReason,
 };
 use numberdesk::cloud::Cloud;
 use numberdesk::graph::GraphClient;
@@ -50,6 +50,7 @@ fn config() -> BulkConfig {
         resolve_window: Duration::from_secs(3),
         resolve_gap: Duration::from_millis(100),
         throttled_post_rounds: 5,
+        ..BulkConfig::default()
     }
 }
 
@@ -114,7 +115,7 @@ impl Rig {
     }
 
     /// The plan for `numbers`, through the real preview.
-    async fn plan(&self, numbers: &[String]) -> Vec<PlannedRow> {
+    async fn plan(&self, numbers: &[String]) -> RunPlan {
         let table = bulk::parse_pasted(&numbers.join("\n")).unwrap();
         let column = bulk::number_column(&table).unwrap();
         let rows = bulk::rows_for_column(&table, column);
@@ -122,7 +123,7 @@ impl Rig {
             .await
             .unwrap();
         assert_eq!(preview.counts.to_send, numbers.len(), "{}", preview.summary);
-        preview.plan()
+        preview.run_plan()
     }
 }
 
@@ -180,6 +181,189 @@ fn posts_after(sim: &SimTenant, after: SystemTime) -> usize {
         .iter()
         .filter(|r| r.method == "POST" && r.received_at > after)
         .count()
+}
+
+/// Someone who holds a number in the sim and is not `than`: the new holder in a hand-over.
+fn another_user(sim: &SimTenant, than: &str) -> sim::SimUser {
+    sim.users()
+        .into_iter()
+        .find(|u| u.kind == sim::UserKind::Person && !u.id.eq_ignore_ascii_case(than))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_row_whose_number_changed_hands_after_the_preview_is_skipped_and_never_sent() {
+    let rig = rig().await;
+    let numbers = rig.assigned(6);
+    let plan = rig.plan(&numbers).await;
+    let moved = &numbers[2];
+    let adele = plan.rows[2].prior_assignee.id.clone().unwrap();
+    let bob = another_user(&rig.sim, &adele);
+    // After the preview, another admin gives the number to Bob; the preview's answer is then
+    // older than the run accepts.
+    assert!(rig.sim.change_holder(moved, Some(&bob.id)));
+    let max_age = Duration::from_secs(1);
+    tokio::time::sleep(max_age + Duration::from_millis(50)).await;
+    rig.sim.clear_requests();
+    let run = rig
+        .engine(BulkConfig {
+            holder_max_age: max_age,
+            ..config()
+        })
+        .start(plan, Seen::default().sink())
+        .await
+        .unwrap();
+    let report = run.finished().await.unwrap();
+
+    assert_eq!(rig.sim.post_count_for(moved), 0, "never taken from Bob");
+    assert_eq!(
+        rig.sim
+            .number(moved)
+            .unwrap()
+            .assignment_target_id
+            .as_deref(),
+        Some(bob.id.as_str())
+    );
+    let row = &report.rows[2];
+    assert_eq!(row.phase, RowPhase::Skipped);
+    let detail = row.detail.clone().unwrap();
+    assert!(
+        detail.contains(&bob.display_name) && detail.contains("nothing was changed"),
+        "{detail}"
+    );
+    assert_eq!(report.counts.skipped, 1);
+    assert_eq!(report.counts.succeeded, 5);
+    // History says the same, and the record never read as sent.
+    let record = rig.history.get(row.record_id.unwrap()).unwrap().unwrap();
+    assert_eq!(record.status, RecordStatus::Skipped);
+    assert_eq!(record.status_detail.as_deref(), Some(detail.as_str()));
+    assert!(record.request_id.is_none() && record.location.is_none());
+    // Six rows waiting and a one-page tenant: one listing, not a read per row.
+    let single_reads = rig
+        .sim
+        .graph_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path_and_query.contains("filter=telephoneNumber"))
+        .count();
+    let list_reads = rig
+        .sim
+        .graph_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path_and_query.contains("numberAssignments?$top="))
+        .count();
+    assert_eq!(
+        (single_reads, list_reads),
+        (0, 2),
+        "one page and the empty end page"
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_preview_is_sent_without_reading_again_and_an_old_one_row_at_a_time() {
+    let rig = rig().await;
+    let numbers = rig.assigned(2);
+    // Fresh: the preview's listing is the answer; nothing but POSTs and operation reads.
+    let plan = rig.plan(&numbers[..1]).await;
+    rig.sim.clear_requests();
+    let report = rig
+        .engine(config())
+        .start(plan, Seen::default().sink())
+        .await
+        .unwrap()
+        .finished()
+        .await
+        .unwrap();
+    assert_eq!(report.counts.succeeded, 1);
+    assert!(!rig
+        .sim
+        .graph_requests()
+        .iter()
+        .any(|r| r.path_and_query.contains("numberAssignments?")));
+    // A plan of unknown age (read back from the history): the one row reads its own number.
+    let plan: RunPlan = rig.plan(&numbers[1..]).await.rows.into();
+    rig.sim.clear_requests();
+    let report = rig
+        .engine(config())
+        .start(plan, Seen::default().sink())
+        .await
+        .unwrap()
+        .finished()
+        .await
+        .unwrap();
+    assert_eq!(report.counts.succeeded, 1);
+    let reads: Vec<String> = rig
+        .sim
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.contains("numberAssignments?"))
+        .map(|r| r.path_and_query)
+        .collect();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert!(reads[0].contains("filter=telephoneNumber"), "{reads:?}");
+}
+
+#[tokio::test]
+async fn an_undo_is_not_given_back_when_the_number_was_given_to_someone_else() {
+    let rig = rig().await;
+    let numbers = rig.assigned(2);
+    let plan = rig.plan(&numbers).await;
+    let adele = plan.rows[0].prior_assignee.id.clone().unwrap();
+    let report = rig
+        .engine(config())
+        .start(plan, Seen::default().sink())
+        .await
+        .unwrap()
+        .finished()
+        .await
+        .unwrap();
+    assert_eq!(report.counts.succeeded, 2);
+    let undo = bulk::undo_preview(&rig.graph(), &rig.history, true, &report.batch_id)
+        .await
+        .unwrap();
+    assert_eq!(undo.counts.to_send, 2);
+    // Between the undo's preview and its run, the first number goes to Bob.
+    let bob = another_user(&rig.sim, &adele);
+    assert!(rig.sim.change_holder(&numbers[0], Some(&bob.id)));
+    let max_age = Duration::from_secs(1);
+    tokio::time::sleep(max_age + Duration::from_millis(50)).await;
+    let assigns_before = rig
+        .sim
+        .graph_requests()
+        .iter()
+        .filter(|r| r.path_and_query.ends_with("/assignNumber"))
+        .count();
+    let report = rig
+        .engine(BulkConfig {
+            holder_max_age: max_age,
+            ..config()
+        })
+        .start(undo.run_plan(), Seen::default().sink())
+        .await
+        .unwrap()
+        .finished()
+        .await
+        .unwrap();
+    assert_eq!(report.rows[0].phase, RowPhase::Skipped);
+    assert_eq!(report.rows[1].phase, RowPhase::Succeeded);
+    let assigns = rig
+        .sim
+        .graph_requests()
+        .iter()
+        .filter(|r| r.path_and_query.ends_with("/assignNumber"))
+        .count();
+    assert_eq!(
+        assigns - assigns_before,
+        1,
+        "only the free number is given back"
+    );
+    assert_eq!(
+        rig.sim
+            .number(&numbers[0])
+            .unwrap()
+            .assignment_target_id
+            .as_deref(),
+        Some(bob.id.as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -386,7 +570,7 @@ async fn a_crash_halfway_is_resumed_from_the_history_and_nothing_is_sent_twice()
     let seen = Seen::default();
     let (run, resumed) = rig
         .engine(config())
-        .resume(&batch_id, plan, seen.sink())
+        .resume(&batch_id, plan.rows, seen.sink())
         .await
         .unwrap();
     let report = run.finished().await.unwrap();

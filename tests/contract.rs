@@ -170,7 +170,7 @@ fn ui_control_words_are_the_rust_enums_names() {
         .filter_map(|line| line.trim().split_once(": ["))
         .map(|(key, _)| key)
         .collect();
-    assert_eq!(keys.len(), 10, "{keys:?}");
+    assert_eq!(keys.len(), 11, "{keys:?}");
     for key in keys {
         let phase: Result<RowPhase, _> = serde_json::from_value(serde_json::json!(key));
         assert!(phase.is_ok(), "PHASES.{key} is not a RowPhase");

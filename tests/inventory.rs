@@ -370,6 +370,76 @@ async fn a_throttled_part_of_a_batch_is_sent_again_after_its_retry_after() {
 }
 
 #[tokio::test]
+async fn a_leavers_number_given_to_a_new_hire_after_the_lens_was_read_is_not_taken_from_them() {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let inventory = read_all(&client, true).await;
+    let report = inventory::find_leavers(
+        &client,
+        &inventory.rows,
+        LeaverOptions {
+            include_unlicensed: true,
+        },
+        true,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(report.leavers.len() >= 2);
+    // Days later: the first leaver's number went to a new hire (an active user).
+    let handed_over = report.leavers[0].row.telephone_number.clone();
+    let leaver_id = report.leavers[0].row.assignee_id.clone().unwrap();
+    let new_hire = sim
+        .users()
+        .into_iter()
+        .find(|u| {
+            u.kind == sim::UserKind::Person
+                && u.account_enabled
+                && !u.id.eq_ignore_ascii_case(&leaver_id)
+        })
+        .unwrap();
+    assert!(sim.change_holder(&handed_over, Some(&new_hire.id)));
+
+    let picked = inventory::selection_for_leavers(&report).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(dir.path()).unwrap().0;
+    let preview =
+        numberdesk::bulk::preview_with_names(&client, &history, true, &picked.rows, &picked.names)
+            .await
+            .unwrap();
+    let row = preview
+        .rows
+        .iter()
+        .find(|r| r.telephone_number.as_deref() == Some(handed_over.as_str()))
+        .unwrap();
+    assert_eq!(row.skip, Some(numberdesk::bulk::SkipReason::HolderChanged));
+    assert!(
+        row.reason.as_deref().unwrap().contains("now held by"),
+        "{:?}",
+        row.reason
+    );
+    assert_eq!(preview.counts.holder_changed, 1);
+    assert_eq!(preview.counts.to_send, report.leavers.len() - 1);
+    assert!(preview
+        .plan()
+        .iter()
+        .all(|p| p.telephone_number != handed_over));
+    // The same list pasted by hand has no "seen" holder: the preview plans from what is true
+    // now and names the new hire, whom the admin then confirms or not.
+    let pasted = inventory::bulk_rows(&[handed_over.as_str()]).unwrap();
+    let fresh = numberdesk::bulk::preview(&client, &history, true, &pasted)
+        .await
+        .unwrap();
+    assert_eq!(fresh.counts.to_send, 1);
+    assert_eq!(
+        fresh.rows[0].assignee.as_deref(),
+        Some(new_hire.id.as_str())
+    );
+}
+
+#[tokio::test]
 async fn the_leavers_go_to_the_bulk_preview_with_matching_counts() {
     let sim = fast_sim().await;
     let service = signed_in(&sim, sim::ADMIN_UPN).await;

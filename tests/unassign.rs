@@ -479,6 +479,125 @@ async fn a_double_click_and_a_second_window_never_send_a_second_post() {
     }
 }
 
+/// A person who is not `than`: the new holder in a hand-over.
+fn another_user(sim: &SimTenant, than: &str) -> sim::SimUser {
+    sim.users()
+        .into_iter()
+        .find(|u| u.kind == sim::UserKind::Person && !u.id.eq_ignore_ascii_case(than))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_number_given_to_someone_else_after_an_old_lookup_is_not_sent_and_the_card_says_who() {
+    let sim = sim_support::start_fast().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let history = Arc::new(History::open(dir.path()).unwrap().0);
+    let max_age = Duration::from_millis(300);
+    let (desk, _) = desk_for(
+        &sim,
+        &service,
+        &history,
+        &Waits::default(),
+        DeskConfig {
+            holder_max_age: max_age,
+            ..config()
+        },
+    );
+    let card = desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let adele = card.assignee.clone().unwrap().id;
+    let bob = another_user(&sim, &adele);
+    // The admin leaves the card open; meanwhile another admin moves the number to Bob.
+    sim.change_holder(sim::SAMPLE_NUMBER, None);
+    assert!(sim.change_holder(sim::SAMPLE_NUMBER, Some(&bob.id)));
+    tokio::time::sleep(max_age + Duration::from_millis(50)).await;
+    let refused = desk
+        .unassign(card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap_err();
+    let problem = Problem::from(refused);
+    assert_eq!(problem.kind, ProblemKind::HolderChanged);
+    assert!(
+        problem.message.contains(&bob.display_name) && problem.message.contains("Adele Vance"),
+        "{problem:?}"
+    );
+    assert_eq!(
+        sim.post_count_for(sim::SAMPLE_NUMBER),
+        0,
+        "never taken from Bob"
+    );
+    assert!(history.unsettled().unwrap().is_empty());
+    // The fresh lookup shows Bob and can be confirmed as such.
+    let again = desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    assert_eq!(
+        again.assignee.unwrap().name.as_deref(),
+        Some(bob.display_name.as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_quick_windows_card_is_not_sent_after_the_main_window_changed_the_number() {
+    // Both windows share one desk, as in the app. The quick window's card is seconds old,
+    // well inside the minute a lookup is trusted; the history says the number changed since.
+    let rig = rig().await;
+    let quick_card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let adele = quick_card.assignee.clone().unwrap().id;
+    let main_card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let done = rig.confirm(&main_card).await;
+    assert_eq!(
+        rig.settled(done.record.id).await.status,
+        RecordStatus::Succeeded
+    );
+    let bob = another_user(&rig.sim, &adele);
+    assert!(rig.sim.change_holder(sim::SAMPLE_NUMBER, Some(&bob.id)));
+
+    let refused = rig
+        .desk
+        .unassign(quick_card.lookup_id.as_deref().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(Problem::from(refused).kind, ProblemKind::HolderChanged);
+    assert_eq!(
+        rig.sim.post_count_for(sim::SAMPLE_NUMBER),
+        1,
+        "only the main window's"
+    );
+    assert_eq!(
+        rig.sim
+            .number(sim::SAMPLE_NUMBER)
+            .unwrap()
+            .assignment_target_id
+            .as_deref(),
+        Some(bob.id.as_str())
+    );
+    // History holds one change, from Adele; nothing names Adele as Bob's number's holder.
+    let page = rig
+        .history
+        .list(&numberdesk::history::HistoryQuery::default())
+        .unwrap();
+    assert_eq!(page.records.len(), 1);
+}
+
+#[tokio::test]
+async fn an_undo_from_history_is_not_sent_when_the_number_was_given_to_someone_else() {
+    let rig = rig().await;
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let adele = card.assignee.clone().unwrap().id;
+    let record = rig.confirm(&card).await;
+    let done = rig.settled(record.record.id).await;
+    let bob = another_user(&rig.sim, &adele);
+    assert!(rig.sim.change_holder(sim::SAMPLE_NUMBER, Some(&bob.id)));
+    let refused = rig.desk.reassign(done.id).await.unwrap_err();
+    let problem = Problem::from(refused);
+    assert_eq!(problem.kind, ProblemKind::HolderChanged);
+    assert!(problem.message.contains("not given back"), "{problem:?}");
+    assert!(!rig
+        .sim
+        .graph_requests()
+        .iter()
+        .any(|r| r.path_and_query.ends_with("/assignNumber")));
+}
+
 #[tokio::test]
 async fn reassign_gives_the_number_back_and_the_lookup_shows_the_assignee_again() {
     let rig = rig().await;

@@ -21,6 +21,7 @@ const PHASES = {
   notConfirmed: ['Not confirmed yet', 'unknown', '?'],
   rejected: ['Refused by Microsoft', 'bad', '✗'],
   notSent: ['Not sent', 'other', '–'],
+  skipped: ['Skipped — not changed', 'other', '–'],
   leftOpen: ['Still open', 'unknown', '?'],
 };
 
@@ -34,6 +35,7 @@ const SKIPS = {
   notSucceeded: 'Did not succeed',
   cannotUndo: 'Cannot undo',
   assignedAgain: 'Assigned again',
+  holderChanged: 'Holder changed',
 };
 
 function chip(tone, text) {
@@ -62,6 +64,7 @@ function countsChips(counts, kind) {
     [counts.notAssigned, 'not assigned', 'not assigned'],
     [counts.inFlight, 'already changing', 'already changing'],
     [counts.unreadable, 'unreadable entry', 'unreadable entries'],
+    [counts.holderChanged, 'now held by someone else', 'now held by someone else'],
   ];
   for (const [n, one, many] of skipped) {
     if (n > 0) list.push(chip('other', `– ${n.toLocaleString()} ${n === 1 ? one : many}`));
@@ -315,7 +318,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
     if (!run) return;
     run.progress = progress;
     const c = progress.counts;
-    const done = c.succeeded + c.failed + c.notConfirmed + c.rejected + c.notSent + c.leftOpen;
+    const done = c.succeeded + c.failed + c.notConfirmed + c.rejected + c.notSent + c.skipped + c.leftOpen;
     const bar = el('bulk-progress');
     bar.max = Math.max(c.total, 1);
     bar.value = done;
@@ -336,6 +339,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
       [c.outcomeUnknown, 'unknown', '?', 'being checked'],
       [c.waiting, 'other', '·', 'waiting'],
       [c.notSent, 'other', '–', 'not sent'],
+      [c.skipped, 'other', '–', 'skipped: holder changed'],
       [c.leftOpen, 'unknown', '?', 'still open'],
     ];
     el('bulk-run-counts').replaceChildren(...parts.filter(([n]) => n > 0)

@@ -62,6 +62,8 @@ export const PROBLEMS = Object.freeze({
   signInAgain: 'signInAgain',
   signInExpired: 'signInExpired',
   cancelled: 'cancelled',
+  // The number changed hands since the admin looked; nothing was sent.
+  holderChanged: 'holderChanged',
   setupLocked: 'setupLocked',
   // Made by ui/ipc.mjs: the window could not reach the app, or the app answered with no Problem.
   bridge: 'bridge',

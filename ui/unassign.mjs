@@ -3,7 +3,7 @@
 // `mount(root, deps)` returns the methods the shell calls; all state lives in the mount.
 import { call } from './ipc.mjs';
 import { showProblem } from './dom.mjs';
-import { OPERATIONS, SUCCEEDED } from './contract.mjs';
+import { OPERATIONS, PROBLEMS, SUCCEEDED } from './contract.mjs';
 import { renderChip, isSettled } from './status.mjs';
 import { activationState, assignmentTarget, text } from './words.mjs';
 
@@ -165,6 +165,12 @@ export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
       sending = false;
       onBusy(false);
       busy('');
+      if (problem && problem.kind === PROBLEMS.holderChanged) {
+        // Nothing was sent: show who holds the number now, with the reason above the card.
+        await lookup();
+        showProblem(part('problem'), problem);
+        return;
+      }
       showProblem(part('problem'), problem);
     }
   });

@@ -319,7 +319,7 @@ impl BulkDesk {
         let kind = selection.plan[0].kind();
         let run = self
             .engine
-            .start(selection.plan, self.events.clone())
+            .start(selection.run_plan(), self.events.clone())
             .await?;
         let current = Running {
             run,

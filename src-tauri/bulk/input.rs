@@ -177,6 +177,11 @@ pub struct InputRow {
     /// The index (into the returned rows) of the first row with the same number, by
     /// [`ParsedNumber::graph_form`]: this row is a duplicate and is skipped.
     pub duplicate_of: Option<usize>,
+    /// Who the admin saw holding the number when they chose it (the Numbers view or the
+    /// leavers lens): `Some(None)` for a holder without an object ID. `None` for a list the
+    /// admin brought, whose holders the preview shows for the first time. The preview skips a
+    /// row whose number is held by someone else now.
+    pub seen_holder: Option<Option<String>>,
 }
 
 /// A pasted list: numbers one per line or separated by `,`, `;` or tab. Every non-empty item is
@@ -402,6 +407,7 @@ pub fn rows_for_column(table: &Table, column: usize) -> Vec<InputRow> {
             raw,
             number,
             duplicate_of,
+            seen_holder: None,
         });
     }
     rows

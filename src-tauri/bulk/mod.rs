@@ -40,5 +40,5 @@ pub use preview::{
 };
 pub use run::{
     BulkConfig, BulkEngine, BulkEvent, BulkProgress, BulkRun, ResumeReport, RowPhase, RowUpdate,
-    RunCounts, RunProgress, RunReport, RunState,
+    RunCounts, RunPlan, RunProgress, RunReport, RunState,
 };

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::error::BulkError;
 use super::input::InputRow;
+use super::run::RunPlan;
 
 /// Why a row is not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -42,6 +43,9 @@ pub enum SkipReason {
     CannotUndo,
     /// Undo: the number is assigned again (to someone, or to the same assignee).
     AssignedAgain,
+    /// The number is held by someone else than the Numbers view (or leavers lens) showed when
+    /// the admin chose it: it is not taken from its new holder.
+    HolderChanged,
 }
 
 /// What the number is assigned to, for the counts.
@@ -119,6 +123,8 @@ pub struct PreviewCounts {
     pub in_flight: usize,
     /// Rows whose number Microsoft listed in a form NumberDesk could not read.
     pub unreadable: usize,
+    /// Rows whose number changed hands since the Numbers view showed it.
+    pub holder_changed: usize,
 }
 
 /// The whole preview.
@@ -133,6 +139,13 @@ pub struct Preview {
     pub summary: String,
     /// Graph requests the preview took.
     pub requests: usize,
+    /// When Microsoft's listing the preview rests on was asked for: the holders it plans
+    /// from are that old.
+    #[serde(skip)]
+    pub read_at: Option<std::time::Instant>,
+    /// What one listing of the whole tenant cost (requests), for the run's fresh reads.
+    #[serde(skip)]
+    pub list_requests: usize,
 }
 
 /// One number the run will change: unassign it, or (undo) give it back to its prior assignee.
@@ -167,12 +180,34 @@ pub struct Selection {
     pub counts: PreviewCounts,
     /// The confirmation: "Unassign 148 numbers from 146 users and 2 resource accounts".
     pub confirmation: String,
+    /// See [`Preview::read_at`].
+    #[serde(skip)]
+    pub read_at: Option<std::time::Instant>,
+    #[serde(skip)]
+    pub list_requests: usize,
+}
+
+impl Selection {
+    /// What the run is given: the rows, and how fresh the answers they were planned from are.
+    pub fn run_plan(&self) -> RunPlan {
+        RunPlan {
+            rows: self.plan.clone(),
+            read_at: self.read_at,
+            list_requests: self.list_requests,
+        }
+    }
 }
 
 impl Preview {
     /// The rows to send, in input order.
     pub fn plan(&self) -> Vec<PlannedRow> {
         self.selection(&HashSet::new()).plan
+    }
+
+    /// [`Preview::plan`] with the age of the answers it was planned from, for
+    /// [`super::BulkEngine::start`].
+    pub fn run_plan(&self) -> RunPlan {
+        self.selection(&HashSet::new()).run_plan()
     }
 
     /// The rows to send without those the admin unticked (indexes into `rows`), with the
@@ -195,6 +230,8 @@ impl Preview {
             confirmation: confirmation(self.kind, &counts),
             plan,
             counts,
+            read_at: self.read_at,
+            list_requests: self.list_requests,
         }
     }
 }
@@ -332,6 +369,8 @@ fn who(counts: &PreviewCounts) -> Option<String> {
 
 /// The tenant's numbers keyed by the number in lower case.
 struct TenantNumbers {
+    /// When the listing was asked for.
+    read_at: std::time::Instant,
     by_number: HashMap<String, NumberAssignment>,
     /// Rows Microsoft sent that could not be read, by number where it could be read.
     unreadable: HashMap<String, UnreadableRow>,
@@ -343,6 +382,7 @@ async fn tenant_numbers(
     graph: &GraphClient,
     telephone_api_available: bool,
 ) -> Result<TenantNumbers, BulkError> {
+    let read_at = std::time::Instant::now();
     let listing = graph
         .list_numbers()
         .await
@@ -354,6 +394,7 @@ async fn tenant_numbers(
         );
     }
     Ok(TenantNumbers {
+        read_at,
         by_number: listing
             .numbers
             .into_iter()
@@ -506,6 +547,41 @@ pub async fn preview_with_names(
             out.push(row);
             continue;
         }
+        if let Some(seen) = &input.seen_holder {
+            let now = assignment
+                .assignment_target_id
+                .as_deref()
+                .filter(|id| !id.is_empty());
+            let same = match (seen.as_deref(), now) {
+                (Some(seen), Some(now)) => seen.eq_ignore_ascii_case(now),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                let named = |id: &str| {
+                    known
+                        .get(id)
+                        .and_then(|u| u.display_name.clone().or(u.user_principal_name.clone()))
+                        .unwrap_or_else(|| format!("the account with object ID {id}"))
+                };
+                let now_words = now
+                    .map(named)
+                    .unwrap_or_else(|| "another assignment".into());
+                let seen_words = seen
+                    .as_deref()
+                    .map(named)
+                    .unwrap_or_else(|| "its listed holder".into());
+                row.skip = Some(SkipReason::HolderChanged);
+                row.reason = Some(format!(
+                    "Skipped — now held by {now_words}, not {seen_words} as the Numbers list showed; it will not be changed. Look it up again."
+                ));
+                row.assignee = now.map(str::to_owned);
+                row.assignment = Some(assignment);
+                counts.holder_changed += 1;
+                out.push(row);
+                continue;
+            }
+        }
         let kind = target_kind(&assignment);
         let target = assignment.assignment_target_id.clone().unwrap_or_default();
         match kind {
@@ -533,6 +609,8 @@ pub async fn preview_with_names(
         rows: out,
         counts,
         requests,
+        read_at: Some(tenant.read_at),
+        list_requests: tenant.requests,
     })
 }
 
@@ -713,6 +791,8 @@ pub async fn undo_preview(
         summary: String::new(),
         counts,
         requests,
+        read_at: Some(tenant.read_at),
+        list_requests: tenant.requests,
     };
     let selection = preview.selection(&HashSet::new());
     preview.counts = selection.counts;
@@ -804,6 +884,8 @@ mod tests {
             },
             summary: String::new(),
             requests: 1,
+            read_at: None,
+            list_requests: 0,
         };
         let all = preview.selection(&HashSet::new());
         assert_eq!(all.plan.len(), 4);

@@ -2,6 +2,11 @@
 //! number at most once, every change in the history under one batch id.
 //!
 //! How it keeps the single flow's guarantees at scale (`desk.rs`):
+//! - **Only from the holder the admin confirmed.** Right before its POST, a row's holder is
+//!   compared with Microsoft's answer about the number, at most a minute old: the preview's
+//!   listing while it is that fresh, else answers read again in as few requests as the API
+//!   allows (`operation::FreshAnswers`). A row whose number changed hands is not sent; its
+//!   record says `skipped` and who holds the number now.
 //! - **At most one POST per row.** Each row's record is created with the history's guard
 //!   ([`History::create_unless_in_flight`]) as `sending` right before its POST leaves, and
 //!   updated on the answer (the rules are shared with the single flow: `desk::record_post`).
@@ -31,12 +36,12 @@
 
 use crate::auth::session::Session;
 use crate::cloud::Cloud;
-use crate::desk::{
-    actor_of, closed_while_sending, confirmed_by_lookup, lookup_confirms, not_confirmed,
-    operation_read_refused, read_operation, record_post, PostOutcome, OPERATION_REFUSALS,
-};
-use crate::graph::{GraphClient, GraphErrorKind};
+use crate::graph::{GraphClient, GraphError};
 use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
+use crate::operation::{
+    actor_of, check_holder, closed_while_sending, not_confirmed, CheckStep, FreshAnswers,
+    HolderChanged, PostOutcome, ReadStep, Steps, HOLDER_MAX_AGE, OPERATION_REFUSALS,
+};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,6 +72,8 @@ pub struct BulkConfig {
     /// Extra rounds for a POST Microsoft kept refusing with 429/503/overload 400 (each round
     /// is the Graph client's own retries).
     pub throttled_post_rounds: u32,
+    /// How old Microsoft's answer about a row's number may be when its POST goes out.
+    pub holder_max_age: Duration,
 }
 
 impl Default for BulkConfig {
@@ -79,6 +86,7 @@ impl Default for BulkConfig {
             resolve_window: Duration::from_secs(120),
             resolve_gap: Duration::from_secs(10),
             throttled_post_rounds: 5,
+            holder_max_age: HOLDER_MAX_AGE,
         }
     }
 }
@@ -105,6 +113,9 @@ pub enum RowPhase {
     Rejected,
     /// Not sent: cancelled, or another change for the number was in flight.
     NotSent,
+    /// Not sent and settled: the number is no longer held as confirmed (or Microsoft's
+    /// operation skipped it); nothing changed.
+    Skipped,
     /// Still open in the history (e.g. signed out meanwhile); the app resumes it at start.
     LeftOpen,
 }
@@ -120,9 +131,8 @@ impl RowPhase {
             RecordStatus::Succeeded => RowPhase::Succeeded,
             RecordStatus::Rejected => RowPhase::Rejected,
             RecordStatus::Stale => RowPhase::NotConfirmed,
-            RecordStatus::Failed | RecordStatus::Skipped | RecordStatus::Other(_) => {
-                RowPhase::Failed
-            }
+            RecordStatus::Skipped => RowPhase::Skipped,
+            RecordStatus::Failed | RecordStatus::Other(_) => RowPhase::Failed,
         }
     }
 
@@ -177,6 +187,7 @@ pub struct RunCounts {
     pub not_confirmed: usize,
     pub rejected: usize,
     pub not_sent: usize,
+    pub skipped: usize,
     pub left_open: usize,
     /// POSTs sent by this run (not by an earlier, crashed one).
     pub sent: usize,
@@ -234,6 +245,27 @@ pub struct RunReport {
     pub rate: RateStats,
 }
 
+/// What a run is given: the planned rows, and how fresh the answers they were planned from are.
+#[derive(Debug, Clone, Default)]
+pub struct RunPlan {
+    pub rows: Vec<PlannedRow>,
+    /// When Microsoft's answer the rows were planned from was asked for; `None`: not known
+    /// (a plan read back from the history), so every row's number is read again first.
+    pub read_at: Option<std::time::Instant>,
+    /// What one listing of the whole tenant costs, in requests (`0`: not known).
+    pub list_requests: usize,
+}
+
+impl From<Vec<PlannedRow>> for RunPlan {
+    fn from(rows: Vec<PlannedRow>) -> RunPlan {
+        RunPlan {
+            rows,
+            read_at: None,
+            list_requests: 0,
+        }
+    }
+}
+
 /// Starts and resumes bulk runs for one signed-in tenant.
 pub struct BulkEngine {
     graph: GraphClient,
@@ -281,9 +313,13 @@ struct Schedule {
 struct Shared {
     batch_id: String,
     graph: GraphClient,
+    /// The change's steps (precondition, POST, operation read, lookup) over the paced client.
+    steps: Steps,
+    /// When the plan's own answers were asked for (see [`RunPlan::read_at`]).
+    plan_read_at: Option<std::time::Instant>,
+    fresh: FreshAnswers,
     limiter: Arc<AdaptiveLimiter>,
     history: Arc<History>,
-    api_available: bool,
     actor: Actor,
     config: BulkConfig,
     rows: Mutex<Vec<Row>>,
@@ -331,9 +367,14 @@ impl BulkEngine {
     /// and its plan are in the history before anything is sent, so a crash can be resumed.
     pub async fn start(
         &self,
-        plan: Vec<PlannedRow>,
+        plan: impl Into<RunPlan>,
         progress: BulkProgress,
     ) -> Result<BulkRun, BulkError> {
+        let RunPlan {
+            rows: plan,
+            read_at,
+            list_requests,
+        } = plan.into();
         let batch_id = uuid::Uuid::new_v4().to_string();
         let kind = plan
             .first()
@@ -364,7 +405,8 @@ impl BulkEngine {
             to_send: (0..rows.len()).collect(),
             ..Schedule::default()
         };
-        Ok(self.launch(batch_id, rows, schedule, progress).await)
+        let fresh = (read_at, list_requests);
+        Ok(self.launch(batch_id, rows, schedule, fresh, progress).await)
     }
 
     /// [`BulkEngine::resume`] with the plan the batch was started with, read from the history.
@@ -437,8 +479,9 @@ impl BulkEngine {
             }
             rows.push(row);
         }
+        // The plan's answers are as old as the batch: every row is read again before it is sent.
         let run = self
-            .launch(batch_id.to_owned(), rows, schedule, progress)
+            .launch(batch_id.to_owned(), rows, schedule, (None, 0), progress)
             .await;
         Ok((run, report))
     }
@@ -448,15 +491,23 @@ impl BulkEngine {
         batch_id: String,
         rows: Vec<Row>,
         schedule: Schedule,
+        (plan_read_at, list_requests): (Option<std::time::Instant>, usize),
         progress: BulkProgress,
     ) -> BulkRun {
         let limiter = Arc::new(AdaptiveLimiter::new(self.config.rate.clone()));
+        let graph = self.graph.paced(limiter.clone());
         let shared = Arc::new(Shared {
             batch_id,
-            graph: self.graph.paced(limiter.clone()),
+            steps: Steps::new(
+                graph.clone(),
+                self.history.clone(),
+                self.cloud.telephone_numbers_available(),
+            ),
+            plan_read_at,
+            fresh: FreshAnswers::new(self.config.holder_max_age, list_requests),
+            graph,
             limiter,
             history: self.history.clone(),
-            api_available: self.cloud.telephone_numbers_available(),
             actor: actor_of(self.session.as_ref(), &self.cloud).await,
             config: self.config.clone(),
             rows: Mutex::new(rows),
@@ -653,9 +704,49 @@ impl Shared {
         Next::Wait(due.into_iter().flatten().min())
     }
 
+    /// The precondition of a row: `Ok(None)` while its number is held as planned, by an answer
+    /// at most `holder_max_age` old; `Ok(Some(_))` when it changed hands. Returns when the
+    /// answer was asked for, so the caller can tell whether it is still fresh at the POST.
+    async fn holder_check(
+        &self,
+        plan: &PlannedRow,
+    ) -> Result<(Option<HolderChanged>, std::time::Instant), GraphError> {
+        let max_age = self.config.holder_max_age;
+        if let Some(read_at) = self.plan_read_at.filter(|at| at.elapsed() <= max_age) {
+            // The plan's holder is Microsoft's answer, and it is fresh.
+            return Ok((None, read_at));
+        }
+        let waiting = lock(&self.schedule).to_send.len() + 1;
+        let reading = self
+            .fresh
+            .answer(&self.graph, &plan.telephone_number, waiting)
+            .await?;
+        let changed = check_holder(
+            plan.kind(),
+            &plan.prior_assignee,
+            reading.assignment.as_ref(),
+        )
+        .err();
+        Ok((changed, reading.read_at))
+    }
+
     async fn send(self: &Arc<Self>, index: usize) {
-        // The turn first, so the record says `sending` only when the POST is about to leave.
-        self.limiter.acquire().await;
+        let plan = lock(&self.rows)[index].plan.clone();
+        // The holder first (its reads are paced like every request), then the POST's own turn,
+        // so the record says `sending` only when the POST is about to leave. A long wait for
+        // the turn (a throttled tenant) can make the answer old again: then it is read again.
+        let mut checked = self.holder_check(&plan).await;
+        let mut tries = 0;
+        loop {
+            self.limiter.acquire().await;
+            match &checked {
+                Ok((_, read_at)) if read_at.elapsed() > self.config.holder_max_age && tries < 3 => {
+                    tries += 1;
+                    checked = self.holder_check(&plan).await;
+                }
+                _ => break,
+            }
+        }
         let _gate = self.send_gate.read().await;
         if self.cancelled.load(Ordering::SeqCst) {
             self.set_phase(
@@ -669,7 +760,6 @@ impl Shared {
             lock(&self.schedule).to_send.push_front(index);
             return;
         }
-        let plan = lock(&self.rows)[index].plan.clone();
         let new = NewOperation {
             kind: plan.kind(),
             telephone_number: plan.telephone_number.clone(),
@@ -680,6 +770,46 @@ impl Shared {
             undo_of: plan.undo_of,
             batch_id: Some(self.batch_id.clone()),
         };
+        match checked {
+            Ok((None, read_at)) if read_at.elapsed() <= self.config.holder_max_age => {}
+            Ok((None, _)) => {
+                self.set_phase(
+                    index,
+                    RowPhase::NotSent,
+                    Some("Not sent: Microsoft was too busy to confirm in time who holds this number, so nothing was sent. Run the failed rows again later."),
+                );
+                return;
+            }
+            Ok((Some(changed), _)) => {
+                let now_named = match changed.now_holder_id() {
+                    Some(id) => self
+                        .graph
+                        .user(id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|u| u.display_name.or(u.user_principal_name)),
+                    None => None,
+                };
+                match self
+                    .steps
+                    .record_not_sent(new, &changed, now_named.as_deref())
+                {
+                    Ok(record) => self.settle(index, record),
+                    Err(error) => self.set_phase(index, RowPhase::NotSent, Some(&error.sentence())),
+                }
+                return;
+            }
+            Err(error) => {
+                log::warn!("bulk: the holder of row {index} could not be read: {error}");
+                self.set_phase(
+                    index,
+                    RowPhase::NotSent,
+                    Some("Not sent: NumberDesk could not read who holds this number just before sending, so nothing was sent. Run the failed rows again."),
+                );
+                return;
+            }
+        }
         let record = match self.history.create_unless_in_flight(new) {
             Ok(Ok(record)) => record,
             Ok(Err(existing)) => {
@@ -697,7 +827,7 @@ impl Shared {
         };
         self.set_record(index, record.clone());
         lock(&self.schedule).sent.push(index);
-        let mut sent = self.post(&plan, &record.client_request_id, true).await;
+        let mut sent = self.steps.post(&record, true).await;
         let mut rounds = 0;
         while let Err(error) = &sent {
             if !error.post_may_retry() || rounds >= self.config.throttled_post_rounds {
@@ -706,9 +836,9 @@ impl Shared {
             // Microsoft did not take it (429/503/overload/no connection): the same record, once more,
             // after the limiter's pause.
             rounds += 1;
-            sent = self.post(&plan, &record.client_request_id, false).await;
+            sent = self.steps.post(&record, false).await;
         }
-        match record_post(&self.history, self.api_available, &record, sent) {
+        match self.steps.record_post(&record, sent) {
             Ok((outcome, record)) => {
                 self.set_record(index, record);
                 let now = Instant::now();
@@ -726,43 +856,6 @@ impl Shared {
             Err(error) => {
                 log::warn!("bulk: recording the answer for row {index} failed: {error}");
                 self.set_phase(index, RowPhase::LeftOpen, Some(&error.sentence()));
-            }
-        }
-    }
-
-    /// The row's one POST: `unassignNumber`, or `assignNumber` back to the prior assignee for
-    /// an undo. `admitted`: the limiter's turn was already taken (the first attempt).
-    async fn post(
-        &self,
-        plan: &PlannedRow,
-        client_request_id: &str,
-        admitted: bool,
-    ) -> Result<crate::graph::Accepted, crate::graph::GraphError> {
-        let number = &plan.telephone_number;
-        match plan.undo_of {
-            None if admitted => {
-                self.graph
-                    .unassign_admitted(number, &plan.number_type, client_request_id)
-                    .await
-            }
-            None => {
-                self.graph
-                    .unassign(number, &plan.number_type, client_request_id)
-                    .await
-            }
-            Some(_) => {
-                let prior = &plan.prior_assignee;
-                self.graph
-                    .assign_paced(
-                        number,
-                        prior.id.as_deref().unwrap_or_default(),
-                        &plan.number_type,
-                        prior.category.as_deref(),
-                        prior.location_id.as_deref(),
-                        client_request_id,
-                        admitted,
-                    )
-                    .await
             }
         }
     }
@@ -792,46 +885,29 @@ impl Shared {
         let Some((id, record)) = self.open_record(index) else {
             return;
         };
-        let Some(location) = record.location.clone() else {
-            self.to_resolve(index);
-            return;
+        let step = match self.steps.read_operation(record).await {
+            Ok(step) => step,
+            Err(error) => {
+                log::warn!("bulk: record {id} not updated: {error}");
+                self.follow_later(index);
+                return;
+            }
         };
-        match self.graph.operation(&location).await {
-            Ok((operation, exchange)) => {
+        match step {
+            ReadStep::Open(record) => {
                 lock(&self.rows)[index].refusals = 0;
-                let reading = read_operation(&record, &operation, &exchange);
-                let record = match reading.change {
-                    Some(change) => match self.history.update(id, change) {
-                        Ok(record) => record,
-                        Err(error) => {
-                            log::warn!("bulk: record {id} not updated: {error}");
-                            record
-                        }
-                    },
-                    None => record,
-                };
-                if reading.check_by_lookup {
-                    self.set_record(index, record);
-                    self.to_resolve(index);
-                } else if record.status.is_settled() {
-                    self.settle(index, record);
-                } else {
-                    self.set_record(index, record);
-                    self.follow_later(index);
-                }
+                self.set_record(index, record);
+                self.follow_later(index);
             }
-            Err(error)
-                if matches!(
-                    error.kind,
-                    GraphErrorKind::ForeignLocation | GraphErrorKind::NotFound
-                ) =>
-            {
-                self.to_resolve(index)
+            ReadStep::Settled(record) => self.settle(index, record),
+            ReadStep::Resolve(record) => {
+                self.set_record(index, record);
+                self.to_resolve(index);
             }
-            Err(error) if error.kind == GraphErrorKind::SignIn => {
+            ReadStep::SignedOut(error) => {
                 self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string()));
             }
-            Err(error) if operation_read_refused(&error) => {
+            ReadStep::Refused(error) => {
                 let refusals = {
                     let mut rows = lock(&self.rows);
                     rows[index].refusals += 1;
@@ -846,7 +922,7 @@ impl Shared {
                     self.follow_later(index);
                 }
             }
-            Err(error) => {
+            ReadStep::Failed(error) => {
                 log::warn!("bulk: reading the operation of record {id} failed: {error}");
                 self.follow_later(index);
             }
@@ -867,22 +943,23 @@ impl Shared {
         let Some((id, record)) = self.open_record(index) else {
             return;
         };
-        match self.graph.lookup_number(&record.telephone_number).await {
-            Ok((found, _)) if lookup_confirms(&record, found.as_ref()) => {
-                match self.history.update(id, confirmed_by_lookup(record.kind)) {
-                    Ok(record) => self.settle(index, record),
-                    Err(error) => {
-                        self.set_phase(index, RowPhase::LeftOpen, Some(&error.sentence()))
-                    }
-                }
+        match self.steps.check_by_lookup(&record).await {
+            Ok(CheckStep::Confirmed(record)) => {
+                self.settle(index, record);
                 return;
             }
-            Ok(_) => {}
-            Err(error) if error.kind == GraphErrorKind::SignIn => {
+            Ok(CheckStep::NotYet) => {}
+            Ok(CheckStep::SignedOut(error)) => {
                 self.set_phase(index, RowPhase::LeftOpen, Some(&error.to_string()));
                 return;
             }
-            Err(error) => log::warn!("bulk: checking record {id} by lookup failed: {error}"),
+            Ok(CheckStep::Failed(error)) => {
+                log::warn!("bulk: checking record {id} by lookup failed: {error}")
+            }
+            Err(error) => {
+                self.set_phase(index, RowPhase::LeftOpen, Some(&error.sentence()));
+                return;
+            }
         }
         if since.elapsed() >= self.config.resolve_window {
             match self.history.update(id, not_confirmed(&record)) {
@@ -972,6 +1049,7 @@ impl Shared {
                 RowPhase::NotConfirmed => &mut counts.not_confirmed,
                 RowPhase::Rejected => &mut counts.rejected,
                 RowPhase::NotSent => &mut counts.not_sent,
+                RowPhase::Skipped => &mut counts.skipped,
                 RowPhase::LeftOpen => &mut counts.left_open,
             } += 1;
         }

@@ -241,6 +241,50 @@ impl History {
         Ok(Ok(record))
     }
 
+    /// The newest record's id (`0` for an empty history): a mark to ask
+    /// [`History::changed_since`] about later.
+    pub fn mark(&self) -> Result<i64, HistoryError> {
+        Ok(self
+            .lock()
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM operations", [], |row| {
+                row.get(0)
+            })?)
+    }
+
+    /// Whether a record for `telephone_number` was written after `mark` (see
+    /// [`History::mark`]): something in this app changed, or tried to change, the number.
+    /// Reads only the records newer than the mark.
+    pub fn changed_since(&self, telephone_number: &str, mark: i64) -> Result<bool, HistoryError> {
+        Ok(self.lock().query_row(
+            "SELECT EXISTS (SELECT 1 FROM operations WHERE id > ?1 AND telephone_number = ?2)",
+            rusqlite::params![mark, telephone_number],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// A record of a change that was never sent (its precondition failed), written with its
+    /// final `change` in one transaction: it never reads as `sending`, so nothing, not even a
+    /// crash, can take it for a request that may have left.
+    pub fn create_settled(
+        &self,
+        new: NewOperation,
+        change: RecordChange,
+    ) -> Result<OperationRecord, HistoryError> {
+        if !change.status.as_ref().is_some_and(RecordStatus::is_settled) {
+            return Err(HistoryError::Invalid(
+                "a record that was never sent must be written with a settled status".to_owned(),
+            ));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = OffsetDateTime::now_utc();
+        let mut record = insert(&tx, &new, now)?;
+        apply(&mut record, change, now);
+        write_back(&tx, &record)?;
+        tx.commit()?;
+        Ok(record)
+    }
+
     /// Applies `change` in one transaction and stamps `updated_at`. `settled_at` follows the
     /// status: set when it becomes settled (or changes while settled), cleared when it is in
     /// flight again (a `stale` record checked and found still running).

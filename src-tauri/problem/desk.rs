@@ -54,6 +54,16 @@ impl From<&DeskError> for Problem {
                 ),
                 "Wait until it finishes, then look the number up again.",
             ),
+            DeskError::HolderChanged(hands) => Problem::new(
+                ProblemKind::HolderChanged,
+                crate::operation::not_sent_detail(
+                    hands.kind,
+                    &hands.confirmed,
+                    &hands.changed,
+                    hands.now_named.as_deref(),
+                ),
+                "The card below shows who holds the number now. Check that this is the change you want before you confirm again.",
+            ),
             DeskError::Graph {
                 error,
                 telephone_api_available,

@@ -124,6 +124,8 @@ problem_kinds! {
     BadNumber = "badNumber",
     ConfirmationUsed = "confirmationUsed",
     InFlight = "inFlight",
+    /// The number is no longer held as the admin confirmed; nothing was sent.
+    HolderChanged = "holderChanged",
     CannotReassign = "cannotReassign",
     NotFound = "notFound",
     // Bulk runs.

@@ -706,6 +706,38 @@ impl SimTenant {
         added
     }
 
+    /// Changes who holds a number at once, as another admin would in the Teams admin center
+    /// while NumberDesk is looking elsewhere: `Some(user)` (object id or UPN) gives it to that
+    /// user or resource account as their primary number, `None` unassigns it. Returns whether
+    /// the number and the user exist.
+    pub fn change_holder(&self, telephone_number: &str, to: Option<&str>) -> bool {
+        let mut guard = self.inner.lock();
+        let state = &mut *guard;
+        state
+            .operations
+            .settle(&mut state.directory, Instant::now());
+        let Some(index) = state.directory.number_index(telephone_number) else {
+            return false;
+        };
+        match to {
+            None => state.directory.unassign(index),
+            Some(user) => {
+                let Some(user) = state.directory.user(user).cloned() else {
+                    return false;
+                };
+                let kind = match user.kind {
+                    UserKind::ResourceAccount => directory::TargetKind::ResourceAccount,
+                    _ => directory::TargetKind::Person,
+                };
+                state
+                    .directory
+                    .assign(index, kind, &user.id, "primary", None);
+            }
+        }
+        self.inner.save(guard);
+        true
+    }
+
     /// A user or resource account by object id or UPN.
     pub fn user(&self, id_or_upn: &str) -> Option<SimUser> {
         self.inner.lock().directory.user(id_or_upn).cloned()
