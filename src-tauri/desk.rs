@@ -26,8 +26,9 @@ use crate::history::{
     RecordChange, RecordStatus,
 };
 use crate::operation::{
-    actor_of, check_holder, closed_while_sending, not_confirmed, was_accepted, CheckStep,
-    HolderChanged, PostOutcome, ReadStep, Reading, Steps, HOLDER_MAX_AGE, OPERATION_REFUSALS,
+    actor_of, check_holder, closed_while_sending, in_progress_words, not_confirmed, was_accepted,
+    CheckStep, HolderChanged, PostOutcome, ReadStep, Reading, Steps, HOLDER_MAX_AGE,
+    OPERATION_REFUSALS,
 };
 use crate::phone::{self, NumberError, ParsedNumber};
 use serde::Serialize;
@@ -341,10 +342,7 @@ impl Desk {
         );
         card.assignee = Some(assignee.clone());
         if let Some(running) = self.history.in_flight_for(&assignment.telephone_number)? {
-            card.reason = Some(format!(
-                "A change for this number is already in progress (History #{}). Wait until it finishes.",
-                running.id
-            ));
+            card.reason = Some(in_progress_words(running.id));
             card.in_flight = Some(running.into());
             return Ok(card);
         }

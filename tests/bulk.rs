@@ -238,6 +238,23 @@ async fn a_row_whose_number_changed_hands_after_the_preview_is_skipped_and_never
     assert_eq!(record.status, RecordStatus::Skipped);
     assert_eq!(record.status_detail.as_deref(), Some(detail.as_str()));
     assert!(record.request_id.is_none() && record.location.is_none());
+    // And the results CSV.
+    let mut csv = Vec::new();
+    rig.history
+        .export_csv(
+            &numberdesk::history::HistoryQuery {
+                batch_id: Some(report.batch_id.clone()),
+                ..Default::default()
+            },
+            &mut csv,
+        )
+        .unwrap();
+    let csv = String::from_utf8_lossy(&csv);
+    let line = csv.lines().find(|l| l.contains(moved.as_str())).unwrap();
+    assert!(
+        line.contains("skipped") && line.contains("now held by"),
+        "{line}"
+    );
     // Six rows waiting and a one-page tenant: one listing, not a read per row.
     let single_reads = rig
         .sim

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use super::error::BulkError;
 use super::input::InputRow;
 use super::run::RunPlan;
+use crate::operation::in_progress_words;
 
 /// Why a row is not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -537,10 +538,7 @@ pub async fn preview_with_names(
         }
         if let Some(running) = history.in_flight_for(&assignment.telephone_number)? {
             row.skip = Some(SkipReason::InFlight);
-            row.reason = Some(format!(
-                "A change for this number is already in progress (History #{}).",
-                running.id
-            ));
+            row.reason = Some(in_progress_words(running.id));
             row.in_flight_record = Some(running.id);
             row.assignment = Some(assignment);
             counts.in_flight += 1;
@@ -558,23 +556,9 @@ pub async fn preview_with_names(
                 _ => false,
             };
             if !same {
-                let named = |id: &str| {
-                    known
-                        .get(id)
-                        .and_then(|u| u.display_name.clone().or(u.user_principal_name.clone()))
-                        .unwrap_or_else(|| format!("the account with object ID {id}"))
-                };
-                let now_words = now
-                    .map(named)
-                    .unwrap_or_else(|| "another assignment".into());
-                let seen_words = seen
-                    .as_deref()
-                    .map(named)
-                    .unwrap_or_else(|| "its listed holder".into());
                 row.skip = Some(SkipReason::HolderChanged);
-                row.reason = Some(format!(
-                    "Skipped — now held by {now_words}, not {seen_words} as the Numbers list showed; it will not be changed. Look it up again."
-                ));
+                // Said once the new holders are named (`name_changed_holders`).
+                row.reason = Some(seen.clone().unwrap_or_default());
                 row.assignee = now.map(str::to_owned);
                 row.assignment = Some(assignment);
                 counts.holder_changed += 1;
@@ -602,7 +586,9 @@ pub async fn preview_with_names(
     }
     counts.users = users.len();
     counts.resource_accounts = accounts.len();
-    let requests = requests + add_names(graph, &mut out, known).await;
+    let requests = requests
+        + add_names(graph, &mut out, known).await
+        + name_changed_holders(graph, &mut out, known).await;
     Ok(Preview {
         kind: OperationKind::Unassign,
         summary: summary(&counts),
@@ -682,6 +668,61 @@ async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow], known: &KnownNa
     requests
 }
 
+/// Says, for each row whose number changed hands since the admin chose it, who holds it now
+/// and who held it then, by name where NumberDesk has or can read one (the first
+/// [`NAME_LOOKUPS`] new holders are read). Returns the requests made.
+async fn name_changed_holders(
+    graph: &GraphClient,
+    rows: &mut [PreviewRow],
+    known: &KnownNames,
+) -> usize {
+    fn name_in(
+        known: &KnownNames,
+        read: &HashMap<String, Option<String>>,
+        id: &str,
+    ) -> Option<String> {
+        match known.get(id) {
+            Some(user) => user
+                .display_name
+                .clone()
+                .or(user.user_principal_name.clone()),
+            None => read.get(&id.to_ascii_lowercase()).cloned().flatten(),
+        }
+    }
+    let mut read: HashMap<String, Option<String>> = HashMap::new();
+    let mut requests = 0;
+    for row in rows
+        .iter_mut()
+        .filter(|r| r.skip == Some(SkipReason::HolderChanged))
+    {
+        let seen = row.reason.take().filter(|s| !s.is_empty());
+        let now = row.assignee.clone();
+        if let Some(id) = now.as_deref() {
+            let key = id.to_ascii_lowercase();
+            if known.get(id).is_none() && !read.contains_key(&key) && read.len() < NAME_LOOKUPS {
+                requests += 1;
+                let user = graph.user(id).await.ok().flatten();
+                read.insert(
+                    key,
+                    user.and_then(|u| u.display_name.or(u.user_principal_name)),
+                );
+            }
+        }
+        let words = |id: Option<&str>, otherwise: &str| match id {
+            Some(id) => name_in(known, &read, id)
+                .unwrap_or_else(|| format!("the account with object ID {id}")),
+            None => otherwise.to_owned(),
+        };
+        let now_words = words(now.as_deref(), "another assignment");
+        let seen_words = words(seen.as_deref(), "its listed holder");
+        row.assignee_name = now.as_deref().and_then(|id| name_in(known, &read, id));
+        row.reason = Some(format!(
+            "Skipped — now held by {now_words}, not {seen_words} as the Numbers list showed; it will not be changed. Look it up again."
+        ));
+    }
+    requests
+}
+
 /// The preview of undoing a batch: every number the batch unassigned, given back to the user or
 /// resource account it was taken from. Reads the tenant's numbers once, like [`preview`], so a
 /// number assigned again since (by NumberDesk, the admin center or PowerShell) is skipped, not
@@ -757,13 +798,7 @@ pub async fn undo_preview(
         } else if let Some(running) = history.in_flight_for(&record.telephone_number)? {
             row.in_flight_record = Some(running.id);
             counts.in_flight += 1;
-            Some((
-                SkipReason::InFlight,
-                format!(
-                    "A change for this number is already in progress (History #{}).",
-                    running.id
-                ),
-            ))
+            Some((SkipReason::InFlight, in_progress_words(running.id)))
         } else {
             None
         };

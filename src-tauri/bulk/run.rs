@@ -39,8 +39,8 @@ use crate::cloud::Cloud;
 use crate::graph::{GraphClient, GraphError};
 use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
 use crate::operation::{
-    actor_of, check_holder, closed_while_sending, not_confirmed, CheckStep, FreshAnswers,
-    HolderChanged, PostOutcome, ReadStep, Steps, HOLDER_MAX_AGE, OPERATION_REFUSALS,
+    actor_of, check_holder, closed_while_sending, in_progress_words, not_confirmed, CheckStep,
+    FreshAnswers, HolderChanged, PostOutcome, ReadStep, Steps, HOLDER_MAX_AGE, OPERATION_REFUSALS,
 };
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
@@ -813,10 +813,7 @@ impl Shared {
         let record = match self.history.create_unless_in_flight(new) {
             Ok(Ok(record)) => record,
             Ok(Err(existing)) => {
-                let detail = format!(
-                    "A change for this number was already in progress (History #{}); nothing was sent.",
-                    existing.id
-                );
+                let detail = in_progress_words(existing.id);
                 self.set_phase(index, RowPhase::NotSent, Some(&detail));
                 return;
             }

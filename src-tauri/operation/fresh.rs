@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Rows waiting above which the whole list is read although its cost is not known yet.
+const UNKNOWN_LIST_COST_WORTH: usize = 100;
+
 /// The last complete listing: when it was asked for, and the numbers it could not read.
 struct Listing {
     read_at: Instant,
@@ -117,7 +120,13 @@ impl FreshAnswers {
             return Ok(reading);
         }
         let list_cost = self.list_requests.load(Ordering::SeqCst);
-        if list_cost > 0 && list_cost < waiting {
+        // Cost unknown (a plan read back from the history): a listing tells it, and with this
+        // many rows waiting even a 50,000-number tenant (51 pages) is cheaper than a read each.
+        let worth_listing = match list_cost {
+            0 => waiting > UNKNOWN_LIST_COST_WORTH,
+            cost => cost < waiting,
+        };
+        if worth_listing {
             self.read_list(graph).await?;
             if let Some(reading) = self.fresh(number) {
                 return Ok(reading);

@@ -80,7 +80,9 @@ pub fn check_holder(
     if holds {
         Ok(())
     } else {
-        Err(HolderChanged { now: now.cloned().map(Box::new) })
+        Err(HolderChanged {
+            now: now.cloned().map(Box::new),
+        })
     }
 }
 

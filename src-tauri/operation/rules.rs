@@ -279,6 +279,14 @@ pub fn record_error_of(
     record_error(error, telephone_api_available)
 }
 
+/// The one sentence for a number whose change is still on its way (History #`record_id`):
+/// nothing is sent for it until that one finishes.
+pub fn in_progress_words(record_id: i64) -> String {
+    format!(
+        "A change for this number is already in progress (History #{record_id}); nothing is sent for it until that one finishes."
+    )
+}
+
 /// The person or account as the admin knows them: name, else UPN, else object ID.
 pub fn assignee_words(assignee: &crate::history::Assignee) -> Option<String> {
     assignee

@@ -49,9 +49,7 @@ impl From<&DeskError> for Problem {
             ),
             DeskError::InFlight(id) => Problem::new(
                 ProblemKind::InFlight,
-                format!(
-                    "A change for this number is already in progress (History #{id}); nothing was sent."
-                ),
+                crate::operation::in_progress_words(*id),
                 "Wait until it finishes, then look the number up again.",
             ),
             DeskError::HolderChanged(hands) => Problem::new(
