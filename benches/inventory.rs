@@ -13,8 +13,8 @@ mod sim_support;
 
 use numberdesk::graph::{CancelToken, GraphOptions};
 use numberdesk::inventory::{
-    self, AssignmentKind, InventoryQuery, InventoryStore, InventoryView, LeaverOptions,
-    ReadOutcome, SortColumn,
+    self, AssignmentKind, InventoryQuery, InventoryStore, InventoryView, KeptList, LeaverOptions,
+    ListOwner, ReadOutcome, SortColumn,
 };
 use numberdesk::sim::{self, SimConfig, SimTenant, TenantScale};
 use std::time::{Duration, Instant};
@@ -86,15 +86,23 @@ async fn main() {
 
     // 2. The kept list on the next start.
     let dir = tempfile::tempdir().expect("dir");
+    let owner = ListOwner {
+        tenant_id: numberdesk::sim::DEMO_TENANT_ID.into(),
+        cloud: "custom".into(),
+        graph: "http://127.0.0.1".into(),
+        account: numberdesk::sim::ADMIN_UPN.into(),
+    };
     {
         let store = InventoryStore::open(dir.path()).expect("store");
         let t = Instant::now();
-        store.save(&named).expect("save");
+        store.save(&owner, &named).expect("save");
         println!("- keeping 50,000 rows: {}", ms(t.elapsed()));
     }
     let t = Instant::now();
     let store = InventoryStore::open(dir.path()).expect("store");
-    let kept = store.load().expect("load").expect("kept");
+    let KeptList::Read(kept) = store.load(&owner).expect("load") else {
+        panic!("kept for its owner");
+    };
     let view = InventoryView::new(kept.rows);
     println!(
         "- next start: open + load + prepare {} rows: {} (goal ≤ 300 ms)",

@@ -27,6 +27,21 @@ pub enum CloudId {
     Demo,
 }
 
+impl CloudId {
+    /// The cloud's short, stable name, as serde writes it (`global`, `usGovL4`, `demo`, …):
+    /// what a kept list is stamped with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloudId::Global => "global",
+            CloudId::UsGovL4 => "usGovL4",
+            CloudId::UsGovL5 => "usGovL5",
+            CloudId::China => "china",
+            CloudId::Custom => "custom",
+            CloudId::Demo => "demo",
+        }
+    }
+}
+
 /// A cloud: where to sign in and where Graph lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cloud {

@@ -468,3 +468,174 @@ fn numbers_view_refresh_leavers_and_bulk_preview_through_ipc() {
     // Cancel with nothing going on is harmless.
     invoke(&window, "numbers_cancel", json!({})).unwrap();
 }
+
+// ---- The kept list belongs to one tenant, cloud and account --------------------------------
+
+/// `inventory.sqlite3` and its write-ahead log, as bytes (what is left on disk).
+fn kept_list_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["inventory.sqlite3", "inventory.sqlite3-wal"] {
+        if let Ok(mut read) = std::fs::read(dir.join(name)) {
+            bytes.append(&mut read);
+        }
+    }
+    bytes
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+/// Signs `account` in to `sim` and opens the Numbers view (after the session is restored).
+fn numbers_view_as(
+    sim: &SimTenant,
+    dir: &Path,
+    account: &str,
+) -> (tauri::App<MockRuntime>, Window, Value) {
+    let keyring = keyring_signed_in(sim, dir, account);
+    let (app, window) = app_for(sim, dir, keyring);
+    let status = invoke(&window, "session_status", json!({})).unwrap();
+    assert_eq!(status["signedIn"], true, "{status}");
+    let page = invoke(&window, "numbers_view", json!({})).unwrap();
+    (app, window, page)
+}
+
+/// Not shown, not exported, not counted, not given to the lens or to Bulk.
+fn assert_kept_list_withheld(window: &Window, page: &Value) {
+    let seen = format!("total {}, note {}", page["total"], page["note"]);
+    assert_eq!(page["total"], 0, "{seen}");
+    assert!(page["rows"].as_array().unwrap().is_empty(), "{seen}");
+    assert!(page["readAt"].is_null(), "{seen}");
+    let note = page["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("another") && note.contains("Refresh"),
+        "the view says the list was read for someone else: {seen}"
+    );
+    let query = invoke(window, "numbers_query", json!({ "query": {} })).unwrap();
+    assert_eq!(query["total"], 0, "numbers_query showed the list");
+    assert!(
+        invoke(window, "numbers_export", json!({ "query": {} })).is_err(),
+        "exported"
+    );
+    assert!(
+        invoke(
+            window,
+            "numbers_leavers",
+            json!({ "includeUnlicensed": false })
+        )
+        .is_err(),
+        "given to the leavers lens"
+    );
+    let matching = json!({ "selection": { "kind": "matching", "query": {} } });
+    assert!(
+        invoke(window, "numbers_to_bulk", matching).is_err(),
+        "sent to Bulk"
+    );
+}
+
+#[test]
+fn a_kept_list_is_shown_only_to_the_tenant_and_account_that_read_it() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (_app, window, _) = numbers_view_as(&sim, dir.path(), sim::ADMIN_UPN);
+        let refreshed = invoke(&window, "numbers_refresh", json!({})).unwrap();
+        assert_eq!(refreshed["page"]["total"], sim.numbers().len());
+    }
+    // Another account of the same tenant.
+    {
+        let (_app, window, page) = numbers_view_as(&sim, dir.path(), sim::NO_ROLE_UPN);
+        assert_kept_list_withheld(&window, &page);
+    }
+    // Another tenant, at other endpoints.
+    let other = fast_sim();
+    {
+        let (_app, window, page) = numbers_view_as(&other, dir.path(), sim::ADMIN_UPN);
+        assert_kept_list_withheld(&window, &page);
+    }
+    // The account that read it sees it again, without asking Microsoft.
+    let (_app, _window, page) = numbers_view_as(&sim, dir.path(), sim::ADMIN_UPN);
+    assert_eq!(page["total"], sim.numbers().len(), "{}", page["note"]);
+}
+
+#[test]
+fn sign_out_leaves_no_name_or_user_name_of_the_kept_list_on_disk() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window, _) = numbers_view_as(&sim, dir.path(), sim::ADMIN_UPN);
+    invoke(&window, "numbers_refresh", json!({})).unwrap();
+    invoke(
+        &window,
+        "numbers_leavers",
+        json!({ "includeUnlicensed": true }),
+    )
+    .unwrap();
+    let kept = kept_list_bytes(dir.path());
+    let names = [
+        sim::SAMPLE_USER_UPN,
+        "Adele Vance",
+        "alexw@contoso.onmicrosoft.com",
+    ];
+    for name in names {
+        assert!(holds(&kept, name), "{name} is kept before sign-out");
+    }
+
+    invoke(&window, "sign_out", json!({})).unwrap();
+    let left = kept_list_bytes(dir.path());
+    for name in names {
+        assert!(
+            !holds(&left, name),
+            "{name} is still on disk after sign-out"
+        );
+    }
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("inventory"))
+        .collect();
+    for name in &files {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(!holds(&bytes, sim::SAMPLE_USER_UPN), "{name} holds a UPN");
+    }
+    // Nothing of it is shown either, and the lens's answer is gone.
+    let tab = invoke(&window, "numbers_query", json!({ "query": {} }));
+    assert!(
+        tab.as_ref().map_or(true, |page| page["total"] == 0),
+        "numbers_query still shows the list after sign-out"
+    );
+    assert!(invoke(&window, "numbers_export_leavers", json!({})).is_err());
+}
+
+#[test]
+fn a_list_kept_by_an_older_numberdesk_has_no_owner_and_is_never_shown() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // The first version's file: no tenant, cloud or account beside the list.
+        let conn = rusqlite::Connection::open(dir.path().join("inventory.sqlite3")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), read_at TEXT NOT NULL,
+                unreadable INTEGER NOT NULL, list_requests INTEGER NOT NULL,
+                name_requests INTEGER NOT NULL);
+             CREATE TABLE numbers (position INTEGER PRIMARY KEY, id TEXT NOT NULL,
+                telephone_number TEXT NOT NULL, number_type TEXT NOT NULL,
+                assignment TEXT NOT NULL, assignment_status TEXT, assignee_id TEXT,
+                assignee_name TEXT, assignee_upn TEXT, category TEXT, city TEXT, country TEXT,
+                activation_state TEXT, location_id TEXT);
+             INSERT INTO snapshot VALUES (1, '2025-06-01T10:42:00.000Z', 0, 1, 1);
+             INSERT INTO numbers VALUES (0, 'n1', '+14255550199', 'callingPlan', 'user',
+                'userAssigned', 'u1', 'Someone Elsewhere', 'someone@fabrikam.example', NULL,
+                'Redmond', 'US', 'activated', NULL);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let (_app, _window, page) = numbers_view_as(&sim, dir.path(), sim::ADMIN_UPN);
+    let seen = format!("total {}, note {}", page["total"], page["note"]);
+    assert_eq!(page["total"], 0, "{seen}");
+    assert!(page["readAt"].is_null(), "{seen}");
+    assert!(
+        !holds(&kept_list_bytes(dir.path()), "someone@fabrikam.example"),
+        "the ownerless rows are deleted"
+    );
+}

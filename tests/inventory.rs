@@ -9,12 +9,12 @@ mod app_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
 
-use app_support::{graph, recorded_options, signed_in, Waits};
+use app_support::{graph, recorded_options, signed_in, target, TestService, Waits};
 use numberdesk::graph::{CancelToken, UserDetail};
 use numberdesk::history::History;
 use numberdesk::inventory::{
-    self, AssignmentKind, InventoryQuery, InventoryStore, InventoryView, LeaverOptions,
-    LeaverReason, ReadOutcome, ReadProgress,
+    self, AssignmentKind, InventoryQuery, InventoryStore, InventoryView, KeptList, LeaverOptions,
+    LeaverReason, ListOwner, ReadOutcome, ReadProgress,
 };
 use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, Consent, SimTenant};
@@ -25,6 +25,24 @@ use std::time::Duration;
 
 async fn fast_sim() -> SimTenant {
     sim_support::start_fast().await
+}
+
+/// The owner the app stamps a list with for `service`'s account at `sim`.
+async fn owner(sim: &SimTenant, service: &TestService) -> ListOwner {
+    let status = service.session_handle().status().await;
+    ListOwner::signed_in(
+        &target(sim).cloud,
+        sim::DEMO_TENANT_ID,
+        &status.account.expect("signed in"),
+    )
+}
+
+/// The list kept for `owner`, which must be there.
+fn kept_for(store: &InventoryStore, owner: &ListOwner) -> inventory::Inventory {
+    match store.load(owner).unwrap() {
+        KeptList::Read(inventory) => inventory,
+        other => panic!("nothing kept for {owner:?}: {other:?}"),
+    }
 }
 
 fn list_requests(sim: &SimTenant) -> Vec<String> {
@@ -113,13 +131,21 @@ async fn cancel_stops_the_read_at_once_and_keeps_the_previous_list() {
     let client = graph(&sim, &service, recorded_options(&Waits::default()));
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
+    let megan = owner(&sim, &service).await;
     sim.cap_pages(Some(1_000));
-    let first =
-        inventory::refresh_inventory(&client, &store, true, false, &|_| {}, &CancelToken::new())
-            .await
-            .unwrap();
+    let first = inventory::refresh_inventory(
+        &client,
+        &store,
+        &megan,
+        true,
+        false,
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(first, ReadOutcome::Read(_)));
-    let kept = store.load().unwrap().unwrap();
+    let kept = kept_for(&store, &megan);
     sim.clear_requests();
     let cancel = CancelToken::new();
     let stop = {
@@ -129,16 +155,13 @@ async fn cancel_stops_the_read_at_once_and_keeps_the_previous_list() {
             cancel.cancel();
         }
     };
-    let outcome = inventory::refresh_inventory(&client, &store, true, false, &stop, &cancel)
-        .await
-        .unwrap();
+    let outcome =
+        inventory::refresh_inventory(&client, &store, &megan, true, false, &stop, &cancel)
+            .await
+            .unwrap();
     assert_eq!(outcome, ReadOutcome::Cancelled);
     assert_eq!(list_requests(&sim).len(), 1, "no page after Cancel");
-    assert_eq!(
-        store.load().unwrap().unwrap(),
-        kept,
-        "the kept list is untouched"
-    );
+    assert_eq!(kept_for(&store, &megan), kept, "the kept list is untouched");
 }
 
 #[tokio::test]
@@ -147,26 +170,35 @@ async fn refresh_replaces_the_kept_list_and_the_next_start_loads_it() {
     let service = signed_in(&sim, sim::ADMIN_UPN).await;
     let client = graph(&sim, &service, recorded_options(&Waits::default()));
     let dir = tempfile::tempdir().unwrap();
+    let megan = owner(&sim, &service).await;
+    let refresh = |store: Arc<InventoryStore>| {
+        let (client, megan) = (client.clone(), megan.clone());
+        async move {
+            inventory::refresh_inventory(
+                &client,
+                &store,
+                &megan,
+                true,
+                true,
+                &|_| {},
+                &CancelToken::new(),
+            )
+            .await
+            .unwrap()
+        }
+    };
     {
         let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
-        assert_eq!(store.load().unwrap(), None, "nothing kept yet");
-        inventory::refresh_inventory(&client, &store, true, true, &|_| {}, &CancelToken::new())
-            .await
-            .unwrap();
+        assert_eq!(store.load(&megan).unwrap(), KeptList::Nothing);
+        refresh(store).await;
     }
     sim.add_assigned_numbers(10);
     let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
-    let before = store.load().unwrap().unwrap();
+    let before = kept_for(&store, &megan);
     assert_eq!(before.rows.len(), 200);
     assert!(before.read_at.ends_with('Z'));
-    inventory::refresh_inventory(&client, &store, true, true, &|_| {}, &CancelToken::new())
-        .await
-        .unwrap();
-    let after = InventoryStore::open(dir.path())
-        .unwrap()
-        .load()
-        .unwrap()
-        .unwrap();
+    refresh(store).await;
+    let after = kept_for(&InventoryStore::open(dir.path()).unwrap(), &megan);
     assert_eq!(after.rows.len(), 210);
     assert!(after.read_at >= before.read_at);
     // The kept list answers the view's questions: the stuck numbers, by chip.
@@ -697,20 +729,26 @@ async fn the_numbers_desk_keeps_the_list_cancels_a_refresh_and_names_its_selecti
     let dir = tempfile::tempdir().unwrap();
     let desk = NumbersDesk::default();
     let all = InventoryQuery::default();
+    let megan = owner(&sim, &service).await;
+    let data = dir.path();
 
-    // Nothing read yet: the steps that need a list say so, and opening the view shows an
-    // empty list with a note.
-    assert!(matches!(desk.query(&all), Err(InventoryError::NotRead)));
-    let first = desk.view(dir.path(), &all).await.unwrap();
+    // Nothing read yet: opening the view shows an empty list with a note, and the lens's
+    // steps say it was not opened.
+    let first = desk.view(data, &megan, &all).await.unwrap();
     assert_eq!((first.read_at.as_deref(), first.result.total), (None, 0));
     assert!(first.note.unwrap().contains("Choose Refresh"));
+    assert_eq!(
+        desk.query(data, &megan, &all).await.unwrap().result.total,
+        0
+    );
     assert!(matches!(
-        desk.selection(&NumbersSelection::Leavers),
+        desk.selection(data, &megan, &NumbersSelection::Leavers)
+            .await,
         Err(InventoryError::LeaversNotChecked)
     ));
 
     let refreshed = desk
-        .refresh(&client, true, dir.path(), &|_| {}, &all)
+        .refresh(&client, true, data, &megan, &|_| {}, &all)
         .await
         .unwrap();
     assert!(!refreshed.cancelled);
@@ -723,14 +761,14 @@ async fn the_numbers_desk_keeps_the_list_cancels_a_refresh_and_names_its_selecti
     let cancelling = desk.clone();
     let cancel_now = move |_: ReadProgress| cancelling.cancel();
     let cancelled = desk
-        .refresh(&client, true, dir.path(), &cancel_now, &all)
+        .refresh(&client, true, data, &megan, &cancel_now, &all)
         .await
         .unwrap();
     assert!(cancelled.cancelled);
     assert_eq!(cancelled.page.result.total, 200);
     assert_eq!(cancelled.page.read_at.as_deref(), Some(read_at.as_str()));
     let again = desk
-        .refresh(&client, true, dir.path(), &|_| {}, &all)
+        .refresh(&client, true, data, &megan, &|_| {}, &all)
         .await
         .unwrap();
     assert_eq!(
@@ -741,29 +779,233 @@ async fn the_numbers_desk_keeps_the_list_cancels_a_refresh_and_names_its_selecti
     // A fresh desk (the next start) opens on the kept list without asking Microsoft.
     sim.clear_requests();
     let next = NumbersDesk::default();
-    assert_eq!(next.view(dir.path(), &all).await.unwrap().result.total, 210);
+    let shown = next.view(data, &megan, &all).await.unwrap();
+    assert_eq!(shown.result.total, 210);
     assert!(list_requests(&sim).is_empty());
 
     // The lens, its export, and the selection with the names the lens found.
     let report = desk
-        .leavers(&client, true, LeaverOptions::default())
+        .leavers(&client, true, data, &megan, LeaverOptions::default())
         .await
         .unwrap()
         .unwrap();
+    let tab = desk.query(data, &megan, &all).await.unwrap();
     assert_eq!(
-        desk.query(&all).unwrap().leavers.unwrap().numbers,
+        tab.leavers.unwrap().numbers,
         report.leavers.len(),
         "the tab's count"
     );
-    let picked = desk.selection(&NumbersSelection::Leavers).unwrap();
+    let picked = desk
+        .selection(data, &megan, &NumbersSelection::Leavers)
+        .await
+        .unwrap();
     assert_eq!(picked.rows.len(), report.leavers.len());
     assert!(picked.names.len() > sim::DISABLED_LEAVERS.len());
     let out = tempfile::tempdir().unwrap();
-    let exported = desk.export_leavers(out.path()).await.unwrap();
+    let exported = desk.export_leavers(data, &megan, out.path()).await.unwrap();
     assert_eq!(exported.count, report.leavers.len());
     let csv = std::fs::read_to_string(&exported.path).unwrap();
     assert!(csv.contains(sim::DELETED_LEAVER), "{csv}");
-    let exported = desk.export(out.path(), all.clone()).await.unwrap();
+    let exported = desk
+        .export(data, &megan, out.path(), all.clone())
+        .await
+        .unwrap();
     assert_eq!(exported.count, 210);
     assert!(exported.path.contains("numberdesk-numbers-"));
+}
+
+/// Every step that gives out the kept list, asked for by `owner` who did not read it.
+async fn assert_withheld_from(
+    desk: &numberdesk::inventory::NumbersDesk,
+    data: &std::path::Path,
+    owner: &ListOwner,
+) {
+    use numberdesk::inventory::{InventoryError, NumbersSelection};
+    let all = InventoryQuery::default();
+    let page = desk.view(data, owner, &all).await.unwrap();
+    assert_eq!(page.result.total, 0, "shown to {owner:?}");
+    assert!(page.result.rows.is_empty());
+    assert_eq!(
+        page.result.counts.assignment.values().sum::<usize>(),
+        0,
+        "counted"
+    );
+    assert!(page.read_at.is_none());
+    assert!(page.leavers.is_none(), "the lens's count is shown");
+    let note = page.note.unwrap();
+    assert!(note.contains("another tenant or account"), "{note}");
+    assert!(note.contains("Choose Refresh"), "{note}");
+    let out = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        desk.export(data, owner, out.path(), all.clone()).await,
+        Err(InventoryError::ReadForAnother)
+    ));
+    assert!(matches!(
+        desk.export_leavers(data, owner, out.path()).await,
+        Err(InventoryError::ReadForAnother)
+    ));
+    for selection in [
+        NumbersSelection::Leavers,
+        NumbersSelection::Matching { query: all.clone() },
+        NumbersSelection::Numbers {
+            numbers: vec![sim::SAMPLE_NUMBER.into()],
+        },
+    ] {
+        assert!(
+            matches!(
+                desk.selection(data, owner, &selection).await,
+                Err(InventoryError::ReadForAnother)
+            ),
+            "{selection:?} went to Bulk"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "no file written"
+    );
+}
+
+#[tokio::test]
+async fn a_list_kept_for_one_tenant_account_or_the_demo_is_never_given_to_another() {
+    use numberdesk::cloud::Cloud;
+    use numberdesk::inventory::{InventoryError, NumbersDesk};
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let all = InventoryQuery::default();
+    let megan = owner(&sim, &service).await;
+    let desk = NumbersDesk::default();
+    desk.refresh(&client, true, data, &megan, &|_| {}, &all)
+        .await
+        .unwrap();
+    desk.leavers(&client, true, data, &megan, LeaverOptions::default())
+        .await
+        .unwrap();
+
+    // Another account of the tenant, the same account in another tenant, and the demo.
+    let account = service.session_handle().status().await.account.unwrap();
+    let diego = numberdesk::auth::Account {
+        username: sim::NO_ROLE_UPN.into(),
+        ..account.clone()
+    };
+    let elsewhere = numberdesk::auth::Account {
+        tenant_id: "0f7c9e14-6c1f-4e97-a5d2-b3a8e2d4b628".into(),
+        ..account.clone()
+    };
+    let demo_cloud = Cloud::demo(&sim.login_url(), &sim.graph_url()).unwrap();
+    let demo = ListOwner::signed_in(&demo_cloud, sim::DEMO_TENANT_ID, &account);
+    let cloud = target(&sim).cloud;
+    let others = [
+        ListOwner::signed_in(&cloud, sim::DEMO_TENANT_ID, &diego),
+        ListOwner::signed_in(&cloud, sim::DEMO_TENANT_ID, &elsewhere),
+        demo.clone(),
+    ];
+    for other in &others {
+        // The same desk (another account signed in during this run) and a fresh one (the
+        // next start).
+        assert_withheld_from(&desk, data, other).await;
+        assert_withheld_from(&NumbersDesk::default(), data, other).await;
+    }
+    // The owner's list is still there for its owner.
+    let mine = desk.view(data, &megan, &all).await.unwrap();
+    assert_eq!(mine.result.total, 200);
+
+    // And the other way round: a list read in the demo is not the real tenant's.
+    let demo_client = graph(&sim, &service, recorded_options(&Waits::default()));
+    desk.refresh(&demo_client, true, data, &demo, &|_| {}, &all)
+        .await
+        .unwrap();
+    assert_withheld_from(&desk, data, &megan).await;
+    assert_withheld_from(&NumbersDesk::default(), data, &megan).await;
+    assert_eq!(
+        desk.view(data, &demo, &all).await.unwrap().result.total,
+        200
+    );
+    // A refresh by the owner replaces the other's list.
+    let page = desk
+        .refresh(&client, true, data, &megan, &|_| {}, &all)
+        .await
+        .unwrap()
+        .page;
+    assert_eq!(page.result.total, 200);
+    assert!(page.note.is_none(), "{:?}", page.note);
+    assert!(matches!(
+        NumbersDesk::default().export(data, &demo, data, all).await,
+        Err(InventoryError::ReadForAnother)
+    ));
+}
+
+/// `inventory.sqlite3` and its write-ahead log, as bytes.
+fn kept_list_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in [
+        inventory::FILE_NAME.to_owned(),
+        format!("{}-wal", inventory::FILE_NAME),
+    ] {
+        bytes.extend(std::fs::read(dir.join(name)).unwrap_or_default());
+    }
+    bytes
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+#[tokio::test]
+async fn forgetting_the_list_at_sign_out_leaves_no_name_on_disk_or_in_memory() {
+    use numberdesk::inventory::{InventoryError, NumbersDesk, NumbersSelection};
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let all = InventoryQuery::default();
+    let megan = owner(&sim, &service).await;
+    let desk = NumbersDesk::default();
+    // Two refreshes: the first one's rows are in free pages and the log.
+    for _ in 0..2 {
+        desk.refresh(&client, true, data, &megan, &|_| {}, &all)
+            .await
+            .unwrap();
+    }
+    desk.leavers(&client, true, data, &megan, LeaverOptions::default())
+        .await
+        .unwrap();
+    let names: Vec<String> = sim
+        .users()
+        .into_iter()
+        .filter(|u| u.user_principal_name == sim::SAMPLE_USER_UPN)
+        .flat_map(|u| [u.user_principal_name, u.display_name])
+        .collect();
+    assert_eq!(names.len(), 2);
+    let before = kept_list_bytes(data);
+    assert!(names.iter().all(|n| holds(&before, n)), "kept before");
+
+    desk.forget(data).await.unwrap();
+    let after = kept_list_bytes(data);
+    for name in &names {
+        assert!(!holds(&after, name), "{name} is still on disk");
+    }
+    assert!(
+        !holds(&after, "@contoso.onmicrosoft.com"),
+        "a user name is left"
+    );
+    // Nothing in memory either: the view is empty and the lens's answer is gone.
+    let page = desk.view(data, &megan, &all).await.unwrap();
+    assert_eq!(page.result.total, 0);
+    assert!(page.leavers.is_none());
+    assert!(matches!(
+        desk.selection(data, &megan, &NumbersSelection::Leavers)
+            .await,
+        Err(InventoryError::LeaversNotChecked)
+    ));
+    // A desk that never opened the file removes it too (signed out before opening the view).
+    desk.refresh(&client, true, data, &megan, &|_| {}, &all)
+        .await
+        .unwrap();
+    NumbersDesk::default().forget(data).await.unwrap();
+    assert!(!holds(&kept_list_bytes(data), sim::SAMPLE_USER_UPN));
 }

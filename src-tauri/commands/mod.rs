@@ -23,6 +23,7 @@ pub use session::*;
 pub use setup::*;
 pub use unassign::*;
 
+use crate::auth::session::SessionError;
 use crate::auth::{SignInService, SignInTarget};
 use crate::bulk::{BulkConfig, BulkDesk, BulkEvent};
 use crate::context::AppContext;
@@ -31,6 +32,7 @@ use crate::desk::{Desk, DeskConfig, RecordView};
 use crate::desktop::BackgroundState;
 use crate::graph::{GraphClient, GraphOptions};
 use crate::history::History;
+use crate::inventory::ListOwner;
 use crate::problem::Problem;
 use crate::settings::Settings;
 use crate::setup::Resolved;
@@ -132,6 +134,21 @@ impl App {
     /// Where to sign in, or why NumberDesk cannot yet.
     pub fn target<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SignInTarget, Problem> {
         Ok(self.resolved_setup(app)?.require_target()?)
+    }
+
+    /// Whose kept list of numbers the Numbers view may use: the signed-in account, in the
+    /// tenant and cloud now set up (the demo is its own). Signed out: the problem says so.
+    pub async fn list_owner<R: Runtime>(&self, app: &AppHandle<R>) -> Result<ListOwner, Problem> {
+        let target = self.target(app)?;
+        let status = self.auth.service.session().status().await;
+        match status.account.filter(|_| status.signed_in) {
+            Some(account) => Ok(ListOwner::signed_in(
+                &target.cloud,
+                &target.tenant,
+                &account,
+            )),
+            None => Err(SessionError::SignedOut.into()),
+        }
     }
 
     pub fn history(&self) -> Result<Arc<History>, Problem> {

@@ -1,7 +1,8 @@
 //! The Numbers view: the tenant's whole inventory, the leavers lens, the CSV exports, and the
 //! way into the Bulk preview. Each command reads its input, calls one step of
 //! [`crate::inventory::NumbersDesk`] (which keeps SQLite and files off the async threads) and
-//! converts the answer.
+//! converts the answer. Each step names the signed-in owner ([`App::list_owner`]): the desk
+//! answers from that owner's kept list only.
 
 use super::App;
 use crate::auth::SessionStatus;
@@ -36,21 +37,27 @@ fn export_folder<R: Runtime>(app: &AppHandle<R>, state: &App) -> PathBuf {
 
 /// Opening the view: the kept list at once (never a wait on Microsoft), or empty with a note.
 #[tauri::command]
-pub async fn numbers_view(
+pub async fn numbers_view<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, App>,
     query: Option<InventoryQuery>,
 ) -> Result<NumbersPage, Problem> {
+    let owner = state.list_owner(&app).await?;
     let query = query.unwrap_or_default();
-    Ok(state.numbers.view(&state.context.data_dir, &query).await?)
+    let data_dir = &state.context.data_dir;
+    Ok(state.numbers.view(data_dir, &owner, &query).await?)
 }
 
 /// Filters (chips with counts), search, sort and one page of the kept list.
 #[tauri::command]
-pub async fn numbers_query(
+pub async fn numbers_query<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, App>,
     query: InventoryQuery,
 ) -> Result<NumbersPage, Problem> {
-    Ok(state.numbers.query(&query)?)
+    let owner = state.list_owner(&app).await?;
+    let data_dir = &state.context.data_dir;
+    Ok(state.numbers.query(data_dir, &owner, &query).await?)
 }
 
 /// "Refresh": reads every number with progress events ([`NUMBERS_PROGRESS`]) and keeps the
@@ -61,15 +68,17 @@ pub async fn numbers_refresh<R: Runtime>(
     state: State<'_, App>,
     query: Option<InventoryQuery>,
 ) -> Result<NumbersRefreshed, Problem> {
+    let owner = state.list_owner(&app).await?;
     let (graph, api_available) = state.graph(&app).await?;
     let progress = move |progress: ReadProgress| {
         let text = progress.text();
         let _ = app.emit(NUMBERS_PROGRESS, NumbersProgress { progress, text });
     };
     let (data_dir, query) = (&state.context.data_dir, query.unwrap_or_default());
-    let refreshed = state
-        .numbers
-        .refresh(&graph, api_available, data_dir, &progress, &query);
+    let refreshed =
+        state
+            .numbers
+            .refresh(&graph, api_available, data_dir, &owner, &progress, &query);
     Ok(refreshed.await?)
 }
 
@@ -86,8 +95,13 @@ pub async fn numbers_export<R: Runtime>(
     state: State<'_, App>,
     query: InventoryQuery,
 ) -> Result<Exported, Problem> {
+    let owner = state.list_owner(&app).await?;
     let folder = export_folder(&app, &state);
-    Ok(state.numbers.export(&folder, query).await?)
+    let data_dir = &state.context.data_dir;
+    Ok(state
+        .numbers
+        .export(data_dir, &owner, &folder, query)
+        .await?)
 }
 
 /// Writes the leavers lens's list, with why each is listed, for the change ticket.
@@ -96,8 +110,13 @@ pub async fn numbers_export_leavers<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, App>,
 ) -> Result<Exported, Problem> {
+    let owner = state.list_owner(&app).await?;
     let folder = export_folder(&app, &state);
-    Ok(state.numbers.export_leavers(&folder).await?)
+    let data_dir = &state.context.data_dir;
+    Ok(state
+        .numbers
+        .export_leavers(data_dir, &owner, &folder)
+        .await?)
 }
 
 /// The leavers lens: numbers on disabled, deleted or ghost users (and optionally unlicensed).
@@ -109,11 +128,13 @@ pub async fn numbers_leavers<R: Runtime>(
     state: State<'_, App>,
     include_unlicensed: bool,
 ) -> Result<Option<Arc<LeaversReport>>, Problem> {
+    let owner = state.list_owner(&app).await?;
     let (graph, api_available) = state.graph(&app).await?;
     let options = LeaverOptions { include_unlicensed };
+    let data_dir = &state.context.data_dir;
     Ok(state
         .numbers
-        .leavers(&graph, api_available, options)
+        .leavers(&graph, api_available, data_dir, &owner, options)
         .await?)
 }
 
@@ -132,7 +153,12 @@ pub async fn numbers_to_bulk<R: Runtime>(
     state: State<'_, App>,
     selection: NumbersSelection,
 ) -> Result<PreviewView, Problem> {
-    let picked = state.numbers.selection(&selection)?;
+    let owner = state.list_owner(&app).await?;
+    let data_dir = &state.context.data_dir;
+    let picked = state
+        .numbers
+        .selection(data_dir, &owner, &selection)
+        .await?;
     let bulk = state.bulk(&app).await?;
     Ok(bulk.preview_rows(&picked.rows, &picked.names).await?)
 }

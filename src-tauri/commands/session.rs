@@ -35,6 +35,15 @@ impl AuthState {
 }
 
 impl App {
+    /// Signs out: forgets every token (memory and keyring), then removes the kept list of
+    /// numbers, with its names and user names, from memory and from disk. The list goes even
+    /// when the keyring could not be cleared.
+    pub async fn sign_out(&self) -> Result<(), Problem> {
+        let signed_out = self.auth.sign_out().await;
+        self.numbers.forget(&self.context.data_dir).await?;
+        signed_out
+    }
+
     /// After a sign-in: follow what was left open, and show the account in the tray.
     async fn signed_in<R: Runtime>(
         &self,
@@ -144,13 +153,13 @@ pub async fn device_sign_in_wait<R: Runtime>(
     Ok(state.signed_in(&app, status).await)
 }
 
-/// Forgets every token, in memory and in the keyring.
+/// Forgets every token, in memory and in the keyring, and removes the kept list of numbers.
 #[tauri::command]
 pub async fn sign_out<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, App>,
 ) -> Result<SessionStatus, Problem> {
-    state.auth.sign_out().await?;
+    state.sign_out().await?;
     crate::desktop::refresh_tray(&app).await;
     Ok(state.auth.service.session().status().await)
 }

@@ -70,7 +70,8 @@ pub fn check_setup(setup: Setup) -> SetupCheck {
 }
 
 /// Saves the admin's setup. Fields fixed by the demo, the test hooks or IT's preset stay as
-/// they are. A changed tenant or app signs the current session out.
+/// they are. A changed tenant or app signs the current session out (and removes the kept list
+/// of numbers).
 #[tauri::command]
 pub async fn save_setup<R: Runtime>(
     app: AppHandle<R>,
@@ -87,7 +88,7 @@ pub async fn save_setup<R: Runtime>(
     .await?;
     let after = state.resolved_setup(&app)?;
     if before.target() != after.target() {
-        state.auth.sign_out().await?;
+        state.sign_out().await?;
     }
     Ok(SetupView::new(&after, &state.context.managed_preset))
 }

@@ -2,13 +2,18 @@
 //! with progress and Cancel, the leavers lens's last answer, the CSV exports, and a selection
 //! for the Bulk preview. Every SQLite and file step runs on a blocking thread
 //! ([`super::store::off_thread`]). The commands in `commands/numbers.rs` only translate.
+//!
+//! Every step is asked for by an owner (the signed-in tenant, cloud and account,
+//! [`ListOwner`]) and answers from that owner's list only: a list read for anyone else is
+//! neither shown, counted, exported, given to the lens nor sent to Bulk; the view says so and
+//! offers Refresh. Sign-out ([`NumbersDesk::forget`]) removes the list from memory and disk.
 
 use super::store::off_thread;
 use super::{
     export_inventory_csv, export_leavers_csv, find_leavers, refresh_inventory,
     selection_for_leavers, selection_for_numbers, selection_for_query, write_csv_file,
-    BulkSelection, InventoryError, InventoryQuery, InventoryStore, InventoryView, LeaverCounts,
-    LeaverOptions, LeaversReport, QueryResult, ReadOutcome, ReadProgress,
+    BulkSelection, InventoryError, InventoryQuery, InventoryStore, InventoryView, KeptList,
+    LeaverCounts, LeaverOptions, LeaversReport, ListOwner, QueryResult, ReadOutcome, ReadProgress,
 };
 use crate::graph::{CancelToken, GraphClient};
 use crate::records::{export_file_name, Exported};
@@ -53,6 +58,12 @@ pub enum NumbersSelection {
 const NOTHING_READ: &str = "NumberDesk has not read this tenant’s numbers yet. Choose Refresh \
     to read every number (about a minute for 30,000 numbers); the list is kept for next time.";
 
+/// Said above the (empty) list, and by the steps that need it, when the kept list belongs to
+/// someone else.
+pub const READ_FOR_ANOTHER: &str = "The kept list of numbers was read for another tenant or \
+    account (or for the demo), so it is not shown here. Choose Refresh to read the numbers of \
+    the tenant you are signed in to.";
+
 fn unreadable_note(unreadable: usize) -> Option<String> {
     (unreadable > 0).then(|| {
         format!(
@@ -62,11 +73,14 @@ fn unreadable_note(unreadable: usize) -> Option<String> {
     })
 }
 
-/// The kept inventory, prepared for queries, and when it was read.
+/// The kept inventory of one owner, prepared for queries, and when it was read.
 struct Kept {
+    owner: ListOwner,
     view: InventoryView,
     read_at: Option<String>,
     note: Option<String>,
+    /// The file holds another owner's list (none of it is here).
+    read_for_another: bool,
 }
 
 #[derive(Default)]
@@ -77,10 +91,14 @@ struct Inner {
     /// Held while the kept list is read from the store (so it is read once) and while a
     /// Refresh keeps its list.
     loading: tokio::sync::Mutex<()>,
+    /// Held by a Refresh from its first step until its list is kept, and by sign-out while it
+    /// removes the list: a read that ends after sign-out cannot write names back to disk.
+    writing: tokio::sync::Mutex<()>,
     kept: RwLock<Option<Arc<Kept>>>,
     /// The read (or leavers check) going on, for Cancel.
     reading: Mutex<Option<CancelToken>>,
-    /// The leavers lens's last answer, for "Unassign all listed…", its export and the tab count.
+    /// The leavers lens's last answer on the kept list, for "Unassign all listed…", its export
+    /// and the tab count.
     leavers: Mutex<Option<Arc<LeaversReport>>>,
 }
 
@@ -93,38 +111,50 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl NumbersDesk {
-    /// Opening the view: the kept list at once (read from `data_dir` the first time, never a
-    /// wait on Microsoft), or an empty list with a note.
+    /// Opening the view: `owner`'s kept list at once (read from `data_dir` the first time,
+    /// never a wait on Microsoft), or an empty list with a note (nothing read yet, or the list
+    /// kept is another owner's).
     pub async fn view(
         &self,
         data_dir: &Path,
+        owner: &ListOwner,
         query: &InventoryQuery,
     ) -> Result<NumbersPage, InventoryError> {
-        let kept = self.load(data_dir).await?;
+        let kept = self.load(data_dir, owner).await?;
         Ok(self.page(&kept, query))
     }
 
-    /// Filters (chips with counts), search, sort and one page of the kept list.
-    pub fn query(&self, query: &InventoryQuery) -> Result<NumbersPage, InventoryError> {
-        let kept = self.kept_or_not_read()?;
-        Ok(self.page(&kept, query))
+    /// Filters (chips with counts), search, sort and one page of the kept list; the same
+    /// answer as [`NumbersDesk::view`] (the list is in memory after the first call, unless
+    /// another account signed in or this one signed out meanwhile).
+    pub async fn query(
+        &self,
+        data_dir: &Path,
+        owner: &ListOwner,
+        query: &InventoryQuery,
+    ) -> Result<NumbersPage, InventoryError> {
+        self.view(data_dir, owner, query).await
     }
 
     /// "Refresh": reads every number, telling `progress`, and keeps the list; a Cancel
     /// ([`NumbersDesk::cancel`]) keeps the previous one as it was.
+    /// The list is stamped with `owner`, who must be the account `graph` reads as.
     pub async fn refresh(
         &self,
         graph: &GraphClient,
         telephone_api_available: bool,
         data_dir: &Path,
+        owner: &ListOwner,
         progress: &(dyn Fn(ReadProgress) + Send + Sync),
         query: &InventoryQuery,
     ) -> Result<NumbersRefreshed, InventoryError> {
         let store = self.store(data_dir).await?;
         let reading = self.begin()?;
+        let writing = self.0.writing.lock().await;
         let outcome = refresh_inventory(
             graph,
             &store,
+            owner,
             telephone_api_available,
             true,
             progress,
@@ -143,15 +173,18 @@ impl NumbersDesk {
                 // store cannot put it back over this one.
                 let _loading = self.0.loading.lock().await;
                 self.keep(Kept {
+                    owner: owner.clone(),
                     view,
                     read_at: Some(read.read_at),
                     note,
+                    read_for_another: false,
                 });
                 false
             }
             ReadOutcome::Cancelled => true,
         };
-        let page = self.view(data_dir, query).await?;
+        drop(writing);
+        let page = self.view(data_dir, owner, query).await?;
         Ok(NumbersRefreshed { cancelled, page })
     }
 
@@ -169,9 +202,11 @@ impl NumbersDesk {
         &self,
         graph: &GraphClient,
         telephone_api_available: bool,
+        data_dir: &Path,
+        owner: &ListOwner,
         options: LeaverOptions,
     ) -> Result<Option<Arc<LeaversReport>>, InventoryError> {
-        let kept = self.kept_or_not_read()?;
+        let kept = self.usable(data_dir, owner).await?;
         let reading = self.begin()?;
         let found = find_leavers(
             graph,
@@ -184,7 +219,11 @@ impl NumbersDesk {
         drop(reading);
         let report = found?.map(Arc::new);
         if let Some(report) = &report {
-            *lock(&self.0.leavers) = Some(report.clone());
+            // Kept only while its list is the one kept (not after a sign-out or a Refresh).
+            let mut leavers = lock(&self.0.leavers);
+            if self.kept().is_some_and(|now| Arc::ptr_eq(&now, &kept)) {
+                *leavers = Some(report.clone());
+            }
         }
         Ok(report)
     }
@@ -192,10 +231,12 @@ impl NumbersDesk {
     /// The rows matching `query` (every page) as a new CSV file in `folder`.
     pub async fn export(
         &self,
+        data_dir: &Path,
+        owner: &ListOwner,
         folder: &Path,
         query: InventoryQuery,
     ) -> Result<Exported, InventoryError> {
-        let kept = self.kept_or_not_read()?;
+        let kept = self.usable(data_dir, owner).await?;
         let path = export_path(folder, "numbers");
         off_thread(move || {
             write_exported(path, |out| {
@@ -206,27 +247,53 @@ impl NumbersDesk {
     }
 
     /// The leavers lens's list, with why each is listed, for the change ticket.
-    pub async fn export_leavers(&self, folder: &Path) -> Result<Exported, InventoryError> {
-        let report = self.leavers_or_not_checked()?;
+    pub async fn export_leavers(
+        &self,
+        data_dir: &Path,
+        owner: &ListOwner,
+        folder: &Path,
+    ) -> Result<Exported, InventoryError> {
+        let report = self.leavers_of(data_dir, owner).await?;
         let path = export_path(folder, "leavers");
         off_thread(move || write_exported(path, |out| export_leavers_csv(&report, out))).await
     }
 
     /// The selection as rows for the Bulk preview, with the names the view already holds.
-    pub fn selection(&self, selection: &NumbersSelection) -> Result<BulkSelection, InventoryError> {
+    pub async fn selection(
+        &self,
+        data_dir: &Path,
+        owner: &ListOwner,
+        selection: &NumbersSelection,
+    ) -> Result<BulkSelection, InventoryError> {
         match selection {
             NumbersSelection::Numbers { numbers } => {
-                let kept = self.kept();
-                selection_for_numbers(numbers, kept.as_deref().map(|k| &k.view))
+                let kept = self.usable(data_dir, owner).await?;
+                selection_for_numbers(numbers, Some(&kept.view))
             }
             NumbersSelection::Matching { query } => {
-                selection_for_query(&self.kept_or_not_read()?.view, query)
+                selection_for_query(&self.usable(data_dir, owner).await?.view, query)
             }
             NumbersSelection::Leavers => {
-                let report = self.leavers_or_not_checked()?;
+                let report = self.leavers_of(data_dir, owner).await?;
                 selection_for_leavers(&report)
             }
         }
+    }
+
+    /// Sign-out: stops a read going on, drops the kept list and the lens's answer from memory,
+    /// and deletes the list from `data_dir` leaving no name or user name in the file or its
+    /// log (whoever it was read for, and also when this run never opened it).
+    pub async fn forget(&self, data_dir: &Path) -> Result<(), InventoryError> {
+        self.cancel();
+        let _writing = self.0.writing.lock().await;
+        let _loading = self.0.loading.lock().await;
+        *self.0.kept.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.0.leavers) = None;
+        if self.0.store.get().is_none() && !data_dir.join(super::FILE_NAME).exists() {
+            return Ok(());
+        }
+        let store = self.store(data_dir).await?;
+        off_thread(move || Ok::<_, InventoryError>(store.forget()?)).await
     }
 
     async fn store(&self, data_dir: &Path) -> Result<Arc<InventoryStore>, InventoryError> {
@@ -249,34 +316,59 @@ impl NumbersDesk {
             .clone()
     }
 
-    fn kept_or_not_read(&self) -> Result<Arc<Kept>, InventoryError> {
-        self.kept().ok_or(InventoryError::NotRead)
+    /// The list in memory, when it is `owner`'s.
+    fn kept_for(&self, owner: &ListOwner) -> Option<Arc<Kept>> {
+        self.kept().filter(|kept| kept.owner == *owner)
     }
 
-    fn leavers_or_not_checked(&self) -> Result<Arc<LeaversReport>, InventoryError> {
-        lock(&self.0.leavers)
-            .clone()
+    /// `owner`'s list for a step that uses it (export, lens, Bulk): refused when the list kept
+    /// is another owner's.
+    async fn usable(
+        &self,
+        data_dir: &Path,
+        owner: &ListOwner,
+    ) -> Result<Arc<Kept>, InventoryError> {
+        let kept = self.load(data_dir, owner).await?;
+        if kept.read_for_another {
+            return Err(InventoryError::ReadForAnother);
+        }
+        Ok(kept)
+    }
+
+    /// The lens's last answer on `owner`'s list.
+    async fn leavers_of(
+        &self,
+        data_dir: &Path,
+        owner: &ListOwner,
+    ) -> Result<Arc<LeaversReport>, InventoryError> {
+        let kept = self.usable(data_dir, owner).await?;
+        self.leavers_on(&kept)
             .ok_or(InventoryError::LeaversNotChecked)
     }
 
+    /// Keeps `kept` in memory; the lens's answer goes with the list it was found on.
     fn keep(&self, kept: Kept) -> Arc<Kept> {
         let kept = Arc::new(kept);
+        let mut leavers = lock(&self.0.leavers);
+        *leavers = None;
         *self.0.kept.write().unwrap_or_else(|e| e.into_inner()) = Some(kept.clone());
         kept
     }
 
-    /// The kept list, read from the store (on a blocking thread) the first time.
-    async fn load(&self, data_dir: &Path) -> Result<Arc<Kept>, InventoryError> {
-        if let Some(kept) = self.kept() {
+    /// `owner`'s kept list, read from the store (on a blocking thread) the first time and
+    /// again when another owner asks.
+    async fn load(&self, data_dir: &Path, owner: &ListOwner) -> Result<Arc<Kept>, InventoryError> {
+        if let Some(kept) = self.kept_for(owner) {
             return Ok(kept);
         }
         let _loading = self.0.loading.lock().await;
-        if let Some(kept) = self.kept() {
+        if let Some(kept) = self.kept_for(owner) {
             return Ok(kept);
         }
         let store = self.store(data_dir).await?;
+        let owner = owner.clone();
         let kept = off_thread(move || {
-            let inventory = store.load()?;
+            let inventory = store.load(&owner)?;
             let set_aside = store.set_aside.as_ref().map(|path| {
                 format!(
                     "The kept list of numbers could not be read and was set aside as {}. \
@@ -284,17 +376,25 @@ impl NumbersDesk {
                     path.display()
                 )
             });
+            let empty = |note: String, read_for_another| Kept {
+                owner: owner.clone(),
+                view: InventoryView::new(Vec::new()),
+                read_at: None,
+                note: Some(note),
+                read_for_another,
+            };
             Ok::<_, InventoryError>(match inventory {
-                Some(inventory) => Kept {
+                KeptList::Read(inventory) => Kept {
                     note: set_aside.or_else(|| unreadable_note(inventory.unreadable)),
                     read_at: Some(inventory.read_at),
                     view: InventoryView::new(inventory.rows),
+                    owner,
+                    read_for_another: false,
                 },
-                None => Kept {
-                    view: InventoryView::new(Vec::new()),
-                    read_at: None,
-                    note: Some(set_aside.unwrap_or_else(|| NOTHING_READ.to_owned())),
-                },
+                KeptList::ReadForAnother => empty(READ_FOR_ANOTHER.to_owned(), true),
+                KeptList::Nothing => {
+                    empty(set_aside.unwrap_or_else(|| NOTHING_READ.to_owned()), false)
+                }
             })
         })
         .await?;
@@ -306,8 +406,15 @@ impl NumbersDesk {
             read_at: kept.read_at.clone(),
             note: kept.note.clone(),
             result: kept.view.query(query),
-            leavers: lock(&self.0.leavers).as_ref().map(|r| r.counts.clone()),
+            leavers: self.leavers_on(kept).map(|r| r.counts.clone()),
         }
+    }
+
+    /// The lens's last answer, when it was found on `kept` (still the list kept).
+    fn leavers_on(&self, kept: &Kept) -> Option<Arc<LeaversReport>> {
+        let leavers = lock(&self.0.leavers);
+        let current = self.kept().is_some_and(|now| std::ptr::eq(&*now, kept));
+        leavers.clone().filter(|_| current)
     }
 
     /// A new read (Cancel's token), or `Busy` when one is going on. The read ends when the

@@ -29,6 +29,10 @@ pub enum InventoryError {
     /// A step that needs the kept list before any was read.
     #[error("the tenant's numbers have not been read yet")]
     NotRead,
+    /// The kept list was read for another tenant, cloud or account than the one signed in
+    /// now (or the demo): none of it is shown, exported or used.
+    #[error("the kept list of numbers was read for another tenant or account")]
+    ReadForAnother,
     /// A step that needs the leavers lens's answer before it was opened.
     #[error("the leavers lens has not been opened yet")]
     LeaversNotChecked,

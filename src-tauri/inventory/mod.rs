@@ -3,8 +3,9 @@
 //! - [`read`]: reads every number (pages of 1,000) with progress ("12,000 of about 30,000")
 //!   and Cancel, and puts names on assignees in as few requests as Graph allows.
 //! - [`store`]: keeps the last read in SQLite, in its own file beside the history
-//!   (`inventory.sqlite3`), with the time it was read, so the view opens on the kept list at
-//!   once. Why its own file: the inventory is a copy of what Microsoft knows, replaced whole on
+//!   (`inventory.sqlite3`), with the time it was read and whose it is ([`owner`]: tenant, cloud,
+//!   account), so the view opens on the kept list at once, for its owner only. Sign-out
+//!   removes it. Why its own file: the inventory is a copy of what Microsoft knows, replaced whole on
 //!   every refresh and re-readable at any time; the history is the only record of what the
 //!   admin did, written with power-loss durability and never wiped. Keeping them apart means a
 //!   50,000-row refresh never holds the history's write lock during a bulk run, never grows the
@@ -25,6 +26,7 @@ pub mod desk;
 pub mod error;
 pub mod export;
 pub mod leavers;
+pub mod owner;
 pub mod read;
 pub mod selection;
 pub mod store;
@@ -37,11 +39,12 @@ pub use export::{
     LEAVERS_CSV_HEADER,
 };
 pub use leavers::{find_leavers, Leaver, LeaverCounts, LeaverOptions, LeaverReason, LeaversReport};
+pub use owner::ListOwner;
 pub use read::{read_inventory, refresh_inventory, ReadOutcome, ReadProgress};
 pub use selection::{
     bulk_rows, selection_for_leavers, selection_for_numbers, selection_for_query, BulkSelection,
 };
-pub use store::{InventoryStore, StoreError, FILE_NAME};
+pub use store::{InventoryStore, KeptList, StoreError, FILE_NAME};
 pub use view::{ChipCounts, InventoryQuery, InventoryView, QueryResult, SortColumn};
 
 use crate::graph::{Assignment, NumberAssignment};

@@ -7,7 +7,9 @@
 //! filters with the names permission (`User.ReadBasic.All`); without it, assignees show as
 //! object ids and nothing fails.
 
-use super::{AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, StoreError};
+use super::{
+    AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, ListOwner, StoreError,
+};
 use crate::graph::{CancelToken, GraphClient, GraphErrorKind, ListProgress, UserDetail};
 use serde::Serialize;
 use std::sync::Arc;
@@ -146,17 +148,19 @@ pub async fn read_inventory(
     }))
 }
 
-/// "Refresh": reads the inventory (the kept one's size as the estimate) and keeps it. A
-/// cancelled read keeps the previous inventory as it was.
+/// "Refresh": reads the inventory (the size of the one kept for `owner` as the estimate) and
+/// keeps it, stamped with `owner`. A cancelled read keeps the previous inventory as it was.
 pub async fn refresh_inventory(
     graph: &GraphClient,
     store: &Arc<InventoryStore>,
+    owner: &ListOwner,
     telephone_api_available: bool,
     with_names: bool,
     progress: &(dyn Fn(ReadProgress) + Send + Sync),
     cancel: &CancelToken,
 ) -> Result<ReadOutcome, InventoryError> {
-    let about = on_store(store, |store| store.kept_count()).await?;
+    let counted = owner.clone();
+    let about = on_store(store, move |store| store.kept_count(&counted)).await?;
     let outcome = read_inventory(
         graph,
         telephone_api_available,
@@ -168,9 +172,12 @@ pub async fn refresh_inventory(
     .await?;
     match outcome {
         ReadOutcome::Read(inventory) => Ok(ReadOutcome::Read(
-            on_store(store, move |store| {
-                store.save(&inventory).map(|()| inventory)
-            })
+            {
+                let owner = owner.clone();
+                on_store(store, move |store| {
+                    store.save(&owner, &inventory).map(|()| inventory)
+                })
+            }
             .await?,
         )),
         ReadOutcome::Cancelled => Ok(ReadOutcome::Cancelled),

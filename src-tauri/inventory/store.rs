@@ -6,18 +6,29 @@
 //! refresh, which is read again) and a file that is not a usable database is moved aside to
 //! `inventory.sqlite3.damaged-<unix seconds>` (never deleted) and started afresh: the admin
 //! loses nothing but one refresh, and the history is never involved.
+//!
+//! The list is stamped with whose it is ([`ListOwner`]: tenant, cloud, account) and read back
+//! only for the same owner. A file of the first version has no owner: its rows are deleted
+//! when it is opened. [`InventoryStore::forget`] (sign-out) deletes the list and compacts the
+//! file, so no name or user name is left in its free pages or its write-ahead log; deleted
+//! rows are overwritten with zeros as they go (`secure_delete`).
 
-use super::{AssignmentKind, Inventory, InventoryRow};
+use super::{AssignmentKind, Inventory, InventoryRow, ListOwner};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The inventory's file name inside the data folder.
 pub const FILE_NAME: &str = "inventory.sqlite3";
-const SCHEMA_VERSION: i64 = 1;
+/// 2: the snapshot names its owner (tenant, cloud, Graph root, account).
+const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = "
     CREATE TABLE snapshot (
         id             INTEGER PRIMARY KEY CHECK (id = 1),
+        owner_tenant   TEXT    NOT NULL,
+        owner_cloud    TEXT    NOT NULL,
+        owner_graph    TEXT    NOT NULL,
+        owner_account  TEXT    NOT NULL,
         read_at        TEXT    NOT NULL,
         unreadable     INTEGER NOT NULL,
         list_requests  INTEGER NOT NULL,
@@ -58,6 +69,10 @@ pub enum StoreError {
         #[source]
         source: crate::history::HistoryError,
     },
+    /// Sign-out: the kept list could not be deleted, or the file not compacted (another
+    /// connection held it), so names may still be on disk.
+    #[error("the kept number list could not be removed from this computer ({0})")]
+    NotErased(#[source] rusqlite::Error),
     /// The blocking thread doing the work was stopped (the app is closing).
     #[error("the work on the kept number list was stopped ({0})")]
     Stopped(String),
@@ -82,6 +97,17 @@ where
     }
 }
 
+/// What the file holds for the owner who asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeptList {
+    /// Nothing was read yet (or it was removed at sign-out).
+    Nothing,
+    /// A list read for another tenant, cloud or account: none of it is given out.
+    ReadForAnother,
+    /// The owner's own list.
+    Read(Inventory),
+}
+
 /// The kept inventory. Shareable between threads.
 pub struct InventoryStore {
     conn: Mutex<Connection>,
@@ -103,11 +129,23 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     match version {
         0 => {
             conn.execute_batch(&format!(
                 "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))?;
+        }
+        1 => {
+            // The first version kept no owner: its list belongs to nobody, so its rows go.
+            conn.execute_batch(&format!(
+                "BEGIN; DROP TABLE numbers; DROP TABLE snapshot; {SCHEMA}
+                 PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))?;
+            if let Err(error) = compact(&conn) {
+                // The rows are gone; their bytes go at the next compaction (sign-out).
+                log::warn!("inventory: the first version's file was not compacted: {error}");
+            }
         }
         SCHEMA_VERSION => {}
         _ => {
@@ -119,6 +157,24 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
         }
     }
     Ok(conn)
+}
+
+/// Rebuilds the file without free pages and empties the write-ahead log, so nothing deleted
+/// is left in either. `Busy` when another connection kept the log from being emptied.
+fn compact(conn: &Connection) -> rusqlite::Result<()> {
+    let checkpoint = |conn: &Connection| -> rusqlite::Result<()> {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some("another connection is reading the number list".into()),
+            ));
+        }
+        Ok(())
+    };
+    checkpoint(conn)?;
+    conn.execute_batch("VACUUM")?;
+    checkpoint(conn)
 }
 
 impl InventoryStore {
@@ -159,15 +215,20 @@ impl InventoryStore {
         &self.path
     }
 
-    /// Replaces the kept inventory with `inventory`, in one transaction.
-    pub fn save(&self, inventory: &Inventory) -> Result<(), StoreError> {
+    /// Replaces the kept inventory with `inventory`, read for `owner`, in one transaction.
+    pub fn save(&self, owner: &ListOwner, inventory: &Inventory) -> Result<(), StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM numbers", [])?;
         tx.execute(
-            "INSERT OR REPLACE INTO snapshot (id, read_at, unreadable, list_requests, name_requests)
-             VALUES (1, ?1, ?2, ?3, ?4)",
+            "INSERT OR REPLACE INTO snapshot (id, owner_tenant, owner_cloud, owner_graph,
+                owner_account, read_at, unreadable, list_requests, name_requests)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
+                owner.tenant_id,
+                owner.cloud,
+                owner.graph,
+                owner.account,
                 inventory.read_at,
                 inventory.unreadable as i64,
                 inventory.list_requests as i64,
@@ -204,9 +265,33 @@ impl InventoryStore {
         Ok(())
     }
 
-    /// The kept inventory, or `None` when nothing was read yet.
-    pub fn load(&self) -> Result<Option<Inventory>, StoreError> {
+    /// Whose list the file holds, if any.
+    fn owner(conn: &Connection) -> Result<Option<ListOwner>, StoreError> {
+        Ok(conn
+            .query_row(
+                "SELECT owner_tenant, owner_cloud, owner_graph, owner_account
+                 FROM snapshot WHERE id = 1",
+                [],
+                |r| {
+                    Ok(ListOwner {
+                        tenant_id: r.get(0)?,
+                        cloud: r.get(1)?,
+                        graph: r.get(2)?,
+                        account: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The inventory kept for `owner`; a list read for anyone else is not read at all.
+    pub fn load(&self, owner: &ListOwner) -> Result<KeptList, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        match Self::owner(&conn)? {
+            None => return Ok(KeptList::Nothing),
+            Some(kept_for) if kept_for != *owner => return Ok(KeptList::ReadForAnother),
+            Some(_) => {}
+        }
         let head = conn
             .query_row(
                 "SELECT read_at, unreadable, list_requests, name_requests FROM snapshot WHERE id = 1",
@@ -222,7 +307,7 @@ impl InventoryStore {
             )
             .optional()?;
         let Some((read_at, unreadable, list_requests, name_requests)) = head else {
-            return Ok(None);
+            return Ok(KeptList::Nothing);
         };
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM numbers", [], |r| r.get(0))?;
         let mut rows = Vec::with_capacity(count.max(0) as usize);
@@ -250,7 +335,7 @@ impl InventoryStore {
                 location_id: r.get(12)?,
             });
         }
-        Ok(Some(Inventory {
+        Ok(KeptList::Read(Inventory {
             read_at,
             rows,
             unreadable: unreadable.max(0) as usize,
@@ -259,17 +344,28 @@ impl InventoryStore {
         }))
     }
 
-    /// How many numbers the kept inventory holds (for "of about 30,000"), cheaply.
-    pub fn kept_count(&self) -> Result<Option<usize>, StoreError> {
+    /// How many numbers the list kept for `owner` holds (for "of about 30,000"), cheaply;
+    /// `None` when nothing is kept for `owner`.
+    pub fn kept_count(&self, owner: &ListOwner) -> Result<Option<usize>, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let has: Option<i64> = conn
-            .query_row("SELECT 1 FROM snapshot WHERE id = 1", [], |r| r.get(0))
-            .optional()?;
-        if has.is_none() {
+        if Self::owner(&conn)?.as_ref() != Some(owner) {
             return Ok(None);
         }
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM numbers", [], |r| r.get(0))?;
         Ok(Some(count.max(0) as usize))
+    }
+
+    /// Sign-out: deletes the kept list, whoever it was read for, and compacts the file and
+    /// empties its write-ahead log, so no name or user name is left on disk.
+    pub fn forget(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::NotErased)?;
+        tx.execute_batch("DELETE FROM numbers; DELETE FROM snapshot;")
+            .map_err(StoreError::NotErased)?;
+        tx.commit().map_err(StoreError::NotErased)?;
+        compact(&conn).map_err(StoreError::NotErased)
     }
 }
 
@@ -290,7 +386,7 @@ mod tests {
             assignment_status: Some("userAssigned".into()),
             assignee_id: Some(format!("u{n}")),
             assignee_name: Some("Zoë Müller".into()),
-            assignee_upn: None,
+            assignee_upn: Some(format!("zoe.{n}@fabrikam.example")),
             assignment_category: None,
             city: Some("Seattle".into()),
             country: Some("US".into()),
@@ -299,11 +395,37 @@ mod tests {
         }
     }
 
+    fn owner(account: &str) -> ListOwner {
+        ListOwner {
+            tenant_id: "b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628".into(),
+            cloud: "global".into(),
+            graph: "https://graph.microsoft.com".into(),
+            account: account.into(),
+        }
+    }
+
+    fn megan() -> ListOwner {
+        owner("meganb@contoso.com")
+    }
+
+    /// The file and its write-ahead log, as bytes.
+    fn on_disk(dir: &Path) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for name in [FILE_NAME.to_owned(), format!("{FILE_NAME}-wal")] {
+            bytes.extend(std::fs::read(dir.join(name)).unwrap_or_default());
+        }
+        bytes
+    }
+
+    fn holds(bytes: &[u8], text: &str) -> bool {
+        bytes.windows(text.len()).any(|w| w == text.as_bytes())
+    }
+
     #[test]
     fn a_snapshot_is_kept_whole_and_replaced_whole() {
         let dir = tempfile::tempdir().unwrap();
         let store = InventoryStore::open(dir.path()).unwrap();
-        assert_eq!(store.load().unwrap(), None);
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Nothing);
         let first = Inventory {
             read_at: "2025-06-01T10:42:00.000Z".into(),
             rows: (0..10).map(row).collect(),
@@ -311,18 +433,124 @@ mod tests {
             list_requests: 2,
             name_requests: 1,
         };
-        store.save(&first).unwrap();
+        store.save(&megan(), &first).unwrap();
         drop(store);
         let store = InventoryStore::open(dir.path()).unwrap();
-        assert_eq!(store.load().unwrap().as_ref(), Some(&first));
-        assert_eq!(store.kept_count().unwrap(), Some(10));
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Read(first));
+        assert_eq!(store.kept_count(&megan()).unwrap(), Some(10));
         let second = Inventory {
             read_at: "2025-06-02T08:00:00.000Z".into(),
             rows: (20..23).map(row).collect(),
             ..Inventory::default()
         };
-        store.save(&second).unwrap();
-        assert_eq!(store.load().unwrap(), Some(second));
+        store.save(&megan(), &second).unwrap();
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Read(second));
+    }
+
+    #[test]
+    fn a_list_is_read_back_only_for_the_owner_it_was_read_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = InventoryStore::open(dir.path()).unwrap();
+        let kept = Inventory {
+            read_at: "2025-06-01T10:42:00.000Z".into(),
+            rows: (0..4).map(row).collect(),
+            ..Inventory::default()
+        };
+        store.save(&megan(), &kept).unwrap();
+        let demo = ListOwner {
+            cloud: "demo".into(),
+            graph: "demo".into(),
+            ..megan()
+        };
+        let others = [
+            owner("diegos@contoso.com"),
+            ListOwner {
+                tenant_id: "0f7c9e14-6c1f-4e97-a5d2-b3a8e2d4b628".into(),
+                ..megan()
+            },
+            ListOwner {
+                cloud: "usGovL4".into(),
+                graph: "https://graph.microsoft.us".into(),
+                ..megan()
+            },
+            demo.clone(),
+        ];
+        for other in &others {
+            assert_eq!(
+                store.load(other).unwrap(),
+                KeptList::ReadForAnother,
+                "{other:?}"
+            );
+            assert_eq!(store.kept_count(other).unwrap(), None, "{other:?}");
+        }
+        // And the other way round: the demo's list is not shown to the real tenant.
+        store.save(&demo, &kept).unwrap();
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::ReadForAnother);
+        assert_eq!(store.load(&demo).unwrap(), KeptList::Read(kept));
+    }
+
+    #[test]
+    fn forget_leaves_no_name_or_user_name_in_the_file_or_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = InventoryStore::open(dir.path()).unwrap();
+        let kept = Inventory {
+            read_at: "2025-06-01T10:42:00.000Z".into(),
+            rows: (0..2_000).map(row).collect(),
+            ..Inventory::default()
+        };
+        store.save(&megan(), &kept).unwrap();
+        store.save(&megan(), &kept).unwrap();
+        let before = on_disk(dir.path());
+        assert!(holds(&before, "zoe.1999@fabrikam.example"));
+        assert!(holds(&before, "Zoë Müller"));
+
+        store.forget().unwrap();
+        let after = on_disk(dir.path());
+        for text in ["@fabrikam.example", "Zoë Müller", "meganb@contoso.com"] {
+            assert!(!holds(&after, text), "{text} is still on disk");
+        }
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Nothing);
+        assert_eq!(store.kept_count(&megan()).unwrap(), None);
+        // The store goes on working.
+        store.save(&megan(), &kept).unwrap();
+        assert_eq!(store.kept_count(&megan()).unwrap(), Some(2_000));
+    }
+
+    #[test]
+    fn a_first_version_file_has_no_owner_and_its_rows_are_deleted_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1),
+                    read_at TEXT NOT NULL, unreadable INTEGER NOT NULL,
+                    list_requests INTEGER NOT NULL, name_requests INTEGER NOT NULL);
+                 CREATE TABLE numbers (position INTEGER PRIMARY KEY, id TEXT NOT NULL,
+                    telephone_number TEXT NOT NULL, number_type TEXT NOT NULL,
+                    assignment TEXT NOT NULL, assignment_status TEXT, assignee_id TEXT,
+                    assignee_name TEXT, assignee_upn TEXT, category TEXT, city TEXT,
+                    country TEXT, activation_state TEXT, location_id TEXT);
+                 INSERT INTO snapshot VALUES (1, '2025-06-01T10:42:00.000Z', 0, 1, 1);
+                 INSERT INTO numbers VALUES (0, 'n1', '+14255550199', 'callingPlan', 'user',
+                    'userAssigned', 'u1', 'Someone Elsewhere', 'someone@fabrikam.example',
+                    NULL, 'Redmond', 'US', 'activated', NULL);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let store = InventoryStore::open(dir.path()).unwrap();
+        assert!(store.set_aside.is_none(), "migrated, not set aside");
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Nothing);
+        assert_eq!(store.kept_count(&megan()).unwrap(), None);
+        assert!(!holds(&on_disk(dir.path()), "someone@fabrikam.example"));
+        let version: i64 = store
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]
@@ -339,6 +567,6 @@ mod tests {
             std::fs::read(&aside).unwrap(),
             b"not a database at all, just text"
         );
-        assert_eq!(store.load().unwrap(), None);
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Nothing);
     }
 }

@@ -6,25 +6,42 @@ use rusqlite::ErrorCode;
 
 impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Problem {
-        let message =
-            format!("NumberDesk could not keep the number list on this computer: {error}.");
-        let hint = match &error {
-            StoreError::SetAside { source, .. } => source.hint(),
-            StoreError::Stopped(_) => "Open NumberDesk again, then choose Refresh.",
-            StoreError::Open { source, .. } | StoreError::Database(source) => {
+        let busy =
+            "Another NumberDesk window or copy is using the number list. Close it and try again.";
+        let (message, hint) = match &error {
+            StoreError::NotErased(source) => (
+                format!(
+                    "You are signed out, but NumberDesk could not remove the kept list of numbers (with people’s names and user names) from this computer ({source})."
+                ),
+                match source.sqlite_error_code() {
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                        "Close any other NumberDesk window or copy, then sign in and sign out again."
+                    }
+                    _ => "Sign in and sign out again. If this keeps happening, quit NumberDesk and delete inventory.sqlite3 from its data folder.",
+                },
+            ),
+            StoreError::SetAside { source, .. } => (kept_message(&error), source.hint()),
+            StoreError::Stopped(_) => (
+                kept_message(&error),
+                "Open NumberDesk again, then choose Refresh.",
+            ),
+            StoreError::Open { source, .. } | StoreError::Database(source) => (
+                kept_message(&error),
                 match source.sqlite_error_code() {
                     Some(ErrorCode::DiskFull) => "Free some disk space, then choose Refresh.",
-                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                        "Another NumberDesk window or copy is using the number list. Close it and try again."
-                    }
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => busy,
                     _ => {
                         "Check that you can write to NumberDesk's data folder (NUMBERDESK_DATA_DIR chooses another one), then choose Refresh. The numbers themselves are safe with Microsoft."
                     }
-                }
-            }
+                },
+            ),
         };
         Problem::new(ProblemKind::InventoryStore, message, hint)
     }
+}
+
+fn kept_message(error: &StoreError) -> String {
+    format!("NumberDesk could not keep the number list on this computer: {error}.")
 }
 
 impl From<InventoryError> for Problem {
@@ -50,6 +67,11 @@ impl From<InventoryError> for Problem {
                 K::NumbersNotRead,
                 "NumberDesk has not read this tenant’s numbers yet.".to_owned(),
                 "Choose Refresh to read them, then try again.",
+            ),
+            InventoryError::ReadForAnother => (
+                K::NumbersReadForAnother,
+                crate::inventory::desk::READ_FOR_ANOTHER.to_owned(),
+                "Choose Refresh to read the numbers of the tenant you are signed in to.",
             ),
             InventoryError::LeaversNotChecked => (
                 K::LeaversNotChecked,

@@ -141,6 +141,8 @@ problem_kinds! {
     // The Numbers view.
     NumbersBusy = "numbersBusy",
     NumbersNotRead = "numbersNotRead",
+    /// The kept list belongs to another tenant, cloud or account (or the demo).
+    NumbersReadForAnother = "numbersReadForAnother",
     InventoryStore = "inventoryStore",
     SelectionTooLarge = "selectionTooLarge",
     LeaversNotChecked = "leaversNotChecked",
