@@ -200,7 +200,12 @@ pub async fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
                     })
                     .ok()
             })
-            .map(|page| page.records.into_iter().map(RecordView::from).collect())
+            .map(|page| {
+                page.records
+                    .into_iter()
+                    .map(|r| RecordView::from(crate::problem::records::worded(r)))
+                    .collect()
+            })
             .unwrap_or_default()
     })
     .await
@@ -211,6 +216,7 @@ pub async fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
 /// Everything that follows a record change: the event for the windows, the tray menu, and a
 /// notification when it has just settled.
 pub fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
+    let record = &crate::problem::records::worded_view(record.clone());
     // For support: ids and status only, never the number or the assignee.
     let r = &record.record;
     log::info!(

@@ -136,12 +136,21 @@ pub fn report(facts: &Facts, os: &str, history: Result<&History, String>) -> Str
             let _ = write!(out, "; bulk run {batch}");
         }
         if let Some(error) = &record.error {
-            let _ = write!(
-                out,
-                "; error {}: {}",
-                error.kind,
-                scrubbed(record, &error.message)
-            );
+            // Support reads what came back: the facts when the record keeps them, else the
+            // words it was stored with.
+            let said = match &error.facts {
+                Some(facts) => [
+                    facts.status.map(|s| format!("HTTP {s}")),
+                    facts.code.clone(),
+                    facts.graph_message.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+                None => error.message.clone(),
+            };
+            let _ = write!(out, "; error {}: {}", error.kind, scrubbed(record, &said));
             if let Some(id) = &error.request_id {
                 let _ = write!(out, " (request-id {id})");
             }
@@ -202,6 +211,7 @@ mod tests {
                         message: "Microsoft refused adelev@contoso.example (3b1f0c2e-0000-4000-8000-00000000abcd)".into(),
                         hint: None,
                         request_id: Some("rid-43".into()),
+                        facts: None,
                     })),
                     ..RecordChange::default()
                 },

@@ -5,7 +5,9 @@
 //! blocks on SQLite or the disk, so the commands run it on a blocking thread.
 
 use crate::desk::RecordView;
-use crate::history::{History, HistoryError, HistoryQuery, RecordStatus, StatusCounts};
+use crate::history::{
+    History, HistoryError, HistoryQuery, OperationRecord, RecordStatus, StatusCounts,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -222,10 +224,13 @@ pub fn export_folder(downloads: Option<PathBuf>, data_dir: &Path) -> PathBuf {
 }
 
 /// Writes every record matching the view's filter (all pages) to a new CSV file in `folder`.
+/// Writes the records matching `query` to a CSV file in `folder`. `words` gives each record its
+/// words before it is written (the boundary's; the history keeps facts).
 pub fn export(
     history: &History,
     query: &HistoryListQuery,
     folder: &Path,
+    words: &dyn Fn(OperationRecord) -> OperationRecord,
 ) -> Result<Exported, RecordsError> {
     let counts = history.counts()?;
     let what = if query.batch_id.is_some() {
@@ -241,7 +246,7 @@ pub fn export(
     let mut query = query.to_query(&counts);
     query.before_id = None;
     let count = history
-        .export_csv(&query, std::io::BufWriter::new(file))
+        .export_csv_with(&query, std::io::BufWriter::new(file), words)
         .map_err(|source| RecordsError::ExportWrite {
             path: path.clone(),
             source,

@@ -197,6 +197,59 @@ fn lookup_unassign_and_history_through_ipc() {
 }
 
 #[test]
+fn a_refused_change_is_kept_as_facts_and_reaches_the_window_in_words() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = keyring_signed_in(&sim, dir.path(), sim::ADMIN_UPN);
+    let (_app, window) = app_for(&sim, dir.path(), keyring);
+    let status = invoke(&window, "session_status", json!({})).unwrap();
+    assert_eq!(status["signedIn"], true, "{status}");
+    let card = invoke(
+        &window,
+        "lookup_number",
+        json!({ "input": sim::SAMPLE_NUMBER }),
+    )
+    .unwrap();
+    // Microsoft refuses the POST itself (403 on every try).
+    sim.fail_next(5, 403, None);
+    let record = invoke(
+        &window,
+        "unassign_number",
+        json!({ "lookupId": card["lookupId"] }),
+    )
+    .unwrap();
+    assert_eq!(record["status"], "rejected", "{record}");
+    for shown in [
+        record.clone(),
+        invoke(&window, "history_get", json!({ "id": record["id"] })).unwrap(),
+    ] {
+        let error = &shown["error"];
+        assert_eq!(error["kind"], "forbidden", "{shown}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("not allowed to manage phone numbers"),
+            "{shown}"
+        );
+        assert!(error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Teams Administrator"));
+    }
+    // The history file keeps what Microsoft answered, not those words.
+    let history = numberdesk::history::History::open(dir.path()).unwrap().0;
+    let kept = history
+        .get(record["id"].as_i64().unwrap())
+        .unwrap()
+        .unwrap()
+        .error
+        .unwrap();
+    assert!(kept.message.is_empty(), "{kept:?}");
+    assert_eq!(kept.facts.unwrap().status, Some(403));
+}
+
+#[test]
 fn a_small_bulk_run_through_ipc() {
     let sim = fast_sim();
     let dir = tempfile::tempdir().unwrap();

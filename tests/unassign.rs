@@ -16,6 +16,7 @@ use app_support::{graph, recorded_options, signed_in, TestService, Waits};
 use numberdesk::cloud::Cloud;
 use numberdesk::desk::{Desk, DeskConfig, RecordView};
 use numberdesk::history::{History, NewOperation, OperationKind, RecordChange, RecordStatus};
+use numberdesk::problem::records::worded_error;
 use numberdesk::problem::{Problem, ProblemKind};
 use numberdesk::sim::{self, OperationOutcome, SimTenant};
 use std::sync::{Arc, Mutex};
@@ -272,7 +273,14 @@ async fn service_unavailable_is_retried_and_when_it_persists_the_record_says_ref
     rig.sim.fail_next(10, 503, None);
     let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Rejected);
-    let error = record.record.error.unwrap();
+    // The history keeps what came back, not words; the words are made when it is viewed.
+    let stored = rig.history.get(record.record.id).unwrap().unwrap();
+    let kept = stored.error.clone().unwrap();
+    assert_eq!(kept.kind, "unavailable");
+    assert!(kept.message.is_empty() && kept.hint.is_none(), "{kept:?}");
+    assert_eq!(kept.facts.unwrap().status, Some(503));
+    assert_eq!(stored.status_detail, None);
+    let error = worded_error(&record.record.error.unwrap());
     assert_eq!(error.kind, ProblemKind::Unavailable.name());
     assert_eq!(
         rig.sim.number(&other).unwrap().assignment_status,
@@ -407,7 +415,7 @@ async fn a_location_on_a_foreign_host_is_not_followed_and_gets_no_token() {
         foreign.requests().is_empty(),
         "the foreign host received nothing, no token"
     );
-    let error = done.error.expect("the record says why");
+    let error = worded_error(&done.error.expect("the record says why"));
     assert_eq!(error.kind, ProblemKind::ForeignLocation.name());
     // The number is still assigned, so the lookup could not confirm the change; Microsoft
     // accepted it, so it is "not confirmed yet" (stale, Check again), never "failed".
@@ -964,7 +972,7 @@ async fn fault_graph_unreachable_refuses_cleanly_and_sends_nothing() {
     };
     // Nothing reached the tenant: the record says it was refused, with the network problem.
     assert_eq!(record.status, RecordStatus::Rejected, "{record:?}");
-    let error = record.error.unwrap();
+    let error = worded_error(&record.error.unwrap());
     assert_eq!(error.kind, ProblemKind::Network.name(), "{error:?}");
     assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), posts_before);
     let problem = Problem::from(rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap_err());
@@ -1325,7 +1333,7 @@ async fn an_overload_that_persists_is_said_as_a_temporary_problem_not_a_refusal(
     rig.sim.overload_next(20);
     let record = rig.confirm(&card).await;
     assert_eq!(record.record.status, RecordStatus::Rejected);
-    let error = record.record.error.unwrap();
+    let error = worded_error(&record.record.error.unwrap());
     assert_eq!(error.kind, ProblemKind::Unavailable.name(), "{error:?}");
     assert!(!error.message.contains("refused"), "{error:?}");
     assert_eq!(

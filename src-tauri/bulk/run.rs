@@ -37,7 +37,9 @@
 use crate::auth::session::Session;
 use crate::cloud::Cloud;
 use crate::graph::{GraphClient, GraphError};
-use crate::history::{Actor, History, NewOperation, OperationKind, OperationRecord, RecordStatus};
+use crate::history::{
+    Actor, History, NewOperation, OperationKind, OperationRecord, RecordError, RecordStatus,
+};
 use crate::operation::{
     actor_of, check_holder, closed_while_sending, in_progress_words, not_confirmed, CheckStep,
     FreshAnswers, HolderChanged, PostOutcome, ReadStep, Steps, HOLDER_MAX_AGE, OPERATION_REFUSALS,
@@ -161,6 +163,10 @@ pub struct RowUpdate {
     /// The record's status as stored (`running`, `succeeded`, …).
     pub status: Option<String>,
     pub detail: Option<String>,
+    /// What the row's record kept of a failed call; its words are made at the boundary,
+    /// which fills `detail` from them when the row has no other.
+    #[serde(skip)]
+    pub error: Option<RecordError>,
 }
 
 /// Whether the run is going.
@@ -1020,11 +1026,15 @@ impl Shared {
             status: row.record.as_ref().map(|r| r.status.to_string()),
             detail: detail.or_else(|| row.note.clone()).or_else(|| {
                 row.record.as_ref().and_then(|r| {
-                    r.status_detail
-                        .clone()
-                        .or_else(|| r.error.as_ref().map(|e| e.message.clone()))
+                    r.status_detail.clone().or_else(|| {
+                        r.error
+                            .as_ref()
+                            .map(|e| e.message.clone())
+                            .filter(|m| !m.is_empty())
+                    })
                 })
             }),
+            error: row.record.as_ref().and_then(|r| r.error.clone()),
         }
     }
 

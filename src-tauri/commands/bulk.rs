@@ -5,6 +5,7 @@ use crate::bulk::{
     BatchChoice, BulkAction, BulkError, BulkOverview, InputSource, InputView, PreviewView, RunView,
     Selection,
 };
+use crate::problem::records::worded_run;
 use crate::problem::Problem;
 use tauri::{AppHandle, Runtime, State};
 
@@ -83,11 +84,12 @@ pub async fn bulk_start<R: Runtime>(
     preview_id: String,
     unticked: Vec<usize>,
 ) -> Result<RunView, Problem> {
-    Ok(state
+    let run = state
         .bulk(&app)
         .await?
         .start(&preview_id, &unticked)
-        .await?)
+        .await?;
+    Ok(worded_run(run))
 }
 
 /// Pause, resume or cancel the run; or, with `resume` and a batch id, pick up a batch a
@@ -100,7 +102,7 @@ pub async fn bulk_control<R: Runtime>(
     batch_id: Option<String>,
 ) -> Result<RunView, Problem> {
     let bulk = state.bulk(&app).await?;
-    Ok(bulk.control(action, batch_id.as_deref()).await?)
+    Ok(worded_run(bulk.control(action, batch_id.as_deref()).await?))
 }
 
 /// The run of this session (if any) and the recent batches.
@@ -109,7 +111,9 @@ pub async fn bulk_overview<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, App>,
 ) -> Result<BulkOverview, Problem> {
-    Ok(state.bulk(&app).await?.overview(5).await?)
+    let mut overview = state.bulk(&app).await?.overview(5).await?;
+    overview.run = overview.run.map(worded_run);
+    Ok(overview)
 }
 
 /// A preview of a batch's failed rows (`retry`) or of giving its numbers back (`undo`).

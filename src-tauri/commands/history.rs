@@ -3,6 +3,7 @@
 
 use super::{blocking, App};
 use crate::desk::RecordView;
+use crate::problem::records::{worded, worded_view};
 use crate::problem::Problem;
 use crate::records::{self, Exported, HistoryListPage, HistoryListQuery};
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -15,14 +16,19 @@ pub async fn history_list(
 ) -> Result<HistoryListPage, Problem> {
     let history = state.history()?;
     let notice = state.desks.notice.clone();
-    blocking(move || Ok(records::list_page(&history, &query, notice)?)).await
+    blocking(move || {
+        let mut page = records::list_page(&history, &query, notice)?;
+        page.records = page.records.into_iter().map(worded_view).collect();
+        Ok(page)
+    })
+    .await
 }
 
 /// One record, for the detail panel.
 #[tauri::command]
 pub async fn history_get(state: State<'_, App>, id: i64) -> Result<RecordView, Problem> {
     let history = state.history()?;
-    blocking(move || Ok(records::record(&history, id)?)).await
+    blocking(move || Ok(worded_view(records::record(&history, id)?))).await
 }
 
 /// Writes every record matching the view's filter to a CSV file in Downloads.
@@ -37,7 +43,7 @@ pub async fn history_export<R: Runtime>(
     let data_dir = state.context.data_dir.clone();
     blocking(move || {
         let folder = records::export_folder(downloads, &data_dir);
-        Ok(records::export(&history, &query, &folder)?)
+        Ok(records::export(&history, &query, &folder, &worded)?)
     })
     .await
 }

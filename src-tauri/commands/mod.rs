@@ -263,5 +263,5 @@ fn announce_bulk_event<R: Runtime>(app: &AppHandle<R>, event: &BulkEvent) {
             );
         }
     }
-    let _ = app.emit(BULK_EVENT, event);
+    let _ = app.emit(BULK_EVENT, crate::problem::records::worded_event(event));
 }

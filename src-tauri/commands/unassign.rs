@@ -2,6 +2,7 @@
 
 use super::App;
 use crate::desk::{LookupCard, RecordView};
+use crate::problem::records::worded_view;
 use crate::problem::Problem;
 use tauri::{AppHandle, Runtime, State};
 
@@ -22,7 +23,9 @@ pub async fn unassign_number<R: Runtime>(
     state: State<'_, App>,
     lookup_id: String,
 ) -> Result<RecordView, Problem> {
-    Ok(state.desk(&app).await?.unassign(&lookup_id).await?)
+    Ok(worded_view(
+        state.desk(&app).await?.unassign(&lookup_id).await?,
+    ))
 }
 
 /// Undo: gives the number of a succeeded unassignment back to its prior assignee.
@@ -32,7 +35,9 @@ pub async fn reassign_number<R: Runtime>(
     state: State<'_, App>,
     record_id: i64,
 ) -> Result<RecordView, Problem> {
-    Ok(state.desk(&app).await?.reassign(record_id).await?)
+    Ok(worded_view(
+        state.desk(&app).await?.reassign(record_id).await?,
+    ))
 }
 
 /// "Check again" for a stale or unknown outcome.
@@ -42,5 +47,7 @@ pub async fn check_operation_again<R: Runtime>(
     state: State<'_, App>,
     record_id: i64,
 ) -> Result<RecordView, Problem> {
-    Ok(state.desk(&app).await?.check_again(record_id).await?)
+    Ok(worded_view(
+        state.desk(&app).await?.check_again(record_id).await?,
+    ))
 }

@@ -41,6 +41,51 @@ pub enum GraphErrorKind {
     SignIn,
 }
 
+impl GraphErrorKind {
+    /// Every kind, for tests and for reading a stored name back.
+    pub const ALL: [GraphErrorKind; 14] = [
+        GraphErrorKind::NotSent,
+        GraphErrorKind::Network,
+        GraphErrorKind::Timeout,
+        GraphErrorKind::Throttled,
+        GraphErrorKind::Unavailable,
+        GraphErrorKind::Unauthorized,
+        GraphErrorKind::Forbidden,
+        GraphErrorKind::NotFound,
+        GraphErrorKind::BadRequest,
+        GraphErrorKind::Conflict,
+        GraphErrorKind::Server,
+        GraphErrorKind::Malformed,
+        GraphErrorKind::ForeignLocation,
+        GraphErrorKind::SignIn,
+    ];
+
+    /// A stable name, as the history stores it.
+    pub fn name(self) -> &'static str {
+        match self {
+            GraphErrorKind::NotSent => "notSent",
+            GraphErrorKind::Network => "network",
+            GraphErrorKind::Timeout => "timeout",
+            GraphErrorKind::Throttled => "throttled",
+            GraphErrorKind::Unavailable => "unavailable",
+            GraphErrorKind::Unauthorized => "unauthorized",
+            GraphErrorKind::Forbidden => "forbidden",
+            GraphErrorKind::NotFound => "notFound",
+            GraphErrorKind::BadRequest => "badRequest",
+            GraphErrorKind::Conflict => "conflict",
+            GraphErrorKind::Server => "server",
+            GraphErrorKind::Malformed => "malformed",
+            GraphErrorKind::ForeignLocation => "foreignLocation",
+            GraphErrorKind::SignIn => "signIn",
+        }
+    }
+
+    /// The kind [`GraphErrorKind::name`] names.
+    pub fn from_name(name: &str) -> Option<GraphErrorKind> {
+        GraphErrorKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
 /// A failed Graph call. Boxed inside, so `Result<_, GraphError>` stays small.
 #[derive(Debug, Clone)]
 pub struct GraphError(Box<GraphErrorDetail>);
@@ -101,6 +146,24 @@ impl GraphError {
             session: None,
             blocked: None,
         }))
+    }
+
+    /// A failed call rebuilt from what a history record kept of it (its facts), so its words
+    /// can be made again: what a proxy or the session said at the time is not kept.
+    pub fn from_facts(
+        kind: GraphErrorKind,
+        status: Option<u16>,
+        code: Option<String>,
+        graph_message: Option<String>,
+        detail: String,
+        request_id: Option<String>,
+    ) -> GraphError {
+        let mut error = GraphError::new(kind, detail);
+        error.0.status = status;
+        error.0.code = code;
+        error.0.graph_message = graph_message;
+        error.0.exchange.request_id = request_id;
+        error
     }
 
     /// What stopped the request on the way (see [`crate::net::Blocked`]).

@@ -36,8 +36,8 @@ pub use batch::BatchRecord;
 pub use export::{defused, excel_safe_writer, CSV_HEADER};
 pub use query::{HistoryPage, HistoryQuery, StatusCounts, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use record::{
-    Actor, Assignee, NewOperation, OperationKind, OperationRecord, RecordChange, RecordError,
-    RecordStatus,
+    Actor, Assignee, ErrorFacts, NewOperation, OperationKind, OperationRecord, RecordChange,
+    RecordError, RecordStatus,
 };
 pub use schema::{Durability, HistoryNotice, SetAsideReason, FILE_NAME, SCHEMA_VERSION};
 
@@ -380,7 +380,26 @@ impl History {
         query: &HistoryQuery,
         out: W,
     ) -> Result<usize, HistoryError> {
-        export::export_csv(|page| self.list(page), query, out)
+        self.export_csv_with(query, out, &|record| record)
+    }
+
+    /// [`History::export_csv`], each record passed through `words` first (the view's words for
+    /// what the record keeps as facts).
+    pub fn export_csv_with<W: Write>(
+        &self,
+        query: &HistoryQuery,
+        out: W,
+        words: &dyn Fn(OperationRecord) -> OperationRecord,
+    ) -> Result<usize, HistoryError> {
+        export::export_csv(
+            |page| {
+                let mut page = self.list(page)?;
+                page.records = page.records.into_iter().map(words).collect();
+                Ok(page)
+            },
+            query,
+            out,
+        )
     }
 
     /// The connection. A panic while it was held cannot have left a transaction half-done
@@ -395,7 +414,8 @@ const COLUMNS: &str = "id, kind, telephone_number, number_type, \
     assignee_id, assignee_name, assignee_upn, assignee_target_kind, assignee_category, \
     assignee_location_id, actor_upn, actor_tenant_id, actor_cloud, requested_at, \
     client_request_id, request_id, response_date, location, status, status_detail, settled_at, \
-    error_kind, error_message, error_hint, error_request_id, undo_of, batch_id, updated_at";
+    error_kind, error_message, error_hint, error_request_id, undo_of, batch_id, updated_at, \
+    error_facts";
 
 fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRecord> {
     let kind: String = row.get(1)?;
@@ -414,6 +434,10 @@ fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRecord>
             message: row.get::<_, Option<String>>(22)?.unwrap_or_default(),
             hint: row.get(23)?,
             request_id: row.get(24)?,
+            // Facts that cannot be read leave the record as it was worded (or without words).
+            facts: row
+                .get::<_, Option<String>>(28)?
+                .and_then(|json| serde_json::from_str(&json).ok()),
         }),
         None => None,
     };
@@ -591,6 +615,7 @@ fn write_back(conn: &Connection, record: &OperationRecord) -> Result<(), History
              location = :location, status = :status, status_detail = :status_detail, \
              settled_at = :settled_at, error_kind = :error_kind, error_message = :error_message, \
              error_hint = :error_hint, error_request_id = :error_request_id, \
+             error_facts = :error_facts, \
              updated_at = :updated_at, search_text = :search_text WHERE id = :id",
         )?
         .execute(named_params! {
@@ -604,6 +629,9 @@ fn write_back(conn: &Connection, record: &OperationRecord) -> Result<(), History
             ":error_message": error.map(|e| &e.message),
             ":error_hint": error.and_then(|e| e.hint.as_ref()),
             ":error_request_id": error.and_then(|e| e.request_id.as_ref()),
+            ":error_facts": error
+                .and_then(|e| e.facts.as_ref())
+                .and_then(|f| serde_json::to_string(f).ok()),
             ":updated_at": record.updated_at,
             ":search_text": query::search_text(record),
             ":id": record.id,

@@ -197,7 +197,13 @@ pub struct Actor {
     pub cloud: String,
 }
 
-/// What went wrong, in the shape the UI already knows (`Problem`).
+/// What went wrong, in the shape the UI already knows (`Problem`) once a view is built.
+///
+/// Records written since the history keeps facts hold `facts` and the failed call's kind
+/// (`GraphErrorKind::name`, e.g. `forbidden`) with an empty `message`: the words are made from
+/// the facts when a view is built (`crate::problem::records`). Older records hold the words
+/// as the admin read them then (`kind` a problem kind, `message`, `hint`) and are shown as
+/// they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordError {
@@ -205,6 +211,33 @@ pub struct RecordError {
     pub message: String,
     pub hint: Option<String>,
     pub request_id: Option<String>,
+    /// What Microsoft (or the connection) answered, when the record keeps facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<ErrorFacts>,
+}
+
+/// A failed call as facts: what came back, not what to say about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorFacts {
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
+    /// Graph's `error.code` and `error.message`, verbatim.
+    pub code: Option<String>,
+    pub graph_message: Option<String>,
+    /// NumberDesk's technical note (never a token), e.g. "HTTP 403" or why an address was not
+    /// followed.
+    pub detail: String,
+    /// The cloud the change was sent in does not offer the telephone-number API.
+    #[serde(default)]
+    pub cloud_lacks_api: bool,
+}
+
+impl RecordError {
+    /// Whether the words are still to be made from [`RecordError::facts`].
+    pub fn needs_words(&self) -> bool {
+        self.facts.is_some() && self.message.is_empty()
+    }
 }
 
 /// What the caller knows before the POST.
@@ -381,6 +414,7 @@ mod tests {
                 message: "m".into(),
                 hint: None,
                 request_id: Some("r".into()),
+                facts: None,
             }),
             undo_of: None,
             batch_id: None,

@@ -47,7 +47,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// a run cut off by a crash can be resumed with exactly the rows the admin confirmed.
 /// `closed_at` is set when the run ends (finished or cancelled); an open batch at start-up was
 /// interrupted.
-const MIGRATIONS: &[&str] = &[
+///
+/// Version 3: `error_facts`, what a failed call answered (status, Graph's code and message, as
+/// JSON: kept, never searched). Records with facts keep no words; older records keep theirs.
+pub(super) const MIGRATIONS: &[&str] = &[
     "
     CREATE TABLE operations (
         id                   INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -97,6 +100,9 @@ const MIGRATIONS: &[&str] = &[
         closed_at   TEXT
     );
     CREATE INDEX batches_open ON batches (created_at) WHERE closed_at IS NULL;
+",
+    "
+    ALTER TABLE operations ADD COLUMN error_facts TEXT;
 ",
 ];
 

@@ -136,6 +136,7 @@ fn a_record_round_trips_through_create_update_and_get() {
                     message: "Microsoft did not unassign it.".into(),
                     hint: Some("Remove it from the call queue first.".into()),
                     request_id: Some("req-1".into()),
+                    facts: None,
                 })),
                 ..RecordChange::default()
             },
@@ -546,6 +547,7 @@ fn csv_export_has_a_header_quotes_awkward_text_and_every_matching_row() {
                     message: "It failed, \"badly\".".into(),
                     hint: None,
                     request_id: None,
+                    facts: None,
                 })),
                 ..RecordChange::default()
             },
@@ -863,4 +865,62 @@ proptest! {
             .collect();
         prop_assert_eq!(filtered, expected);
     }
+}
+
+#[test]
+fn an_error_kept_as_facts_round_trips_and_a_version_2_history_keeps_its_words() {
+    // A history written before errors were kept as facts: version 2, an error in words.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        for migration in &schema::MIGRATIONS[..2] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO operations (kind, telephone_number, actor_upn, actor_tenant_id, \
+             actor_cloud, requested_at, client_request_id, status, error_kind, error_message, \
+             error_hint, updated_at, search_text) VALUES ('unassign', '+15550100100', 'a', 't', \
+             'global', '2024-01-01T00:00:00.000Z', 'c', 'rejected', 'forbidden', \
+             'Microsoft refused (as worded then).', 'Ask an admin.', \
+             '2024-01-01T00:00:00.000Z', '')",
+            [],
+        )
+        .unwrap();
+    }
+    let history = open_fast(dir.path());
+    let old = history.get(1).unwrap().unwrap();
+    let error = old.error.unwrap();
+    assert_eq!(error.message, "Microsoft refused (as worded then).");
+    assert_eq!(error.facts, None);
+    assert!(!error.needs_words());
+
+    // A new record keeps facts, read back as written.
+    let created = history.create(new_op("+15550100101")).unwrap();
+    let facts = ErrorFacts {
+        status: Some(403),
+        code: Some("Forbidden".into()),
+        graph_message: Some("Access denied".into()),
+        detail: "HTTP 403".into(),
+        cloud_lacks_api: false,
+    };
+    let kept = history
+        .update(
+            created.id,
+            RecordChange {
+                status: Some(RecordStatus::Rejected),
+                error: Some(Some(RecordError {
+                    kind: "forbidden".into(),
+                    request_id: Some("r-1".into()),
+                    facts: Some(facts.clone()),
+                    ..RecordError::default()
+                })),
+                ..RecordChange::default()
+            },
+        )
+        .unwrap();
+    let read = history.get(created.id).unwrap().unwrap();
+    assert_eq!(read, kept);
+    assert_eq!(read.error.as_ref().unwrap().facts, Some(facts));
+    assert!(read.error.unwrap().needs_words());
 }

@@ -179,13 +179,11 @@ impl Steps {
                 })
             }
             Err(error) if error.kind == GraphErrorKind::ForeignLocation => {
-                // Said once on the record, whichever flow follows it.
-                let stored = record_error_of(&error, self.telephone_api_available);
+                // Kept once on the record, whichever flow follows it.
                 let record = self.history.update(
                     record.id,
                     RecordChange {
-                        status_detail: Some(stored.message.clone()),
-                        error: Some(Some(stored)),
+                        error: Some(Some(stored_error(&error, self.telephone_api_available))),
                         ..Default::default()
                     },
                 )?;

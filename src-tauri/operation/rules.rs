@@ -8,12 +8,9 @@ use crate::graph::{
     Accepted, Exchange, GraphError, GraphErrorKind, NumberAssignment, OperationStatus, RemoteStatus,
 };
 use crate::history::{
-    Actor, History, HistoryError, OperationKind, OperationRecord, RecordChange, RecordStatus,
+    Actor, ErrorFacts, History, HistoryError, OperationKind, OperationRecord, RecordChange,
+    RecordError, RecordStatus,
 };
-// A history record keeps what went wrong as the admin read it (kind, message, hint; shown
-// later in History), so the words a failed Graph call is stored with come from the boundary
-// that makes them.
-use crate::problem::desk::record_error;
 
 // The single flow and the bulk run differ in how they schedule (a task per record here, a
 // worker pool there) but must agree on what a POST's answer, an operation's status and a
@@ -78,7 +75,7 @@ pub fn record_post(
             ),
         },
         Err(error) if error.outcome_unknown() => {
-            let stored = record_error(&error, telephone_api_available);
+            let stored = stored_error(&error, telephone_api_available);
             (
                 PostOutcome::Unknown,
                 RecordChange {
@@ -94,12 +91,11 @@ pub fn record_post(
             )
         }
         Err(error) => {
-            let stored = record_error(&error, telephone_api_available);
+            let stored = stored_error(&error, telephone_api_available);
             (
                 PostOutcome::Rejected,
                 RecordChange {
                     status: Some(RecordStatus::Rejected),
-                    status_detail: Some(stored.message.clone()),
                     request_id: error.exchange.request_id.clone(),
                     response_date: error.exchange.date.clone(),
                     error: Some(Some(stored)),
@@ -271,12 +267,24 @@ pub fn closed_while_sending() -> RecordChange {
     }
 }
 
-/// What a history record keeps of a failed Graph call (see `crate::problem::desk`).
-pub fn record_error_of(
-    error: &GraphError,
-    telephone_api_available: bool,
-) -> crate::history::RecordError {
-    record_error(error, telephone_api_available)
+/// What a history record keeps of a failed Graph call: facts (its kind, status, Graph's code
+/// and message, the request ID, whether the cloud offers the API), never words. The words are
+/// made when a view is built (`crate::problem::records`), so a record and a live problem
+/// never say the same thing differently, and better words reach old records too.
+pub fn stored_error(error: &GraphError, telephone_api_available: bool) -> RecordError {
+    RecordError {
+        kind: error.kind.name().to_owned(),
+        message: String::new(),
+        hint: None,
+        request_id: error.exchange.request_id.clone(),
+        facts: Some(ErrorFacts {
+            status: error.status,
+            code: error.code.clone(),
+            graph_message: error.graph_message.clone(),
+            detail: error.detail.clone(),
+            cloud_lacks_api: !telephone_api_available,
+        }),
+    }
 }
 
 /// The one sentence for a number whose change is still on its way (History #`record_id`):

@@ -2,8 +2,7 @@
 
 use super::{graph, Problem, ProblemKind};
 use crate::desk::DeskError;
-use crate::graph::GraphError;
-use crate::history::{HistoryError, RecordError};
+use crate::history::HistoryError;
 
 /// A record the admin asked for is not in the history (one number's workflows, the History
 /// view): one situation, one sentence.
@@ -77,29 +76,11 @@ impl From<DeskError> for Problem {
     }
 }
 
-/// What a history record keeps of a failed Graph call: the words the admin reads, stored as
-/// they are (SQLite) and shown later in History. The one conversion the core calls itself
-/// (`crate::desk`, for the single flow and the bulk run alike), so stored records and live
-/// problems never say the same thing differently.
-pub fn record_error(error: &GraphError, telephone_api_available: bool) -> RecordError {
-    RecordError::from(&graph::in_cloud(error, telephone_api_available))
-}
-
-impl From<&Problem> for RecordError {
-    fn from(problem: &Problem) -> RecordError {
-        RecordError {
-            kind: problem.kind.name().to_owned(),
-            message: problem.message.clone(),
-            hint: Some(problem.hint.clone()),
-            request_id: problem.request_id.clone(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Exchange, GraphErrorKind};
+    use crate::graph::{Exchange, GraphError, GraphErrorKind};
+    use crate::history::RecordError;
 
     #[test]
     fn the_same_situation_gets_the_same_words() {
@@ -117,7 +98,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_error_keeps_the_words_and_request_id_the_admin_read() {
+    fn a_stored_error_is_facts_and_reads_as_the_live_problem_when_viewed() {
         let error = GraphError::from_reply(
             403,
             br#"{"error":{"code":"Forbidden","message":"Access denied","innerError":{"request-id":"r-9"}}}"#,
@@ -129,11 +110,36 @@ mod tests {
             error: error.clone(),
             telephone_api_available: true,
         });
-        let stored = record_error(&error, true);
+        let stored = crate::operation::stored_error(&error, true);
+        // Facts only: no words in the history.
         assert_eq!(stored.kind, "forbidden");
-        assert_eq!(stored.message, live.message);
-        assert_eq!(stored.hint.as_deref(), Some(live.hint.as_str()));
-        assert_eq!(stored.request_id.as_deref(), Some("r-9"));
-        assert_eq!(record_error(&error, false).kind, "notInThisCloud");
+        assert!(stored.message.is_empty() && stored.hint.is_none());
+        let facts = stored.facts.clone().unwrap();
+        assert_eq!(
+            (
+                facts.status,
+                facts.code.as_deref(),
+                facts.graph_message.as_deref()
+            ),
+            (Some(403), Some("Forbidden"), Some("Access denied"))
+        );
+        // Worded when viewed: the same words and request ID as the live problem.
+        let worded = super::super::records::worded_error(&stored);
+        assert_eq!(worded.kind, live.kind.name());
+        assert_eq!(worded.message, live.message);
+        assert_eq!(worded.hint.as_deref(), Some(live.hint.as_str()));
+        assert_eq!(worded.request_id.as_deref(), Some("r-9"));
+        let elsewhere =
+            super::super::records::worded_error(&crate::operation::stored_error(&error, false));
+        assert_eq!(elsewhere.kind, "notInThisCloud");
+        // A record stored with words before the history kept facts is shown as it was.
+        let old = RecordError {
+            kind: "forbidden".into(),
+            message: "Microsoft refused (as worded then).".into(),
+            hint: Some("Ask an admin.".into()),
+            request_id: None,
+            facts: None,
+        };
+        assert_eq!(super::super::records::worded_error(&old), old);
     }
 }
