@@ -41,8 +41,9 @@ use crate::history::{
     Actor, History, NewOperation, OperationKind, OperationRecord, RecordError, RecordStatus,
 };
 use crate::operation::{
-    actor_of, check_holder, closed_while_sending, in_progress_words, not_confirmed, CheckStep,
-    FreshAnswers, HolderChanged, PostOutcome, ReadStep, Steps, HOLDER_MAX_AGE, OPERATION_REFUSALS,
+    actor_of, check_holder, closed_while_sending, in_progress_words, not_confirmed,
+    not_sent_detail, CheckStep, FreshAnswers, HolderChanged, PostOutcome, ReadStep, Steps,
+    HOLDER_MAX_AGE, OPERATION_REFUSALS,
 };
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
@@ -776,16 +777,11 @@ impl Shared {
             undo_of: plan.undo_of,
             batch_id: Some(self.batch_id.clone()),
         };
-        match checked {
-            Ok((None, read_at)) if read_at.elapsed() <= self.config.holder_max_age => {}
-            Ok((None, _)) => {
-                self.set_phase(
-                    index,
-                    RowPhase::NotSent,
-                    Some("Not sent: Microsoft was too busy to confirm in time who holds this number, so nothing was sent. Run the failed rows again later."),
-                );
-                return;
-            }
+        let not_sent = match checked {
+            Ok((None, read_at)) if read_at.elapsed() <= self.config.holder_max_age => None,
+            Ok((None, _)) => Some(
+                "Skipped — Microsoft was too busy to confirm in time who holds this number, so nothing was sent. Run the failed rows again later.".to_owned(),
+            ),
             Ok((Some(changed), _)) => {
                 let now_named = match changed.now_holder_id() {
                     Some(id) => self
@@ -797,24 +793,24 @@ impl Shared {
                         .and_then(|u| u.display_name.or(u.user_principal_name)),
                     None => None,
                 };
-                match self
-                    .steps
-                    .record_not_sent(new, &changed, now_named.as_deref())
-                {
-                    Ok(record) => self.settle(index, record),
-                    Err(error) => self.set_phase(index, RowPhase::NotSent, Some(&error.sentence())),
-                }
-                return;
+                Some(not_sent_detail(
+                    plan.kind(),
+                    &plan.prior_assignee,
+                    &changed,
+                    now_named.as_deref(),
+                ))
             }
             Err(error) => {
                 log::warn!("bulk: the holder of row {index} could not be read: {error}");
-                self.set_phase(
-                    index,
-                    RowPhase::NotSent,
-                    Some("Not sent: NumberDesk could not read who holds this number just before sending, so nothing was sent. Run the failed rows again."),
-                );
-                return;
+                Some("Skipped — NumberDesk could not read who holds this number just before sending, so nothing was sent. Run the failed rows again.".to_owned())
             }
+        };
+        if let Some(detail) = not_sent {
+            match self.steps.record_not_sent(new, detail) {
+                Ok(record) => self.settle(index, record),
+                Err(error) => self.set_phase(index, RowPhase::NotSent, Some(&error.sentence())),
+            }
+            return;
         }
         let record = match self.history.create_unless_in_flight(new) {
             Ok(Ok(record)) => record,

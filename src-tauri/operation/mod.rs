@@ -98,15 +98,14 @@ impl Steps {
         })
     }
 
-    /// A change that was not sent because its holder changed, written to the history as such
-    /// (`skipped`, settled), so History and the results say what happened to the row.
+    /// A change that was not sent because its precondition failed (the holder changed, or
+    /// could not be checked), written to the history as such (`skipped`, settled, `detail`
+    /// saying why), so History, a re-run of failed rows and the results include the row.
     pub fn record_not_sent(
         &self,
         new: NewOperation,
-        changed: &HolderChanged,
-        now_named: Option<&str>,
+        detail: String,
     ) -> Result<OperationRecord, HistoryError> {
-        let detail = not_sent_detail(new.kind, &new.prior_assignee, changed, now_named);
         self.history.create_settled(
             new,
             RecordChange {
