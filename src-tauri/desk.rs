@@ -463,17 +463,7 @@ impl Desk {
         let Err(changed) = check_holder(kind, confirmed, reading.assignment.as_ref()) else {
             return Ok(());
         };
-        // The new holder's name is a courtesy: the object ID is said when it cannot be read.
-        let now_named = match changed.now_holder_id() {
-            Some(id) => self
-                .graph
-                .user(id)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|u| u.display_name.or(u.user_principal_name)),
-            None => None,
-        };
+        let now_named = self.steps.now_named(&changed).await;
         Err(DeskError::HolderChanged(Box::new(ChangedHands {
             telephone_number: telephone_number.to_owned(),
             kind,

@@ -183,14 +183,6 @@ fn posts_after(sim: &SimTenant, after: SystemTime) -> usize {
         .count()
 }
 
-/// Someone who holds a number in the sim and is not `than`: the new holder in a hand-over.
-fn another_user(sim: &SimTenant, than: &str) -> sim::SimUser {
-    sim.users()
-        .into_iter()
-        .find(|u| u.kind == sim::UserKind::Person && !u.id.eq_ignore_ascii_case(than))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_row_whose_number_changed_hands_after_the_preview_is_skipped_and_never_sent() {
     let rig = rig().await;
@@ -198,7 +190,7 @@ async fn a_row_whose_number_changed_hands_after_the_preview_is_skipped_and_never
     let plan = rig.plan(&numbers).await;
     let moved = &numbers[2];
     let adele = plan.rows[2].prior_assignee.id.clone().unwrap();
-    let bob = another_user(&rig.sim, &adele);
+    let bob = sim_support::another_person(&rig.sim, &adele);
     // After the preview, another admin gives the number to Bob; the preview's answer is then
     // older than the run accepts.
     assert!(rig.sim.change_holder(moved, Some(&bob.id)));
@@ -339,7 +331,7 @@ async fn an_undo_is_not_given_back_when_the_number_was_given_to_someone_else() {
         .unwrap();
     assert_eq!(undo.counts.to_send, 2);
     // Between the undo's preview and its run, the first number goes to Bob.
-    let bob = another_user(&rig.sim, &adele);
+    let bob = sim_support::another_person(&rig.sim, &adele);
     assert!(rig.sim.change_holder(&numbers[0], Some(&bob.id)));
     let max_age = Duration::from_secs(1);
     tokio::time::sleep(max_age + Duration::from_millis(50)).await;

@@ -487,14 +487,6 @@ async fn a_double_click_and_a_second_window_never_send_a_second_post() {
     }
 }
 
-/// A person who is not `than`: the new holder in a hand-over.
-fn another_user(sim: &SimTenant, than: &str) -> sim::SimUser {
-    sim.users()
-        .into_iter()
-        .find(|u| u.kind == sim::UserKind::Person && !u.id.eq_ignore_ascii_case(than))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_number_given_to_someone_else_after_an_old_lookup_is_not_sent_and_the_card_says_who() {
     let sim = sim_support::start_fast().await;
@@ -514,7 +506,7 @@ async fn a_number_given_to_someone_else_after_an_old_lookup_is_not_sent_and_the_
     );
     let card = desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
     let adele = card.assignee.clone().unwrap().id;
-    let bob = another_user(&sim, &adele);
+    let bob = sim_support::another_person(&sim, &adele);
     // The admin leaves the card open; meanwhile another admin moves the number to Bob.
     sim.change_holder(sim::SAMPLE_NUMBER, None);
     assert!(sim.change_holder(sim::SAMPLE_NUMBER, Some(&bob.id)));
@@ -556,7 +548,7 @@ async fn the_quick_windows_card_is_not_sent_after_the_main_window_changed_the_nu
         rig.settled(done.record.id).await.status,
         RecordStatus::Succeeded
     );
-    let bob = another_user(&rig.sim, &adele);
+    let bob = sim_support::another_person(&rig.sim, &adele);
     assert!(rig.sim.change_holder(sim::SAMPLE_NUMBER, Some(&bob.id)));
 
     let refused = rig
@@ -593,7 +585,7 @@ async fn an_undo_from_history_is_not_sent_when_the_number_was_given_to_someone_e
     let adele = card.assignee.clone().unwrap().id;
     let record = rig.confirm(&card).await;
     let done = rig.settled(record.record.id).await;
-    let bob = another_user(&rig.sim, &adele);
+    let bob = sim_support::another_person(&rig.sim, &adele);
     assert!(rig.sim.change_holder(sim::SAMPLE_NUMBER, Some(&bob.id)));
     let refused = rig.desk.reassign(done.id).await.unwrap_err();
     let problem = Problem::from(refused);

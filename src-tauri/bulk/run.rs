@@ -783,16 +783,7 @@ impl Shared {
                 "Skipped — Microsoft was too busy to confirm in time who holds this number, so nothing was sent. Run the failed rows again later.".to_owned(),
             ),
             Ok((Some(changed), _)) => {
-                let now_named = match changed.now_holder_id() {
-                    Some(id) => self
-                        .graph
-                        .user(id)
-                        .await
-                        .ok()
-                        .flatten()
-                        .and_then(|u| u.display_name.or(u.user_principal_name)),
-                    None => None,
-                };
+                let now_named = self.steps.now_named(&changed).await;
                 Some(not_sent_detail(
                     plan.kind(),
                     &plan.prior_assignee,

@@ -98,6 +98,14 @@ impl Steps {
         })
     }
 
+    /// The name (else the user name) of whoever holds the number now, when it can be read: a
+    /// courtesy for the sentence that says who it is; the object ID is said otherwise.
+    pub async fn now_named(&self, changed: &HolderChanged) -> Option<String> {
+        let id = changed.now_holder_id()?;
+        let user = self.graph.user(id).await.ok().flatten()?;
+        user.display_name.or(user.user_principal_name)
+    }
+
     /// A change that was not sent because its precondition failed (the holder changed, or
     /// could not be checked), written to the history as such (`skipped`, settled, `detail`
     /// saying why), so History, a re-run of failed rows and the results include the row.

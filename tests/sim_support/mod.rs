@@ -296,3 +296,11 @@ pub async fn refresh_grant(sim: &SimTenant, refresh_token: &str) -> reqwest::Res
         .await
         .expect("token endpoint answers")
 }
+
+/// A person of the tenant other than `than` (an object ID): who gets a number in a hand-over.
+pub fn another_person(sim: &SimTenant, than: &str) -> numberdesk::sim::SimUser {
+    sim.users()
+        .into_iter()
+        .find(|u| u.kind == numberdesk::sim::UserKind::Person && !u.id.eq_ignore_ascii_case(than))
+        .expect("the tenant has another person")
+}
