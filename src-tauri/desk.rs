@@ -544,8 +544,15 @@ impl Desk {
         loop {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(self.config.poll_max);
-            let Ok(Some(record)) = self.history.get(id) else {
-                return;
+            // The history refusing a read or a write (a full disk, a held file) never ends the
+            // follow: the record would stay open and block its number until a restart.
+            let record = match self.history.get(id) {
+                Ok(Some(record)) => record,
+                Ok(None) => return,
+                Err(error) => {
+                    history_refused(id, &error);
+                    continue;
+                }
             };
             if record.status.is_settled() {
                 return;
@@ -553,8 +560,8 @@ impl Desk {
             let step = match self.steps.read_operation(record.clone()).await {
                 Ok(step) => step,
                 Err(error) => {
-                    log::warn!("record {id}: the operation's answer was not written: {error}");
-                    return;
+                    history_refused(id, &error);
+                    continue;
                 }
             };
             match step {
@@ -592,8 +599,10 @@ impl Desk {
                 }
             }
             if self.is_stale(&record) {
-                let _ = self.update(id, RecordChange::status(RecordStatus::Stale));
-                return;
+                match self.update(id, RecordChange::status(RecordStatus::Stale)) {
+                    Ok(_) => return,
+                    Err(error) => history_refused(id, &error),
+                }
             }
         }
     }
@@ -615,9 +624,21 @@ impl Desk {
     async fn resolve_by_lookup(self: &Arc<Self>, id: i64) {
         let started = Instant::now();
         let mut delay = self.config.poll_first;
+        let mut first = true;
         loop {
-            let Ok(Some(record)) = self.history.get(id) else {
-                return;
+            if !first {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(self.config.poll_max);
+            }
+            first = false;
+            // As in `follow`: the history refusing never ends the checks.
+            let record = match self.history.get(id) {
+                Ok(Some(record)) => record,
+                Ok(None) => return,
+                Err(error) => {
+                    history_refused(id, &error);
+                    continue;
+                }
             };
             // `stale` here is this loop's own "not confirmed yet": the checks go on.
             if record.status.is_settled() && record.status != RecordStatus::Stale {
@@ -634,22 +655,26 @@ impl Desk {
                     log::warn!("checking record {id} by lookup failed: {error}")
                 }
                 Err(error) => {
-                    log::warn!("record {id}: the lookup's answer was not written: {error}");
-                    return;
+                    history_refused(id, &error);
+                    continue;
                 }
             }
             let not_yet = record.status != RecordStatus::Stale;
             if self.is_stale(&record) {
-                if not_yet {
-                    let _ = self.update(id, not_confirmed(&record));
+                if !not_yet {
+                    return;
                 }
-                return;
+                match self.update(id, not_confirmed(&record)) {
+                    Ok(_) => return,
+                    Err(error) => history_refused(id, &error),
+                }
+                continue;
             }
             if not_yet && started.elapsed() >= self.config.resolve_window {
-                let _ = self.update(id, not_confirmed(&record));
+                if let Err(error) = self.update(id, not_confirmed(&record)) {
+                    history_refused(id, &error);
+                }
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(self.config.poll_max);
         }
     }
 
@@ -693,7 +718,10 @@ impl Desk {
             match (&record.status, &record.location) {
                 (RecordStatus::Sending, _) => {
                     // The app stopped while sending: Microsoft may or may not have the request.
-                    let _ = self.update(record.id, closed_while_sending());
+                    // Unwritten, it stays `sending`, which the checks settle all the same.
+                    if let Err(error) = self.update(record.id, closed_while_sending()) {
+                        history_refused(record.id, &error);
+                    }
                     self.spawn_resolve(record.id);
                 }
                 (RecordStatus::OutcomeUnknown, _) | (_, None) => self.spawn_resolve(record.id),
@@ -702,6 +730,14 @@ impl Desk {
         }
         Ok(open.len())
     }
+}
+
+/// Said when the history refuses a step of a change being followed: the step is tried again
+/// at the next turn, so the record settles once the history can be written.
+fn history_refused(id: i64, error: &HistoryError) {
+    log::error!(
+        "record {id}: the history could not be read or written ({error}); trying again shortly"
+    );
 }
 
 #[cfg(test)]

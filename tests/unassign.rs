@@ -837,6 +837,38 @@ async fn fault_disk_full_while_saving_sends_nothing_unrecorded_and_loses_nothing
     }
 }
 
+#[tokio::test]
+async fn fault_a_history_that_refuses_the_final_write_settles_once_writable_without_a_restart() {
+    let rig = rig().await;
+    rig.sim
+        .set_operation_timings(Duration::ZERO, Duration::from_millis(300));
+    let card = rig.desk.lookup(sim::SAMPLE_NUMBER).await.unwrap();
+    let id = rig.confirm(&card).await.record.id;
+    // Another program (an indexer, a backup) holds the history's write lock while the change
+    // is followed, longer than NumberDesk waits for it (5 s): the final status cannot be
+    // written when Microsoft finishes.
+    let holder =
+        rusqlite::Connection::open(rig._dir.path().join(numberdesk::history::FILE_NAME)).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    wait_until("Microsoft to finish the change", PATIENCE, || {
+        rig.sim
+            .number(sim::SAMPLE_NUMBER)
+            .unwrap()
+            .assignment_status
+            == "unassigned"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(
+        rig.history.get(id).unwrap().unwrap().status.is_in_flight(),
+        "nothing could be written meanwhile"
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    // Without a restart (no resume): the follow kept trying and the record settles.
+    assert_eq!(rig.settled(id).await.status, RecordStatus::Succeeded);
+    assert_eq!(rig.sim.post_count_for(sim::SAMPLE_NUMBER), 1);
+}
+
 #[cfg(target_os = "linux")]
 #[tokio::test]
 #[ignore = "mounts a small tmpfs (needs root): run with `cargo xtask test`"]
