@@ -14,7 +14,7 @@ use numberdesk::graph::{CancelToken, UserDetail};
 use numberdesk::history::History;
 use numberdesk::inventory::{
     self, AssignmentKind, InventoryQuery, InventoryStore, InventoryView, KeptList, LeaverOptions,
-    LeaverReason, ListOwner, ReadOutcome, ReadProgress,
+    LeaverReason, ListOwner, ReadOutcome, ReadProgress, UncheckedReason,
 };
 use numberdesk::problem::ProblemKind;
 use numberdesk::sim::{self, Consent, SimTenant};
@@ -260,6 +260,7 @@ async fn the_leavers_lens_finds_disabled_deleted_ghost_and_unlicensed_users_neve
     .unwrap();
     assert!(report.complete);
     assert!(report.missing_permission.is_none());
+    assert!(report.unchecked.is_empty() && report.deleted_users_complete);
     let disabled: BTreeSet<String> = sim::DISABLED_LEAVERS
         .iter()
         .map(|s| s.to_string())
@@ -398,7 +399,226 @@ async fn a_throttled_part_of_a_batch_is_sent_again_after_its_retry_after() {
         .find(|a| a.user_principal_name.as_deref() == Some(sim::SAMPLE_USER_UPN))
         .unwrap();
     assert_eq!(enabled.account_enabled, Some(true));
-    assert!(enabled.has_working_plan(sim::MCOEV_PLAN_ID));
+    assert_eq!(
+        inventory::teams_phone_licence(enabled),
+        inventory::TeamsPhoneLicence::Working
+    );
+}
+
+/// The lens on the sample tenant, signed in as the admin, after `stage` set the bad day up.
+async fn lens_after(
+    stage: impl FnOnce(&SimTenant),
+    include_unlicensed: bool,
+) -> (SimTenant, inventory::LeaversReport) {
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let inventory = read_all(&client, true).await;
+    stage(&sim);
+    let report = inventory::find_leavers(
+        &client,
+        &inventory.rows,
+        LeaverOptions { include_unlicensed },
+        true,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    (sim, report)
+}
+
+/// The leavers whose account is, in fact, an enabled user with a working Teams Phone plan.
+fn active_users_listed(sim: &SimTenant, report: &inventory::LeaversReport) -> Vec<String> {
+    report
+        .leavers
+        .iter()
+        .filter(|l| {
+            let id = l.row.assignee_id.as_deref().unwrap_or_default();
+            sim.user(id).is_some_and(|u| {
+                u.account_enabled
+                    && u.assigned_plans.iter().any(|p| {
+                        p.capability_status == "Enabled" || p.capability_status == "Warning"
+                    })
+                    && l.reason != LeaverReason::Unlicensed
+            })
+        })
+        .map(|l| format!("{} ({:?})", l.row.telephone_number, l.reason))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_part_without_value_leaves_its_users_unchecked_never_ghosts() {
+    let (sim, report) = lens_after(|sim| sim.answer_next_user_parts_without_value(1), false).await;
+    let wrongly = active_users_listed(&sim, &report);
+    assert!(
+        wrongly.is_empty(),
+        "active users listed as leavers: {wrongly:?}"
+    );
+    // The part's 15 users could not be checked, and say so; none is a leaver.
+    assert_eq!(report.assignees_unchecked, inventory_ids_in_first_part());
+    assert_eq!(report.counts.unchecked, report.unchecked.len());
+    assert!(report
+        .unchecked
+        .iter()
+        .all(|u| u.reason == UncheckedReason::DirectoryAnswer && !u.explanation.is_empty()));
+    let unchecked: BTreeSet<_> = report
+        .unchecked
+        .iter()
+        .map(|u| u.row.telephone_number.clone())
+        .collect();
+    assert!(report
+        .leavers
+        .iter()
+        .all(|l| !unchecked.contains(&l.row.telephone_number)));
+    // "Unassign all listed…" takes the leavers only.
+    let picked = inventory::selection_for_leavers(&report).unwrap();
+    assert_eq!(picked.rows.len(), report.leavers.len());
+    assert!(picked.rows.iter().all(|r| !unchecked.contains(&r.raw)));
+}
+
+/// The distinct assignees one `$batch` part asks about.
+fn inventory_ids_in_first_part() -> usize {
+    numberdesk::graph::ID_IN_LIMIT
+}
+
+#[tokio::test]
+async fn an_unreadable_user_row_is_never_called_a_ghost() {
+    let (sim, report) = lens_after(
+        |sim| assert!(sim.send_unreadable_row_for(sim::SAMPLE_USER_UPN)),
+        false,
+    )
+    .await;
+    let wrongly = active_users_listed(&sim, &report);
+    assert!(
+        wrongly.is_empty(),
+        "active users listed as leavers: {wrongly:?}"
+    );
+    // Only Adele could not be checked: her neighbours in the same answer were read.
+    let adele = sim.user(sim::SAMPLE_USER_UPN).unwrap();
+    assert_eq!(report.assignees_unchecked, 1);
+    assert!(report.unchecked.iter().all(|u| {
+        u.row.assignee_id.as_deref() == Some(adele.id.as_str())
+            && u.reason == UncheckedReason::DirectoryAnswer
+    }));
+    assert!(report
+        .unchecked
+        .iter()
+        .any(|u| u.row.telephone_number == sim::SAMPLE_NUMBER));
+    // The real leavers are still found.
+    assert_eq!(
+        name_of(&report, LeaverReason::Disabled),
+        sim::DISABLED_LEAVERS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+    assert!(report.counts.ghost >= 1 && report.counts.deleted >= 1);
+}
+
+#[tokio::test]
+async fn a_deleted_users_read_longer_than_the_client_reads_calls_nobody_a_ghost() {
+    let (sim, report) = lens_after(
+        |sim| {
+            // More pages of deleted users than the client follows.
+            sim.add_deleted_users(150);
+            sim.page_deleted_users_by(Some(1));
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        report.counts.ghost,
+        0,
+        "the deleted users were not all read, so nobody is known to point at nothing: {:?}",
+        report
+            .leavers
+            .iter()
+            .map(|l| (&l.row.telephone_number, l.reason))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        name_of(&report, LeaverReason::Deleted),
+        BTreeSet::from([sim::DELETED_LEAVER.to_string()]),
+        "the deleted leaver is on the first page"
+    );
+    assert!(!report.deleted_users_complete, "the read says it stopped");
+    // The purged user is still listed, as what is known: no user has that id.
+    assert!(report.counts.not_a_user >= 1);
+    assert!(report.unchecked.is_empty());
+    let pages = sim
+        .graph_requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("deletedItems"))
+        .count();
+    assert_eq!(pages, numberdesk::graph::DELETED_USERS_MAX_PAGES);
+}
+
+#[tokio::test]
+async fn a_user_licensed_through_the_government_teams_phone_plan_is_not_unlicensed() {
+    let (sim, report) = lens_after(
+        |sim| {
+            assert!(sim.set_teams_phone_plan(
+                sim::SAMPLE_USER_UPN,
+                sim::MCOEV_GOV_PLAN_ID,
+                "Enabled"
+            ))
+        },
+        true,
+    )
+    .await;
+    let adele = sim.user(sim::SAMPLE_USER_UPN).unwrap();
+    let listed: Vec<_> = report
+        .leavers
+        .iter()
+        .filter(|l| l.row.assignee_id.as_deref() == Some(adele.id.as_str()))
+        .map(|l| (&l.row.telephone_number, l.reason))
+        .collect();
+    assert!(listed.is_empty(), "Adele (MCOEV_GOV) listed: {listed:?}");
+    assert!(report.unchecked.is_empty());
+    assert_eq!(
+        name_of(&report, LeaverReason::Unlicensed),
+        BTreeSet::from([sim::UNLICENSED_LEAVER.to_string()])
+    );
+}
+
+#[tokio::test]
+async fn a_teams_phone_plan_in_its_grace_period_still_counts_as_a_licence() {
+    let (sim, report) = lens_after(
+        |sim| {
+            assert!(sim.set_teams_phone_plan(sim::SAMPLE_USER_UPN, sim::MCOEV_PLAN_ID, "Warning"))
+        },
+        true,
+    )
+    .await;
+    let adele = sim.user(sim::SAMPLE_USER_UPN).unwrap();
+    assert!(
+        report
+            .leavers
+            .iter()
+            .all(|l| l.row.assignee_id.as_deref() != Some(adele.id.as_str())),
+        "a plan in Warning (grace period) is a working licence"
+    );
+    assert!(report.unchecked.is_empty());
+    // A Teams Phone plan that is suspended is no working licence.
+    let (sim, report) = lens_after(
+        |sim| {
+            assert!(sim.set_teams_phone_plan(
+                sim::SAMPLE_USER_UPN,
+                sim::MCOEV_GOV_PLAN_ID,
+                "Suspended"
+            ))
+        },
+        true,
+    )
+    .await;
+    assert_eq!(
+        name_of(&report, LeaverReason::Unlicensed),
+        BTreeSet::from([
+            sim::UNLICENSED_LEAVER.to_string(),
+            sim.user(sim::SAMPLE_USER_UPN).unwrap().display_name
+        ])
+    );
 }
 
 #[tokio::test]

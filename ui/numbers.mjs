@@ -30,6 +30,12 @@ const REASONS = {
   unlicensed: 'No Teams Phone licence',
 };
 
+// Why a holder could not be checked, in a few words (the sentence comes from the Rust side).
+const UNCHECKED = {
+  directoryAnswer: 'Answer unreadable',
+  licence: 'Licences unclear',
+};
+
 function cell(content) {
   const td = document.createElement('td');
   if (content instanceof Node) td.append(content);
@@ -308,11 +314,28 @@ export function mount(root, { openBulkPreview = async () => {}, setTabCount = ()
       [c.disabled, 'disabled'], [c.deleted, 'deleted'], [c.ghost, 'pointing at nothing'],
       [c.notAUser, 'no such user'], [c.unlicensed, 'without a Teams Phone licence'],
     ].filter(([n]) => n > 0).map(([n, words]) => chip('other', `${n.toLocaleString()} ${words}`));
+    const unchecked = report.unchecked || [];
     el('numbers-leavers-counts').replaceChildren(
       chip(c.numbers ? 'bad' : 'ok', `${c.numbers.toLocaleString()} numbers on leavers`),
       ...parts,
       chip('other', `${report.assigneesChecked.toLocaleString()} users checked`),
+      ...(unchecked.length ? [chip('unknown', `${unchecked.length.toLocaleString()} numbers could not be checked`)] : []),
     );
+    // A deleted-users list read only in part: say why nobody is called "points at nothing".
+    const partial = report.complete && report.deletedUsersComplete === false;
+    el('numbers-leavers-partial').hidden = !partial;
+    el('numbers-leavers-partial').textContent = partial
+      ? 'The list of deleted users was too long, or partly unreadable, so NumberDesk could not read all of it. '
+        + 'Numbers held by someone who is no longer a user show as “No such user”: they may be deleted, or gone for good.'
+      : '';
+    el('numbers-unchecked').hidden = unchecked.length === 0;
+    el('numbers-unchecked-rows').replaceChildren(...unchecked.slice(0, LEAVERS_SHOWN).map((item) => {
+      const tr = document.createElement('tr');
+      const why = cell('');
+      why.append(chip('unknown', UNCHECKED[item.reason] || item.reason), document.createTextNode(` ${item.explanation}`));
+      tr.append(cell(item.row.telephoneNumber), cell(assignee(item.row) || text(null)), why, cell(text(item.row.country)));
+      return tr;
+    }));
     const missing = report.missingPermission;
     el('numbers-permission').hidden = !missing;
     if (missing) showProblem(el('numbers-permission-text'), missing);
@@ -347,9 +370,12 @@ export function mount(root, { openBulkPreview = async () => {}, setTabCount = ()
       if (found) {
         report = found;
         renderLeavers();
-        el('numbers-leavers-busy').textContent = report.complete
+        const notChecked = report.assigneesUnchecked
+          ? ` ${report.assigneesUnchecked.toLocaleString()} could not be checked: see “Could not be checked” below.`
+          : '';
+        el('numbers-leavers-busy').textContent = (report.complete
           ? `Checked ${report.assigneesChecked.toLocaleString()} users in ${report.requests.toLocaleString()} requests.`
-          : 'Checked what NumberDesk may read.';
+          : 'Checked what NumberDesk may read.') + notChecked;
       } else {
         el('numbers-leavers-busy').textContent = 'Cancelled.';
       }
@@ -404,6 +430,7 @@ export function mount(root, { openBulkPreview = async () => {}, setTabCount = ()
     el('numbers-lens-all').addEventListener('click', () => showLens('all'));
     el('numbers-lens-leavers').addEventListener('click', () => showLens('leavers'));
     el('numbers-unlicensed').addEventListener('change', checkLeavers);
+    el('numbers-unchecked-again').addEventListener('click', checkLeavers);
     el('numbers-ask-again').addEventListener('click', askAgain);
     el('numbers-leavers-unassign').addEventListener('click', () => toBulk({ kind: 'leavers' }, el('numbers-leavers-problem')));
     el('numbers-leavers-export').addEventListener('click', () => exportCsv(() => call('numbers_export_leavers'), el('numbers-leavers-notice'), el('numbers-leavers-problem')));

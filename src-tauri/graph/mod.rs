@@ -30,7 +30,8 @@ pub use model::{
 };
 pub use progress::{CancelToken, ListProgress, ProgressFn};
 pub use users::{
-    AccountPlan, DirectoryAccount, UserDetail, UsersRead, BATCH_LIMIT, IDS_PER_REQUEST, ID_IN_LIMIT,
+    AccountPlan, DeletedUsers, DirectoryAccount, UserDetail, UsersRead, BATCH_LIMIT,
+    DELETED_USERS_MAX_PAGES, IDS_PER_REQUEST, ID_IN_LIMIT,
 };
 
 use crate::auth::session::SessionError;

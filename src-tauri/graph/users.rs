@@ -11,12 +11,17 @@
 //! a 200 batch and is sent again alone, after its `Retry-After`.)
 //!
 //! Ids that are no user are simply absent from the answer; the caller decides what absence
-//! means (deleted, or a target that resolves to nothing).
+//! means (deleted, or a target that resolves to nothing). Absence is only evidence when the
+//! answer was whole, so a read never lets an answer it could not take at its word pass for
+//! one: a `200` part without `value`, a row that does not parse, a part that says there is
+//! more (`@odata.nextLink`), or a read of deleted users cut short. The ids such an answer was
+//! about are reported in [`UsersRead::unresolved`] (or [`DeletedUsers::complete`] is false),
+//! never left to look like "no such user".
 
 use super::{CancelToken, GraphClient, GraphError, GraphErrorKind, MAX_RETRY_AFTER};
 use crate::auth::TokenKind;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,31 +83,13 @@ pub struct DirectoryAccount {
     pub display_name: Option<String>,
     #[serde(default)]
     pub user_principal_name: Option<String>,
-    /// Only with [`UserDetail::Full`].
+    /// Only with [`UserDetail::Full`]; `None` when the answer did not say.
     #[serde(default)]
     pub account_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "plans_or_null")]
-    pub assigned_plans: Vec<AccountPlan>,
-}
-
-fn plans_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<AccountPlan>, D::Error> {
-    Ok(Option::<Vec<AccountPlan>>::deserialize(d)?.unwrap_or_default())
-}
-
-impl DirectoryAccount {
-    /// Whether the service plan `plan_id` is assigned and working (`Enabled`, or `Warning`:
-    /// the licence lapsed but the service still runs during the grace period).
-    pub fn has_working_plan(&self, plan_id: &str) -> bool {
-        self.assigned_plans.iter().any(|p| {
-            p.service_plan_id
-                .as_deref()
-                .is_some_and(|id| id.eq_ignore_ascii_case(plan_id))
-                && matches!(
-                    p.capability_status.as_deref(),
-                    Some("Enabled") | Some("Warning")
-                )
-        })
-    }
+    /// Only with [`UserDetail::Full`]. `None` when the answer did not carry the list (not
+    /// selected, or `null`): not the same as `Some(vec![])`, a user with no plans at all.
+    #[serde(default)]
+    pub assigned_plans: Option<Vec<AccountPlan>>,
 }
 
 /// What a read of many users found.
@@ -114,13 +101,35 @@ pub struct UsersRead {
     pub requests: usize,
     /// Parts of batches that were throttled and sent again.
     pub retried_parts: usize,
+    /// Lower-cased ids the read cannot tell about: the answer for them came back whole in
+    /// status but not in content (no `value`, a row that does not parse, a `nextLink` the
+    /// read does not follow). Such an id is neither found nor known to be absent.
+    pub unresolved: HashSet<String>,
 }
+
+/// What a read of the deleted users found.
+#[derive(Debug, Clone, Default)]
+pub struct DeletedUsers {
+    pub accounts: Vec<DirectoryAccount>,
+    /// HTTP requests the read took.
+    pub requests: usize,
+    /// `false` when the read could not see every deleted user: it stopped after
+    /// [`DELETED_USERS_MAX_PAGES`], or a page had no `value` or a row without a readable id.
+    /// Then a user missing from `accounts` may still be among the deleted.
+    pub complete: bool,
+}
+
+/// Pages of deleted users one read follows at most (999 a page: about 100,000 users deleted
+/// within 30 days). A tenant with more is told the read stopped, never that it ended.
+pub const DELETED_USERS_MAX_PAGES: usize = 100;
 
 /// One inner request: its batch id and its URL relative to `/v1.0`.
 struct Part {
     id: String,
     url: String,
     attempts: usize,
+    /// The lower-cased ids the part asks for.
+    ids: Vec<String>,
 }
 
 /// What one batch gave back.
@@ -136,6 +145,8 @@ enum Step {
 
 struct BatchAnswer {
     accounts: Vec<DirectoryAccount>,
+    /// Ids whose answer could not be read (see [`UsersRead::unresolved`]).
+    unresolved: Vec<String>,
     /// Parts to send again, and the longest `Retry-After` among them.
     again: Vec<Part>,
     wait: Option<Duration>,
@@ -177,6 +188,7 @@ impl GraphClient {
                         detail.select()
                     ),
                     attempts: 0,
+                    ids: chunk.iter().map(|id| id.to_ascii_lowercase()).collect(),
                 }
             })
             .collect();
@@ -239,32 +251,51 @@ impl GraphClient {
     }
 
     /// The users deleted within the last 30 days (`/directory/deletedItems/microsoft.graph.user`),
-    /// which needs `User.Read.All`. Returns them and the requests it took.
+    /// which needs `User.Read.All`, at most [`DELETED_USERS_MAX_PAGES`] pages. A row that does
+    /// not parse but has an id still counts as deleted (its id is the evidence); a page
+    /// without `value`, a row without an id, or a read cut short makes it incomplete.
     pub async fn deleted_users(
         &self,
         cancel: &CancelToken,
-    ) -> Result<Option<(Vec<DirectoryAccount>, usize)>, GraphError> {
+    ) -> Result<Option<DeletedUsers>, GraphError> {
         let mut url = self.url(&format!(
             "{DELETED_USERS_PATH}?$top=999&$select=id,displayName,userPrincipalName"
         ));
-        let mut found = Vec::new();
-        let mut requests = 0;
+        let mut read = DeletedUsers {
+            complete: true,
+            ..DeletedUsers::default()
+        };
         loop {
             let Some(answer) = cancel.run(self.get_json(&url, TokenKind::Directory)).await else {
                 return Ok(None);
             };
             let (value, exchange) = answer?;
-            requests += 1;
-            let rows = value
-                .get("value")
-                .and_then(|v| v.as_array())
-                .cloned()
-                .unwrap_or_default();
-            found.extend(
-                rows.into_iter()
-                    .filter_map(|row| serde_json::from_value::<DirectoryAccount>(row).ok()),
-            );
+            read.requests += 1;
+            match value.get("value").and_then(|v| v.as_array()) {
+                Some(rows) => {
+                    for row in rows {
+                        match serde_json::from_value::<DirectoryAccount>(row.clone()) {
+                            Ok(account) => read.accounts.push(account),
+                            Err(_) => match row_id(row) {
+                                Some(id) => read.accounts.push(DirectoryAccount {
+                                    id,
+                                    display_name: None,
+                                    user_principal_name: None,
+                                    account_enabled: None,
+                                    assigned_plans: None,
+                                }),
+                                None => read.complete = false,
+                            },
+                        }
+                    }
+                }
+                None => read.complete = false,
+            }
             match value.get("@odata.nextLink").and_then(|v| v.as_str()) {
+                Some(_) if read.requests >= DELETED_USERS_MAX_PAGES => {
+                    read.complete = false;
+                    return Ok(Some(read));
+                }
                 Some(next) if self.is_home(next, |path| path == DELETED_USERS_PATH) => {
                     url = next.to_owned()
                 }
@@ -275,10 +306,7 @@ impl GraphClient {
                     )
                     .with_exchange(&exchange))
                 }
-                None => return Ok(Some((found, requests))),
-            }
-            if requests > 100 {
-                return Ok(Some((found, requests)));
+                None => return Ok(Some(read)),
             }
         }
     }
@@ -304,6 +332,7 @@ impl GraphClient {
             let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
             result.requests += 1;
             result.retried_parts += answer.again.len();
+            result.unresolved.extend(answer.unresolved);
             for account in answer.accounts {
                 result
                     .accounts
@@ -376,6 +405,7 @@ impl GraphClient {
             .collect();
         let mut answer = BatchAnswer {
             accounts: Vec::new(),
+            unresolved: Vec::new(),
             again: Vec::new(),
             wait: None,
         };
@@ -390,15 +420,9 @@ impl GraphClient {
             let status = response.get("status").and_then(|s| s.as_u64()).unwrap_or(0) as u16;
             let inner_body = response.get("body").cloned().unwrap_or_default();
             if (200..300).contains(&status) {
-                let rows = inner_body
-                    .get("value")
-                    .and_then(|v| v.as_array())
-                    .cloned()
-                    .unwrap_or_default();
-                answer.accounts.extend(
-                    rows.into_iter()
-                        .filter_map(|row| serde_json::from_value::<DirectoryAccount>(row).ok()),
-                );
+                let (accounts, unresolved) = accounts_in_part(&part.ids, &inner_body);
+                answer.accounts.extend(accounts);
+                answer.unresolved.extend(unresolved);
                 continue;
             }
             let retry_after = response
@@ -425,5 +449,100 @@ impl GraphClient {
             return Err(error);
         }
         Ok(answer)
+    }
+}
+
+/// The `id` of a row, when it has a readable one.
+fn row_id(row: &serde_json::Value) -> Option<String> {
+    row.get("id")
+        .and_then(|v| v.as_str())
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+}
+
+/// The accounts a `2xx` part of a batch gives for `ids` (lower-cased), and the ids it leaves
+/// unresolved: all of them when there is no `value` array; the id of a row that does not
+/// parse; and, when a row without a readable id was there or the part says there is more
+/// (`@odata.nextLink`), every id not found, since any of them may be the one missing.
+fn accounts_in_part(
+    ids: &[String],
+    body: &serde_json::Value,
+) -> (Vec<DirectoryAccount>, Vec<String>) {
+    let Some(rows) = body.get("value").and_then(|v| v.as_array()) else {
+        return (Vec::new(), ids.to_vec());
+    };
+    let mut accounts = Vec::with_capacity(rows.len());
+    let mut unresolved = Vec::new();
+    let mut unknown_missing = body.get("@odata.nextLink").is_some();
+    for row in rows {
+        match serde_json::from_value::<DirectoryAccount>(row.clone()) {
+            Ok(account) => accounts.push(account),
+            Err(_) => match row_id(row) {
+                Some(id) => unresolved.push(id.to_ascii_lowercase()),
+                None => unknown_missing = true,
+            },
+        }
+    }
+    if unknown_missing {
+        let seen: HashSet<String> = accounts
+            .iter()
+            .map(|a| a.id.to_ascii_lowercase())
+            .chain(unresolved.iter().cloned())
+            .collect();
+        unresolved.extend(ids.iter().filter(|id| !seen.contains(*id)).cloned());
+    }
+    (accounts, unresolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_part_without_value_leaves_every_id_unresolved() {
+        let (accounts, unresolved) = accounts_in_part(&ids(&["a", "b"]), &json!({}));
+        assert!(accounts.is_empty());
+        assert_eq!(unresolved, ids(&["a", "b"]));
+        let (_, unresolved) = accounts_in_part(&ids(&["a"]), &json!({"value": null}));
+        assert_eq!(unresolved, ids(&["a"]));
+    }
+
+    #[test]
+    fn a_row_that_does_not_parse_leaves_its_id_unresolved_and_no_other() {
+        let body = json!({"value": [
+            {"id": "A", "displayName": "Ann"},
+            {"id": "B", "displayName": {"unexpected": true}},
+        ]});
+        let (accounts, unresolved) = accounts_in_part(&ids(&["a", "b", "c"]), &body);
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(unresolved, ids(&["b"]), "c is absent: no user");
+    }
+
+    #[test]
+    fn a_row_without_an_id_or_a_next_link_leaves_every_missing_id_unresolved() {
+        let body = json!({"value": [{"id": "a"}, {"displayName": "who?"}]});
+        let (accounts, unresolved) = accounts_in_part(&ids(&["a", "b", "c"]), &body);
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(unresolved, ids(&["b", "c"]));
+        let body = json!({"value": [{"id": "a"}], "@odata.nextLink": "https://graph/next"});
+        let (_, unresolved) = accounts_in_part(&ids(&["a", "b"]), &body);
+        assert_eq!(unresolved, ids(&["b"]));
+    }
+
+    #[test]
+    fn assigned_plans_absent_or_null_is_not_an_empty_list() {
+        let absent: DirectoryAccount = serde_json::from_value(json!({"id": "a"})).unwrap();
+        assert_eq!(absent.assigned_plans, None);
+        let null: DirectoryAccount =
+            serde_json::from_value(json!({"id": "a", "assignedPlans": null})).unwrap();
+        assert_eq!(null.assigned_plans, None);
+        let none: DirectoryAccount =
+            serde_json::from_value(json!({"id": "a", "assignedPlans": []})).unwrap();
+        assert_eq!(none.assigned_plans, Some(Vec::new()));
     }
 }

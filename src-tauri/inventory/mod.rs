@@ -38,7 +38,10 @@ pub use export::{
     export_inventory_csv, export_leavers_csv, write_csv_file, INVENTORY_CSV_HEADER,
     LEAVERS_CSV_HEADER,
 };
-pub use leavers::{find_leavers, Leaver, LeaverCounts, LeaverOptions, LeaverReason, LeaversReport};
+pub use leavers::{
+    find_leavers, teams_phone_licence, Leaver, LeaverCounts, LeaverOptions, LeaverReason,
+    LeaversReport, TeamsPhoneLicence, Unchecked, UncheckedReason, TEAMS_PHONE_PLANS,
+};
 pub use owner::ListOwner;
 pub use read::{read_inventory, refresh_inventory, ReadOutcome, ReadProgress};
 pub use selection::{

@@ -14,6 +14,13 @@ use super::seed::SeededRng;
 /// `servicePlanId` of Teams Phone Standard, the `MCOEV` service plan (Microsoft's "Product names
 /// and service plan identifiers for licensing" list; checked against the 2024 copy of that list).
 pub const MCOEV_PLAN_ID: &str = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7";
+/// `MCOEV_GOV`, "Microsoft 365 Phone System for Government": the Teams Phone plan of GCC
+/// tenants (in "Microsoft Teams Phone Standard for GCC", `MCOEV_GOV` SKU, and the GCC Teams
+/// Rooms and shared-device SKUs; same list, October 2025 copy).
+pub const MCOEV_GOV_PLAN_ID: &str = "db23fce2-a974-42ef-9002-d78dd42a0f22";
+/// `MCOEVSMB`: the Teams Phone plan of "Microsoft Teams Phone Standard for Small and Medium
+/// Business" (`MCOEVSMB_1`; same list).
+pub const MCOEVSMB_PLAN_ID: &str = "ed777b71-af04-42ca-9798-84344c66f7c6";
 /// `MCOEV_VIRTUALUSER`: Teams Phone Resource Account.
 pub const MCOEV_VIRTUALUSER_PLAN_ID: &str = "f47330e9-c134-43b3-9993-e7f004506889";
 /// `TEAMS1`: Microsoft Teams.

@@ -61,7 +61,8 @@ use tokio::sync::watch;
 pub use auth::Consent;
 pub use directory::{AssignedPlan, ConferenceBridge, NumberAssignment, SimUser, UserKind};
 pub use leavers::{
-    DELETED_LEAVER, DISABLED_LEAVERS, GHOST_LEAVER, MCOEV_PLAN_ID, UNLICENSED_LEAVER,
+    DELETED_LEAVER, DISABLED_LEAVERS, GHOST_LEAVER, MCOEVSMB_PLAN_ID, MCOEV_GOV_PLAN_ID,
+    MCOEV_PLAN_ID, UNLICENSED_LEAVER,
 };
 pub use operations::OperationOutcome;
 pub use quirks::{ActionAnswer, LocationForm};
@@ -541,6 +542,91 @@ impl SimTenant {
     /// Users deleted within the last 30 days (`/directory/deletedItems/microsoft.graph.user`).
     pub fn deleted_users(&self) -> Vec<SimUser> {
         self.inner.lock().directory.deleted_users.clone()
+    }
+
+    /// The next `n` user lists (`GET /users?$filter=id in (…)`) inside a `$batch` are answered
+    /// `200` with no `value` at all: an answer that says nothing about the users asked for.
+    pub fn answer_next_user_parts_without_value(&self, n: u32) {
+        self.inner.lock().quirks.user_parts_without_value += n;
+    }
+
+    /// From now on, the user `id_or_upn` is listed (in `GET /users?$filter=…`) with a
+    /// `displayName` that is not a string, so the row cannot be read though its `id` can.
+    /// Returns whether the user exists.
+    pub fn send_unreadable_row_for(&self, id_or_upn: &str) -> bool {
+        let mut state = self.inner.lock();
+        let Some(id) = state
+            .directory
+            .user(id_or_upn)
+            .map(|u| u.id.to_ascii_lowercase())
+        else {
+            return false;
+        };
+        state.quirks.unreadable_user_rows.insert(id);
+        true
+    }
+
+    /// Serves at most `rows` deleted users a page, whatever `$top` asks (Graph's server-driven
+    /// paging), with an `@odata.nextLink` to the rest; `None` honours `$top` again.
+    pub fn page_deleted_users_by(&self, rows: Option<usize>) {
+        self.inner.lock().quirks.deleted_users_page_size = rows;
+    }
+
+    /// Adds `count` users to the deleted items (deleted within 30 days, holding no number), after
+    /// those already there.
+    pub fn add_deleted_users(&self, count: usize) {
+        let mut guard = self.inner.lock();
+        let directory = &mut guard.directory;
+        let mut rng = seed::SeededRng(0xde1e_7ed0 ^ directory.deleted_users.len() as u64);
+        for i in 0..count {
+            let local = format!("left{:05}", directory.deleted_users.len() + i);
+            let upn = format!("{local}@{}", seed::DOMAIN);
+            directory.deleted_users.push(SimUser {
+                id: rng.guid(),
+                display_name: format!("Former Employee {local}"),
+                given_name: None,
+                surname: None,
+                mail: upn.clone(),
+                user_principal_name: upn,
+                job_title: None,
+                country: "US".to_string(),
+                kind: UserKind::Person,
+                roles: Vec::new(),
+                account_enabled: false,
+                assigned_plans: Vec::new(),
+            });
+        }
+        self.inner.save(guard);
+    }
+
+    /// Gives `id_or_upn` the Teams Phone service plan `service_plan_id` (e.g. [`MCOEV_PLAN_ID`],
+    /// [`MCOEV_GOV_PLAN_ID`]) in `capability_status` (`Enabled`, `Warning`, `Suspended`,
+    /// `Deleted`, `LockedOut`) in place of the Teams Phone plan they had, as a licence change in
+    /// the Microsoft 365 admin center would. Returns whether the user exists.
+    pub fn set_teams_phone_plan(
+        &self,
+        id_or_upn: &str,
+        service_plan_id: &str,
+        capability_status: &str,
+    ) -> bool {
+        const TEAMS_PHONE: &[&str] = &[MCOEV_PLAN_ID, MCOEV_GOV_PLAN_ID, MCOEVSMB_PLAN_ID];
+        let mut guard = self.inner.lock();
+        let directory = &mut guard.directory;
+        let Some(index) = directory.user(id_or_upn).and_then(|u| {
+            let id = u.id.clone();
+            directory.users.iter().position(|x| x.id == id)
+        }) else {
+            return false;
+        };
+        let plans = &mut directory.users[index].assigned_plans;
+        plans.retain(|p| !TEAMS_PHONE.contains(&p.service_plan_id.as_str()));
+        plans.push(seed::plan(
+            "MicrosoftCommunicationsOnline",
+            service_plan_id,
+            capability_status,
+        ));
+        self.inner.save(guard);
+        true
     }
 
     /// The next `n` operation reads are answered `status` (e.g. 400, 403); other requests are

@@ -9,9 +9,13 @@
 //! - whether list pages are capped below `$top` without an `@odata.nextLink` (the docs say
 //!   nothing about `nextLink` for this collection);
 //! - refusals scoped to one kind of read (`/users/{id}`, an operation), which the general
-//!   fault queue (`faults.rs`, "the next n requests, whatever they are") cannot aim at.
+//!   fault queue (`faults.rs`, "the next n requests, whatever they are") cannot aim at;
+//! - directory answers a client cannot take at their word: a `200` part of a `$batch` with no
+//!   `value`, a user row whose properties are not of their declared type, and the deleted
+//!   users served in pages smaller than `$top` (Graph's server-driven paging may always do
+//!   that), so that a read needs more pages than a client is willing to follow.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// How an accepted `unassignNumber` / `assignNumber` is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,6 +51,13 @@ pub(crate) struct Quirks {
     pub operation_read_faults: VecDeque<u16>,
     /// Statuses (and `Retry-After` seconds) for the next requests inside a `$batch`.
     pub batch_part_faults: VecDeque<(u16, Option<u64>)>,
+    /// The next this many user lists inside a `$batch` are answered `200` without `value`.
+    pub user_parts_without_value: u32,
+    /// Lower-cased ids of users whose row in a user list carries a `displayName` that is
+    /// not a string: a row a client cannot read, though its `id` is there.
+    pub unreadable_user_rows: HashSet<String>,
+    /// At most this many deleted users a page, whatever `$top` asks (with a `nextLink`).
+    pub deleted_users_page_size: Option<usize>,
 }
 
 /// Queues `status` for the next `n` reads of one kind.

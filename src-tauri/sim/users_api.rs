@@ -239,10 +239,21 @@ pub(super) fn list_users(
             bad_request("The simulated tenant lists users by id only: add $filter=id in ('…').")
         })?;
     let ids = id_in_values(&filter)?;
+    let unreadable = &state.quirks.unreadable_user_rows;
     let rows = ids
         .iter()
         .filter_map(|id| state.directory.user(id))
-        .map(|u| Value::Object(project(u, &select, false)))
+        .map(|u| {
+            let mut row = project(u, &select, false);
+            if unreadable.contains(&u.id.to_ascii_lowercase()) {
+                // `displayName` is an Edm.String; an object there is a row no client can read.
+                row.insert(
+                    "displayName".into(),
+                    serde_json::json!({ "unexpected": true }),
+                );
+            }
+            Value::Object(row)
+        })
         .collect();
     Ok(json(StatusCode::OK, &collection(urls, "users", rows, None)))
 }
@@ -272,6 +283,11 @@ pub(super) fn deleted_users(
             })?,
         None => 100,
     };
+    // Server-driven paging: a page may hold fewer rows than `$top` asked for.
+    let top = state
+        .quirks
+        .deleted_users_page_size
+        .map_or(top, |size| top.min(size.max(1)));
     let skip: usize = pairs
         .iter()
         .find(|(k, _)| k == "$skiptoken")
@@ -446,6 +462,13 @@ fn answer_part(
     };
     let (parts, body) = response.into_parts();
     let bytes = body_bytes(body);
+    let lists_users =
+        inner.segments().get(1).is_some_and(|s| s == "users") && inner.segments().len() == 2;
+    let strip_value =
+        parts.status.is_success() && lists_users && state.quirks.user_parts_without_value > 0;
+    if strip_value {
+        state.quirks.user_parts_without_value -= 1;
+    }
     let mut headers = Map::new();
     for (name, value) in &parts.headers {
         if let Ok(text) = value.to_str() {
@@ -458,7 +481,12 @@ fn answer_part(
             headers.insert(name, text.into());
         }
     }
-    let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    let mut body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    if strip_value {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("value");
+        }
+    }
     serde_json::json!({
         "id": id,
         "status": parts.status.as_u16(),
