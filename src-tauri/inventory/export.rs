@@ -3,11 +3,10 @@
 //! telephone number is Graph's raw text: an E.164 number is kept exact, anything else in that
 //! column is defused like every other cell ([`defused_number`]).
 
-use super::{InventoryError, InventoryRow, LeaversReport};
+use super::{InventoryRow, LeaversReport};
 use crate::history::{defused, defused_number, excel_safe_writer};
 use std::borrow::Cow;
 use std::io::Write;
-use std::path::Path;
 
 pub const INVENTORY_CSV_HEADER: [&str; 12] = [
     "telephoneNumber",
@@ -92,20 +91,6 @@ pub fn export_leavers_csv<W: Write>(report: &LeaversReport, out: W) -> Result<us
     }
     writer.flush()?;
     Ok(report.leavers.len())
-}
-
-/// Creates the file `path` and writes a CSV into it with `write` (one of the exports above);
-/// returns how many rows were written.
-pub fn write_csv_file(
-    path: &Path,
-    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<usize, csv::Error>,
-) -> Result<usize, InventoryError> {
-    let failed = |source: csv::Error| InventoryError::Export {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::create(path).map_err(|e| failed(e.into()))?;
-    write(std::io::BufWriter::new(file)).map_err(failed)
 }
 
 #[cfg(test)]
