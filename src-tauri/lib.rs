@@ -16,6 +16,7 @@ pub mod data_folder;
 pub mod desk;
 pub mod desktop;
 pub mod diagnostics;
+pub mod export_file;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod graph;

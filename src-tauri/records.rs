@@ -1,16 +1,17 @@
 //! History as the History view reads it: the status groups behind its chips, a page with the
-//! counts, one record, and the CSV export with its file name.
+//! counts, one record, and the CSV export (written through [`crate::export_file`]).
 //!
 //! No `tauri` import: the commands in `commands/history.rs` only call these. Everything here
 //! blocks on SQLite or the disk, so the commands run it on a blocking thread.
 
 use crate::desk::RecordView;
+use crate::export_file::{write_export_file, ExportFileError, Exported};
 use crate::history::{
     History, HistoryError, HistoryQuery, OperationRecord, RecordStatus, StatusCounts,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A History chip. The wire values are the UI's: `all`, `inProgress`, `succeeded`, `failed`,
 /// `other`.
@@ -157,20 +158,9 @@ pub enum RecordsError {
     /// No record with this id in the history.
     #[error("there is no operation record {0} in the history")]
     NotFound(i64),
-    /// The export file could not be made.
-    #[error("{} could not be created: {source}", path.display())]
-    ExportCreate {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The records could not be written to the export file.
-    #[error("{} could not be written: {source}", path.display())]
-    ExportWrite {
-        path: PathBuf,
-        #[source]
-        source: HistoryError,
-    },
+    /// The export was not saved (nothing was left under its name).
+    #[error(transparent)]
+    Export(#[from] ExportFileError<HistoryError>),
 }
 
 /// Newest first, filtered, one page, with the chips' counts and the damaged-file notice.
@@ -197,35 +187,9 @@ pub fn record(history: &History, id: i64) -> Result<RecordView, RecordsError> {
         .ok_or(RecordsError::NotFound(id))
 }
 
-/// Where an export went.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Exported {
-    pub path: String,
-    pub count: usize,
-}
-
-/// `numberdesk-<what>-<stamp>.csv`: `what` is `history`, `bulk-run` (one bulk run),
-/// `numbers` or `leavers` (the Numbers view).
-pub fn export_file_name(what: &str, now: time::OffsetDateTime) -> String {
-    let stamp = now
-        .format(time::macros::format_description!(
-            "[year][month][day]-[hour][minute][second]"
-        ))
-        .unwrap_or_else(|_| "export".into());
-    format!("numberdesk-{what}-{stamp}.csv")
-}
-
-/// The folder an export goes to: Downloads when it exists or can be made, else the data folder.
-pub fn export_folder(downloads: Option<PathBuf>, data_dir: &Path) -> PathBuf {
-    downloads
-        .filter(|dir| std::fs::create_dir_all(dir).is_ok())
-        .unwrap_or_else(|| data_dir.to_path_buf())
-}
-
-/// Writes every record matching the view's filter (all pages) to a new CSV file in `folder`.
-/// Writes the records matching `query` to a CSV file in `folder`. `words` gives each record its
-/// words before it is written (the boundary's; the history keeps facts).
+/// Writes every record matching the view's filter (all pages) to a new CSV file in `folder`
+/// (whole or not at all, never over another file: [`crate::export_file`]). `words` gives each
+/// record its words before it is written (the boundary's; the history keeps facts).
 pub fn export(
     history: &History,
     query: &HistoryListQuery,
@@ -238,28 +202,19 @@ pub fn export(
     } else {
         "history"
     };
-    let path = folder.join(export_file_name(what, time::OffsetDateTime::now_utc()));
-    let file = std::fs::File::create(&path).map_err(|source| RecordsError::ExportCreate {
-        path: path.clone(),
-        source,
-    })?;
     let mut query = query.to_query(&counts);
     query.before_id = None;
-    let count = history
-        .export_csv_with(&query, std::io::BufWriter::new(file), words)
-        .map_err(|source| RecordsError::ExportWrite {
-            path: path.clone(),
-            source,
-        })?;
-    Ok(Exported {
-        path: path.display().to_string(),
-        count,
-    })
+    let now = time::OffsetDateTime::now_utc();
+    Ok(write_export_file(folder, what, now, |out| {
+        history.export_csv_with(&query, out, words)
+    })?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export_file::export_file_name;
+    use std::path::PathBuf;
 
     fn counts(by_status: &[(&str, u64)]) -> StatusCounts {
         StatusCounts {
@@ -331,16 +286,46 @@ mod tests {
         assert_eq!(chips["other"], 0);
     }
 
+    /// The files an export started now could be named (this second and the next two), each
+    /// made beforehand with `text` as an earlier export's.
+    fn earlier_exports(folder: &Path, what: &str, text: &str) -> Vec<PathBuf> {
+        let now = time::OffsetDateTime::now_utc();
+        (0..3)
+            .map(|s| {
+                let path = folder.join(export_file_name(what, now + time::Duration::seconds(s)));
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect()
+    }
+
     #[test]
-    fn an_export_is_named_for_what_it_holds() {
-        let when = time::macros::datetime!(2024-05-06 07:08:09 UTC);
-        assert_eq!(
-            export_file_name("history", when),
-            "numberdesk-history-20240506-070809.csv"
-        );
-        assert_eq!(
-            export_file_name("bulk-run", when),
-            "numberdesk-bulk-run-20240506-070809.csv"
-        );
+    fn two_exports_in_the_same_second_never_overwrite_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (history, _) = History::open(&dir.path().join("data")).unwrap();
+        let folder = dir.path().join("Downloads");
+        std::fs::create_dir(&folder).unwrap();
+        let earlier = earlier_exports(&folder, "history", "an earlier export");
+        let query = HistoryListQuery::default();
+        let first = export(&history, &query, &folder, &|r| r).unwrap();
+        let second = export(&history, &query, &folder, &|r| r).unwrap();
+        for path in &earlier {
+            assert_eq!(
+                std::fs::read_to_string(path).unwrap(),
+                "an earlier export",
+                "{} was overwritten",
+                path.display()
+            );
+        }
+        assert_ne!(first.path, second.path);
+        for exported in [&first, &second] {
+            let text = std::fs::read_to_string(&exported.path).unwrap();
+            assert!(text.starts_with("\u{feff}id,kind,"), "{text}");
+        }
+        let names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 5, "{names:?}");
     }
 }

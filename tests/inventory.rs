@@ -8,6 +8,10 @@
 mod app_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
+// The filesystem fault tests mount a real tmpfs: Linux only (see fs_support).
+#[cfg(target_os = "linux")]
+#[path = "fs_support/mod.rs"]
+mod fs_support;
 
 use app_support::{graph, recorded_options, signed_in, target, TestService, Waits};
 use numberdesk::graph::{CancelToken, UserDetail};
@@ -1228,4 +1232,132 @@ async fn forgetting_the_list_at_sign_out_leaves_no_name_on_disk_or_in_memory() {
         .unwrap();
     NumbersDesk::default().forget(data).await.unwrap();
     assert!(!holds(&kept_list_bytes(data), sim::SAMPLE_USER_UPN));
+}
+
+/// A desk with a list of `n` numbers kept in `data` for an account of the demo tenant (no
+/// Microsoft needed: the exports only read the kept list).
+async fn desk_with_kept_numbers(
+    data: &std::path::Path,
+    n: usize,
+) -> (numberdesk::inventory::NumbersDesk, ListOwner) {
+    use numberdesk::inventory::{AssignmentKind, Inventory, InventoryRow};
+    let cloud = numberdesk::cloud::Cloud::demo("http://127.0.0.1:9", "http://127.0.0.1:9").unwrap();
+    let account = numberdesk::auth::Account {
+        name: "Megan".into(),
+        username: sim::ADMIN_UPN.into(),
+        tenant_id: sim::DEMO_TENANT_ID.into(),
+        object_id: "5f7b1c7e-8c4f-4b38-9a2e-1f0e8d6c4a21".into(),
+    };
+    let owner = ListOwner::signed_in(&cloud, sim::DEMO_TENANT_ID, &account);
+    let rows = (0..n)
+        .map(|i| InventoryRow {
+            id: format!("n{i}"),
+            telephone_number: format!("+1206555{i:04}"),
+            number_type: "directRouting".into(),
+            assignment: AssignmentKind::User,
+            assignment_status: Some("userAssigned".into()),
+            assignee_id: Some(format!("user-{i}")),
+            assignee_name: Some(format!("Person {i} with a name long enough to fill a disk")),
+            assignee_upn: Some(format!("person{i}@contoso.example")),
+            assignment_category: Some("primary".into()),
+            city: Some("Seattle".into()),
+            country: Some("US".into()),
+            activation_state: Some("activated".into()),
+            location_id: None,
+        })
+        .collect();
+    let inventory = Inventory {
+        read_at: "2024-05-06T07:08:09Z".into(),
+        rows,
+        unreadable: 0,
+        list_requests: 1,
+        name_requests: 0,
+    };
+    std::fs::create_dir_all(data).unwrap();
+    InventoryStore::open(data)
+        .unwrap()
+        .save(&owner, &inventory)
+        .unwrap();
+    (numberdesk::inventory::NumbersDesk::default(), owner)
+}
+
+fn file_names(folder: &std::path::Path) -> BTreeSet<String> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn numbers_exports_in_the_same_second_never_overwrite_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("Downloads"));
+    std::fs::create_dir_all(&out).unwrap();
+    let (desk, owner) = desk_with_kept_numbers(&data, 3).await;
+    // An earlier export under every name one started now could take (this second, the next two).
+    let now = time::OffsetDateTime::now_utc();
+    let earlier: Vec<_> = (0..3)
+        .map(|s| {
+            let name = numberdesk::export_file::export_file_name(
+                "numbers",
+                now + time::Duration::seconds(s),
+            );
+            std::fs::write(out.join(&name), "an earlier export").unwrap();
+            out.join(name)
+        })
+        .collect();
+    let all = InventoryQuery::default();
+    let first = desk.export(&data, &owner, &out, all.clone()).await.unwrap();
+    let second = desk.export(&data, &owner, &out, all).await.unwrap();
+    for path in &earlier {
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            "an earlier export",
+            "{} was overwritten",
+            path.display()
+        );
+    }
+    assert_ne!(first.path, second.path);
+    for exported in [&first, &second] {
+        assert_eq!(exported.count, 3);
+        let text = std::fs::read_to_string(&exported.path).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+    }
+    assert_eq!(file_names(&out).len(), 5, "{:?}", file_names(&out));
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+#[ignore = "mounts a small tmpfs (needs root): run with `cargo xtask test`"]
+async fn fault_disk_full_during_a_numbers_export_leaves_no_partial_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (desk, owner) = desk_with_kept_numbers(&data, 2_000).await;
+    let fs = fs_support::SmallFs::mount(512);
+    let filler = fs.fill();
+    // Room for the first few kilobytes of the export, not for all of it (~300 KB).
+    let room = std::fs::metadata(&filler).unwrap().len() - 16 * 1024;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&filler)
+        .unwrap()
+        .set_len(room)
+        .unwrap();
+    let failed = desk
+        .export(&data, &owner, fs.path(), InventoryQuery::default())
+        .await;
+    let names = file_names(fs.path());
+    assert!(failed.is_err(), "the export reported success: {failed:?}");
+    assert_eq!(
+        names,
+        BTreeSet::from(["filler".to_owned()]),
+        "a partial export was left behind"
+    );
+    let problem = numberdesk::problem::Problem::from(failed.unwrap_err());
+    assert_eq!(problem.kind, ProblemKind::Export);
+    assert!(
+        problem.message.contains("numberdesk-numbers-"),
+        "{}",
+        problem.message
+    );
 }

@@ -26,6 +26,10 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const GRACE: Duration = Duration::from_secs(10);
 /// How many ports are tried before giving up on one free on both loopback addresses.
 const BIND_ATTEMPTS: usize = 8;
+/// The wait after a first failed `accept()`; it doubles with each failure in a row…
+const ACCEPT_RETRY_FIRST: Duration = Duration::from_millis(10);
+/// …up to this, so a connection is served at most this long after the cause went away.
+const ACCEPT_RETRY_MAX: Duration = Duration::from_secs(1);
 
 /// `EAFNOSUPPORT`: the system has no IPv6 sockets at all.
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -321,6 +325,36 @@ async fn serve(mut stream: TcpStream, expected_state: &str, finished: bool) -> O
     callback
 }
 
+/// How long to wait before calling `accept()` again after `failures` failures in a row (1 and
+/// up): 10 ms, doubling, never more than a second.
+fn accept_retry_delay(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(31);
+    ACCEPT_RETRY_FIRST
+        .saturating_mul(1 << doublings)
+        .min(ACCEPT_RETRY_MAX)
+}
+
+/// The next connection to `listener`. An `accept()` error leaves the connection waiting in the
+/// queue, so the next call fails again at once (EMFILE, when the process is out of file
+/// descriptors, until some are closed): without a wait between tries the acceptor would spin on
+/// a core. It waits ([`accept_retry_delay`]) and keeps listening; the sign-in's timeout or
+/// Cancel ends it.
+async fn accept_next(listener: &TcpListener) -> TcpStream {
+    let mut failures = 0u32;
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => return stream,
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                if failures == 1 {
+                    log::warn!("the sign-in listener could not accept a connection ({error}); it tries again shortly");
+                }
+                tokio::time::sleep(accept_retry_delay(failures)).await;
+            }
+        }
+    }
+}
+
 /// A cancel switch for a waiting sign-in (the UI's Cancel button).
 #[derive(Clone)]
 pub struct CancelSignIn(watch::Sender<bool>);
@@ -428,9 +462,7 @@ impl LoopbackListener {
             let state = state.clone();
             acceptors.push(tokio::spawn(async move {
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
+                    let stream = accept_next(&listener).await;
                     let found_tx = found_tx.clone();
                     let finished = *done_rx.borrow();
                     let state = state.clone();
@@ -626,5 +658,121 @@ mod tests {
             parse_request_head(b"\xff\xfe\r\n\r\n"),
             Err(ParseError::NotHttp)
         );
+    }
+
+    #[test]
+    fn accept_errors_are_tried_again_after_a_wait_that_doubles_up_to_a_second() {
+        let waits: Vec<u128> = (1..=9).map(|n| accept_retry_delay(n).as_millis()).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1_000, 1_000]);
+        for failures in [0, 31, 32, 1_000, u32::MAX] {
+            assert!(
+                accept_retry_delay(failures) <= ACCEPT_RETRY_MAX,
+                "{failures}"
+            );
+            assert!(
+                accept_retry_delay(failures) >= ACCEPT_RETRY_FIRST,
+                "{failures}"
+            );
+        }
+    }
+
+    /// Set in the child process that runs [`out_of_file_descriptors_the_listener_waits_and_then_serves`]
+    /// alone: the limit on open files is the whole process's.
+    #[cfg(target_os = "linux")]
+    const EMFILE_CHILD: &str = "NUMBERDESK_LOOPBACK_EMFILE_CHILD";
+
+    /// Linux: with the process out of file descriptors, a connection waiting to be accepted
+    /// makes `accept()` fail with EMFILE at once, again and again. The listener must wait
+    /// between tries (not spin on a core) and serve the connection once descriptors are free.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn out_of_file_descriptors_the_listener_waits_and_then_serves() {
+        if std::env::var_os(EMFILE_CHILD).is_some() {
+            return out_of_file_descriptors_in_this_process();
+        }
+        let name =
+            "auth::loopback::tests::out_of_file_descriptors_the_listener_waits_and_then_serves";
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(EMFILE_CHILD, "1")
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&child.stdout),
+            String::from_utf8_lossy(&child.stderr)
+        );
+        assert!(child.status.success(), "{said}");
+        assert!(said.contains("1 passed"), "the child ran no test: {said}");
+    }
+
+    /// CPU time this process has used (all threads).
+    #[cfg(target_os = "linux")]
+    fn cpu_time() -> Duration {
+        // SAFETY: getrusage writes into the zeroed struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0);
+        let time = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+        };
+        time(usage.ru_utime) + time(usage.ru_stime)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn out_of_file_descriptors_in_this_process() {
+        use std::io::Write;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = LoopbackListener::bind().await.unwrap();
+            let port = listener.port();
+            let (_cancel, cancelled) = CancelSignIn::new();
+            let waiting =
+                tokio::spawn(listener.wait("s".into(), Duration::from_secs(30), cancelled));
+            // A low limit, then every descriptor but one taken.
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit/setrlimit read and write the struct given.
+            assert_eq!(
+                unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+                0
+            );
+            limit.rlim_cur = limit.rlim_cur.min(256);
+            assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+            let mut held = Vec::new();
+            loop {
+                match std::fs::File::open("/dev/null") {
+                    Ok(file) => held.push(file),
+                    Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            held.pop();
+            // The last descriptor: a browser's connection, waiting in the listen queue.
+            let mut browser = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+            let before = cpu_time();
+            tokio::time::sleep(Duration::from_millis(1_000)).await;
+            let used = cpu_time() - before;
+            drop(held);
+            browser
+                .write_all(b"GET /?state=s&code=c HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                .unwrap();
+            let answer = tokio::time::timeout(Duration::from_secs(10), waiting).await;
+            println!("CPU used in 1 s of EMFILE: {used:?}");
+            assert!(
+                used < Duration::from_millis(200),
+                "the listener spun on accept() errors: {used:?} of CPU in 1 s"
+            );
+            assert_eq!(
+                answer.expect("served once descriptors were free").unwrap(),
+                Ok(Callback::Code("c".into()))
+            );
+        });
+        runtime.shutdown_background();
     }
 }

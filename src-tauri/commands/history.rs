@@ -3,9 +3,10 @@
 
 use super::{blocking, App};
 use crate::desk::RecordView;
+use crate::export_file::{self, Exported};
 use crate::problem::records::{worded, worded_view};
 use crate::problem::Problem;
-use crate::records::{self, Exported, HistoryListPage, HistoryListQuery};
+use crate::records::{self, HistoryListPage, HistoryListQuery};
 use tauri::{AppHandle, Manager, Runtime, State};
 
 /// Newest first, filtered, one page at a time.
@@ -42,7 +43,7 @@ pub async fn history_export<R: Runtime>(
     let downloads = app.path().download_dir().ok();
     let data_dir = state.context.data_dir.clone();
     blocking(move || {
-        let folder = records::export_folder(downloads, &data_dir);
+        let folder = export_file::export_folder(downloads, &data_dir);
         Ok(records::export(&history, &query, &folder, &worded)?)
     })
     .await

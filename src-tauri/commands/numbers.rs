@@ -7,12 +7,12 @@
 use super::App;
 use crate::auth::SessionStatus;
 use crate::bulk::PreviewView;
+use crate::export_file::{self, Exported};
 use crate::inventory::{
     InventoryQuery, LeaverOptions, LeaversReport, NumbersPage, NumbersRefreshed, NumbersSelection,
     ReadProgress,
 };
 use crate::problem::Problem;
-use crate::records::{self, Exported};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ pub struct NumbersProgress {
 
 /// Downloads, or the data folder when there is none.
 fn export_folder<R: Runtime>(app: &AppHandle<R>, state: &App) -> PathBuf {
-    records::export_folder(app.path().download_dir().ok(), &state.context.data_dir)
+    export_file::export_folder(app.path().download_dir().ok(), &state.context.data_dir)
 }
 
 /// Opening the view: the kept list at once (never a wait on Microsoft), or empty with a note.

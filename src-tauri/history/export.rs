@@ -6,7 +6,10 @@
 //! `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`, because Excel and
 //! LibreOffice would run it as a formula — and names and status details come from the tenant,
 //! where anyone who can edit a display name could plant one (OWASP "CSV injection"). The
-//! telephone number is exempt: it is E.164 (`+…`) by construction and must stay exact.
+//! telephone number goes through [`defused_number`]: an E.164 number (`+` and digits only)
+//! stays exact — a spreadsheet can at worst read it as a number, which runs nothing, and the
+//! file must give back the number as Teams shows it, to paste into Bulk or a ticket — while
+//! any other text in that column (Graph's raw value) is defused like every other cell.
 //!
 //! The file starts with a UTF-8 byte-order mark: Excel opens a CSV without one in the
 //! computer's ANSI code page, so "Zoë Müller" would show as "ZoÃ« MÃ¼ller". With the mark it
@@ -108,7 +111,7 @@ fn row(record: &OperationRecord) -> [Cow<'_, str>; 28] {
     [
         Cow::Owned(record.id.to_string()),
         Cow::Borrowed(record.kind.as_str()),
-        Cow::Borrowed(record.telephone_number.as_str()),
+        defused_number(&record.telephone_number),
         text(&record.number_type),
         text(&assignee.id),
         text(&assignee.name),
@@ -146,6 +149,17 @@ pub fn defused(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// A telephone number's cell: `+` followed by digits only (E.164) as it is, anything else
+/// [`defused`] (Graph's raw text could begin with `=`, `-`, `@` or a `+` that starts a formula).
+pub fn defused_number(value: &str) -> Cow<'_, str> {
+    match value.strip_prefix('+') {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Cow::Borrowed(value)
+        }
+        _ => defused(value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +171,20 @@ mod tests {
         assert_eq!(defused("-1+2"), "'-1+2");
         assert_eq!(defused("Ana, \"the\" admin"), "Ana, \"the\" admin");
         assert!(matches!(defused("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn an_e164_number_stays_exact_and_anything_else_in_its_column_is_defused() {
+        assert!(matches!(defused_number("+12065550100"), Cow::Borrowed(_)));
+        assert_eq!(defused_number("12065550100"), "12065550100");
+        assert_eq!(
+            defused_number("+1+cmd|' /C calc'!A0"),
+            "'+1+cmd|' /C calc'!A0"
+        );
+        assert_eq!(defused_number("+1 206 555 0100"), "'+1 206 555 0100");
+        assert_eq!(defused_number("+"), "'+");
+        assert_eq!(defused_number("=1+1"), "'=1+1");
+        assert_eq!(defused_number("-12065550100"), "'-12065550100");
+        assert_eq!(defused_number("@12065550100"), "'@12065550100");
     }
 }

@@ -11,14 +11,14 @@
 use super::store::off_thread;
 use super::{
     export_inventory_csv, export_leavers_csv, find_leavers, refresh_inventory,
-    selection_for_leavers, selection_for_numbers, selection_for_query, write_csv_file,
-    BulkSelection, InventoryError, InventoryQuery, InventoryStore, InventoryView, KeptList,
-    LeaverCounts, LeaverOptions, LeaversReport, ListOwner, QueryResult, ReadOutcome, ReadProgress,
+    selection_for_leavers, selection_for_numbers, selection_for_query, BulkSelection,
+    InventoryError, InventoryQuery, InventoryStore, InventoryView, KeptList, LeaverCounts,
+    LeaverOptions, LeaversReport, ListOwner, QueryResult, ReadOutcome, ReadProgress,
 };
+use crate::export_file::{write_export_file, Exported};
 use crate::graph::{CancelToken, GraphClient};
-use crate::records::{export_file_name, Exported};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// One page of the view, as the window shows it.
@@ -237,9 +237,9 @@ impl NumbersDesk {
         query: InventoryQuery,
     ) -> Result<Exported, InventoryError> {
         let kept = self.usable(data_dir, owner).await?;
-        let path = export_path(folder, "numbers");
+        let folder = folder.to_owned();
         off_thread(move || {
-            write_exported(path, |out| {
+            write_export(&folder, "numbers", |out| {
                 export_inventory_csv(kept.view.all_matching(&query), out)
             })
         })
@@ -254,8 +254,9 @@ impl NumbersDesk {
         folder: &Path,
     ) -> Result<Exported, InventoryError> {
         let report = self.leavers_of(data_dir, owner).await?;
-        let path = export_path(folder, "leavers");
-        off_thread(move || write_exported(path, |out| export_leavers_csv(&report, out))).await
+        let folder = folder.to_owned();
+        off_thread(move || write_export(&folder, "leavers", |out| export_leavers_csv(&report, out)))
+            .await
     }
 
     /// The selection as rows for the Bulk preview, with the names the view already holds.
@@ -442,18 +443,12 @@ impl Drop for Reading<'_> {
     }
 }
 
-/// `numberdesk-<what>-<stamp>.csv` in `folder`.
-fn export_path(folder: &Path, what: &str) -> PathBuf {
-    folder.join(export_file_name(what, time::OffsetDateTime::now_utc()))
-}
-
-fn write_exported(
-    path: PathBuf,
-    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<usize, csv::Error>,
+/// A new CSV export named for `what`, written by `write` (see [`crate::export_file`]).
+fn write_export(
+    folder: &Path,
+    what: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<usize, csv::Error>,
 ) -> Result<Exported, InventoryError> {
-    let count = write_csv_file(&path, write)?;
-    Ok(Exported {
-        path: path.display().to_string(),
-        count,
-    })
+    let now = time::OffsetDateTime::now_utc();
+    Ok(write_export_file(folder, what, now, write)?)
 }

@@ -3,8 +3,8 @@
 
 use super::store::StoreError;
 use crate::bulk::InputError;
+use crate::export_file::ExportFileError;
 use crate::graph::GraphError;
-use std::path::PathBuf;
 
 /// Why reading, keeping, checking, exporting or sending on the tenant's numbers did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +39,9 @@ pub enum InventoryError {
     /// A read (or leavers check) is going on already.
     #[error("the numbers are being read already")]
     Busy,
-    /// A CSV export could not be written.
-    #[error("{path} could not be written ({source})")]
-    Export {
-        path: PathBuf,
-        #[source]
-        source: csv::Error,
-    },
+    /// A CSV export was not saved (nothing was left under its name).
+    #[error(transparent)]
+    Export(#[from] ExportFileError<csv::Error>),
 }
 
 impl InventoryError {

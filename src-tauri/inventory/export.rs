@@ -1,12 +1,12 @@
 //! The inventory and the leavers report as CSV, through the history's Excel-safe writer (UTF-8
-//! byte-order mark, CRLF, cells that a spreadsheet would run as a formula defused; the
-//! telephone number, E.164 by construction, is kept exact).
+//! byte-order mark, CRLF, cells that a spreadsheet would run as a formula defused). The
+//! telephone number is Graph's raw text: an E.164 number is kept exact, anything else in that
+//! column is defused like every other cell ([`defused_number`]).
 
-use super::{InventoryError, InventoryRow, LeaversReport};
-use crate::history::{defused, excel_safe_writer};
+use super::{InventoryRow, LeaversReport};
+use crate::history::{defused, defused_number, excel_safe_writer};
 use std::borrow::Cow;
 use std::io::Write;
-use std::path::Path;
 
 pub const INVENTORY_CSV_HEADER: [&str; 12] = [
     "telephoneNumber",
@@ -40,7 +40,7 @@ fn text(value: &Option<String>) -> Cow<'_, str> {
 
 fn row_cells(row: &InventoryRow) -> [Cow<'_, str>; 12] {
     [
-        Cow::Borrowed(row.telephone_number.as_str()),
+        defused_number(&row.telephone_number),
         defused(&row.number_type),
         Cow::Borrowed(row.assignment.as_str()),
         text(&row.assignment_status),
@@ -78,7 +78,7 @@ pub fn export_leavers_csv<W: Write>(report: &LeaversReport, out: W) -> Result<us
     for leaver in &report.leavers {
         let row = &leaver.row;
         let cells: [Cow<'_, str>; 8] = [
-            Cow::Borrowed(row.telephone_number.as_str()),
+            defused_number(&row.telephone_number),
             defused(&row.number_type),
             Cow::Borrowed(leaver.reason.as_str()),
             Cow::Borrowed(leaver.explanation),
@@ -93,16 +93,77 @@ pub fn export_leavers_csv<W: Write>(report: &LeaversReport, out: W) -> Result<us
     Ok(report.leavers.len())
 }
 
-/// Creates the file `path` and writes a CSV into it with `write` (one of the exports above);
-/// returns how many rows were written.
-pub fn write_csv_file(
-    path: &Path,
-    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<usize, csv::Error>,
-) -> Result<usize, InventoryError> {
-    let failed = |source: csv::Error| InventoryError::Export {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::create(path).map_err(|e| failed(e.into()))?;
-    write(std::io::BufWriter::new(file)).map_err(failed)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{AssignmentKind, Leaver, LeaverCounts, LeaverReason};
+
+    fn row(telephone_number: &str) -> InventoryRow {
+        InventoryRow {
+            id: telephone_number.to_owned(),
+            telephone_number: telephone_number.to_owned(),
+            number_type: "directRouting".into(),
+            assignment: AssignmentKind::User,
+            assignment_status: Some("userAssigned".into()),
+            assignee_id: Some("0b5d0f1e-0000-4000-8000-000000000001".into()),
+            assignee_name: Some("Ana".into()),
+            assignee_upn: None,
+            assignment_category: None,
+            city: None,
+            country: Some("US".into()),
+            activation_state: None,
+            location_id: None,
+        }
+    }
+
+    /// The first cell of each data row, as a spreadsheet would read it.
+    fn first_cells(csv: &[u8]) -> Vec<String> {
+        let mut reader = csv::Reader::from_reader(&csv[UTF8_BOM_LEN..]);
+        reader
+            .records()
+            .map(|r| r.expect("a CSV row")[0].to_owned())
+            .collect()
+    }
+
+    const UTF8_BOM_LEN: usize = 3;
+
+    const PLANTED: [&str; 4] = [
+        "=HYPERLINK(\"https://example.invalid\",\"call\")",
+        "-1+2",
+        "@SUM(A1)",
+        "+1+cmd|' /C calc'!A0",
+    ];
+
+    #[test]
+    fn the_number_column_is_defused_but_a_plain_e164_number_stays_exact() {
+        let mut rows: Vec<InventoryRow> = PLANTED.iter().map(|n| row(n)).collect();
+        rows.push(row("+12065550100"));
+        rows.push(row("12065550100"));
+        let mut numbers = Vec::new();
+        export_inventory_csv(&rows, &mut numbers).unwrap();
+        let report = LeaversReport {
+            leavers: rows
+                .iter()
+                .map(|row| Leaver {
+                    row: row.clone(),
+                    reason: LeaverReason::Ghost,
+                    explanation: "gone",
+                })
+                .collect(),
+            counts: LeaverCounts::default(),
+            assignees_checked: rows.len(),
+            requests: 0,
+            complete: true,
+            missing_permission: None,
+        };
+        let mut leavers = Vec::new();
+        export_leavers_csv(&report, &mut leavers).unwrap();
+        for csv in [numbers, leavers] {
+            let cells = first_cells(&csv);
+            for (cell, planted) in cells.iter().zip(PLANTED) {
+                assert_eq!(cell, &format!("'{planted}"), "a formula left live");
+            }
+            assert_eq!(cells[PLANTED.len()..], ["+12065550100", "12065550100"]);
+        }
+    }
 }

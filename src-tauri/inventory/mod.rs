@@ -15,7 +15,7 @@
 //!   in memory on prepared rows (50,000 rows in a few milliseconds).
 //! - [`leavers`]: numbers on users whose account is disabled, deleted, gone (a "ghost") or,
 //!   optionally, without a Teams Phone licence; never resource accounts.
-//! - [`export`]: CSV through the history's Excel-safe writer.
+//! - [`export`]: CSV through the history's Excel-safe writer, saved by [`crate::export_file`].
 //! - [`selection`]: selected numbers as rows for the existing Bulk preview (no second engine).
 //! - [`desk`]: what the Numbers view asks for (the kept list, Refresh, Cancel, the lens, the
 //!   exports, a selection), with every SQLite and file step on a blocking thread.
@@ -35,8 +35,7 @@ pub mod view;
 pub use desk::{NumbersDesk, NumbersPage, NumbersRefreshed, NumbersSelection};
 pub use error::InventoryError;
 pub use export::{
-    export_inventory_csv, export_leavers_csv, write_csv_file, INVENTORY_CSV_HEADER,
-    LEAVERS_CSV_HEADER,
+    export_inventory_csv, export_leavers_csv, INVENTORY_CSV_HEADER, LEAVERS_CSV_HEADER,
 };
 pub use leavers::{
     find_leavers, teams_phone_licence, Leaver, LeaverCounts, LeaverOptions, LeaverReason,

@@ -83,11 +83,7 @@ impl From<InventoryError> for Problem {
                 "NumberDesk is already reading the numbers.".to_owned(),
                 "Wait for it to finish, or choose Cancel first.",
             ),
-            InventoryError::Export { path, source } => (
-                K::Export,
-                format!("NumberDesk could not write {}: {source}.", path.display()),
-                "Check that the Downloads folder exists and has free space, then try again.",
-            ),
+            InventoryError::Export(error) => return super::export::not_saved(&error),
         };
         Problem::new(kind, message, hint)
     }
@@ -96,6 +92,7 @@ impl From<InventoryError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export_file::ExportFileError;
 
     #[test]
     fn each_numbers_situation_has_its_kind() {
@@ -111,14 +108,14 @@ mod tests {
             ProblemKind::LeaversNotPermitted
         );
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder");
-        let export = Problem::from(InventoryError::Export {
+        let export = Problem::from(InventoryError::Export(ExportFileError::Write {
             path: "/nowhere/numbers.csv".into(),
             source: io.into(),
-        });
+        }));
         assert_eq!(export.kind, ProblemKind::Export);
         assert_eq!(
             export.message,
-            "NumberDesk could not write /nowhere/numbers.csv: no such folder."
+            "NumberDesk could not write /nowhere/numbers.csv: no such folder. Nothing was saved under that name."
         );
     }
 }

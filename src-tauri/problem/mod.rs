@@ -11,6 +11,7 @@ use serde::Serialize;
 pub mod app;
 mod bulk;
 pub mod desk;
+mod export;
 pub mod graph;
 mod inventory;
 pub mod network;

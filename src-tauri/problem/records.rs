@@ -76,13 +76,6 @@ pub fn worded_event(event: &BulkEvent) -> std::borrow::Cow<'_, BulkEvent> {
 
 impl From<&RecordsError> for Problem {
     fn from(error: &RecordsError) -> Problem {
-        let export = |path: &std::path::Path, error: &dyn std::fmt::Display| {
-            Problem::new(
-                ProblemKind::Export,
-                format!("NumberDesk could not write {}: {error}.", path.display()),
-                "Check that the Downloads folder exists and has free space, then try again.",
-            )
-        };
         match error {
             RecordsError::Read(error) => Problem::new(
                 ProblemKind::History,
@@ -90,8 +83,7 @@ impl From<&RecordsError> for Problem {
                 error.hint(),
             ),
             RecordsError::NotFound(_) => super::desk::not_in_history(),
-            RecordsError::ExportCreate { path, source } => export(path, source),
-            RecordsError::ExportWrite { path, source } => export(path, source),
+            RecordsError::Export(error) => super::export::not_saved(error),
         }
     }
 }
@@ -105,21 +97,24 @@ impl From<RecordsError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export_file::ExportFileError;
 
     #[test]
-    fn an_export_that_cannot_be_made_names_the_file() {
+    fn an_export_that_cannot_be_made_names_the_folder() {
         let folder = std::env::temp_dir().join("numberdesk-no-such-folder-for-export");
-        let path = folder.join("numberdesk-history.csv");
-        let source = std::fs::File::create(&path).unwrap_err();
+        let source = std::fs::File::create(folder.join("numberdesk-history.csv")).unwrap_err();
         let detail = source.to_string();
-        let problem = Problem::from(RecordsError::ExportCreate {
-            path: path.clone(),
+        let problem = Problem::from(RecordsError::Export(ExportFileError::Create {
+            folder: folder.clone(),
             source,
-        });
+        }));
         assert_eq!(problem.kind, ProblemKind::Export);
         assert_eq!(
             problem.message,
-            format!("NumberDesk could not write {}: {detail}.", path.display())
+            format!(
+                "NumberDesk could not make a new file in {}: {detail}.",
+                folder.display()
+            )
         );
     }
 }
