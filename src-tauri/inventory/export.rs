@@ -150,8 +150,11 @@ mod tests {
                     explanation: "gone",
                 })
                 .collect(),
+            unchecked: Vec::new(),
             counts: LeaverCounts::default(),
             assignees_checked: rows.len(),
+            assignees_unchecked: 0,
+            deleted_users_complete: true,
             requests: 0,
             complete: true,
             missing_permission: None,
