@@ -9,7 +9,7 @@
 //! A large tenant for benchmarks (`scale.rs`) gets leavers in proportion.
 
 use super::directory::{Directory, UserKind};
-use super::seed::SeededRng;
+use super::rng::SeededRng;
 
 /// `servicePlanId` of Teams Phone Standard, the `MCOEV` service plan (Microsoft's "Product names
 /// and service plan identifiers for licensing" list; checked against the 2024 copy of that list).

@@ -29,6 +29,7 @@
 //! No `tauri` here: the sim is plain tokio + hyper, usable from any test or tool.
 
 mod auth;
+mod clock;
 mod directory;
 mod entra;
 mod faults;
@@ -39,6 +40,7 @@ mod leavers;
 mod operations;
 mod persist;
 mod quirks;
+mod rng;
 mod scale;
 mod seed;
 mod tls;
@@ -577,7 +579,7 @@ impl SimTenant {
     pub fn add_deleted_users(&self, count: usize) {
         let mut guard = self.inner.lock();
         let directory = &mut guard.directory;
-        let mut rng = seed::SeededRng(0xde1e_7ed0 ^ directory.deleted_users.len() as u64);
+        let mut rng = rng::SeededRng(0xde1e_7ed0 ^ directory.deleted_users.len() as u64);
         for i in 0..count {
             let local = format!("left{:05}", directory.deleted_users.len() + i);
             let upn = format!("{local}@{}", seed::DOMAIN);

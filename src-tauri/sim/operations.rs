@@ -22,11 +22,35 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::{from_unix_millis, millis_of, unix_millis, Clock};
 use super::directory::{Directory, TargetKind};
 use super::http::{base64url, iso_utc, new_guid};
-use super::persist::{
-    from_unix_millis, millis_of, unix_millis, Clock, OperationRecord, OutcomeRecord,
-};
+
+/// An operation as the sim's state file keeps it (see `persist.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OperationRecord {
+    pub id: String,
+    pub kind: OperationKind,
+    pub telephone_number: String,
+    pub number_id: String,
+    pub created_at_ms: u64,
+    pub not_started_for_ms: u64,
+    pub running_for_ms: u64,
+    pub outcome: OutcomeRecord,
+    /// A top-level status that disagrees with the number's entry; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall: Option<String>,
+    pub applied: bool,
+}
+
+/// An operation's final status and statusDetail, in Graph's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OutcomeRecord {
+    pub status: String,
+    pub detail: Option<String>,
+}
 
 /// How an operation ends. Set with the fault knobs on [`super::SimTenant`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,13 +43,14 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Consent, RefreshState, RefreshToken, Scopes};
+use super::clock::{from_unix_millis, unix_millis, Clock};
 use super::directory::{ACTIVATION_STATES, ASSIGNMENT_STATUSES};
-use super::operations::OperationKind;
+use super::operations::OperationRecord;
 use super::State;
 
 /// The `format` field: says what the file is to whoever opens it.
@@ -112,88 +113,6 @@ pub(crate) struct RefreshTokenRecord {
     pub issued_at_ms: u64,
     pub expires_at_ms: u64,
     pub state: RefreshState,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct OperationRecord {
-    pub id: String,
-    pub kind: OperationKind,
-    pub telephone_number: String,
-    pub number_id: String,
-    pub created_at_ms: u64,
-    pub not_started_for_ms: u64,
-    pub running_for_ms: u64,
-    pub outcome: OutcomeRecord,
-    /// A top-level status that disagrees with the number's entry; absent in older files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overall: Option<String>,
-    pub applied: bool,
-}
-
-/// An operation's final status and statusDetail, in Graph's words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct OutcomeRecord {
-    pub status: String,
-    pub detail: Option<String>,
-}
-
-/// One moment seen by both clocks; converts between them for this process.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Clock {
-    instant: Instant,
-    wall: SystemTime,
-}
-
-impl Clock {
-    pub fn now() -> Self {
-        Self {
-            instant: Instant::now(),
-            wall: SystemTime::now(),
-        }
-    }
-
-    /// The anchor's `Instant`: no later than any `now` the sim will see.
-    pub fn instant(&self) -> Instant {
-        self.instant
-    }
-
-    /// The wall-clock time of `at`.
-    pub fn wall_of(&self, at: Instant) -> SystemTime {
-        let converted = if at >= self.instant {
-            self.wall.checked_add(at - self.instant)
-        } else {
-            self.wall.checked_sub(self.instant - at)
-        };
-        converted.unwrap_or(self.wall)
-    }
-
-    /// The `Instant` of a wall-clock time, or `None` when this process's monotonic clock
-    /// cannot express it (typically: before the machine booted).
-    pub fn instant_of(&self, at: SystemTime) -> Option<Instant> {
-        match at.duration_since(self.wall) {
-            Ok(ahead) => self.instant.checked_add(ahead),
-            Err(behind) => self.instant.checked_sub(behind.duration()),
-        }
-    }
-}
-
-/// Milliseconds since the Unix epoch (0 before it).
-pub(crate) fn unix_millis(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map(millis_of).unwrap_or(0)
-}
-
-/// The inverse of [`unix_millis`].
-pub(crate) fn from_unix_millis(ms: u64) -> SystemTime {
-    UNIX_EPOCH
-        .checked_add(Duration::from_millis(ms))
-        .unwrap_or(UNIX_EPOCH)
-}
-
-/// A duration in whole milliseconds, saturating.
-pub(crate) fn millis_of(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Snapshot {
@@ -519,6 +438,7 @@ impl Persister {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn clock_conversions_round_trip_exactly() {

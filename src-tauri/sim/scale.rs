@@ -8,7 +8,8 @@
 use super::directory::{Directory, NumberAssignment, SimUser, UserKind};
 use super::http::base64url;
 use super::leavers::MCOEV_PLAN_ID;
-use super::seed::{person_plans, SeededRng, DOMAIN};
+use super::rng::SeededRng;
+use super::seed::{person_plans, DOMAIN};
 
 /// How big the tenant is: its numbers and its users (people; resource accounts included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
