@@ -20,17 +20,8 @@ use tokio::sync::Mutex;
 /// Refresh an access token this long before it expires.
 const EARLY_REFRESH: Duration = Duration::from_secs(5 * 60);
 
-/// Which access token a call needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// `TeamsTelephoneNumber.ReadWrite.All`: lookups, unassign, assign, operations.
-    Telephone,
-    /// `User.ReadBasic.All`: assignee names.
-    Names,
-    /// `User.Read.All`: whether accounts are enabled, licensed, or deleted (the leavers lens).
-    /// Asked for incrementally, only when the lens is opened.
-    Directory,
-}
+/// Which access token a call needs (Graph's client declares them; the session provides them).
+pub use crate::graph::TokenKind;
 
 /// What is kept in the keyring (JSON). Holds the refresh token: never written anywhere else.
 #[derive(Serialize, Deserialize)]
@@ -114,8 +105,15 @@ pub trait Session: crate::graph::TokenSource {
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 impl<S: SecretStore + 'static> crate::graph::TokenSource for SessionManager<S> {
-    fn access_token(&self, kind: TokenKind) -> BoxFuture<'_, Result<AccessToken, SessionError>> {
-        Box::pin(SessionManager::access_token(self, kind))
+    fn access_token(
+        &self,
+        kind: TokenKind,
+    ) -> BoxFuture<'_, Result<AccessToken, crate::graph::TokenError>> {
+        Box::pin(async move {
+            SessionManager::access_token(self, kind)
+                .await
+                .map_err(|e| Arc::new(e) as crate::graph::TokenError)
+        })
     }
 
     fn token_rejected(&self, kind: TokenKind) -> BoxFuture<'_, ()> {

@@ -3,8 +3,6 @@
 //! from it in `crate::problem::graph`.
 
 use super::Exchange;
-use crate::auth::session::SessionError;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// What went wrong, as far as retrying and the admin are concerned.
@@ -109,7 +107,7 @@ pub struct GraphErrorDetail {
     pub retry_after: Option<Duration>,
     pub exchange: Exchange,
     /// For `SignIn`: why the session had no token (shared, so the error stays `Clone`).
-    pub session: Option<Arc<SessionError>>,
+    pub session: Option<super::TokenError>,
     /// For `NotSent`: the proxy or an untrusted certificate stopped the request on the way.
     pub blocked: Option<crate::net::Blocked>,
 }
@@ -193,14 +191,14 @@ impl GraphError {
         self
     }
 
-    pub(crate) fn from_session(error: SessionError) -> GraphError {
+    pub(crate) fn from_token_error(error: super::TokenError) -> GraphError {
         let mut graph = GraphError::new(GraphErrorKind::SignIn, error.to_string());
-        graph.0.session = Some(Arc::new(error));
+        graph.0.session = Some(error);
         graph
     }
 
-    /// For `SignIn`: the session's own error.
-    pub fn session_error(&self) -> Option<&SessionError> {
+    /// For `SignIn`: the token source's own error (the app's session says why in its words).
+    pub fn token_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         self.session.as_deref()
     }
 

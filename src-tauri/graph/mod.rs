@@ -34,8 +34,6 @@ pub use users::{
     DELETED_USERS_MAX_PAGES, IDS_PER_REQUEST, ID_IN_LIMIT,
 };
 
-use crate::auth::session::SessionError;
-use crate::auth::TokenKind;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use oauth2::AccessToken;
 use std::future::Future;
@@ -65,6 +63,22 @@ pub trait Pacer: Send + Sync {
     fn observe(&self, status: Option<u16>, retry_after: Option<Duration>, overloaded: bool);
 }
 
+/// Which access token a call needs: each is asked for with its own permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// `TeamsTelephoneNumber.ReadWrite.All`: lookups, unassign, assign, operations.
+    Telephone,
+    /// `User.ReadBasic.All`: assignee names.
+    Names,
+    /// `User.Read.All`: whether accounts are enabled, licensed, or deleted (the leavers lens).
+    /// Asked for incrementally, only when the lens is opened.
+    Directory,
+}
+
+/// Why a token source had no token: its own error (the app's is the session's), kept whole so
+/// the boundary can say it in the source's words; this client only carries it.
+pub type TokenError = Arc<dyn std::error::Error + Send + Sync>;
+
 /// Where the client gets its bearer tokens: the signed-in session in the app
 /// ([`crate::auth::SessionManager`], over the keyring), anything else in a test or a bench.
 /// The client never sees how tokens are kept.
@@ -73,7 +87,7 @@ pub trait TokenSource: Send + Sync {
     fn access_token(
         &self,
         kind: TokenKind,
-    ) -> Pin<Box<dyn Future<Output = Result<AccessToken, SessionError>> + Send + '_>>;
+    ) -> Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + '_>>;
     /// Graph answered 401 to this token: forget it so the next call gets a fresh one.
     fn token_rejected(&self, kind: TokenKind) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
@@ -311,7 +325,7 @@ impl GraphClient {
                 .session
                 .access_token(kind)
                 .await
-                .map_err(GraphError::from_session)?;
+                .map_err(GraphError::from_token_error)?;
             let mut request = self
                 .http
                 .request(method.clone(), url)

@@ -18,8 +18,8 @@
 //! about are reported in [`UsersRead::unresolved`] (or [`DeletedUsers::complete`] is false),
 //! never left to look like "no such user".
 
+use super::TokenKind;
 use super::{CancelToken, GraphClient, GraphError, GraphErrorKind, MAX_RETRY_AFTER};
-use crate::auth::TokenKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -247,7 +247,8 @@ fn directory_refused(error: &GraphError) -> bool {
     match error.kind {
         GraphErrorKind::Forbidden => true,
         GraphErrorKind::SignIn => error
-            .session_error()
+            .token_error()
+            .and_then(|e| e.downcast_ref::<SessionError>())
             .is_some_and(SessionError::is_directory_refused),
         _ => false,
     }

@@ -8,7 +8,10 @@ use crate::graph::{GraphError, GraphErrorKind};
 /// offer the telephone-number API, which explains refusals there.
 pub fn in_cloud(error: &GraphError, telephone_api_available: bool) -> Problem {
     use GraphErrorKind as K;
-    if let (K::SignIn, Some(session)) = (error.kind, error.session_error()) {
+    let session = error
+        .token_error()
+        .and_then(|e| e.downcast_ref::<crate::auth::session::SessionError>());
+    if let (K::SignIn, Some(session)) = (error.kind, session) {
         return Problem::from(session);
     }
     if let Some(blocked) = &error.blocked {
@@ -156,7 +159,9 @@ mod tests {
 
     #[test]
     fn a_sign_in_error_reads_as_the_sessions_own_words() {
-        let error = GraphError::from_session(crate::auth::session::SessionError::NamesNotPermitted);
+        let error = GraphError::from_token_error(std::sync::Arc::new(
+            crate::auth::session::SessionError::NamesNotPermitted,
+        ));
         assert_eq!(error.kind, GraphErrorKind::SignIn);
         assert_eq!(in_cloud(&error, true).kind, ProblemKind::NamesNotPermitted);
         assert_eq!(
