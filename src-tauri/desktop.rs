@@ -1,21 +1,13 @@
 //! NumberDesk's life on the desktop around its windows: notifications, the global shortcut,
-//! start at login, and what follows a record change (the event, the tray menu, a
-//! notification). Wiring over Tauri plugins; the rules (what to notify, what the menu shows)
-//! are in [`crate::lifecycle`].
+//! start at login, and the state they share. Wiring over Tauri plugins; the rules (what to
+//! notify, what the menu shows) are in [`crate::lifecycle`], and what follows a record change
+//! (the event, the tray menu, a notification) is the commands' (`commands/announce.rs`).
 
-use crate::commands::App;
-use crate::desk::RecordView;
-use crate::history::HistoryQuery;
 use crate::lifecycle::BackgroundSettings;
-use crate::problem::Problem;
 use crate::settings::Settings;
-use crate::tray;
-use serde::Serialize;
-use std::sync::atomic::{AtomicBool, Ordering};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
-
-/// The event every record change is announced with (payload: a [`RecordView`]).
-pub const OPERATION_UPDATED: &str = "operation-updated";
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use tauri::{AppHandle, Runtime};
 
 /// The quick window's state and what the tray could do.
 #[derive(Default)]
@@ -37,30 +29,21 @@ impl BackgroundState {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = problem;
     }
-}
 
-/// Settings › Background, with a problem to show if the saved shortcut could not be set.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BackgroundView {
-    #[serde(flatten)]
-    pub settings: BackgroundSettings,
-    pub shortcut_problem: Option<Problem>,
-    pub tray_available: bool,
-}
+    /// Why the saved shortcut could not be registered at start, if it could not.
+    pub fn shortcut_problem(&self) -> Option<DesktopError> {
+        self.shortcut_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 
-impl BackgroundView {
-    pub fn new(settings: BackgroundSettings, state: &BackgroundState) -> BackgroundView {
-        BackgroundView {
-            settings,
-            shortcut_problem: state
-                .shortcut_problem
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-                .map(Problem::from),
-            tray_available: state.tray_available.load(Ordering::SeqCst),
-        }
+    /// Whether record `id` is announced for the first time (and remembers that it was).
+    pub fn first_notice(&self, id: i64) -> bool {
+        self.notified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id)
     }
 }
 
@@ -153,99 +136,27 @@ fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(
     result.map_err(|error| DesktopError::StartAtLogin(error.to_string()))
 }
 
-/// Applies Settings › Background (start at login, shortcut), then saves it. A shortcut that
-/// cannot be set leaves the old one working and nothing saved.
+/// Applies Settings › Background (start at login, shortcut), then saves it in the settings
+/// file of `data_dir`. A shortcut that cannot be set leaves the old one working and nothing
+/// saved.
 pub fn save_background<R: Runtime>(
     app: &AppHandle<R>,
-    state: &App,
-    settings: BackgroundSettings,
-) -> Result<BackgroundView, DesktopError> {
-    let store = Settings::open(app, &state.context.data_dir)?;
+    data_dir: &Path,
+    background: &BackgroundState,
+    settings: &BackgroundSettings,
+) -> Result<(), DesktopError> {
+    let store = Settings::open(app, data_dir)?;
     let before = store.background();
     if settings.start_at_login != before.start_at_login {
         set_start_at_login(app, settings.start_at_login)?;
     }
-    if let Err(error) = apply_shortcut(app, &settings) {
+    if let Err(error) = apply_shortcut(app, settings) {
         // Keep the old shortcut working rather than none.
         let _ = apply_shortcut(app, &before);
         return Err(error);
     }
-    state.background.set_shortcut_problem(None);
-    store.set_background(&settings)?;
+    background.set_shortcut_problem(None);
+    store.set_background(settings)?;
     store.save()?;
-    Ok(BackgroundView::new(settings, &state.background))
-}
-
-/// Rebuilds the tray menu: the account and the five newest changes.
-pub async fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
-    let Some(state) = app.try_state::<App>() else {
-        return;
-    };
-    let account = state
-        .auth
-        .service
-        .session()
-        .status()
-        .await
-        .account
-        .map(|a| a.username);
-    let history = state.desks.history.clone().ok();
-    let recent: Vec<RecordView> = tauri::async_runtime::spawn_blocking(move || {
-        history
-            .and_then(|history| {
-                history
-                    .list(&HistoryQuery {
-                        limit: crate::lifecycle::RECENT_IN_MENU as u32,
-                        ..Default::default()
-                    })
-                    .ok()
-            })
-            .map(|page| {
-                page.records
-                    .into_iter()
-                    .map(|r| RecordView::from(crate::problem::records::worded(r)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
-    tray::refresh(app, account.as_deref(), &recent);
-}
-
-/// Everything that follows a record change: the event for the windows, the tray menu, and a
-/// notification when it has just settled.
-pub fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
-    let record = &crate::problem::records::worded_view(record.clone());
-    // For support: ids and status only, never the number or the assignee.
-    let r = &record.record;
-    log::info!(
-        "change #{} ({}) is {}; request-id {}, client-request-id {}",
-        r.id,
-        r.kind.as_str(),
-        r.status,
-        r.request_id.as_deref().unwrap_or("none"),
-        r.client_request_id
-    );
-    if let Err(error) = app.emit(OPERATION_UPDATED, record) {
-        log::warn!("could not announce a record change: {error}");
-    }
-    if let Some((title, body)) = crate::lifecycle::settled_notification(record) {
-        if let Some(state) = app.try_state::<App>() {
-            let first_time = state
-                .background
-                .notified
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(record.record.id);
-            let wanted = Settings::open(app, &state.context.data_dir)
-                .map(|s| s.background().notifications)
-                .unwrap_or(false);
-            if first_time && wanted {
-                notify(app, &title, &body);
-            }
-        }
-    }
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move { refresh_tray(&app).await });
+    Ok(())
 }

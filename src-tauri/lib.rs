@@ -354,7 +354,7 @@ fn set_up<R: Runtime>(
         numbers: inventory::NumbersDesk::default(),
     });
     let handle = app.handle().clone();
-    tauri::async_runtime::spawn(async move { desktop::refresh_tray(&handle).await });
+    tauri::async_runtime::spawn(async move { commands::refresh_tray(&handle).await });
     log::info!(
         "set up {} ms after launch, in {} ms",
         started.elapsed().as_millis(),

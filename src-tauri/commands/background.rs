@@ -1,12 +1,33 @@
 //! The tray's quick window and Settings › Background.
 
 use super::App;
-use crate::desktop::BackgroundView;
+use crate::desktop::BackgroundState;
 use crate::lifecycle::BackgroundSettings;
 use crate::problem::Problem;
 use crate::tray;
+use serde::Serialize;
 use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+/// Settings › Background, with a problem to show if the saved shortcut could not be set.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackgroundView {
+    #[serde(flatten)]
+    pub settings: BackgroundSettings,
+    pub shortcut_problem: Option<Problem>,
+    pub tray_available: bool,
+}
+
+impl BackgroundView {
+    pub fn new(settings: BackgroundSettings, state: &BackgroundState) -> BackgroundView {
+        BackgroundView {
+            settings,
+            shortcut_problem: state.shortcut_problem().map(Problem::from),
+            tray_available: state.tray_available.load(Ordering::SeqCst),
+        }
+    }
+}
 
 /// Opens the quick window (what the tray's left click and menu do). Async, because the first
 /// call creates the window, which must not happen inside a synchronous command (WebView2
@@ -74,7 +95,13 @@ pub async fn save_background_settings<R: Runtime>(
 ) -> Result<BackgroundView, Problem> {
     super::blocking(move || {
         let state = app.state::<App>();
-        Ok(crate::desktop::save_background(&app, &state, settings)?)
+        crate::desktop::save_background(
+            &app,
+            &state.context.data_dir,
+            &state.background,
+            &settings,
+        )?;
+        Ok(BackgroundView::new(settings, &state.background))
     })
     .await
 }

@@ -5,6 +5,7 @@
 //! One managed [`App`] holds everything the commands share. File and database work runs on a
 //! blocking thread ([`blocking`]): a command that is not `async` runs on the main thread.
 
+mod announce;
 mod background;
 mod bulk;
 mod diagnostics;
@@ -14,6 +15,7 @@ mod session;
 mod setup;
 mod unassign;
 
+pub use announce::refresh_tray;
 pub use background::*;
 pub use bulk::*;
 pub use diagnostics::*;
@@ -199,7 +201,7 @@ impl App {
             history.clone(),
             session.clone(),
             target.cloud.clone(),
-            Arc::new(move |record: &RecordView| crate::desktop::record_changed(&emitter, record)),
+            Arc::new(move |record: &RecordView| announce::record_changed(&emitter, record)),
             DeskConfig::default(),
         ));
         let emitter = app.clone();

@@ -51,7 +51,7 @@ impl App {
         status: SessionStatus,
     ) -> SessionStatus {
         self.follow_open_operations(app).await;
-        crate::desktop::refresh_tray(app).await;
+        super::announce::refresh_tray(app).await;
         status
     }
 }
@@ -160,7 +160,7 @@ pub async fn sign_out<R: Runtime>(
     state: State<'_, App>,
 ) -> Result<SessionStatus, Problem> {
     state.sign_out().await?;
-    crate::desktop::refresh_tray(&app).await;
+    super::announce::refresh_tray(&app).await;
     Ok(state.auth.service.session().status().await)
 }
 
