@@ -6,7 +6,6 @@
 
 use crate::cloud::Cloud;
 use crate::config::{LaunchError, LaunchOptions};
-use crate::problem::Problem;
 use crate::sim::SimTenant;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -128,61 +127,10 @@ impl AppContext {
     }
 }
 
-/// What the UI needs to draw its first screen.
-#[derive(Debug, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AppInfo {
-    pub version: String,
-    pub demo: bool,
-    pub first_run_done: bool,
-    pub endpoints: Option<EndpointsInfo>,
-    pub data_dir: String,
-    pub startup_problem: Option<Problem>,
-    /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
-    pub ignored_hooks: Vec<&'static str>,
-}
-
-/// The endpoints in use, so the UI can show where sign-in and Graph calls go.
-#[derive(Debug, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EndpointsInfo {
-    pub cloud: String,
-    pub login_url: String,
-    pub graph_url: String,
-    /// False for the demo tenant and for test-hook endpoints: the UI shows a banner.
-    pub microsoft: bool,
-}
-
 impl AppContext {
     /// The setup in force: the launch's fixed fields, IT's preset, then what the admin saved.
     pub fn resolve_setup(&self, saved: Option<crate::setup::Setup>) -> crate::setup::Resolved {
         let preset = crate::setup::read_managed_preset(&self.managed_preset);
         crate::setup::resolve(&self.launch_fixed(), preset, saved)
-    }
-
-    /// Facts for the first screen. `first_run_done` is what the settings say (never true
-    /// while a startup problem stands).
-    pub fn app_info(&self, version: String, first_run_done: bool) -> AppInfo {
-        // IT's preset beats the hooks' endpoints: show where sign-in really goes.
-        let launch = self.resolve_setup(None);
-        let cloud = if launch.ignored_hooks.contains(&crate::config::ENV_LOGIN_URL) {
-            launch.cloud.as_ref()
-        } else {
-            self.cloud.as_ref()
-        };
-        AppInfo {
-            version,
-            demo: self.is_demo(),
-            first_run_done: first_run_done && self.startup_problem.is_none(),
-            endpoints: cloud.map(|cloud| EndpointsInfo {
-                cloud: cloud.display_name().to_owned(),
-                login_url: cloud.login_root(),
-                graph_url: cloud.graph_root(),
-                microsoft: cloud.is_microsoft(),
-            }),
-            data_dir: self.data_dir.display().to_string(),
-            startup_problem: self.startup_problem.clone().map(Problem::from),
-            ignored_hooks: launch.ignored_hooks,
-        }
     }
 }

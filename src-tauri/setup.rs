@@ -6,7 +6,6 @@
 //! reported to the admin, never ignored: ignoring it would quietly send a sign-in elsewhere.
 
 use crate::cloud::CloudId;
-use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -604,68 +603,6 @@ impl Resolved {
         match first {
             Some(problem) => Err(SaveRefused::Invalid(problem.message)),
             None => Ok(setup),
-        }
-    }
-}
-
-/// The setup form's contents and rules.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetupView {
-    pub cloud: CloudId,
-    pub cloud_name: String,
-    pub tenant: String,
-    pub client_id: String,
-    pub locks: Locks,
-    pub locked_by: Option<LockedBy>,
-    pub preset_path: String,
-    pub preset_problem: Option<Problem>,
-    /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
-    pub ignored_hooks: Vec<&'static str>,
-    pub problems: Vec<FieldProblem>,
-    /// Accepted, but worth knowing (e.g. `organizations` needs a multi-tenant app).
-    pub warnings: Vec<FieldProblem>,
-    pub complete: bool,
-    /// False for the US Government and China clouds: the UI warns before sign-in.
-    pub telephone_api_available: bool,
-    /// What the admin registers in Entra ID, with copy buttons beside the fields.
-    pub redirect_uri: &'static str,
-    pub permission: &'static str,
-    pub names_permission: &'static str,
-}
-
-impl SetupView {
-    pub fn new(resolved: &Resolved, preset_path: &Path) -> SetupView {
-        let problems = resolved.problems();
-        SetupView {
-            cloud: resolved
-                .cloud
-                .as_ref()
-                .map(|c| c.id)
-                .unwrap_or(CloudId::Global),
-            cloud_name: resolved
-                .cloud
-                .as_ref()
-                .map(|cloud| cloud.display_name().to_owned())
-                .unwrap_or_else(|| "Not chosen".into()),
-            tenant: resolved.tenant.clone(),
-            client_id: resolved.client_id.clone(),
-            locks: resolved.locks,
-            locked_by: resolved.locked_by,
-            preset_path: preset_path.display().to_string(),
-            preset_problem: resolved.preset_problem.as_ref().map(Problem::from),
-            ignored_hooks: resolved.ignored_hooks.clone(),
-            complete: problems.is_empty() && resolved.cloud.is_some(),
-            problems,
-            warnings: resolved.warnings(),
-            telephone_api_available: resolved
-                .cloud
-                .as_ref()
-                .map(|c| c.telephone_numbers_available())
-                .unwrap_or(true),
-            redirect_uri: "http://localhost",
-            permission: crate::auth::entra::TELEPHONE_PERMISSION,
-            names_permission: crate::auth::entra::NAMES_PERMISSION,
         }
     }
 }

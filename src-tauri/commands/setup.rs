@@ -1,11 +1,126 @@
 //! The first screen and the setup form.
 
 use super::App;
-use crate::context::AppInfo;
+use crate::cloud::CloudId;
+use crate::context::AppContext;
 use crate::problem::Problem;
-use crate::setup::{FieldProblem, Setup, SetupView};
+use crate::setup::{FieldProblem, LockedBy, Locks, Resolved, Setup};
 use serde::Serialize;
+use std::path::Path;
 use tauri::{AppHandle, Runtime, State};
+
+/// What the UI needs to draw its first screen.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub demo: bool,
+    pub first_run_done: bool,
+    pub endpoints: Option<EndpointsInfo>,
+    pub data_dir: String,
+    pub startup_problem: Option<Problem>,
+    /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
+    pub ignored_hooks: Vec<&'static str>,
+}
+
+/// The endpoints in use, so the UI can show where sign-in and Graph calls go.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointsInfo {
+    pub cloud: String,
+    pub login_url: String,
+    pub graph_url: String,
+    /// False for the demo tenant and for test-hook endpoints: the UI shows a banner.
+    pub microsoft: bool,
+}
+
+/// Facts for the first screen. `first_run_done` is what the settings say (never true while a
+/// startup problem stands).
+fn app_info_of(context: &AppContext, version: String, first_run_done: bool) -> AppInfo {
+    // IT's preset beats the hooks' endpoints: show where sign-in really goes.
+    let launch = context.resolve_setup(None);
+    let cloud = if launch.ignored_hooks.contains(&crate::config::ENV_LOGIN_URL) {
+        launch.cloud.as_ref()
+    } else {
+        context.cloud.as_ref()
+    };
+    AppInfo {
+        version,
+        demo: context.is_demo(),
+        first_run_done: first_run_done && context.startup_problem.is_none(),
+        endpoints: cloud.map(|cloud| EndpointsInfo {
+            cloud: cloud.display_name().to_owned(),
+            login_url: cloud.login_root(),
+            graph_url: cloud.graph_root(),
+            microsoft: cloud.is_microsoft(),
+        }),
+        data_dir: context.data_dir.display().to_string(),
+        startup_problem: context.startup_problem.clone().map(Problem::from),
+        ignored_hooks: launch.ignored_hooks,
+    }
+}
+
+/// The setup form's contents and rules.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupView {
+    pub cloud: CloudId,
+    pub cloud_name: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub locks: Locks,
+    pub locked_by: Option<LockedBy>,
+    pub preset_path: String,
+    pub preset_problem: Option<Problem>,
+    /// `NUMBERDESK_*` variables set but not used because IT's preset locks the setup.
+    pub ignored_hooks: Vec<&'static str>,
+    pub problems: Vec<FieldProblem>,
+    /// Accepted, but worth knowing (e.g. `organizations` needs a multi-tenant app).
+    pub warnings: Vec<FieldProblem>,
+    pub complete: bool,
+    /// False for the US Government and China clouds: the UI warns before sign-in.
+    pub telephone_api_available: bool,
+    /// What the admin registers in Entra ID, with copy buttons beside the fields.
+    pub redirect_uri: &'static str,
+    pub permission: &'static str,
+    pub names_permission: &'static str,
+}
+
+impl SetupView {
+    pub fn new(resolved: &Resolved, preset_path: &Path) -> SetupView {
+        let problems = resolved.problems();
+        SetupView {
+            cloud: resolved
+                .cloud
+                .as_ref()
+                .map(|c| c.id)
+                .unwrap_or(CloudId::Global),
+            cloud_name: resolved
+                .cloud
+                .as_ref()
+                .map(|cloud| cloud.display_name().to_owned())
+                .unwrap_or_else(|| "Not chosen".into()),
+            tenant: resolved.tenant.clone(),
+            client_id: resolved.client_id.clone(),
+            locks: resolved.locks,
+            locked_by: resolved.locked_by,
+            preset_path: preset_path.display().to_string(),
+            preset_problem: resolved.preset_problem.as_ref().map(Problem::from),
+            ignored_hooks: resolved.ignored_hooks.clone(),
+            complete: problems.is_empty() && resolved.cloud.is_some(),
+            problems,
+            warnings: resolved.warnings(),
+            telephone_api_available: resolved
+                .cloud
+                .as_ref()
+                .map(|c| c.telephone_numbers_available())
+                .unwrap_or(true),
+            redirect_uri: "http://localhost",
+            permission: crate::auth::entra::TELEPHONE_PERMISSION,
+            names_permission: crate::auth::entra::NAMES_PERMISSION,
+        }
+    }
+}
 
 /// Facts for the first screen: version, demo or not, endpoints, first run or not.
 #[tauri::command]
@@ -13,7 +128,7 @@ pub fn app_info<R: Runtime>(app: AppHandle<R>, state: State<'_, App>) -> Result<
     let first_run_done =
         state.context.startup_problem.is_none() && state.settings(&app)?.first_run_done();
     let version = app.package_info().version.to_string();
-    Ok(state.context.app_info(version, first_run_done))
+    Ok(app_info_of(&state.context, version, first_run_done))
 }
 
 /// The admin went past the first-run screen; remember it (written on a blocking thread).
