@@ -36,9 +36,9 @@ pub use input::{
 pub use pace::{AdaptiveLimiter, RateConfig, RateStats};
 pub use preview::{
     confirmation, plan_confirmation, preview, preview_with_names, undo_preview, KnownNames,
-    PlannedRow, Preview, PreviewCounts, PreviewRow, Selection, SkipReason, TargetKind,
+    PlannedRow, Preview, PreviewCounts, PreviewRow, RunPlan, Selection, SkipReason, TargetKind,
 };
 pub use run::{
     BulkConfig, BulkEngine, BulkEvent, BulkProgress, BulkRun, ResumeReport, RowPhase, RowUpdate,
-    RunCounts, RunPlan, RunProgress, RunReport, RunState,
+    RunCounts, RunProgress, RunReport, RunState,
 };

@@ -19,7 +19,6 @@ use std::collections::{HashMap, HashSet};
 
 use super::error::BulkError;
 use super::input::InputRow;
-use super::run::RunPlan;
 use crate::operation::in_progress_words;
 
 /// Why a row is not sent.
@@ -168,6 +167,27 @@ impl PlannedRow {
         match self.undo_of {
             Some(_) => OperationKind::Assign,
             None => OperationKind::Unassign,
+        }
+    }
+}
+
+/// What a run is given: the planned rows, and how fresh the answers they were planned from are.
+#[derive(Debug, Clone, Default)]
+pub struct RunPlan {
+    pub rows: Vec<PlannedRow>,
+    /// When Microsoft's answer the rows were planned from was asked for; `None`: not known
+    /// (a plan read back from the history), so every row's number is read again first.
+    pub read_at: Option<std::time::Instant>,
+    /// What one listing of the whole tenant costs, in requests (`0`: not known).
+    pub list_requests: usize,
+}
+
+impl From<Vec<PlannedRow>> for RunPlan {
+    fn from(rows: Vec<PlannedRow>) -> RunPlan {
+        RunPlan {
+            rows,
+            read_at: None,
+            list_requests: 0,
         }
     }
 }

@@ -56,7 +56,7 @@ use tokio::time::Instant;
 
 use super::error::BulkError;
 use super::pace::{AdaptiveLimiter, RateConfig, RateStats};
-use super::preview::PlannedRow;
+use super::preview::{PlannedRow, RunPlan};
 
 /// Tuning of a run (short in tests).
 #[derive(Debug, Clone)]
@@ -250,27 +250,6 @@ pub struct RunReport {
     pub sent: Vec<usize>,
     pub counts: RunCounts,
     pub rate: RateStats,
-}
-
-/// What a run is given: the planned rows, and how fresh the answers they were planned from are.
-#[derive(Debug, Clone, Default)]
-pub struct RunPlan {
-    pub rows: Vec<PlannedRow>,
-    /// When Microsoft's answer the rows were planned from was asked for; `None`: not known
-    /// (a plan read back from the history), so every row's number is read again first.
-    pub read_at: Option<std::time::Instant>,
-    /// What one listing of the whole tenant costs, in requests (`0`: not known).
-    pub list_requests: usize,
-}
-
-impl From<Vec<PlannedRow>> for RunPlan {
-    fn from(rows: Vec<PlannedRow>) -> RunPlan {
-        RunPlan {
-            rows,
-            read_at: None,
-            list_requests: 0,
-        }
-    }
 }
 
 /// Starts and resumes bulk runs for one signed-in tenant.
