@@ -20,6 +20,7 @@ pub mod export_file;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod graph;
+pub mod held_file;
 pub mod history;
 pub mod inventory;
 pub mod lifecycle;
