@@ -160,7 +160,7 @@ pub fn save_background<R: Runtime>(
     state: &App,
     settings: BackgroundSettings,
 ) -> Result<BackgroundView, DesktopError> {
-    let store = Settings::open(app, &state.context.data_dir)?;
+    let store = Settings::open(app, state.context.settings_folder()?)?;
     let before = store.background();
     if settings.start_at_login != before.start_at_login {
         set_start_at_login(app, settings.start_at_login)?;
@@ -238,7 +238,10 @@ pub fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(record.record.id);
-            let wanted = Settings::open(app, &state.context.data_dir)
+            let wanted = state
+                .context
+                .settings_folder()
+                .and_then(|dir| Settings::open(app, dir))
                 .map(|s| s.background().notifications)
                 .unwrap_or(false);
             if first_time && wanted {
