@@ -24,6 +24,10 @@ pub struct AppContext {
     pub client_id: Option<String>,
     /// Where settings, history and logs live.
     pub data_dir: PathBuf,
+    /// Set when the data folder's move is unfinished (or the roaming folder could not be
+    /// reached): the settings file is not in place, so it is neither read nor written this run
+    /// (the settings store would write it on exit and keep the real one from its place).
+    pub settings_withheld: bool,
     /// A problem found while starting; the UI shows it instead of carrying on silently.
     pub startup_problem: Option<StartupError>,
     /// Where IT's managed preset is read from.
@@ -48,6 +52,10 @@ pub enum StartupError {
     /// is safe to use this run.
     #[error("moving the data folder did not finish: {0}")]
     MoveUnfinished(String),
+    /// The roaming folder that holds the data of an earlier version cannot be reached (an
+    /// offline network share): nothing was moved or created.
+    #[error("the roaming folder {dir} cannot be reached: {reason}")]
+    RoamingUnreachable { dir: PathBuf, reason: String },
     /// The history database cannot be opened.
     #[error("the history cannot be opened: {reason}")]
     History { reason: String, hint: String },
@@ -68,6 +76,7 @@ impl AppContext {
             tenant: None,
             client_id: None,
             data_dir: default_data_dir,
+            settings_withheld: false,
             startup_problem: None,
             managed_preset: crate::setup::managed_preset_path(),
             preset_override_ignored: false,
@@ -121,6 +130,15 @@ impl AppContext {
         }
     }
 
+    /// The folder the settings file may be opened in: none while the data folder's move is
+    /// unfinished ([`AppContext::settings_withheld`]).
+    pub fn settings_folder(&self) -> Result<&std::path::Path, crate::settings::SettingsError> {
+        if self.settings_withheld {
+            return Err(crate::settings::SettingsError::withheld());
+        }
+        Ok(&self.data_dir)
+    }
+
     /// Whether the app runs against the built-in demo tenant.
     pub fn is_demo(&self) -> bool {
         self.demo.is_some()
@@ -132,5 +150,26 @@ impl AppContext {
     pub fn resolve_setup(&self, saved: Option<crate::setup::Setup>) -> crate::setup::Resolved {
         let preset = crate::setup::read_managed_preset(&self.managed_preset);
         crate::setup::resolve(&self.launch_fixed(), preset, saved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// While the data folder's move is unfinished, no one gets a folder to open the settings
+    /// store in (it would write `settings.json` on exit where the staged one must go).
+    #[test]
+    fn the_settings_folder_is_withheld_while_the_move_is_unfinished() {
+        let dir = PathBuf::from("local-data");
+        let options = LaunchOptions::parse(std::iter::empty::<String>(), |_| None);
+        let mut context = AppContext::new(Instant::now(), options, None, dir.clone());
+        assert_eq!(context.settings_folder().unwrap(), dir.as_path());
+        context.settings_withheld = true;
+        let refused = context.settings_folder().unwrap_err();
+        assert!(
+            refused.to_string().contains("moving the data folder"),
+            "{refused}"
+        );
     }
 }

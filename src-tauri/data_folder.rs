@@ -22,9 +22,28 @@
 //! full one existed. A new folder that already holds a history or settings is never
 //! overwritten; an item whose name the new folder already has (a `logs` folder, say) stays
 //! where it is.
+//!
+//! The renames go through [`crate::held_file`]: a file an antivirus or indexer holds for a
+//! moment is tried again after a short pause, as when a damaged history is set aside.
+//!
+//! A roaming folder that **cannot be reached** (redirected to a network share that is offline,
+//! a VPN not yet up) is not one that does not exist: Windows answers "not found" for a path on
+//! an offline share just as for a missing folder. So "not found" means "nothing to move" only
+//! when the folder's parent (the roaming root, `%APPDATA%`) can be read; otherwise, and on a
+//! network error, the move stops before anything is made ([`reading_error`]): no history and
+//! no settings are opened this run (an empty history would hide the real one for good), a
+//! marker ([`UNREACHABLE`]) is left in the new folder, and the admin is told to connect and
+//! start again. The next start that can read the roaming folder moves it in as usual and
+//! removes the marker; while the marker stands, data found in the new folder is never taken as
+//! a reason to keep it and leave the roaming folder where it is.
+//!
+//! `settings.json` is never opened while a move is unfinished (the app withholds the settings
+//! store, which would write the file on exit). One written so by an earlier version is set
+//! aside (`settings.json.written-while-moving`) so the staged settings take their place.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The settings file inside the data folder (tauri-plugin-store).
 pub const SETTINGS_FILE: &str = "settings.json";
@@ -33,6 +52,11 @@ pub const STAGING: &str = ".moving-in";
 /// Written once everything is staged: the new folder is now the authority.
 pub const MARKER: &str = ".moved-in";
 const MARKER_TEMP: &str = ".moved-in.tmp";
+/// Left in the new folder by a start that could not reach the roaming folder: its data is
+/// still to come, so nothing in the new folder may stand in for it.
+pub const UNREACHABLE: &str = ".roaming-unreachable";
+/// Where a `settings.json` written while a move was unfinished is set aside.
+const SETTINGS_WRITTEN_WHILE_MOVING: &str = "settings.json.written-while-moving";
 
 /// What [`move_to_local`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +79,8 @@ pub enum MoveOutcome {
 
 /// The move failed. `old_is_whole`: the old folder still holds everything and nothing in the
 /// new folder claims otherwise, so this run can use the old folder and the next start tries
-/// again.
+/// again. `unreachable`: the old folder could not be reached (see the module docs); nothing
+/// was moved and neither folder may be used this run.
 #[derive(Debug, thiserror::Error)]
 #[error("moving the data from {from} to {to} failed at {step}: {source}")]
 pub struct MoveError {
@@ -65,11 +90,102 @@ pub struct MoveError {
     #[source]
     pub source: io::Error,
     pub old_is_whole: bool,
+    pub unreachable: bool,
+}
+
+/// What reading the roaming folder's list of items gave.
+#[derive(Debug)]
+pub enum Reading {
+    Items(Vec<String>),
+    /// The folder does not exist, and its parent could be read: nothing to move.
+    Absent,
+    /// The folder could not be reached now; its data may well exist.
+    Unreachable(io::Error),
+    /// Another error (access denied, say): the old folder stays in use this run.
+    Failed(io::Error),
+}
+
+/// What an error listing the roaming folder means (see the module docs). `parent` is what
+/// reading the folder's parent gave: whether it is a folder, or the error. `windows`: whether
+/// the OS error codes are Windows' ([`windows_network_code`]).
+pub fn reading_error(error: io::Error, parent: Result<bool, io::Error>, windows: bool) -> Reading {
+    if network_error(&error, windows) {
+        return Reading::Unreachable(error);
+    }
+    if error.kind() != io::ErrorKind::NotFound {
+        return Reading::Failed(error);
+    }
+    match parent {
+        Ok(true) => Reading::Absent,
+        // The roaming root itself is missing or unreadable: an offline share looks like this.
+        Ok(false) => Reading::Unreachable(error),
+        Err(parent_error) => Reading::Unreachable(parent_error),
+    }
+}
+
+/// Whether an error says the network is in the way (on any OS, by its kind).
+fn network_error(error: &io::Error, windows: bool) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        NetworkUnreachable
+            | NetworkDown
+            | HostUnreachable
+            | NotConnected
+            | TimedOut
+            | ConnectionRefused
+            | ConnectionReset
+            | ConnectionAborted
+            | StaleNetworkFileHandle
+    ) || (windows && error.raw_os_error().is_some_and(windows_network_code))
+}
+
+/// Windows' error codes for a network path that cannot be reached now: `ERROR_REM_NOT_LIST`
+/// (51), `ERROR_BAD_NETPATH` (53), `ERROR_NETWORK_BUSY` (54), `ERROR_DEV_NOT_EXIST` (55),
+/// `ERROR_UNEXP_NET_ERR` (59), `ERROR_NETNAME_DELETED` (64), `ERROR_BAD_NET_NAME` (67),
+/// `ERROR_SEM_TIMEOUT` (121), `ERROR_NO_NET_OR_BAD_PATH` (1203), `ERROR_NO_NETWORK` (1222),
+/// `ERROR_NETWORK_UNREACHABLE` (1231), `ERROR_HOST_UNREACHABLE` (1232) and
+/// `ERROR_NOT_CONNECTED` (2250). Several of them `std` reports as "not found".
+pub fn windows_network_code(code: i32) -> bool {
+    matches!(
+        code,
+        51 | 53 | 54 | 55 | 59 | 64 | 67 | 121 | 1203 | 1222 | 1231 | 1232 | 2250
+    )
+}
+
+/// Lists the roaming folder, telling "absent" from "cannot be reached".
+fn read_roaming(old: &Path) -> Reading {
+    match list(old) {
+        Ok(items) => Reading::Items(items),
+        Err(error) => {
+            let parent = match old.parent() {
+                Some(parent) => std::fs::metadata(parent).map(|m| m.is_dir()),
+                None => Ok(false),
+            };
+            reading_error(error, parent, cfg!(windows))
+        }
+    }
+}
+
+/// What tests replace in a move: a hook before every step (to fail or stop it there), the
+/// rename, the "held by another program" test and the pause between tries.
+pub struct Hooks<'a> {
+    pub before: &'a mut dyn FnMut(&Step) -> io::Result<()>,
+    pub rename: &'a mut dyn FnMut(&Path, &Path) -> io::Result<()>,
+    pub in_use: &'a dyn Fn(&io::Error) -> bool,
+    pub pause: &'a mut dyn FnMut(Duration),
+}
+
+impl Hooks<'_> {
+    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {
+        crate::held_file::rename_retrying(from, to, self.rename, self.in_use, self.pause)
+    }
 }
 
 /// One step of the move, for tests that stop it (or make it fail) at every point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
+    Read,
     Copy(String),
     Commit,
     Place(String),
@@ -79,6 +195,7 @@ pub enum Step {
 impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Step::Read => write!(f, "reading the roaming folder"),
             Step::Copy(item) => write!(f, "copying {item}"),
             Step::Commit => write!(f, "marking the move done"),
             Step::Place(item) => write!(f, "putting {item} in place"),
@@ -98,15 +215,43 @@ pub fn move_with(
     new: &Path,
     before: &mut dyn FnMut(&Step) -> io::Result<()>,
 ) -> Result<MoveOutcome, MoveError> {
+    move_in(
+        old,
+        new,
+        &mut Hooks {
+            before,
+            rename: &mut |from: &Path, to: &Path| std::fs::rename(from, to),
+            in_use: &crate::held_file::held_by_another_program,
+            pause: &mut std::thread::sleep,
+        },
+    )
+}
+
+/// [`move_to_local`] with every hook given.
+pub fn move_in(old: &Path, new: &Path, hooks: &mut Hooks) -> Result<MoveOutcome, MoveError> {
     if same_folder(old, new) {
         return Ok(MoveOutcome::SameFolder);
     }
+    let outcome = move_once(old, new, hooks)?;
+    if outcome != MoveOutcome::KeptExisting {
+        // The roaming folder was read (and moved, or found empty): nothing is still to come.
+        if let Err(error) = std::fs::remove_file(new.join(UNREACHABLE)) {
+            if error.kind() != io::ErrorKind::NotFound {
+                log::warn!("data folder: {UNREACHABLE} not removed: {error}");
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn move_once(old: &Path, new: &Path, hooks: &mut Hooks) -> Result<MoveOutcome, MoveError> {
     let fail = |step: &Step, source: io::Error, old_is_whole: bool| MoveError {
         from: old.to_path_buf(),
         to: new.to_path_buf(),
         step: step.to_string(),
         source,
         old_is_whole,
+        unreachable: false,
     };
     let staging = new.join(STAGING);
     let marker = new.join(MARKER);
@@ -116,7 +261,7 @@ pub fn move_with(
         }
         // A start that had committed stopped before it finished: finish it now.
         let moved = read_marker(&marker).map_err(|e| fail(&Step::Commit, e, false))?;
-        return finish(old, new, moved, Vec::new(), before)
+        return finish(old, new, moved, Vec::new(), hooks)
             .map_err(|(step, e)| fail(&step, e, false));
     }
     if staging.exists() {
@@ -124,12 +269,18 @@ pub fn move_with(
         std::fs::remove_dir_all(&staging)
             .map_err(|e| fail(&Step::Copy(STAGING.into()), e, true))?;
     }
-    let items = match list(old) {
-        Ok(items) => items,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Ok(MoveOutcome::NothingToMove)
+    let still_to_come = new.join(UNREACHABLE).exists();
+    let items = match read_roaming(old) {
+        Reading::Items(items) => items,
+        Reading::Absent => return Ok(MoveOutcome::NothingToMove),
+        Reading::Unreachable(error) => {
+            leave_unreachable_marker(old, new, &error);
+            return Err(MoveError {
+                unreachable: true,
+                ..fail(&Step::Read, error, false)
+            });
         }
-        Err(error) => return Err(fail(&Step::Copy(String::new()), error, true)),
+        Reading::Failed(error) => return Err(fail(&Step::Read, error, true)),
     };
     if items.is_empty() {
         return Ok(MoveOutcome::NothingToMove);
@@ -138,6 +289,17 @@ pub fn move_with(
         .iter()
         .any(|name| new.join(name).exists())
     {
+        if still_to_come {
+            // Both hold data, and the roaming data was never read: keeping the new folder's
+            // would strand it, moving it would overwrite. Neither is done; the admin is told.
+            let error = io::Error::other(format!(
+                "{} already holds NumberDesk data, and {} still holds the data of an earlier \
+                 start that could not reach it; neither was changed",
+                new.display(),
+                old.display()
+            ));
+            return Err(fail(&Step::Read, error, false));
+        }
         return Ok(MoveOutcome::KeptExisting);
     }
     let (moved, left_behind): (Vec<String>, Vec<String>) =
@@ -148,12 +310,12 @@ pub fn move_with(
         std::fs::create_dir_all(&staging).map_err(|e| (Step::Copy(STAGING.into()), e))?;
         for name in &moved {
             let step = Step::Copy(name.clone());
-            before(&step).map_err(|e| (step.clone(), e))?;
+            (hooks.before)(&step).map_err(|e| (step.clone(), e))?;
             copy_item(&old.join(name), &staging.join(name)).map_err(|e| (step, e))?;
         }
         // 2. The commit point.
-        before(&Step::Commit).map_err(|e| (Step::Commit, e))?;
-        write_marker(new, &moved).map_err(|e| (Step::Commit, e))
+        (hooks.before)(&Step::Commit).map_err(|e| (Step::Commit, e))?;
+        write_marker(new, &moved, hooks).map_err(|e| (Step::Commit, e))
     })();
     if let Err((step, error)) = copied {
         let _ = std::fs::remove_file(new.join(MARKER_TEMP));
@@ -161,10 +323,21 @@ pub fn move_with(
         return Err(fail(&step, error, true));
     }
     // 3 and 4.
-    finish(old, new, moved, left_behind, before).map_err(|(step, e)| {
-        let undone = matches!(step, Step::Place(_)) && undo_placing(new).is_ok();
+    finish(old, new, moved, left_behind, hooks).map_err(|(step, e)| {
+        let undone = matches!(step, Step::Place(_)) && undo_placing(new, hooks).is_ok();
         fail(&step, e, undone)
     })
+}
+
+/// Says in the new folder that the roaming folder's data is still to come (see the module
+/// docs). Best effort: the run is stopped either way.
+fn leave_unreachable_marker(old: &Path, new: &Path, error: &io::Error) {
+    let note = format!("{}\n{error}\n", old.display());
+    let written =
+        std::fs::create_dir_all(new).and_then(|()| std::fs::write(new.join(UNREACHABLE), note));
+    if let Err(write_error) = written {
+        log::warn!("data folder: {UNREACHABLE} not written: {write_error}");
+    }
 }
 
 /// Steps 3 and 4: puts every staged item in place, removes the originals, then the staging
@@ -174,13 +347,27 @@ fn finish(
     new: &Path,
     moved: Vec<String>,
     mut left_behind: Vec<String>,
-    before: &mut dyn FnMut(&Step) -> io::Result<()>,
+    hooks: &mut Hooks,
 ) -> Result<MoveOutcome, (Step, io::Error)> {
     let staging = new.join(STAGING);
     for name in list(&staging).map_err(|e| (Step::Place(STAGING.into()), e))? {
         let step = Step::Place(name.clone());
-        before(&step).map_err(|e| (step.clone(), e))?;
+        (hooks.before)(&step).map_err(|e| (step.clone(), e))?;
         let target = new.join(&name);
+        if target.exists() && name == SETTINGS_FILE && moved.contains(&name) {
+            // It was not there when the move began (or nothing would have moved): a run while
+            // the move was unfinished wrote it (an earlier version's settings store, on exit).
+            // The staged settings are the admin's; that file is kept aside.
+            let aside = free_name(new, SETTINGS_WRITTEN_WHILE_MOVING);
+            hooks
+                .rename(&target, &aside)
+                .map_err(|e| (step.clone(), e))?;
+            log::warn!(
+                "data folder: {} was written while the move was unfinished; kept as {}",
+                target.display(),
+                aside.display()
+            );
+        }
         if target.exists() {
             // Never overwrite: it stays staged, and its original stays in the old folder.
             log::warn!(
@@ -189,7 +376,9 @@ fn finish(
             );
             continue;
         }
-        std::fs::rename(staging.join(&name), &target).map_err(|e| (step, e))?;
+        hooks
+            .rename(&staging.join(&name), &target)
+            .map_err(|e| (step, e))?;
     }
     let still_staged = list(&staging).unwrap_or_default();
     for name in &moved {
@@ -201,7 +390,7 @@ fn finish(
         if !original.exists() {
             continue;
         }
-        let removed = before(&Step::RemoveOld(name.clone())).and_then(|()| {
+        let removed = (hooks.before)(&Step::RemoveOld(name.clone())).and_then(|()| {
             if original.is_dir() {
                 std::fs::remove_dir_all(&original)
             } else {
@@ -227,12 +416,12 @@ fn finish(
 
 /// After a failed step 3: back into the staging folder with what was placed, then the staging
 /// folder and the marker go, so the old folder is the authority again.
-fn undo_placing(new: &Path) -> io::Result<()> {
+fn undo_placing(new: &Path, hooks: &mut Hooks) -> io::Result<()> {
     let staging = new.join(STAGING);
     for name in read_marker(&new.join(MARKER))? {
         let placed = new.join(&name);
         if !staging.join(&name).exists() && placed.exists() {
-            std::fs::rename(&placed, staging.join(&name))?;
+            hooks.rename(&placed, &staging.join(&name))?;
         }
     }
     std::fs::remove_file(new.join(MARKER))?;
@@ -276,13 +465,25 @@ fn copy_item(from: &Path, to: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn write_marker(new: &Path, moved: &[String]) -> io::Result<()> {
+/// `name` in `dir`, or `name-2`, `name-3`, … when it is taken.
+fn free_name(dir: &Path, name: &str) -> PathBuf {
+    (1..)
+        .map(|n| match n {
+            1 => dir.join(name),
+            n => dir.join(format!("{name}-{n}")),
+        })
+        .find(|candidate| !candidate.exists())
+        .unwrap_or_else(|| dir.join(name))
+}
+
+fn write_marker(new: &Path, moved: &[String], hooks: &mut Hooks) -> io::Result<()> {
     use std::io::Write;
     let temp = new.join(MARKER_TEMP);
     let mut file = std::fs::File::create(&temp)?;
     file.write_all(moved.join("\n").as_bytes())?;
     file.sync_all()?;
-    std::fs::rename(&temp, new.join(MARKER))
+    drop(file);
+    hooks.rename(&temp, &new.join(MARKER))
 }
 
 fn read_marker(marker: &Path) -> io::Result<Vec<String>> {

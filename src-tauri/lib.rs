@@ -20,6 +20,7 @@ pub mod export_file;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod graph;
+pub mod held_file;
 pub mod history;
 pub mod inventory;
 pub mod lifecycle;
@@ -327,9 +328,18 @@ fn set_up<R: Runtime>(
         context.startup_problem.get_or_insert(problem);
     }
     let desks = match settled.unfinished {
-        // Neither folder is safe this run: opening one would start an empty history.
+        // Neither folder is safe this run: opening one would start an empty history, and the
+        // settings store would write an empty settings.json on exit where the real one goes.
         Some(error) => {
-            let problem = context::StartupError::MoveUnfinished(error.to_string());
+            context.settings_withheld = true;
+            let problem = if error.unreachable {
+                context::StartupError::RoamingUnreachable {
+                    dir: error.from.clone(),
+                    reason: error.source.to_string(),
+                }
+            } else {
+                context::StartupError::MoveUnfinished(error.to_string())
+            };
             context.startup_problem.get_or_insert(problem.clone());
             commands::DeskState::unavailable(problem)
         }
@@ -342,7 +352,10 @@ fn set_up<R: Runtime>(
         background
             .tray_available
             .store(has_tray, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(store) = settings::Settings::open(app.handle(), &context.data_dir) {
+        let store = context
+            .settings_folder()
+            .and_then(|dir| settings::Settings::open(app.handle(), dir));
+        if let Ok(store) = store {
             desktop::apply_saved_shortcut(app.handle(), &store.background(), &background);
         }
     }

@@ -31,6 +31,13 @@ impl SettingsError {
     fn of(error: impl std::fmt::Display) -> SettingsError {
         SettingsError(error.to_string())
     }
+
+    /// The settings are not in place this run: the data folder's move did not finish.
+    pub fn withheld() -> SettingsError {
+        SettingsError(
+            "they are not in place yet, because moving the data folder did not finish".into(),
+        )
+    }
 }
 
 /// The open settings file.

@@ -70,7 +70,10 @@ pub fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
     if let Some((title, body)) = crate::lifecycle::settled_notification(record) {
         if let Some(state) = app.try_state::<App>() {
             let first_time = state.background.first_notice(record.record.id);
-            let wanted = Settings::open(app, &state.context.data_dir)
+            let wanted = state
+                .context
+                .settings_folder()
+                .and_then(|dir| Settings::open(app, dir))
                 .map(|s| s.background().notifications)
                 .unwrap_or(false);
             if first_time && wanted {

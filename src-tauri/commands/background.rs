@@ -1,7 +1,7 @@
 //! The tray's quick window and Settings › Background.
 
 use super::App;
-use crate::desktop::BackgroundState;
+use crate::desktop::{BackgroundState, DesktopError};
 use crate::lifecycle::BackgroundSettings;
 use crate::problem::Problem;
 use crate::tray;
@@ -97,7 +97,10 @@ pub async fn save_background_settings<R: Runtime>(
         let state = app.state::<App>();
         crate::desktop::save_background(
             &app,
-            &state.context.data_dir,
+            state
+                .context
+                .settings_folder()
+                .map_err(DesktopError::from)?,
             &state.background,
             &settings,
         )?;

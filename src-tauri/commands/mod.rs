@@ -125,7 +125,7 @@ pub async fn blocking<T: Send + 'static>(
 
 impl App {
     pub fn settings<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Settings<R>, Problem> {
-        Ok(Settings::open(app, &self.context.data_dir)?)
+        Ok(Settings::open(app, self.context.settings_folder()?)?)
     }
 
     /// The setup in force: launch, IT's preset, then what the admin saved.

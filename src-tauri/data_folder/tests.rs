@@ -206,9 +206,11 @@ fn one_folder_for_both_is_left_alone() {
     assert_eq!(snapshot(&dir), before);
 }
 
+/// The roaming root (`%APPDATA%`) is there; only NumberDesk's folder in it is not.
 #[test]
 fn nothing_in_the_old_folder_means_nothing_to_do() {
     let (_root, old, new) = folders();
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
     assert_eq!(
         move_to_local(&old, &new).unwrap(),
         MoveOutcome::NothingToMove
@@ -321,5 +323,257 @@ fn a_move_that_fails_at_any_step_loses_nothing_and_is_tried_again() {
             }
             (_, other) => panic!("failing at {failing}: {other:?}"),
         }
+    }
+}
+
+/// What the app does with a settled folder at start: open (so create) the history there,
+/// unless the move is unfinished.
+fn start_app(roaming: &Path, local: &Path) -> Settled {
+    let settled = settle(None, roaming, local);
+    if settled.unfinished.is_none() {
+        drop(crate::history::History::open(&settled.dir).unwrap());
+    }
+    settled
+}
+
+fn history_with_one_record(dir: &Path) -> crate::history::OperationRecord {
+    let (history, _) = crate::history::History::open(dir).unwrap();
+    history
+        .create(crate::history::NewOperation {
+            kind: crate::history::OperationKind::Unassign,
+            telephone_number: "+12065550100".into(),
+            number_type: None,
+            prior_assignee: Default::default(),
+            actor: Default::default(),
+            client_request_id: "c-1".into(),
+            undo_of: None,
+            batch_id: None,
+        })
+        .unwrap()
+}
+
+/// A roaming folder on a network share that is offline at start: Windows answers "not found"
+/// for the whole path, the roaming root included. Here the root is simply not there at the
+/// first start and comes back (with the old history) before the second.
+#[test]
+fn a_roaming_folder_unreachable_at_first_start_is_moved_when_reachable_again() {
+    let (root, old, new) = folders();
+    let share = root.path().join("share-while-offline");
+    let record = history_with_one_record(&share);
+
+    let first = start_app(&old, &new);
+    assert!(
+        first.unfinished.is_some(),
+        "an unreachable roaming folder is not 'nothing to move': {first:?}"
+    );
+    assert!(
+        !new.join(crate::history::FILE_NAME).exists(),
+        "no empty history is started beside the real one"
+    );
+    assert!(!new.join(SETTINGS_FILE).exists());
+
+    // The network is back.
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::rename(&share, &old).unwrap();
+    let second = start_app(&old, &new);
+    assert!(second.unfinished.is_none(), "{second:?}");
+    assert_eq!(second.dir, new);
+    let (history, _) = crate::history::History::open(&new).unwrap();
+    assert_eq!(history.get(record.id).unwrap(), Some(record));
+}
+
+/// A start stopped after the commit; the next one cannot finish (a file stays refused) and the
+/// settings store of that run writes `settings.json` on exit; the start after that must still
+/// put the staged settings (tenant, client ID) in place, and keep the other file aside.
+#[test]
+fn the_settings_staged_during_an_unfinished_move_reach_their_place() {
+    let (_root, old, new) = folders();
+    let before = roaming_folder(&old);
+    let place_history = Step::Place("history.sqlite3".into());
+    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        move_with(&old, &new, &mut |step| {
+            if *step == place_history {
+                panic!("simulated crash before {step}");
+            }
+            Ok(())
+        })
+    }));
+    assert!(cut.is_err());
+    let unfinished = move_with(&old, &new, &mut |step| {
+        if *step == place_history {
+            return Err(io::Error::other("refused"));
+        }
+        Ok(())
+    });
+    let Err(error) = unfinished else {
+        panic!("{unfinished:?}")
+    };
+    assert!(!error.old_is_whole);
+    // What the settings store of a run in this state writes on exit, where it was opened.
+    if !new.join(SETTINGS_FILE).exists() {
+        std::fs::write(new.join(SETTINGS_FILE), b"{}").unwrap();
+    }
+
+    move_to_local(&old, &new).unwrap();
+    assert_eq!(
+        std::fs::read(new.join(SETTINGS_FILE)).unwrap(),
+        before["settings.json"],
+        "the staged settings are in place"
+    );
+    assert!(!new.join(STAGING).exists());
+}
+
+/// Windows' sharing violation, as `std::fs::rename` reports it there.
+fn sharing_violation() -> io::Error {
+    io::Error::from_raw_os_error(32)
+}
+
+/// Killed after the commit; at the next start an antivirus holds the staged history for a
+/// moment: the rename is tried again after a pause and the move completes.
+#[test]
+fn a_move_killed_after_its_commit_finishes_past_a_briefly_held_file() {
+    let (_root, old, new) = folders();
+    let before = roaming_folder(&old);
+    let place_history = Step::Place("history.sqlite3".into());
+    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        move_with(&old, &new, &mut |step| {
+            if *step == place_history {
+                panic!("simulated crash before {step}");
+            }
+            Ok(())
+        })
+    }));
+    assert!(cut.is_err());
+    let held = new.join(STAGING).join("history.sqlite3");
+    let mut refusals_left = 2;
+    let mut pauses = Vec::new();
+    let outcome = move_in(
+        &old,
+        &new,
+        &mut Hooks {
+            before: &mut |_| Ok(()),
+            rename: &mut |from: &Path, to: &Path| {
+                if from == held && refusals_left > 0 {
+                    refusals_left -= 1;
+                    return Err(sharing_violation());
+                }
+                std::fs::rename(from, to)
+            },
+            in_use: &|error: &io::Error| crate::held_file::is_in_use(error.raw_os_error(), true),
+            pause: &mut |pause| pauses.push(pause),
+        },
+    );
+    assert!(
+        matches!(outcome, Ok(MoveOutcome::Moved { ref left_behind, .. }) if left_behind.is_empty()),
+        "{outcome:?}"
+    );
+    assert_eq!(pauses, crate::held_file::PAUSES[..2]);
+    assert_eq!(snapshot(&new), before);
+    assert!(!new.join(STAGING).exists());
+    assert!(snapshot(&old).is_empty());
+}
+
+/// Still unreachable at the second start: stopped again, nothing made; then reachable but
+/// empty: nothing to move, and the marker goes.
+#[test]
+fn an_unreachable_roaming_folder_stops_every_start_until_it_is_read() {
+    let (_root, old, new) = folders();
+    for _ in 0..2 {
+        let settled = start_app(&old, &new);
+        let Some(error) = settled.unfinished else {
+            panic!("{settled:?}")
+        };
+        assert!(error.unreachable, "{error}");
+        assert!(new.join(UNREACHABLE).exists());
+        assert!(!new.join(crate::history::FILE_NAME).exists());
+    }
+    std::fs::create_dir_all(&old).unwrap();
+    let settled = start_app(&old, &new);
+    assert!(settled.unfinished.is_none(), "{settled:?}");
+    assert!(!new.join(UNREACHABLE).exists());
+    assert!(new.join(crate::history::FILE_NAME).exists());
+}
+
+/// While the roaming data is still to come, data in the new folder is not a reason to keep it
+/// (that would strand the roaming data) nor overwritten: the start stops and says so.
+#[test]
+fn data_found_locally_while_the_roaming_data_is_still_to_come_stops_the_start() {
+    let (_root, old, new) = folders();
+    assert!(start_app(&old, &new).unfinished.is_some());
+    let before_old = roaming_folder(&old);
+    std::fs::write(new.join(SETTINGS_FILE), b"written meanwhile").unwrap();
+    let settled = settle(None, &old, &new);
+    let Some(error) = settled.unfinished else {
+        panic!("{settled:?}")
+    };
+    assert!(!error.old_is_whole && !error.unreachable, "{error}");
+    assert!(error.to_string().contains("neither was changed"), "{error}");
+    assert_eq!(snapshot(&old), before_old);
+    assert_eq!(
+        std::fs::read(new.join(SETTINGS_FILE)).unwrap(),
+        b"written meanwhile"
+    );
+    assert!(new.join(UNREACHABLE).exists());
+}
+
+fn os_error(kind: io::ErrorKind) -> io::Error {
+    io::Error::from(kind)
+}
+
+#[test]
+fn not_found_means_absent_only_when_the_roaming_root_can_be_read() {
+    use io::ErrorKind::{NotFound, PermissionDenied};
+    let absent = reading_error(os_error(NotFound), Ok(true), false);
+    assert!(matches!(absent, Reading::Absent), "{absent:?}");
+    for parent in [
+        Err(os_error(NotFound)),
+        Err(os_error(PermissionDenied)),
+        Ok(false),
+    ] {
+        let reading = reading_error(os_error(NotFound), parent, false);
+        assert!(matches!(reading, Reading::Unreachable(_)), "{reading:?}");
+    }
+    let refused = reading_error(os_error(PermissionDenied), Ok(true), false);
+    assert!(matches!(refused, Reading::Failed(_)), "{refused:?}");
+}
+
+#[test]
+fn network_errors_mean_unreachable_whatever_the_parent_says() {
+    use io::ErrorKind::*;
+    for kind in [
+        NetworkUnreachable,
+        HostUnreachable,
+        TimedOut,
+        NotConnected,
+        StaleNetworkFileHandle,
+    ] {
+        let reading = reading_error(os_error(kind), Ok(true), false);
+        assert!(
+            matches!(reading, Reading::Unreachable(_)),
+            "{kind:?}: {reading:?}"
+        );
+    }
+    // ERROR_BAD_NETPATH, which std calls "not found" on Windows, even with the root readable
+    // (an offline-files cache): only counted as Windows' code on Windows.
+    let bad_netpath = || io::Error::from_raw_os_error(53);
+    let reading = reading_error(bad_netpath(), Ok(true), true);
+    assert!(matches!(reading, Reading::Unreachable(_)), "{reading:?}");
+    let reading = reading_error(bad_netpath(), Ok(true), false);
+    assert!(
+        !matches!(reading, Reading::Unreachable(_)),
+        "53 is another errno on Unix"
+    );
+}
+
+#[test]
+fn windows_network_codes_are_told_apart_from_not_found() {
+    for code in [
+        51, 53, 54, 55, 59, 64, 67, 121, 1203, 1222, 1231, 1232, 2250,
+    ] {
+        assert!(windows_network_code(code), "{code}");
+    }
+    // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION.
+    for code in [2, 3, 5, 32] {
+        assert!(!windows_network_code(code), "{code}");
     }
 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::HistoryError;
+use crate::held_file::held_by_another_program;
 
 /// The history's file name inside the data folder.
 pub const FILE_NAME: &str = "history.sqlite3";
@@ -310,34 +311,13 @@ fn classify(path: &Path, source: rusqlite::Error) -> OpenFailure {
     }
 }
 
-/// The pauses between tries when another program holds the file: short, growing, bounded
-/// (1.5 s in all), so a scan that is just passing is waited out and a program that keeps the
-/// file is reported soon.
-pub(super) const SET_ASIDE_PAUSES: [Duration; 4] = [
-    Duration::from_millis(100),
-    Duration::from_millis(200),
-    Duration::from_millis(400),
-    Duration::from_millis(800),
-];
-
-/// Whether an OS error code means another program holds the file open: on Windows
-/// `ERROR_SHARING_VIOLATION` (32) and `ERROR_LOCK_VIOLATION` (33), what antivirus and search
-/// indexers cause. Unix renames an open file without complaint (and 32 is `EPIPE` there).
-pub(super) fn is_in_use(code: Option<i32>, windows: bool) -> bool {
-    windows && matches!(code, Some(32 | 33))
-}
-
-fn held_by_another_program(error: &std::io::Error) -> bool {
-    is_in_use(error.raw_os_error(), cfg!(windows))
-}
-
 /// Renames `path` and its `-wal`/`-shm` companions to `<name>.damaged-<YYYYMMDD-HHMMSS>` (UTC;
 /// `-2`, `-3`, … appended if that name is taken) and returns the new main file's path.
 ///
 /// The companions go first: were the main file renamed first and the app killed right then, a
 /// fresh database created under the old name would find the old `-wal` beside it and SQLite
 /// would replay the damaged file's pages into it. Nothing is ever deleted or overwritten: a file
-/// another program holds is tried again after each of [`SET_ASIDE_PAUSES`], and if it stays
+/// another program holds is tried again after each of [`crate::held_file::PAUSES`], and if it stays
 /// held, the companions already moved are put back beside it and the admin is told.
 pub(super) fn set_aside(path: &Path, now: OffsetDateTime) -> Result<PathBuf, HistoryError> {
     set_aside_with(
@@ -393,16 +373,7 @@ pub(super) fn set_aside_with(
         })
         .unwrap_or_else(|| path.with_file_name(format!("{name}.damaged-{stamp}")));
     let mut rename_retrying = |from: &Path, to: &Path| {
-        let mut pauses = SET_ASIDE_PAUSES.iter();
-        loop {
-            match rename(from, to) {
-                Err(error) if in_use(&error) => match pauses.next() {
-                    Some(wait) => pause(*wait),
-                    None => return Err(error),
-                },
-                done => return done,
-            }
-        }
+        crate::held_file::rename_retrying(from, to, &mut rename, &in_use, &mut pause)
     };
     let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
     for suffix in ["-wal", "-shm", ""] {
@@ -525,16 +496,7 @@ mod tests {
     }
 
     fn windows_in_use(error: &std::io::Error) -> bool {
-        is_in_use(error.raw_os_error(), true)
-    }
-
-    #[test]
-    fn windows_sharing_and_lock_violations_mean_another_program_holds_the_file() {
-        assert!(is_in_use(Some(32), true), "ERROR_SHARING_VIOLATION");
-        assert!(is_in_use(Some(33), true), "ERROR_LOCK_VIOLATION");
-        assert!(!is_in_use(Some(5), true), "access denied is not 'in use'");
-        assert!(!is_in_use(None, true));
-        assert!(!is_in_use(Some(32), false), "32 is EPIPE on Unix");
+        crate::held_file::is_in_use(error.raw_os_error(), true)
     }
 
     /// An antivirus or indexer holding the damaged file: retried a few times with a short,
@@ -567,8 +529,8 @@ mod tests {
             matches!(error, HistoryError::HeldByAnotherProgram { .. }),
             "{error:?}"
         );
-        assert_eq!(main_attempts, SET_ASIDE_PAUSES.len() + 1);
-        assert_eq!(pauses, SET_ASIDE_PAUSES);
+        assert_eq!(main_attempts, crate::held_file::PAUSES.len() + 1);
+        assert_eq!(pauses, crate::held_file::PAUSES);
         assert!(pauses.windows(2).all(|w| w[0] < w[1]), "backing off");
         assert!(pauses.iter().sum::<Duration>() <= Duration::from_secs(2));
         let told = format!("{error} {}", error.hint());
@@ -600,7 +562,7 @@ mod tests {
             |pause| pauses.push(pause),
         )
         .unwrap();
-        assert_eq!(pauses, SET_ASIDE_PAUSES[..2]);
+        assert_eq!(pauses, crate::held_file::PAUSES[..2]);
         assert_eq!(std::fs::read(&target).unwrap(), b"damaged main");
         assert_eq!(
             std::fs::read(with(&target, "-wal")).unwrap(),

@@ -40,6 +40,20 @@ impl From<StartupError> for Problem {
                 "Nothing was deleted. Close programs that may be using files in those folders \
                  (backup, antivirus, another NumberDesk), then start NumberDesk again.",
             ),
+            StartupError::RoamingUnreachable { dir, reason } => Problem::new(
+                ProblemKind::Startup,
+                format!(
+                    "NumberDesk's history and settings from an earlier version are still in \
+                     your roaming folder {}, which cannot be reached now ({reason}). Nothing \
+                     was moved, and no new history was started, so none of it is left behind.",
+                    dir.display()
+                ),
+                "Connect to your organisation's network (or VPN) so that folder can be \
+                 reached, then close and start NumberDesk again: it moves your history to this \
+                 computer then. Until that, NumberDesk makes no changes. If you must work now \
+                 without that history, start NumberDesk with NUMBERDESK_DATA_DIR set to another \
+                 folder; the old history still moves in at a normal start later.",
+            ),
             StartupError::History { reason, hint } => Problem::new(
                 ProblemKind::History,
                 format!("NumberDesk could not open its history: {reason}."),
@@ -179,5 +193,25 @@ mod tests {
             "NumberDesk could not open its history: disk I/O error."
         );
         assert_eq!(problem.hint, "Free some space.");
+    }
+
+    #[test]
+    fn an_unreachable_roaming_folder_says_to_connect_and_start_again() {
+        let problem = Problem::from(StartupError::RoamingUnreachable {
+            dir: r"\\files\users\alice\AppData\Roaming\app.numberdesk.desktop".into(),
+            reason: "The network path was not found.".into(),
+        });
+        assert_eq!(problem.kind, ProblemKind::Startup);
+        assert!(
+            problem.message.contains("cannot be reached now"),
+            "{problem:?}"
+        );
+        assert!(problem.message.contains("no new history"), "{problem:?}");
+        assert!(problem.hint.contains("network (or VPN)"), "{problem:?}");
+        assert!(
+            problem.hint.contains("start NumberDesk again"),
+            "{problem:?}"
+        );
+        assert!(problem.hint.contains("NUMBERDESK_DATA_DIR"), "{problem:?}");
     }
 }
