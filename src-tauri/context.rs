@@ -132,9 +132,9 @@ impl AppContext {
 
     /// The folder the settings file may be opened in: none while the data folder's move is
     /// unfinished ([`AppContext::settings_withheld`]).
-    pub fn settings_folder(&self) -> Result<&std::path::Path, crate::settings::SettingsError> {
+    pub fn settings_folder(&self) -> Result<&std::path::Path, SettingsWithheld> {
         if self.settings_withheld {
-            return Err(crate::settings::SettingsError::withheld());
+            return Err(SettingsWithheld);
         }
         Ok(&self.data_dir)
     }
@@ -144,6 +144,11 @@ impl AppContext {
         self.demo.is_some()
     }
 }
+
+/// The settings are not in place this run: the data folder's move did not finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("they are not in place yet, because moving the data folder did not finish")]
+pub struct SettingsWithheld;
 
 impl AppContext {
     /// The setup in force: the launch's fixed fields, IT's preset, then what the admin saved.

@@ -1,7 +1,7 @@
 //! NumberDesk's life on the desktop around its windows: notifications, the global shortcut,
 //! start at login, and the state they share. Wiring over Tauri plugins; the rules (what to
 //! notify, what the menu shows) are in [`crate::lifecycle`], and what follows a record change
-//! (the event, the tray menu, a notification) is the commands' (`commands/announce.rs`).
+//! (the event, the tray menu, a notification) is announced by the commands.
 
 use crate::lifecycle::BackgroundSettings;
 use crate::settings::Settings;

@@ -354,6 +354,7 @@ fn set_up<R: Runtime>(
             .store(has_tray, std::sync::atomic::Ordering::SeqCst);
         let store = context
             .settings_folder()
+            .map_err(settings::SettingsError::from)
             .and_then(|dir| settings::Settings::open(app.handle(), dir));
         if let Ok(store) = store {
             desktop::apply_saved_shortcut(app.handle(), &store.background(), &background);

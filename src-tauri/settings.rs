@@ -31,12 +31,11 @@ impl SettingsError {
     fn of(error: impl std::fmt::Display) -> SettingsError {
         SettingsError(error.to_string())
     }
+}
 
-    /// The settings are not in place this run: the data folder's move did not finish.
-    pub fn withheld() -> SettingsError {
-        SettingsError(
-            "they are not in place yet, because moving the data folder did not finish".into(),
-        )
+impl From<crate::context::SettingsWithheld> for SettingsError {
+    fn from(withheld: crate::context::SettingsWithheld) -> SettingsError {
+        SettingsError::of(withheld)
     }
 }
 

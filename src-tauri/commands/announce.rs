@@ -73,6 +73,7 @@ pub fn record_changed<R: Runtime>(app: &AppHandle<R>, record: &RecordView) {
             let wanted = state
                 .context
                 .settings_folder()
+                .map_err(crate::settings::SettingsError::from)
                 .and_then(|dir| Settings::open(app, dir))
                 .map(|s| s.background().notifications)
                 .unwrap_or(false);

@@ -100,7 +100,7 @@ pub async fn save_background_settings<R: Runtime>(
             state
                 .context
                 .settings_folder()
-                .map_err(DesktopError::from)?,
+                .map_err(|w| DesktopError::from(crate::settings::SettingsError::from(w)))?,
             &state.background,
             &settings,
         )?;

@@ -125,7 +125,11 @@ pub async fn blocking<T: Send + 'static>(
 
 impl App {
     pub fn settings<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Settings<R>, Problem> {
-        Ok(Settings::open(app, self.context.settings_folder()?)?)
+        let folder = self
+            .context
+            .settings_folder()
+            .map_err(crate::settings::SettingsError::from)?;
+        Ok(Settings::open(app, folder)?)
     }
 
     /// The setup in force: launch, IT's preset, then what the admin saved.
