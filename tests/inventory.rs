@@ -1361,3 +1361,110 @@ async fn fault_disk_full_during_a_numbers_export_leaves_no_partial_csv() {
         problem.message
     );
 }
+
+// ---- A Refresh cut off keeps what it read and resumes ----------------------------------------
+
+/// A 50,000-number tenant (50 full pages, then the empty page that ends the read).
+async fn fifty_page_sim() -> SimTenant {
+    sim_support::start(sim::SimConfig {
+        operation_not_started: Duration::ZERO,
+        operation_running: Duration::from_millis(50),
+        device_code_interval: Duration::from_secs(1),
+        scale: Some(sim::TenantScale {
+            numbers: 50_000,
+            users: 2_000,
+        }),
+        ..sim::SimConfig::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_refresh_throttled_at_page_37_of_50_keeps_36_pages_and_the_next_refresh_resumes_there() {
+    use numberdesk::inventory::NumbersDesk;
+    let sim = fifty_page_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let megan = owner(&sim, &service).await;
+    let all = InventoryQuery::default();
+    let desk = NumbersDesk::default();
+
+    // After page 36, Microsoft asks for a wait longer than NumberDesk waits (five minutes).
+    let throttle_after_36 = {
+        let sim = sim.clone();
+        move |p: ReadProgress| {
+            if !p.naming && p.rows == 36_000 {
+                sim.throttle_next(1, Duration::from_secs(300));
+            }
+        }
+    };
+    sim.clear_requests();
+    let cut = desk
+        .refresh(&client, true, data, &megan, &throttle_after_36, &all)
+        .await;
+    let cut = cut.expect("a cut-off Refresh keeps what it read instead of failing");
+    assert_eq!(list_requests(&sim).len(), 37, "36 pages and the refused 37th");
+    let note = cut.page.note.clone().expect("the view says the list is partial");
+    assert!(note.contains("36,000"), "{note}");
+    assert!(note.contains("page 37"), "{note}");
+    assert!(note.contains("Choose Refresh to continue"), "{note}");
+    assert_eq!(cut.page.result.total, 36_000, "the pages read are shown, marked");
+
+    // Kept on disk: a fresh desk (the next start) shows the same partial list, marked.
+    let next = NumbersDesk::default();
+    let shown = next.view(data, &megan, &all).await.unwrap();
+    assert_eq!(shown.result.total, 36_000);
+    assert!(shown.note.unwrap().contains("page 37"));
+
+    // The next Refresh resumes at page 37 (the last row of page 36 read again as the seam),
+    // and the list is whole again.
+    sim.clear_requests();
+    let resumed = next
+        .refresh(&client, true, data, &megan, &|_| {}, &all)
+        .await
+        .unwrap();
+    let asked = list_requests(&sim);
+    assert!(asked[0].contains("skip=35999"), "{asked:#?}");
+    assert_eq!(asked.len(), 15, "pages 37-50 and the empty page: {asked:#?}");
+    assert_eq!(resumed.page.result.total, 50_000);
+    assert!(resumed.page.note.is_none(), "{:?}", resumed.page.note);
+    let mut ids: Vec<String> = sim.numbers().into_iter().map(|n| n.id).collect();
+    let store = InventoryStore::open(data).unwrap();
+    let mut kept: Vec<String> = kept_for(&store, &megan)
+        .rows
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    kept.sort();
+    assert_eq!(kept, ids, "every number once, none twice");
+}
+
+#[tokio::test]
+async fn a_name_read_failure_other_than_403_keeps_the_number_list_and_says_names_are_missing() {
+    use numberdesk::inventory::NumbersDesk;
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let megan = owner(&sim, &service).await;
+    let all = InventoryQuery::default();
+    let desk = NumbersDesk::default();
+
+    sim.fail_next_batch_parts(20, 500, None);
+    let refreshed = desk
+        .refresh(&client, true, data, &megan, &|_| {}, &all)
+        .await
+        .expect("the numbers were read: a failed name read does not discard them");
+    assert_eq!(refreshed.page.result.total, 200);
+    let note = refreshed.page.note.expect("says the names are missing");
+    assert!(note.contains("names"), "{note}");
+    assert!(note.contains("Choose Refresh"), "{note}");
+    // Kept, and said again at the next start.
+    let next = NumbersDesk::default().view(data, &megan, &all).await.unwrap();
+    assert_eq!(next.result.total, 200);
+    assert!(next.note.unwrap().contains("names"));
+}
