@@ -1424,6 +1424,42 @@ async fn a_refresh_throttled_at_page_37_of_50_keeps_36_pages_and_the_next_refres
         "the pages read are shown, marked"
     );
 
+    assert!(cut.cut_off && cut.page.partial);
+    // Never used as the whole list: the lens, "All that match" and the export refuse it;
+    // a ticked number may still go to the Bulk preview (which reads its holder again).
+    use numberdesk::inventory::{InventoryError, NumbersSelection};
+    let out = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        desk.leavers(&client, true, data, &megan, LeaverOptions::default())
+            .await,
+        Err(InventoryError::PartialList)
+    ));
+    assert!(matches!(
+        desk.selection(
+            data,
+            &megan,
+            &NumbersSelection::Matching { query: all.clone() }
+        )
+        .await,
+        Err(InventoryError::PartialList)
+    ));
+    assert!(matches!(
+        desk.export(data, &megan, out.path(), all.clone()).await,
+        Err(InventoryError::PartialList)
+    ));
+    let ticked = cut.page.result.rows[0].telephone_number.clone();
+    let picked = desk
+        .selection(
+            data,
+            &megan,
+            &NumbersSelection::Numbers {
+                numbers: vec![ticked],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked.rows.len(), 1);
+
     // Kept on disk: a fresh desk (the next start) shows the same partial list, marked.
     let next = NumbersDesk::default();
     let shown = next.view(data, &megan, &all).await.unwrap();
@@ -1443,6 +1479,7 @@ async fn a_refresh_throttled_at_page_37_of_50_keeps_36_pages_and_the_next_refres
     assert_eq!(asked.len(), 16, "pages 37-50 and the end: {asked:#?}");
     assert_eq!(resumed.page.result.total, 50_000);
     assert!(resumed.page.note.is_none(), "{:?}", resumed.page.note);
+    assert!(!resumed.cut_off && !resumed.page.partial);
     let mut ids: Vec<String> = sim.numbers().into_iter().map(|n| n.id).collect();
     let store = InventoryStore::open(data).unwrap();
     let mut kept: Vec<String> = kept_for(&store, &megan)
@@ -1483,4 +1520,67 @@ async fn a_name_read_failure_other_than_403_keeps_the_number_list_and_says_names
         .unwrap();
     assert_eq!(next.result.total, 200);
     assert!(next.note.unwrap().contains("names"));
+}
+
+#[tokio::test]
+async fn a_resumed_refresh_whose_list_moved_before_the_seam_reads_again_from_page_1() {
+    let sim = fast_sim().await;
+    sim.cap_pages(Some(70));
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
+    let megan = owner(&sim, &service).await;
+    let refused_after_two_pages = {
+        let sim = sim.clone();
+        move |p: ReadProgress| {
+            if p.rows == 140 {
+                sim.fail_next(5, 503, None);
+            }
+        }
+    };
+    let cut = inventory::refresh_inventory(
+        &client,
+        &store,
+        &megan,
+        true,
+        false,
+        &refused_after_two_pages,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    let ReadOutcome::CutOff(partial) = cut else {
+        panic!("cut off: {cut:?}")
+    };
+    assert_eq!(
+        (partial.rows.len(), partial.next_skip, partial.pages),
+        (140, 140, 2)
+    );
+    // A number before the seam is taken away: `$skip=139` no longer points at the last row
+    // read, and going on from there would miss one number.
+    let first = sim.numbers()[0].telephone_number.clone();
+    assert!(sim.remove_number(&first));
+    sim.clear_requests();
+    let whole = inventory::refresh_inventory(
+        &client,
+        &store,
+        &megan,
+        true,
+        false,
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    let ReadOutcome::Read(whole) = whole else {
+        panic!("read whole")
+    };
+    let asked = list_requests(&sim);
+    assert!(asked[0].contains("skip=139"), "{asked:#?}");
+    assert!(
+        !asked[1].contains("skip"),
+        "started again at page 1: {asked:#?}"
+    );
+    assert_eq!(whole.rows.len(), sim.numbers().len());
 }

@@ -305,6 +305,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_partial_read_is_resumed_within_an_hour_of_its_first_page_only() {
+        let partial = PartialRead {
+            started_unix: 1_750_000_000,
+            ..PartialRead::default()
+        };
+        assert!(may_resume(&partial, 1_750_000_000));
+        assert!(may_resume(&partial, 1_750_000_000 + 3_599));
+        assert!(!may_resume(&partial, 1_750_000_000 + 3_600));
+        // A clock set back: not trusted to be fresh.
+        assert!(!may_resume(&partial, 1_749_999_000));
+    }
+
+    #[test]
     fn progress_reads_as_the_admin_expects() {
         let p = ReadProgress {
             rows: 12_000,

@@ -576,6 +576,7 @@ mod tests {
             unreadable: 1,
             list_requests: 2,
             name_requests: 1,
+            names_missing: true,
         };
         store.save(&megan(), &first).unwrap();
         drop(store);
@@ -695,6 +696,86 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    fn partial(rows: std::ops::Range<usize>) -> PartialRead {
+        PartialRead {
+            started_unix: 1_750_000_000,
+            stopped_at: "2025-06-01T10:42:00.000Z".into(),
+            rows: rows.map(row).collect(),
+            unreadable: 1,
+            next_skip: 3_001,
+            seam_id: Some("id2999".into()),
+            pages: 3,
+            about: Some(30_000),
+            cause: StopCause::Throttled,
+            request_id: Some("0f7c9e14".into()),
+        }
+    }
+
+    #[test]
+    fn a_partial_read_is_kept_beside_the_complete_list_for_its_owner_and_a_complete_read_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = InventoryStore::open(dir.path()).unwrap();
+        let complete = Inventory {
+            read_at: "2025-05-31T08:00:00.000Z".into(),
+            rows: (0..5).map(row).collect(),
+            ..Inventory::default()
+        };
+        store.save(&megan(), &complete).unwrap();
+        let cut = partial(0..3_000);
+        store.save_partial(&megan(), &cut).unwrap();
+        drop(store);
+        let store = InventoryStore::open(dir.path()).unwrap();
+        assert_eq!(store.load_partial(&megan()).unwrap(), Some(cut.clone()));
+        assert_eq!(
+            store.load(&megan()).unwrap(),
+            KeptList::Read(complete.clone()),
+            "the complete list stays as it was"
+        );
+        assert_eq!(store.kept_count(&megan()).unwrap(), Some(5));
+        let diego = owner("diegos@contoso.com");
+        assert_eq!(store.load_partial(&diego).unwrap(), None);
+        // Another owner's partial read replaces this owner's lists: one owner per file.
+        store.save_partial(&diego, &partial(0..2)).unwrap();
+        assert_eq!(store.load_partial(&megan()).unwrap(), None);
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Nothing);
+        // A complete read ends the partial one; sign-out removes both.
+        store.save(&diego, &complete).unwrap();
+        assert_eq!(store.load_partial(&diego).unwrap(), None);
+        store.save_partial(&diego, &cut).unwrap();
+        store.forget().unwrap();
+        assert_eq!(store.load_partial(&diego).unwrap(), None);
+        assert!(!holds(&on_disk(dir.path()), "zoe.1@fabrikam.example"));
+    }
+
+    #[test]
+    fn a_second_version_file_keeps_its_list_and_gains_the_partial_read() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(&format!(
+                "{}
+                 INSERT INTO snapshot VALUES (1, 'b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628',
+                    'global', 'https://graph.microsoft.com', 'meganb@contoso.com',
+                    '2025-06-01T10:42:00.000Z', 0, 1, 1);
+                 INSERT INTO numbers VALUES (0, 'n1', '+14255550199', 'callingPlan', 'user',
+                    'userAssigned', 'u1', 'Adele Vance', 'adelev@contoso.com',
+                    NULL, 'Redmond', 'US', 'activated', NULL);
+                 PRAGMA user_version = 2;",
+                SCHEMA.replace(",\n        names_unread   INTEGER NOT NULL DEFAULT 0", "")
+            ))
+            .unwrap();
+        }
+        let store = InventoryStore::open(dir.path()).unwrap();
+        let KeptList::Read(kept) = store.load(&megan()).unwrap() else {
+            panic!("the list is kept")
+        };
+        assert_eq!(kept.rows.len(), 1);
+        assert!(!kept.names_missing);
+        assert_eq!(store.load_partial(&megan()).unwrap(), None);
+        store.save_partial(&megan(), &partial(0..2)).unwrap();
+        assert!(store.load_partial(&megan()).unwrap().is_some());
     }
 
     #[test]
