@@ -287,7 +287,8 @@ impl NumbersDesk {
         })
     }
 
-    /// Stops the read or the leavers check going on (nothing kept changes).
+    /// Stops the read or the leavers check going on (nothing kept changes; the pages a
+    /// cancelled Refresh read are dropped).
     pub fn cancel(&self) {
         if let Some(token) = lock(&self.0.reading).as_ref() {
             token.cancel();

@@ -1,7 +1,9 @@
 //! The kept inventory: `inventory.sqlite3` in the data folder, beside the history.
 //!
 //! One snapshot at a time: a refresh replaces every row in one transaction, so the file holds
-//! either the previous read or the new one, never a mix. It is a cache of what Microsoft
+//! either the previous read or the new one, never a mix. Beside it, apart, at most one
+//! *partial* read (a Refresh Microsoft cut off: its pages and where it stopped), never mixed
+//! into the snapshot; a complete read removes it. It is a cache of what Microsoft
 //! knows, so it is written with `synchronous = NORMAL` (a power cut may lose the newest
 //! refresh, which is read again) and a file that is not a usable database is moved aside to
 //! `inventory.sqlite3.damaged-<unix seconds>` (never deleted) and started afresh: the admin
