@@ -66,7 +66,7 @@ async fn read_all(
         .unwrap()
     {
         ReadOutcome::Read(inventory) => inventory,
-        ReadOutcome::Cancelled => panic!("not cancelled"),
+        other => panic!("not read whole: {other:?}"),
     }
 }
 
@@ -1272,6 +1272,7 @@ async fn desk_with_kept_numbers(
         unreadable: 0,
         list_requests: 1,
         name_requests: 0,
+        names_missing: false,
     };
     std::fs::create_dir_all(data).unwrap();
     InventoryStore::open(data)
@@ -1360,4 +1361,226 @@ async fn fault_disk_full_during_a_numbers_export_leaves_no_partial_csv() {
         "{}",
         problem.message
     );
+}
+
+// ---- A Refresh cut off keeps what it read and resumes ----------------------------------------
+
+/// A 50,000-number tenant (50 full pages, then the empty page that ends the read).
+async fn fifty_page_sim() -> SimTenant {
+    sim_support::start(sim::SimConfig {
+        operation_not_started: Duration::ZERO,
+        operation_running: Duration::from_millis(50),
+        device_code_interval: Duration::from_secs(1),
+        scale: Some(sim::TenantScale {
+            numbers: 50_000,
+            users: 2_000,
+        }),
+        ..sim::SimConfig::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_refresh_throttled_at_page_37_of_50_keeps_36_pages_and_the_next_refresh_resumes_there() {
+    use numberdesk::inventory::NumbersDesk;
+    let sim = fifty_page_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let megan = owner(&sim, &service).await;
+    let all = InventoryQuery::default();
+    let desk = NumbersDesk::default();
+
+    // After page 36, Microsoft asks for a wait longer than NumberDesk waits (five minutes).
+    let throttle_after_36 = {
+        let sim = sim.clone();
+        move |p: ReadProgress| {
+            if !p.naming && p.rows == 36_000 {
+                sim.throttle_next(1, Duration::from_secs(300));
+            }
+        }
+    };
+    sim.clear_requests();
+    let cut = desk
+        .refresh(&client, true, data, &megan, &throttle_after_36, &all)
+        .await;
+    let cut = cut.expect("a cut-off Refresh keeps what it read instead of failing");
+    assert_eq!(
+        list_requests(&sim).len(),
+        37,
+        "36 pages and the refused 37th"
+    );
+    let note = cut
+        .page
+        .note
+        .clone()
+        .expect("the view says the list is partial");
+    assert!(note.contains("36,000"), "{note}");
+    assert!(note.contains("page 37"), "{note}");
+    assert!(note.contains("Choose Refresh to continue"), "{note}");
+    assert_eq!(
+        cut.page.result.total, 36_000,
+        "the pages read are shown, marked"
+    );
+
+    assert!(cut.cut_off && cut.page.partial);
+    // Never used as the whole list: the lens, "All that match" and the export refuse it;
+    // a ticked number may still go to the Bulk preview (which reads its holder again).
+    use numberdesk::inventory::{InventoryError, NumbersSelection};
+    let out = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        desk.leavers(&client, true, data, &megan, LeaverOptions::default())
+            .await,
+        Err(InventoryError::PartialList)
+    ));
+    assert!(matches!(
+        desk.selection(
+            data,
+            &megan,
+            &NumbersSelection::Matching { query: all.clone() }
+        )
+        .await,
+        Err(InventoryError::PartialList)
+    ));
+    assert!(matches!(
+        desk.export(data, &megan, out.path(), all.clone()).await,
+        Err(InventoryError::PartialList)
+    ));
+    let ticked = cut.page.result.rows[0].telephone_number.clone();
+    let picked = desk
+        .selection(
+            data,
+            &megan,
+            &NumbersSelection::Numbers {
+                numbers: vec![ticked],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked.rows.len(), 1);
+
+    // Kept on disk: a fresh desk (the next start) shows the same partial list, marked.
+    let next = NumbersDesk::default();
+    let shown = next.view(data, &megan, &all).await.unwrap();
+    assert_eq!(shown.result.total, 36_000);
+    assert!(shown.note.unwrap().contains("page 37"));
+
+    // The next Refresh resumes at page 37 (the last row of page 36 read again as the seam),
+    // and the list is whole again.
+    sim.clear_requests();
+    let resumed = next
+        .refresh(&client, true, data, &megan, &|_| {}, &all)
+        .await
+        .unwrap();
+    let asked = list_requests(&sim);
+    assert!(asked[0].contains("skip=35999"), "{asked:#?}");
+    // From row 35,999 (the seam): 14 full pages, the last row alone, then the empty page.
+    assert_eq!(asked.len(), 16, "pages 37-50 and the end: {asked:#?}");
+    assert_eq!(resumed.page.result.total, 50_000);
+    assert!(resumed.page.note.is_none(), "{:?}", resumed.page.note);
+    assert!(!resumed.cut_off && !resumed.page.partial);
+    let mut ids: Vec<String> = sim.numbers().into_iter().map(|n| n.id).collect();
+    let store = InventoryStore::open(data).unwrap();
+    let mut kept: Vec<String> = kept_for(&store, &megan)
+        .rows
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    kept.sort();
+    assert_eq!(kept, ids, "every number once, none twice");
+}
+
+#[tokio::test]
+async fn a_name_read_failure_other_than_403_keeps_the_number_list_and_says_names_are_missing() {
+    use numberdesk::inventory::NumbersDesk;
+    let sim = fast_sim().await;
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let megan = owner(&sim, &service).await;
+    let all = InventoryQuery::default();
+    let desk = NumbersDesk::default();
+
+    sim.fail_next_batch_parts(20, 500, None);
+    let refreshed = desk
+        .refresh(&client, true, data, &megan, &|_| {}, &all)
+        .await
+        .expect("the numbers were read: a failed name read does not discard them");
+    assert_eq!(refreshed.page.result.total, 200);
+    let note = refreshed.page.note.expect("says the names are missing");
+    assert!(note.contains("names"), "{note}");
+    assert!(note.contains("Choose Refresh"), "{note}");
+    // Kept, and said again at the next start.
+    let next = NumbersDesk::default()
+        .view(data, &megan, &all)
+        .await
+        .unwrap();
+    assert_eq!(next.result.total, 200);
+    assert!(next.note.unwrap().contains("names"));
+}
+
+#[tokio::test]
+async fn a_resumed_refresh_whose_list_moved_before_the_seam_reads_again_from_page_1() {
+    let sim = fast_sim().await;
+    sim.cap_pages(Some(70));
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let client = graph(&sim, &service, recorded_options(&Waits::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(InventoryStore::open(dir.path()).unwrap());
+    let megan = owner(&sim, &service).await;
+    let refused_after_two_pages = {
+        let sim = sim.clone();
+        move |p: ReadProgress| {
+            if p.rows == 140 {
+                sim.fail_next(5, 503, None);
+            }
+        }
+    };
+    let cut = inventory::refresh_inventory(
+        &client,
+        &store,
+        &megan,
+        true,
+        false,
+        &refused_after_two_pages,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    let ReadOutcome::CutOff(partial) = cut else {
+        panic!("cut off: {cut:?}")
+    };
+    assert_eq!(
+        (partial.rows.len(), partial.next_skip, partial.pages),
+        (140, 140, 2)
+    );
+    // A number before the seam is taken away: `$skip=139` no longer points at the last row
+    // read, and going on from there would miss one number.
+    let first = sim.numbers()[0].telephone_number.clone();
+    assert!(sim.remove_number(&first));
+    sim.clear_requests();
+    let whole = inventory::refresh_inventory(
+        &client,
+        &store,
+        &megan,
+        true,
+        false,
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    let ReadOutcome::Read(whole) = whole else {
+        panic!("read whole")
+    };
+    let asked = list_requests(&sim);
+    assert!(asked[0].contains("skip=139"), "{asked:#?}");
+    assert!(
+        !asked[1].contains("skip"),
+        "started again at page 1: {asked:#?}"
+    );
+    assert_eq!(whole.rows.len(), sim.numbers().len());
 }

@@ -86,7 +86,9 @@ export function mount(root, { openBulkPreview = async () => {}, setTabCount = ()
 
   function renderStatus() {
     el('numbers-as-of').textContent = page && page.readAt
-      ? `${page.total.toLocaleString()} numbers, as of ${asOf(page.readAt)}`
+      ? (page.partial
+        ? `Incomplete: ${page.total.toLocaleString()} numbers read before the Refresh stopped at ${asOf(page.readAt)}`
+        : `${page.total.toLocaleString()} numbers, as of ${asOf(page.readAt)}`)
       : 'Not read yet';
     el('numbers-note').hidden = !(page && page.note);
     el('numbers-note').textContent = (page && page.note) || '';
@@ -253,7 +255,9 @@ export function mount(root, { openBulkPreview = async () => {}, setTabCount = ()
       render(refreshed.page);
       el('numbers-progress-text').textContent = refreshed.cancelled
         ? 'Cancelled: the list is as it was before.'
-        : `Read ${refreshed.page.total.toLocaleString()} numbers.`;
+        : refreshed.cutOff
+          ? 'Stopped before the end: what was read is kept. Choose Refresh to continue.'
+          : `Read ${refreshed.page.total.toLocaleString()} numbers.`;
     } catch (p) {
       problem(p);
       el('numbers-progress-row').hidden = true;

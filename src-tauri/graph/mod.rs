@@ -144,6 +144,51 @@ pub struct NumberListing {
     pub requests: usize,
 }
 
+/// Where [`GraphClient::list_numbers_from`] starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListingStart {
+    /// Rows already read: the `$skip` of the next page (0: the first page).
+    pub skip: usize,
+    /// The id of the last row already read, checked again before going on.
+    pub seam_id: Option<String>,
+}
+
+/// How [`GraphClient::list_numbers_from`] ended.
+#[derive(Debug)]
+pub enum NumberPages {
+    /// Every page from the start through the empty page that ends the list.
+    Complete(NumberListing),
+    /// Stopped before the end: what was read is a part of the list, never the whole.
+    CutOff(CutOffListing),
+    /// The row before the seam is not the one read last: the list moved; nothing was kept.
+    SeamMoved,
+}
+
+/// The pages read before a listing stopped.
+#[derive(Debug)]
+pub struct CutOffListing {
+    /// The rows read from the start up to where it stopped (`requests`: the pages read).
+    pub read: NumberListing,
+    /// Where the next page starts (`$skip`), counted from the tenant's first number.
+    pub next_skip: usize,
+    /// The id of the last row read (the seam for the next start), when it had one.
+    pub last_id: Option<String>,
+    pub cause: CutOffCause,
+}
+
+/// Why a listing stopped before its end.
+#[derive(Debug)]
+pub enum CutOffCause {
+    /// A page still refused after its retries (or a `Retry-After` over [`MAX_RETRY_AFTER`]).
+    Refused(GraphError),
+    Cancelled,
+}
+
+/// A raw row's `id`, as the seam compares it.
+fn row_id(row: &serde_json::Value) -> Option<&str> {
+    row.get("id").and_then(|v| v.as_str())
+}
+
 /// The identifiers of one exchange, kept whatever its outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -533,50 +578,133 @@ impl GraphClient {
         progress: ProgressFn<'_>,
         cancel: &CancelToken,
     ) -> Result<Option<NumberListing>, GraphError> {
+        match self
+            .list_numbers_from(&ListingStart::default(), progress, cancel)
+            .await
+        {
+            NumberPages::Complete(listing) => Ok(Some(listing)),
+            NumberPages::CutOff(cut) => match cut.cause {
+                CutOffCause::Cancelled => Ok(None),
+                CutOffCause::Refused(error) => Err(error),
+            },
+            // Only a start with a seam is checked.
+            NumberPages::SeamMoved => Err(GraphError::new(
+                GraphErrorKind::Malformed,
+                "the number list moved while it was read",
+            )),
+        }
+    }
+
+    /// The tenant's numbers from `start` on (the first page, or where a cut-off read stopped),
+    /// keeping what was read when a page is refused after its retries or the read is
+    /// cancelled. What was read is never given out as the whole list: only
+    /// [`NumberPages::Complete`] is, and only after the empty page that ends the list.
+    ///
+    /// From a seam (`start.seam_id`), the first page is asked from one row before
+    /// `start.skip`: that row must be the one read last, else numbers were added or removed
+    /// before the seam since, `$skip` no longer points where the read stopped, and the answer
+    /// is [`NumberPages::SeamMoved`] (nothing read; start again from the first page). The
+    /// seam row itself is not returned again.
+    pub async fn list_numbers_from(
+        &self,
+        start: &ListingStart,
+        progress: ProgressFn<'_>,
+        cancel: &CancelToken,
+    ) -> NumberPages {
         const PAGE: usize = 1000;
         let mut listing = NumberListing::default();
-        let mut rows_seen = 0;
-        let mut url = self.url(&format!("{NUMBERS_PATH}?$top={PAGE}"));
+        // Rows the listing has passed, counted from the tenant's first number.
+        let mut position = start.skip;
+        let mut last_id = start.seam_id.clone();
+        let mut seam = start.seam_id.clone().filter(|_| start.skip > 0);
+        let first_skip = if seam.is_some() {
+            start.skip - 1
+        } else {
+            start.skip
+        };
+        let mut url = if first_skip == 0 {
+            self.url(&format!("{NUMBERS_PATH}?$top={PAGE}"))
+        } else {
+            self.url(&format!("{NUMBERS_PATH}?$top={PAGE}&$skip={first_skip}"))
+        };
+        let cut_off = |listing: NumberListing, position, last_id, cause| {
+            NumberPages::CutOff(CutOffListing {
+                read: listing,
+                next_skip: position,
+                last_id,
+                cause,
+            })
+        };
         loop {
             let Some(answer) = cancel.run(self.get_json(&url, TokenKind::Telephone)).await else {
-                return Ok(None);
+                return cut_off(listing, position, last_id, CutOffCause::Cancelled);
             };
-            let (value, exchange) = answer?;
-            listing.requests += 1;
+            let (mut value, exchange) = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    return cut_off(listing, position, last_id, CutOffCause::Refused(error))
+                }
+            };
             let next_link = value
                 .get("@odata.nextLink")
                 .and_then(|v| v.as_str())
                 .map(str::to_owned);
-            let (numbers, unreadable) = number_page(value, &exchange)?;
+            if let Some(seam_id) = seam.take() {
+                let rows = value.get_mut("value").and_then(|v| v.as_array_mut());
+                match rows {
+                    Some(rows) if rows.first().and_then(row_id) == Some(seam_id.as_str()) => {
+                        rows.remove(0);
+                    }
+                    _ => return NumberPages::SeamMoved,
+                }
+            }
+            let page_last_id = value
+                .get("value")
+                .and_then(|v| v.as_array())
+                .and_then(|rows| rows.last())
+                .and_then(row_id)
+                .map(str::to_owned);
+            let (numbers, unreadable) = match number_page(value, &exchange) {
+                Ok(page) => page,
+                Err(error) => {
+                    return cut_off(listing, position, last_id, CutOffCause::Refused(error))
+                }
+            };
+            listing.requests += 1;
             let count = numbers.len() + unreadable.len();
-            rows_seen += count;
+            position += count;
+            if count > 0 {
+                last_id = page_last_id;
+            }
             listing.numbers.extend(numbers);
             listing.unreadable.extend(unreadable);
             progress(ListProgress {
-                rows: rows_seen,
+                rows: position,
                 requests: listing.requests,
             });
             url = match next_link {
                 Some(next) if self.is_home(&next, |path| path == NUMBERS_PATH) => next,
                 Some(next) => {
-                    return Err(GraphError::new(
+                    let error = GraphError::new(
                         GraphErrorKind::ForeignLocation,
                         format!(
                             "the next page of numbers is at {next}, outside {}{NUMBERS_PATH}, so NumberDesk did not send your sign-in there",
                             self.root.as_str().trim_end_matches('/')
                         ),
-                    ))
+                    );
+                    return cut_off(listing, position, last_id, CutOffCause::Refused(error));
                 }
-                None if count > 0 => self.url(&format!(
-                    "{NUMBERS_PATH}?$top={PAGE}&$skip={rows_seen}"
-                )),
-                None => return Ok(Some(listing)),
+                None if count > 0 => {
+                    self.url(&format!("{NUMBERS_PATH}?$top={PAGE}&$skip={position}"))
+                }
+                None => return NumberPages::Complete(listing),
             };
             if listing.requests > 1000 {
-                return Err(GraphError::new(
+                let error = GraphError::new(
                     GraphErrorKind::Malformed,
                     "the number list did not end after 1,000 pages",
-                ));
+                );
+                return cut_off(listing, position, last_id, CutOffCause::Refused(error));
             }
         }
     }

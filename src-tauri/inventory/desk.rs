@@ -8,12 +8,14 @@
 //! neither shown, counted, exported, given to the lens nor sent to Bulk; the view says so and
 //! offers Refresh. Sign-out ([`NumbersDesk::forget`]) removes the list from memory and disk.
 
+use super::read::{may_resume, thousands};
 use super::store::off_thread;
 use super::{
     export_inventory_csv, export_leavers_csv, find_leavers, refresh_inventory,
     selection_for_leavers, selection_for_numbers, selection_for_query, BulkSelection,
     InventoryError, InventoryQuery, InventoryStore, InventoryView, KeptList, LeaverCounts,
-    LeaverOptions, LeaversReport, ListOwner, QueryResult, ReadOutcome, ReadProgress,
+    LeaverOptions, LeaversReport, ListOwner, PartialRead, QueryResult, ReadOutcome, ReadProgress,
+    StopCause,
 };
 use crate::export_file::{write_export_file, Exported};
 use crate::graph::{CancelToken, GraphClient};
@@ -27,8 +29,12 @@ use std::sync::{Arc, Mutex, RwLock};
 pub struct NumbersPage {
     /// RFC 3339, when the kept list was read ("as of 10:42"); `None`: never read.
     pub read_at: Option<String>,
-    /// Said above the list: nothing read yet, a damaged file set aside, unreadable rows.
+    /// Said above the list: nothing read yet, a damaged file set aside, unreadable rows, a
+    /// Refresh cut off, names that could not be read.
     pub note: Option<String>,
+    /// The rows shown are a Refresh cut off before the end (no complete list is kept): never
+    /// the tenant's whole list.
+    pub partial: bool,
     #[serde(flatten)]
     pub result: QueryResult,
     /// The leavers lens's counts, once it was opened (the tab shows the number).
@@ -40,6 +46,9 @@ pub struct NumbersPage {
 #[serde(rename_all = "camelCase")]
 pub struct NumbersRefreshed {
     pub cancelled: bool,
+    /// Microsoft refused a page: what was read is kept as a partial read (the note says how
+    /// far it came), and the next Refresh goes on from there.
+    pub cut_off: bool,
     pub page: NumbersPage,
 }
 
@@ -73,6 +82,76 @@ fn unreadable_note(unreadable: usize) -> Option<String> {
     })
 }
 
+fn names_missing_note(names_missing: bool) -> Option<String> {
+    names_missing.then(|| {
+        "Every number was read, but Microsoft did not give the names of the people and \
+         resource accounts holding them, so they show as object ids. Choose Refresh to read \
+         the names again."
+            .to_owned()
+    })
+}
+
+/// "Microsoft refused page 37" and its kind.
+fn stop_words(partial: &PartialRead) -> String {
+    let page = partial.pages + 1;
+    match partial.cause {
+        StopCause::Throttled => format!(
+            "Microsoft asked NumberDesk to wait longer than it waits before page {page}"
+        ),
+        StopCause::Unavailable => format!("Microsoft could not answer for page {page}"),
+        StopCause::Network => format!("the connection to Microsoft failed at page {page}"),
+        StopCause::SignIn => format!(
+            "Microsoft no longer accepted the sign-in or its permission at page {page} (sign in again first)"
+        ),
+        StopCause::Refused => format!("Microsoft refused page {page}"),
+    }
+}
+
+/// Said when a Refresh was cut off: how far it came, why it stopped, and what Refresh does
+/// next. `complete_shown`: a complete list is kept and shown instead of the partial rows.
+fn partial_note(partial: &PartialRead, complete_shown: bool, now_unix: i64) -> String {
+    let read = partial.rows.len() + partial.unreadable;
+    let how_far = match partial.about {
+        Some(about) if about >= read => {
+            format!(
+                "{} of about {} numbers read",
+                thousands(read),
+                thousands(about)
+            )
+        }
+        _ => format!("{} numbers read", thousands(read)),
+    };
+    let request = partial
+        .request_id
+        .as_deref()
+        .map(|id| format!(" (request-id {id})"))
+        .unwrap_or_default();
+    let next = if may_resume(partial, now_unix) {
+        "Choose Refresh to continue where it stopped."
+    } else {
+        "It is over an hour old, so Refresh starts again at page 1."
+    };
+    let stop = stop_words(partial);
+    if complete_shown {
+        format!(
+            "The last Refresh stopped before the end: {how_far}; {stop}{request}. The list \
+             below is the last complete one, from before. {next}"
+        )
+    } else {
+        format!(
+            "This list is incomplete: {how_far}; {stop}{request}. It is not the tenant’s \
+             whole list: the leavers lens, “All that match” and the export wait for a \
+             complete read. {next}"
+        )
+    }
+}
+
+/// Notes joined, in order.
+fn joined(notes: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    let notes: Vec<String> = notes.into_iter().flatten().collect();
+    (!notes.is_empty()).then(|| notes.join(" "))
+}
+
 /// The kept inventory of one owner, prepared for queries, and when it was read.
 struct Kept {
     owner: ListOwner,
@@ -81,6 +160,8 @@ struct Kept {
     note: Option<String>,
     /// The file holds another owner's list (none of it is here).
     read_for_another: bool,
+    /// The rows are a cut-off Refresh's (no complete list is kept): never used as the whole.
+    partial: bool,
 }
 
 #[derive(Default)]
@@ -137,7 +218,9 @@ impl NumbersDesk {
     }
 
     /// "Refresh": reads every number, telling `progress`, and keeps the list; a Cancel
-    /// ([`NumbersDesk::cancel`]) keeps the previous one as it was.
+    /// ([`NumbersDesk::cancel`]) keeps the previous one as it was (and drops the pages read:
+    /// Cancel is the admin's "not now", and the next Refresh should read afresh). A read that
+    /// Microsoft cut off keeps its pages as a partial read, resumed by the next Refresh.
     /// The list is stamped with `owner`, who must be the account `graph` reads as.
     pub async fn refresh(
         &self,
@@ -162,10 +245,13 @@ impl NumbersDesk {
         )
         .await;
         drop(reading);
-        let cancelled = match outcome? {
+        let (cancelled, cut_off) = match outcome? {
             ReadOutcome::Read(read) => {
                 *lock(&self.0.leavers) = None;
-                let note = unreadable_note(read.unreadable);
+                let note = joined([
+                    unreadable_note(read.unreadable),
+                    names_missing_note(read.names_missing),
+                ]);
                 let view =
                     off_thread(move || Ok::<_, InventoryError>(InventoryView::new(read.rows)))
                         .await?;
@@ -178,17 +264,31 @@ impl NumbersDesk {
                     read_at: Some(read.read_at),
                     note,
                     read_for_another: false,
+                    partial: false,
                 });
-                false
+                (false, false)
             }
-            ReadOutcome::Cancelled => true,
+            ReadOutcome::CutOff(_) => {
+                // The complete list (if any) is unchanged on disk, the partial read is new:
+                // both are read back with their notes by the view below.
+                let _loading = self.0.loading.lock().await;
+                *self.0.kept.write().unwrap_or_else(|e| e.into_inner()) = None;
+                *lock(&self.0.leavers) = None;
+                (false, true)
+            }
+            ReadOutcome::Cancelled => (true, false),
         };
         drop(writing);
         let page = self.view(data_dir, owner, query).await?;
-        Ok(NumbersRefreshed { cancelled, page })
+        Ok(NumbersRefreshed {
+            cancelled,
+            cut_off,
+            page,
+        })
     }
 
-    /// Stops the read or the leavers check going on (nothing kept changes).
+    /// Stops the read or the leavers check going on (nothing kept changes; the pages a
+    /// cancelled Refresh read are dropped).
     pub fn cancel(&self) {
         if let Some(token) = lock(&self.0.reading).as_ref() {
             token.cancel();
@@ -206,7 +306,7 @@ impl NumbersDesk {
         owner: &ListOwner,
         options: LeaverOptions,
     ) -> Result<Option<Arc<LeaversReport>>, InventoryError> {
-        let kept = self.usable(data_dir, owner).await?;
+        let kept = self.whole(data_dir, owner).await?;
         let reading = self.begin()?;
         let found = find_leavers(
             graph,
@@ -236,7 +336,7 @@ impl NumbersDesk {
         folder: &Path,
         query: InventoryQuery,
     ) -> Result<Exported, InventoryError> {
-        let kept = self.usable(data_dir, owner).await?;
+        let kept = self.whole(data_dir, owner).await?;
         let folder = folder.to_owned();
         off_thread(move || {
             write_export(&folder, "numbers", |out| {
@@ -272,7 +372,7 @@ impl NumbersDesk {
                 selection_for_numbers(numbers, Some(&kept.view))
             }
             NumbersSelection::Matching { query } => {
-                selection_for_query(&self.usable(data_dir, owner).await?.view, query)
+                selection_for_query(&self.whole(data_dir, owner).await?.view, query)
             }
             NumbersSelection::Leavers => {
                 let report = self.leavers_of(data_dir, owner).await?;
@@ -336,6 +436,17 @@ impl NumbersDesk {
         Ok(kept)
     }
 
+    /// `owner`'s list for a step that takes it as the tenant's whole list (the lens, "All
+    /// that match", the export): refused when it is a cut-off Refresh's pages. Ticked rows
+    /// may still go to Bulk: the admin sees each one, and Bulk reads each holder again.
+    async fn whole(&self, data_dir: &Path, owner: &ListOwner) -> Result<Arc<Kept>, InventoryError> {
+        let kept = self.usable(data_dir, owner).await?;
+        if kept.partial {
+            return Err(InventoryError::PartialList);
+        }
+        Ok(kept)
+    }
+
     /// The lens's last answer on `owner`'s list.
     async fn leavers_of(
         &self,
@@ -370,6 +481,11 @@ impl NumbersDesk {
         let owner = owner.clone();
         let kept = off_thread(move || {
             let inventory = store.load(&owner)?;
+            let partial = match inventory {
+                KeptList::ReadForAnother => None,
+                _ => store.load_partial(&owner)?,
+            };
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let set_aside = store.set_aside.as_ref().map(|path| {
                 format!(
                     "The kept list of numbers could not be read and was set aside as {}. \
@@ -383,17 +499,37 @@ impl NumbersDesk {
                 read_at: None,
                 note: Some(note),
                 read_for_another,
+                partial: false,
             };
-            Ok::<_, InventoryError>(match inventory {
-                KeptList::Read(inventory) => Kept {
-                    note: set_aside.or_else(|| unreadable_note(inventory.unreadable)),
+            Ok::<_, InventoryError>(match (inventory, partial) {
+                (KeptList::Read(inventory), partial) => Kept {
+                    note: set_aside.or_else(|| {
+                        joined([
+                            partial.map(|p| partial_note(&p, true, now)),
+                            unreadable_note(inventory.unreadable),
+                            names_missing_note(inventory.names_missing),
+                        ])
+                    }),
                     read_at: Some(inventory.read_at),
                     view: InventoryView::new(inventory.rows),
                     owner,
                     read_for_another: false,
+                    partial: false,
                 },
-                KeptList::ReadForAnother => empty(READ_FOR_ANOTHER.to_owned(), true),
-                KeptList::Nothing => {
+                (KeptList::ReadForAnother, _) => empty(READ_FOR_ANOTHER.to_owned(), true),
+                (KeptList::Nothing, Some(partial)) => Kept {
+                    note: joined([
+                        set_aside,
+                        Some(partial_note(&partial, false, now)),
+                        unreadable_note(partial.unreadable),
+                    ]),
+                    read_at: Some(partial.stopped_at),
+                    view: InventoryView::new(partial.rows),
+                    owner,
+                    read_for_another: false,
+                    partial: true,
+                },
+                (KeptList::Nothing, None) => {
                     empty(set_aside.unwrap_or_else(|| NOTHING_READ.to_owned()), false)
                 }
             })
@@ -406,6 +542,7 @@ impl NumbersDesk {
         NumbersPage {
             read_at: kept.read_at.clone(),
             note: kept.note.clone(),
+            partial: kept.partial,
             result: kept.view.query(query),
             leavers: self.leavers_on(kept).map(|r| r.counts.clone()),
         }

@@ -33,6 +33,10 @@ pub enum InventoryError {
     /// now (or the demo): none of it is shown, exported or used.
     #[error("the kept list of numbers was read for another tenant or account")]
     ReadForAnother,
+    /// A step that takes the kept list as the tenant's whole list (the lens, "All that
+    /// match", the export) while it is a Refresh cut off before the end.
+    #[error("the kept list of numbers is incomplete (a Refresh stopped before the end)")]
+    PartialList,
     /// A step that needs the leavers lens's answer before it was opened.
     #[error("the leavers lens has not been opened yet")]
     LeaversNotChecked,

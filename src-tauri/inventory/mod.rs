@@ -42,7 +42,7 @@ pub use leavers::{
     LeaversReport, TeamsPhoneLicence, Unchecked, UncheckedReason, TEAMS_PHONE_PLANS,
 };
 pub use owner::ListOwner;
-pub use read::{read_inventory, refresh_inventory, ReadOutcome, ReadProgress};
+pub use read::{read_inventory, refresh_inventory, ReadOutcome, ReadProgress, RESUME_WITHIN};
 pub use selection::{
     bulk_rows, selection_for_leavers, selection_for_numbers, selection_for_query, BulkSelection,
 };
@@ -169,4 +169,83 @@ pub struct Inventory {
     /// Requests the read took: the number list, and the name reads.
     pub list_requests: usize,
     pub name_requests: usize,
+    /// The names could not be read (for another reason than a missing permission): the
+    /// numbers are all there, their holders show as object ids.
+    pub names_missing: bool,
+}
+
+/// Why a Refresh stopped before the end of the list: the fact kept with the partial read (the
+/// words are made by the view).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StopCause {
+    /// Throttled past NumberDesk's retries, or asked to wait over two minutes.
+    Throttled,
+    /// Microsoft could not answer (503, 504, a server error, an answer that could not be read).
+    Unavailable,
+    /// The connection to Microsoft failed.
+    Network,
+    /// The sign-in or the permission was no longer accepted.
+    SignIn,
+    /// Any other refusal.
+    #[default]
+    Refused,
+}
+
+impl StopCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopCause::Throttled => "throttled",
+            StopCause::Unavailable => "unavailable",
+            StopCause::Network => "network",
+            StopCause::SignIn => "signIn",
+            StopCause::Refused => "refused",
+        }
+    }
+
+    pub fn parse(text: &str) -> StopCause {
+        match text {
+            "throttled" => StopCause::Throttled,
+            "unavailable" => StopCause::Unavailable,
+            "network" => StopCause::Network,
+            "signIn" => StopCause::SignIn,
+            _ => StopCause::Refused,
+        }
+    }
+
+    pub fn of(kind: crate::graph::GraphErrorKind) -> StopCause {
+        use crate::graph::GraphErrorKind as K;
+        match kind {
+            K::Throttled => StopCause::Throttled,
+            K::Unavailable | K::Server | K::Malformed => StopCause::Unavailable,
+            K::NotSent | K::Network | K::Timeout => StopCause::Network,
+            K::Unauthorized | K::Forbidden | K::SignIn => StopCause::SignIn,
+            _ => StopCause::Refused,
+        }
+    }
+}
+
+/// A Refresh cut off before the end of the list: the pages it read, and where the next one
+/// starts. Never the tenant's whole list: it is shown marked as incomplete and the lens, "All
+/// that match" and the export refuse it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartialRead {
+    /// Unix seconds, when the first of its pages was read (a resumed read keeps it): a partial
+    /// read older than [`read::RESUME_WITHIN`] is not continued.
+    pub started_unix: i64,
+    /// RFC 3339 UTC, when it stopped.
+    pub stopped_at: String,
+    pub rows: Vec<InventoryRow>,
+    pub unreadable: usize,
+    /// The `$skip` of the page that was refused.
+    pub next_skip: usize,
+    /// The id of the last row read, checked again when the read goes on.
+    pub seam_id: Option<String>,
+    /// Pages read (the refused one is the next).
+    pub pages: usize,
+    /// The expected size, when a complete list was kept before.
+    pub about: Option<usize>,
+    pub cause: StopCause,
+    /// The refused answer's `request-id`, for Microsoft support.
+    pub request_id: Option<String>,
 }

@@ -8,9 +8,13 @@
 //! object ids and nothing fails.
 
 use super::{
-    AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, ListOwner, StoreError,
+    AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, ListOwner,
+    PartialRead, StopCause, StoreError,
 };
-use crate::graph::{CancelToken, GraphClient, GraphErrorKind, ListProgress, UserDetail};
+use crate::graph::{
+    CancelToken, CutOffCause, GraphClient, GraphErrorKind, ListProgress, ListingStart, NumberPages,
+    UserDetail,
+};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -59,9 +63,20 @@ pub(crate) fn thousands(n: usize) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadOutcome {
     Read(Inventory),
+    /// Microsoft refused a page after its retries (or asked for a wait over two minutes): the
+    /// pages read before it, and where the next Refresh goes on. Never the whole list.
+    CutOff(PartialRead),
     /// Cancelled by the admin: nothing was kept or changed.
     Cancelled,
 }
+
+/// How long a partial read may be continued, counted from its first page. Pages read at
+/// different times are stitched by `$skip`; the longer the gap, the more numbers may have been
+/// added, removed or moved between them (the seam check catches a shift before the seam, not
+/// every change), and the less the list says "as of" one moment. An hour keeps a throttled
+/// 50,000-number read resumable over the usual throttling windows; after it, Refresh starts
+/// again at page 1.
+pub const RESUME_WITHIN: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn now_rfc3339() -> String {
     let format = time::macros::format_description!(
@@ -70,6 +85,16 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&format)
         .unwrap_or_default()
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Whether `partial` may still be continued (see [`RESUME_WITHIN`]).
+pub fn may_resume(partial: &PartialRead, now_unix: i64) -> bool {
+    let age = now_unix.saturating_sub(partial.started_unix);
+    (0..RESUME_WITHIN.as_secs() as i64).contains(&age)
 }
 
 /// Reads every number, then (when `with_names`) the names of the users and resource accounts
@@ -82,6 +107,30 @@ pub async fn read_inventory(
     progress: &(dyn Fn(ReadProgress) + Send + Sync),
     cancel: &CancelToken,
 ) -> Result<ReadOutcome, InventoryError> {
+    read_from(
+        graph,
+        telephone_api_available,
+        about,
+        with_names,
+        None,
+        progress,
+        cancel,
+    )
+    .await
+}
+
+/// [`read_inventory`], going on from `resume` (a partial read, still fresh) when given: its
+/// rows are kept and the listing starts at the page where it stopped. When the tenant's list
+/// moved before the seam, the read starts again at page 1.
+async fn read_from(
+    graph: &GraphClient,
+    telephone_api_available: bool,
+    about: Option<usize>,
+    with_names: bool,
+    resume: Option<PartialRead>,
+    progress: &(dyn Fn(ReadProgress) + Send + Sync),
+    cancel: &CancelToken,
+) -> Result<ReadOutcome, InventoryError> {
     let tell = |p: ListProgress| {
         progress(ReadProgress {
             rows: p.rows,
@@ -90,24 +139,64 @@ pub async fn read_inventory(
             naming: false,
         })
     };
-    let listing = graph
-        .list_numbers_with(&tell, cancel)
-        .await
-        .map_err(InventoryError::graph(telephone_api_available))?;
-    let Some(listing) = listing else {
-        return Ok(ReadOutcome::Cancelled);
+    let mut resume = resume;
+    let (kept, listing) = loop {
+        let start = resume
+            .as_ref()
+            .map_or_else(ListingStart::default, |p| ListingStart {
+                skip: p.next_skip,
+                seam_id: p.seam_id.clone(),
+            });
+        match graph.list_numbers_from(&start, &tell, cancel).await {
+            NumberPages::Complete(listing) => break (resume, listing),
+            NumberPages::SeamMoved => {
+                log::info!("inventory: the number list moved since the partial read; reading it again from page 1");
+                resume = None;
+            }
+            NumberPages::CutOff(cut) => {
+                let error = match cut.cause {
+                    CutOffCause::Cancelled => return Ok(ReadOutcome::Cancelled),
+                    CutOffCause::Refused(error) => error,
+                };
+                let before = resume.unwrap_or_else(|| PartialRead {
+                    started_unix: now_unix(),
+                    about,
+                    ..PartialRead::default()
+                });
+                if before.rows.is_empty() && before.unreadable == 0 && cut.read.requests == 0 {
+                    // Nothing read at all: nothing to keep, the refusal is the answer.
+                    return Err(InventoryError::graph(telephone_api_available)(error));
+                }
+                let mut rows = before.rows;
+                rows.extend(cut.read.numbers.iter().map(InventoryRow::from_graph));
+                return Ok(ReadOutcome::CutOff(PartialRead {
+                    started_unix: before.started_unix,
+                    stopped_at: now_rfc3339(),
+                    rows,
+                    unreadable: before.unreadable + cut.read.unreadable.len(),
+                    next_skip: cut.next_skip,
+                    seam_id: cut.last_id.or(before.seam_id),
+                    pages: before.pages + cut.read.requests,
+                    about: before.about.or(about),
+                    cause: StopCause::of(error.kind),
+                    request_id: error.exchange.request_id.clone(),
+                }));
+            }
+        }
     };
-    let mut rows: Vec<InventoryRow> = listing
-        .numbers
-        .iter()
-        .map(InventoryRow::from_graph)
-        .collect();
+    let (mut rows, earlier_unreadable, earlier_pages) = match kept {
+        Some(partial) => (partial.rows, partial.unreadable, partial.pages),
+        None => (Vec::new(), 0, 0),
+    };
+    rows.extend(listing.numbers.iter().map(InventoryRow::from_graph));
+    let list_requests = earlier_pages + listing.requests;
     let mut name_requests = 0;
+    let mut names_missing = false;
     if with_names {
         progress(ReadProgress {
             rows: rows.len(),
             about,
-            requests: listing.requests,
+            requests: list_requests,
             naming: true,
         });
         let ids: Vec<String> = rows
@@ -135,21 +224,29 @@ pub async fn read_inventory(
                 Ok(None) => return Ok(ReadOutcome::Cancelled),
                 // Without the names permission NumberDesk still works: object ids are shown.
                 Err(e) if matches!(e.kind, GraphErrorKind::Forbidden | GraphErrorKind::SignIn) => {}
-                Err(e) => return Err(InventoryError::graph(telephone_api_available)(e)),
+                // The numbers are all read: they are kept, and the view says the names are
+                // missing (a Refresh reads them again).
+                Err(e) => {
+                    log::warn!("inventory: the names could not be read: {e}");
+                    names_missing = true;
+                }
             }
         }
     }
     Ok(ReadOutcome::Read(Inventory {
         read_at: now_rfc3339(),
         rows,
-        unreadable: listing.unreadable.len(),
-        list_requests: listing.requests,
+        unreadable: earlier_unreadable + listing.unreadable.len(),
+        list_requests,
         name_requests,
+        names_missing,
     }))
 }
 
 /// "Refresh": reads the inventory (the size of the one kept for `owner` as the estimate) and
-/// keeps it, stamped with `owner`. A cancelled read keeps the previous inventory as it was.
+/// keeps it, stamped with `owner`. A cancelled read keeps what was kept as it was. A read cut
+/// off by Microsoft keeps its pages as `owner`'s partial read (the complete list stays), and
+/// the next Refresh within [`RESUME_WITHIN`] goes on from where it stopped.
 pub async fn refresh_inventory(
     graph: &GraphClient,
     store: &Arc<InventoryStore>,
@@ -160,24 +257,34 @@ pub async fn refresh_inventory(
     cancel: &CancelToken,
 ) -> Result<ReadOutcome, InventoryError> {
     let counted = owner.clone();
-    let about = on_store(store, move |store| store.kept_count(&counted)).await?;
-    let outcome = read_inventory(
+    let (kept_count, partial) = on_store(store, move |store| {
+        Ok((store.kept_count(&counted)?, store.load_partial(&counted)?))
+    })
+    .await?;
+    let resume = partial.filter(|p| may_resume(p, now_unix()));
+    let about = kept_count.or(resume.as_ref().and_then(|p| p.about));
+    let outcome = read_from(
         graph,
         telephone_api_available,
         about,
         with_names,
+        resume,
         progress,
         cancel,
     )
     .await?;
+    let owner = owner.clone();
     match outcome {
         ReadOutcome::Read(inventory) => Ok(ReadOutcome::Read(
-            {
-                let owner = owner.clone();
-                on_store(store, move |store| {
-                    store.save(&owner, &inventory).map(|()| inventory)
-                })
-            }
+            on_store(store, move |store| {
+                store.save(&owner, &inventory).map(|()| inventory)
+            })
+            .await?,
+        )),
+        ReadOutcome::CutOff(partial) => Ok(ReadOutcome::CutOff(
+            on_store(store, move |store| {
+                store.save_partial(&owner, &partial).map(|()| partial)
+            })
             .await?,
         )),
         ReadOutcome::Cancelled => Ok(ReadOutcome::Cancelled),
@@ -196,6 +303,19 @@ async fn on_store<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partial_read_is_resumed_within_an_hour_of_its_first_page_only() {
+        let partial = PartialRead {
+            started_unix: 1_750_000_000,
+            ..PartialRead::default()
+        };
+        assert!(may_resume(&partial, 1_750_000_000));
+        assert!(may_resume(&partial, 1_750_000_000 + 3_599));
+        assert!(!may_resume(&partial, 1_750_000_000 + 3_600));
+        // A clock set back: not trusted to be fresh.
+        assert!(!may_resume(&partial, 1_749_999_000));
+    }
 
     #[test]
     fn progress_reads_as_the_admin_expects() {

@@ -1,7 +1,9 @@
 //! The kept inventory: `inventory.sqlite3` in the data folder, beside the history.
 //!
 //! One snapshot at a time: a refresh replaces every row in one transaction, so the file holds
-//! either the previous read or the new one, never a mix. It is a cache of what Microsoft
+//! either the previous read or the new one, never a mix. Beside it, apart, at most one
+//! *partial* read (a Refresh Microsoft cut off: its pages and where it stopped), never mixed
+//! into the snapshot; a complete read removes it. It is a cache of what Microsoft
 //! knows, so it is written with `synchronous = NORMAL` (a power cut may lose the newest
 //! refresh, which is read again) and a file that is not a usable database is moved aside to
 //! `inventory.sqlite3.damaged-<unix seconds>` (never deleted) and started afresh: the admin
@@ -13,7 +15,7 @@
 //! file, so no name or user name is left in its free pages or its write-ahead log; deleted
 //! rows are overwritten with zeros as they go (`secure_delete`).
 
-use super::{AssignmentKind, Inventory, InventoryRow, ListOwner};
+use super::{AssignmentKind, Inventory, InventoryRow, ListOwner, PartialRead, StopCause};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -21,7 +23,44 @@ use std::sync::Mutex;
 /// The inventory's file name inside the data folder.
 pub const FILE_NAME: &str = "inventory.sqlite3";
 /// 2: the snapshot names its owner (tenant, cloud, Graph root, account).
-const SCHEMA_VERSION: i64 = 2;
+/// 3: whether the names were read (`names_unread`), and a Refresh cut off (`partial`).
+const SCHEMA_VERSION: i64 = 3;
+/// What version 3 added to version 2: a cut-off Refresh's pages, apart from the complete list,
+/// stamped with their own owner.
+const PARTIAL_SCHEMA: &str = "
+    CREATE TABLE partial (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        owner_tenant   TEXT    NOT NULL,
+        owner_cloud    TEXT    NOT NULL,
+        owner_graph    TEXT    NOT NULL,
+        owner_account  TEXT    NOT NULL,
+        started_unix   INTEGER NOT NULL,
+        stopped_at     TEXT    NOT NULL,
+        unreadable     INTEGER NOT NULL,
+        next_skip      INTEGER NOT NULL,
+        seam_id        TEXT,
+        pages          INTEGER NOT NULL,
+        about          INTEGER,
+        cause          TEXT    NOT NULL,
+        request_id     TEXT
+    );
+    CREATE TABLE partial_numbers (
+        position          INTEGER PRIMARY KEY,
+        id                TEXT    NOT NULL,
+        telephone_number  TEXT    NOT NULL,
+        number_type       TEXT    NOT NULL,
+        assignment        TEXT    NOT NULL,
+        assignment_status TEXT,
+        assignee_id       TEXT,
+        assignee_name     TEXT,
+        assignee_upn      TEXT,
+        category          TEXT,
+        city              TEXT,
+        country           TEXT,
+        activation_state  TEXT,
+        location_id       TEXT
+    );
+";
 const SCHEMA: &str = "
     CREATE TABLE snapshot (
         id             INTEGER PRIMARY KEY CHECK (id = 1),
@@ -32,7 +71,8 @@ const SCHEMA: &str = "
         read_at        TEXT    NOT NULL,
         unreadable     INTEGER NOT NULL,
         list_requests  INTEGER NOT NULL,
-        name_requests  INTEGER NOT NULL
+        name_requests  INTEGER NOT NULL,
+        names_unread   INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE numbers (
         position          INTEGER PRIMARY KEY,
@@ -133,13 +173,21 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     match version {
         0 => {
             conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                "BEGIN; {SCHEMA} {PARTIAL_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))?;
+        }
+        2 => {
+            // The complete list stays; its names were read whole (a failed name read failed
+            // the whole Refresh then).
+            conn.execute_batch(&format!(
+                "BEGIN; ALTER TABLE snapshot ADD COLUMN names_unread INTEGER NOT NULL DEFAULT 0;
+                 {PARTIAL_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))?;
         }
         1 => {
             // The first version kept no owner: its list belongs to nobody, so its rows go.
             conn.execute_batch(&format!(
-                "BEGIN; DROP TABLE numbers; DROP TABLE snapshot; {SCHEMA}
+                "BEGIN; DROP TABLE numbers; DROP TABLE snapshot; {SCHEMA} {PARTIAL_SCHEMA}
                  PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))?;
             if let Err(error) = compact(&conn) {
@@ -215,15 +263,16 @@ impl InventoryStore {
         &self.path
     }
 
-    /// Replaces the kept inventory with `inventory`, read for `owner`, in one transaction.
+    /// Replaces the kept inventory with `inventory`, read for `owner`, in one transaction; a
+    /// partial read is dropped with it (the complete list supersedes it).
     pub fn save(&self, owner: &ListOwner, inventory: &Inventory) -> Result<(), StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM numbers", [])?;
+        tx.execute_batch("DELETE FROM numbers; DELETE FROM partial_numbers; DELETE FROM partial;")?;
         tx.execute(
             "INSERT OR REPLACE INTO snapshot (id, owner_tenant, owner_cloud, owner_graph,
-                owner_account, read_at, unreadable, list_requests, name_requests)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                owner_account, read_at, unreadable, list_requests, name_requests, names_unread)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 owner.tenant_id,
                 owner.cloud,
@@ -232,37 +281,93 @@ impl InventoryStore {
                 inventory.read_at,
                 inventory.unreadable as i64,
                 inventory.list_requests as i64,
-                inventory.name_requests as i64
+                inventory.name_requests as i64,
+                inventory.names_missing,
             ],
         )?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO numbers (position, id, telephone_number, number_type, assignment,
-                    assignment_status, assignee_id, assignee_name, assignee_upn, category, city,
-                    country, activation_state, location_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?;
-            for (position, row) in inventory.rows.iter().enumerate() {
-                insert.execute(params![
-                    position as i64,
-                    row.id,
-                    row.telephone_number,
-                    row.number_type,
-                    row.assignment.as_str(),
-                    row.assignment_status,
-                    row.assignee_id,
-                    row.assignee_name,
-                    row.assignee_upn,
-                    row.assignment_category,
-                    row.city,
-                    row.country,
-                    row.activation_state,
-                    row.location_id,
-                ])?;
-            }
-        }
+        insert_rows(&tx, "numbers", &inventory.rows)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Keeps `partial`, read for `owner`, in place of any earlier partial read, in one
+    /// transaction. The complete list stays as it was, unless it is another owner's: the file
+    /// holds one owner's lists.
+    pub fn save_partial(&self, owner: &ListOwner, partial: &PartialRead) -> Result<(), StoreError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if Self::owner(&tx)?.is_some_and(|kept_for| kept_for != *owner) {
+            tx.execute_batch("DELETE FROM numbers; DELETE FROM snapshot;")?;
+        }
+        tx.execute_batch("DELETE FROM partial_numbers; DELETE FROM partial;")?;
+        tx.execute(
+            "INSERT INTO partial (id, owner_tenant, owner_cloud, owner_graph, owner_account,
+                started_unix, stopped_at, unreadable, next_skip, seam_id, pages, about, cause,
+                request_id)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                owner.tenant_id,
+                owner.cloud,
+                owner.graph,
+                owner.account,
+                partial.started_unix,
+                partial.stopped_at,
+                partial.unreadable as i64,
+                partial.next_skip as i64,
+                partial.seam_id,
+                partial.pages as i64,
+                partial.about.map(|n| n as i64),
+                partial.cause.as_str(),
+                partial.request_id,
+            ],
+        )?;
+        insert_rows(&tx, "partial_numbers", &partial.rows)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The partial read kept for `owner`, if any (another owner's is not read at all).
+    pub fn load_partial(&self, owner: &ListOwner) -> Result<Option<PartialRead>, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let head = conn
+            .query_row(
+                "SELECT owner_tenant, owner_cloud, owner_graph, owner_account, started_unix,
+                        stopped_at, unreadable, next_skip, seam_id, pages, about, cause,
+                        request_id
+                 FROM partial WHERE id = 1",
+                [],
+                |r| {
+                    let kept_for = ListOwner {
+                        tenant_id: r.get(0)?,
+                        cloud: r.get(1)?,
+                        graph: r.get(2)?,
+                        account: r.get(3)?,
+                    };
+                    Ok((
+                        kept_for,
+                        PartialRead {
+                            started_unix: r.get(4)?,
+                            stopped_at: r.get(5)?,
+                            rows: Vec::new(),
+                            unreadable: r.get::<_, i64>(6)?.max(0) as usize,
+                            next_skip: r.get::<_, i64>(7)?.max(0) as usize,
+                            seam_id: r.get(8)?,
+                            pages: r.get::<_, i64>(9)?.max(0) as usize,
+                            about: r.get::<_, Option<i64>>(10)?.map(|n| n.max(0) as usize),
+                            cause: StopCause::parse(&r.get::<_, String>(11)?),
+                            request_id: r.get(12)?,
+                        },
+                    ))
+                },
+            )
+            .optional()?;
+        match head {
+            Some((kept_for, mut partial)) if kept_for == *owner => {
+                partial.rows = select_rows(&conn, "partial_numbers")?;
+                Ok(Some(partial))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Whose list the file holds, if any.
@@ -294,7 +399,8 @@ impl InventoryStore {
         }
         let head = conn
             .query_row(
-                "SELECT read_at, unreadable, list_requests, name_requests FROM snapshot WHERE id = 1",
+                "SELECT read_at, unreadable, list_requests, name_requests, names_unread
+                 FROM snapshot WHERE id = 1",
                 [],
                 |r| {
                     Ok((
@@ -302,45 +408,22 @@ impl InventoryStore {
                         r.get::<_, i64>(1)?,
                         r.get::<_, i64>(2)?,
                         r.get::<_, i64>(3)?,
+                        r.get::<_, bool>(4)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((read_at, unreadable, list_requests, name_requests)) = head else {
+        let Some((read_at, unreadable, list_requests, name_requests, names_missing)) = head else {
             return Ok(KeptList::Nothing);
         };
-        let count: i64 = conn.query_row("SELECT COUNT(*) FROM numbers", [], |r| r.get(0))?;
-        let mut rows = Vec::with_capacity(count.max(0) as usize);
-        let mut select = conn.prepare(
-            "SELECT id, telephone_number, number_type, assignment, assignment_status, assignee_id,
-                    assignee_name, assignee_upn, category, city, country, activation_state,
-                    location_id
-             FROM numbers ORDER BY position",
-        )?;
-        let mut cursor = select.query([])?;
-        while let Some(r) = cursor.next()? {
-            rows.push(InventoryRow {
-                id: r.get(0)?,
-                telephone_number: r.get(1)?,
-                number_type: r.get(2)?,
-                assignment: AssignmentKind::parse(r.get_ref(3)?.as_str().unwrap_or("other")),
-                assignment_status: r.get(4)?,
-                assignee_id: r.get(5)?,
-                assignee_name: r.get(6)?,
-                assignee_upn: r.get(7)?,
-                assignment_category: r.get(8)?,
-                city: r.get(9)?,
-                country: r.get(10)?,
-                activation_state: r.get(11)?,
-                location_id: r.get(12)?,
-            });
-        }
+        let rows = select_rows(&conn, "numbers")?;
         Ok(KeptList::Read(Inventory {
             read_at,
             rows,
             unreadable: unreadable.max(0) as usize,
             list_requests: list_requests.max(0) as usize,
             name_requests: name_requests.max(0) as usize,
+            names_missing,
         }))
     }
 
@@ -362,11 +445,74 @@ impl InventoryStore {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::NotErased)?;
-        tx.execute_batch("DELETE FROM numbers; DELETE FROM snapshot;")
-            .map_err(StoreError::NotErased)?;
+        tx.execute_batch(
+            "DELETE FROM numbers; DELETE FROM snapshot; DELETE FROM partial_numbers;
+             DELETE FROM partial;",
+        )
+        .map_err(StoreError::NotErased)?;
         tx.commit().map_err(StoreError::NotErased)?;
         compact(&conn).map_err(StoreError::NotErased)
     }
+}
+
+/// `rows` into `table` (`numbers` or `partial_numbers`), in order.
+fn insert_rows(conn: &Connection, table: &str, rows: &[InventoryRow]) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare(&format!(
+        "INSERT INTO {table} (position, id, telephone_number, number_type, assignment,
+            assignment_status, assignee_id, assignee_name, assignee_upn, category, city,
+            country, activation_state, location_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))?;
+    for (position, row) in rows.iter().enumerate() {
+        insert.execute(params![
+            position as i64,
+            row.id,
+            row.telephone_number,
+            row.number_type,
+            row.assignment.as_str(),
+            row.assignment_status,
+            row.assignee_id,
+            row.assignee_name,
+            row.assignee_upn,
+            row.assignment_category,
+            row.city,
+            row.country,
+            row.activation_state,
+            row.location_id,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Every row of `table` (`numbers` or `partial_numbers`), in order.
+fn select_rows(conn: &Connection, table: &str) -> rusqlite::Result<Vec<InventoryRow>> {
+    let count: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+    let mut rows = Vec::with_capacity(count.max(0) as usize);
+    let mut select = conn.prepare(&format!(
+        "SELECT id, telephone_number, number_type, assignment, assignment_status, assignee_id,
+                assignee_name, assignee_upn, category, city, country, activation_state,
+                location_id
+         FROM {table} ORDER BY position"
+    ))?;
+    let mut cursor = select.query([])?;
+    while let Some(r) = cursor.next()? {
+        rows.push(InventoryRow {
+            id: r.get(0)?,
+            telephone_number: r.get(1)?,
+            number_type: r.get(2)?,
+            assignment: AssignmentKind::parse(r.get_ref(3)?.as_str().unwrap_or("other")),
+            assignment_status: r.get(4)?,
+            assignee_id: r.get(5)?,
+            assignee_name: r.get(6)?,
+            assignee_upn: r.get(7)?,
+            assignment_category: r.get(8)?,
+            city: r.get(9)?,
+            country: r.get(10)?,
+            activation_state: r.get(11)?,
+            location_id: r.get(12)?,
+        });
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -432,6 +578,7 @@ mod tests {
             unreadable: 1,
             list_requests: 2,
             name_requests: 1,
+            names_missing: true,
         };
         store.save(&megan(), &first).unwrap();
         drop(store);
@@ -551,6 +698,86 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    fn partial(rows: std::ops::Range<usize>) -> PartialRead {
+        PartialRead {
+            started_unix: 1_750_000_000,
+            stopped_at: "2025-06-01T10:42:00.000Z".into(),
+            rows: rows.map(row).collect(),
+            unreadable: 1,
+            next_skip: 3_001,
+            seam_id: Some("id2999".into()),
+            pages: 3,
+            about: Some(30_000),
+            cause: StopCause::Throttled,
+            request_id: Some("0f7c9e14".into()),
+        }
+    }
+
+    #[test]
+    fn a_partial_read_is_kept_beside_the_complete_list_for_its_owner_and_a_complete_read_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = InventoryStore::open(dir.path()).unwrap();
+        let complete = Inventory {
+            read_at: "2025-05-31T08:00:00.000Z".into(),
+            rows: (0..5).map(row).collect(),
+            ..Inventory::default()
+        };
+        store.save(&megan(), &complete).unwrap();
+        let cut = partial(0..3_000);
+        store.save_partial(&megan(), &cut).unwrap();
+        drop(store);
+        let store = InventoryStore::open(dir.path()).unwrap();
+        assert_eq!(store.load_partial(&megan()).unwrap(), Some(cut.clone()));
+        assert_eq!(
+            store.load(&megan()).unwrap(),
+            KeptList::Read(complete.clone()),
+            "the complete list stays as it was"
+        );
+        assert_eq!(store.kept_count(&megan()).unwrap(), Some(5));
+        let diego = owner("diegos@contoso.com");
+        assert_eq!(store.load_partial(&diego).unwrap(), None);
+        // Another owner's partial read replaces this owner's lists: one owner per file.
+        store.save_partial(&diego, &partial(0..2)).unwrap();
+        assert_eq!(store.load_partial(&megan()).unwrap(), None);
+        assert_eq!(store.load(&megan()).unwrap(), KeptList::Nothing);
+        // A complete read ends the partial one; sign-out removes both.
+        store.save(&diego, &complete).unwrap();
+        assert_eq!(store.load_partial(&diego).unwrap(), None);
+        store.save_partial(&diego, &cut).unwrap();
+        store.forget().unwrap();
+        assert_eq!(store.load_partial(&diego).unwrap(), None);
+        assert!(!holds(&on_disk(dir.path()), "zoe.1@fabrikam.example"));
+    }
+
+    #[test]
+    fn a_second_version_file_keeps_its_list_and_gains_the_partial_read() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(&format!(
+                "{}
+                 INSERT INTO snapshot VALUES (1, 'b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628',
+                    'global', 'https://graph.microsoft.com', 'meganb@contoso.com',
+                    '2025-06-01T10:42:00.000Z', 0, 1, 1);
+                 INSERT INTO numbers VALUES (0, 'n1', '+14255550199', 'callingPlan', 'user',
+                    'userAssigned', 'u1', 'Adele Vance', 'adelev@contoso.com',
+                    NULL, 'Redmond', 'US', 'activated', NULL);
+                 PRAGMA user_version = 2;",
+                SCHEMA.replace(",\n        names_unread   INTEGER NOT NULL DEFAULT 0", "")
+            ))
+            .unwrap();
+        }
+        let store = InventoryStore::open(dir.path()).unwrap();
+        let KeptList::Read(kept) = store.load(&megan()).unwrap() else {
+            panic!("the list is kept")
+        };
+        assert_eq!(kept.rows.len(), 1);
+        assert!(!kept.names_missing);
+        assert_eq!(store.load_partial(&megan()).unwrap(), None);
+        store.save_partial(&megan(), &partial(0..2)).unwrap();
+        assert!(store.load_partial(&megan()).unwrap().is_some());
     }
 
     #[test]

@@ -73,6 +73,11 @@ impl From<InventoryError> for Problem {
                 crate::inventory::desk::READ_FOR_ANOTHER.to_owned(),
                 "Choose Refresh to read the numbers of the tenant you are signed in to.",
             ),
+            InventoryError::PartialList => (
+                K::NumbersPartial,
+                "The list of numbers is incomplete: the last Refresh stopped before the end, so the numbers it did not reach are missing. NumberDesk does not check for leavers, select “All that match” or export on a list that may miss numbers.".to_owned(),
+                "Choose Refresh to continue where it stopped; once the list is complete, try again. You can still tick single numbers and send them to the Bulk preview.",
+            ),
             InventoryError::LeaversNotChecked => (
                 K::LeaversNotChecked,
                 "NumberDesk has not checked for numbers on leavers yet.".to_owned(),

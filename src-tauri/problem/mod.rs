@@ -144,6 +144,8 @@ problem_kinds! {
     NumbersNotRead = "numbersNotRead",
     /// The kept list belongs to another tenant, cloud or account (or the demo).
     NumbersReadForAnother = "numbersReadForAnother",
+    /// The kept list is a Refresh cut off before the end: not used as the whole list.
+    NumbersPartial = "numbersPartial",
     InventoryStore = "inventoryStore",
     SelectionTooLarge = "selectionTooLarge",
     LeaversNotChecked = "leaversNotChecked",

@@ -739,6 +739,20 @@ impl SimTenant {
         number
     }
 
+    /// Takes `telephone_number` out of the tenant (as a release or a port-out does), so every
+    /// number listed after it moves up one place. `false` when there is no such number.
+    pub fn remove_number(&self, telephone_number: &str) -> bool {
+        let mut guard = self.inner.lock();
+        let before = guard.directory.numbers.len();
+        guard
+            .directory
+            .numbers
+            .retain(|n| n.telephone_number != telephone_number);
+        let removed = guard.directory.numbers.len() < before;
+        self.inner.save(guard);
+        removed
+    }
+
     /// Every number, in the order Graph lists them.
     pub fn numbers(&self) -> Vec<NumberAssignment> {
         let mut guard = self.inner.lock();
