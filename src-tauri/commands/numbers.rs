@@ -119,6 +119,28 @@ pub async fn numbers_export_leavers<R: Runtime>(
         .await?)
 }
 
+/// The leavers lens as the window shows it: the report, and what to grant when the directory
+/// could not be read in full.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaversView {
+    #[serde(flatten)]
+    report: Arc<LeaversReport>,
+    missing_permission: Option<Problem>,
+}
+
+impl From<Arc<LeaversReport>> for LeaversView {
+    fn from(report: Arc<LeaversReport>) -> LeaversView {
+        let missing_permission = report
+            .directory_not_permitted
+            .then(|| Problem::from(&crate::auth::session::SessionError::DirectoryNotPermitted));
+        LeaversView {
+            report,
+            missing_permission,
+        }
+    }
+}
+
 /// The leavers lens: numbers on disabled, deleted or ghost users (and optionally unlicensed).
 /// Without User.Read.All the report says what to grant and lists the ghosts it can find.
 /// `null` when cancelled.
@@ -127,15 +149,16 @@ pub async fn numbers_leavers<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, App>,
     include_unlicensed: bool,
-) -> Result<Option<Arc<LeaversReport>>, Problem> {
+) -> Result<Option<LeaversView>, Problem> {
     let owner = state.list_owner(&app).await?;
     let (graph, api_available) = state.graph(&app).await?;
     let options = LeaverOptions { include_unlicensed };
     let data_dir = &state.context.data_dir;
-    Ok(state
+    let report = state
         .numbers
         .leavers(&graph, api_available, data_dir, &owner, options)
-        .await?)
+        .await?;
+    Ok(report.map(LeaversView::from))
 }
 
 /// After an admin granted User.Read.All: ask Microsoft for it again.

@@ -157,7 +157,7 @@ mod tests {
             deleted_users_complete: true,
             requests: 0,
             complete: true,
-            missing_permission: None,
+            directory_not_permitted: false,
         };
         let mut leavers = Vec::new();
         export_leavers_csv(&report, &mut leavers).unwrap();

@@ -26,7 +26,6 @@ use crate::graph::{
     AccountPlan, CancelToken, DeletedUsers, DirectoryAccount, GraphClient, GraphError,
     GraphErrorKind, UserDetail,
 };
-use crate::problem::Problem;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -238,8 +237,9 @@ pub struct LeaversReport {
     pub requests: usize,
     /// `true` when `User.Read.All` was available (disabled/deleted/unlicensed were checked).
     pub complete: bool,
-    /// Without `User.Read.All`: what to grant.
-    pub missing_permission: Option<Problem>,
+    /// `User.Read.All` is not granted, so only what `User.ReadBasic.All` tells was checked;
+    /// the boundary says what to grant.
+    pub directory_not_permitted: bool,
 }
 
 /// Whether a failed full read means "User.Read.All is missing".
@@ -277,7 +277,7 @@ pub async fn find_leavers(
     };
     let problem = InventoryError::graph(telephone_api_available);
     let mut requests = 0;
-    let (read, deleted, complete, missing_permission) =
+    let (read, deleted, complete, directory_not_permitted) =
         match graph.users_by_ids(&ids, UserDetail::Full, cancel).await {
             Ok(None) => return Ok(None),
             Ok(Some(read)) => {
@@ -290,7 +290,7 @@ pub async fn find_leavers(
                     }
                     Err(e) => return Err(problem(e)),
                 };
-                (read, deleted, true, None)
+                (read, deleted, true, false)
             }
             Err(e) if directory_refused(&e) => {
                 match graph.users_by_ids(&ids, UserDetail::Basic, cancel).await {
@@ -304,7 +304,7 @@ pub async fn find_leavers(
                                 ..DeletedUsers::default()
                             },
                             false,
-                            Some(Problem::from(&SessionError::DirectoryNotPermitted)),
+                            true,
                         )
                     }
                     Err(e) if directory_refused(&e) || e.kind == GraphErrorKind::SignIn => {
@@ -409,7 +409,7 @@ pub async fn find_leavers(
         deleted_users_complete,
         requests,
         complete,
-        missing_permission,
+        directory_not_permitted,
     }))
 }
 
