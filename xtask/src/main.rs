@@ -6,6 +6,7 @@
 //! On Debian/Ubuntu both first install the system packages they need when any is missing
 //! (with sudo when not root). On Windows and macOS they need nothing beyond Rust.
 
+mod imports;
 mod portability;
 
 use std::env;
@@ -47,6 +48,7 @@ fn main() {
         "test" => test(&rest),
         "package" => package(),
         "portable" => portable(),
+        "imports" => imports(rest.first().map(PathBuf::from)),
         "bench-launch" => bench_launch(&rest),
         "bench-launch-inner" => bench_launch_inner(&rest),
         "bench-memory" => bench_memory(),
@@ -56,6 +58,7 @@ fn main() {
                  cargo xtask test [--with-package] [-- FILTER]  run every check and test\n       \
                  cargo xtask package           build the .deb, install it, start it, remove it\n       \
                  cargo xtask portable          no Unix-only API outside a cfg scope in src-tauri/ and tests/\n       \
+                 cargo xtask imports [DIR]     no import cycle between files of src-tauri/ (or DIR), no import up a layer\n       \
                  cargo xtask bench-launch [RUNS]  release build: launch-to-first-screen times\n       \
                  cargo xtask bench-memory      idle memory of the whole app with 50,000 numbers loaded"
             );
@@ -207,6 +210,35 @@ fn deny() -> Result<(), String> {
 
 /// The suite must build on Windows and macOS: no Unix-only API outside a `cfg` scope in
 /// `src-tauri/` and `tests/` (see `portability.rs`, whose own tests run first).
+/// `cargo xtask imports`: the import cycles between files of `src-tauri/` and the imports that
+/// run up a layer (see `imports.rs`); an error when there is any.
+fn imports(dir: Option<PathBuf>) -> Result<(), String> {
+    let dir = dir.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri"));
+    let report = imports::check(&dir);
+    for cycle in &report.cycles {
+        eprintln!("xtask: imports: cycle between {}", cycle.join(", "));
+    }
+    for (from, to) in &report.upward {
+        eprintln!(
+            "xtask: imports: {from} ({}) imports {to} ({}), a layer above it",
+            imports::layer_name(from),
+            imports::layer_name(to)
+        );
+    }
+    eprintln!(
+        "xtask: imports: {} files of src-tauri/, {} arrows between them, {} cycle(s), {} import(s) up a layer",
+        report.files,
+        report.arrows,
+        report.cycles.len(),
+        report.upward.len()
+    );
+    if report.cycles.is_empty() && report.upward.is_empty() {
+        Ok(())
+    } else {
+        Err("make the arrows run one way: move what both files need into the lower one, or pass it in".into())
+    }
+}
+
 fn portable() -> Result<(), String> {
     let mut own_tests = cargo();
     own_tests.args(["test", "--locked", "--quiet", "-p", "xtask"]);
@@ -291,6 +323,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
     portable()?;
+    imports(None)?;
     let mut clippy = cargo();
     clippy.args([
         "clippy",
