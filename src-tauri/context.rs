@@ -6,7 +6,7 @@
 
 use crate::cloud::Cloud;
 use crate::config::{LaunchError, LaunchOptions};
-use crate::sim::SimTenant;
+use numberdesk_sim::SimTenant;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -100,8 +100,8 @@ impl AppContext {
             None => {}
             Some(Ok(tenant)) => {
                 context.cloud = Cloud::demo(&tenant.login_url(), &tenant.graph_url()).ok();
-                context.tenant = Some(crate::sim::DEMO_TENANT_ID.to_owned());
-                context.client_id = Some(crate::sim::DEMO_CLIENT_ID.to_owned());
+                context.tenant = Some(numberdesk_sim::DEMO_TENANT_ID.to_owned());
+                context.client_id = Some(numberdesk_sim::DEMO_CLIENT_ID.to_owned());
                 context.demo = Some(tenant);
             }
             Some(Err(error)) => {

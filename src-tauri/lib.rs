@@ -31,7 +31,8 @@ pub mod problem;
 pub mod records;
 pub mod settings;
 pub mod setup;
-pub mod sim;
+/// The simulated tenant (the `numberdesk-sim` crate in `sim/`), behind `--demo` and the tests.
+pub use numberdesk_sim as sim;
 pub mod tray;
 pub mod vault;
 

@@ -39,6 +39,10 @@ const TEST_PACKAGES: &[&str] = &[
     "fonts-dejavu-core",
 ];
 
+/// The packages whose tests `cargo xtask test` runs: the app and the simulated tenant (xtask's
+/// own tests run with the portability check).
+const TESTED_PACKAGES: &[&str] = &["-p", "numberdesk", "-p", "numberdesk-sim"];
+
 fn main() {
     let mut args = env::args().skip(1);
     let task = args.next().unwrap_or_default();
@@ -244,7 +248,11 @@ fn portable() -> Result<(), String> {
     own_tests.args(["test", "--locked", "--quiet", "-p", "xtask"]);
     run(own_tests)?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (files, found) = portability::check(&[&root.join("src-tauri"), &root.join("tests")]);
+    let (files, found) = portability::check(&[
+        &root.join("src-tauri"),
+        &root.join("sim"),
+        &root.join("tests"),
+    ]);
     for (file, finding) in &found {
         eprintln!(
             "xtask: portability: {}:{}: Unix-only API outside a cfg(unix)/cfg(target_os) scope: {}",
@@ -254,7 +262,7 @@ fn portable() -> Result<(), String> {
         );
     }
     eprintln!(
-        "xtask: portability: {files} files in src-tauri/ and tests/, {} Unix-only use(s) outside a cfg scope",
+        "xtask: portability: {files} files in src-tauri/, sim/ and tests/, {} Unix-only use(s) outside a cfg scope",
         found.len()
     );
     if found.is_empty() {
@@ -338,7 +346,9 @@ fn test(extra: &[String]) -> Result<(), String> {
 
     // Build everything first, so that compile time is not spent inside the test session.
     let mut build = cargo();
-    build.args(["test", "--locked", "--no-run"]);
+    build
+        .args(["test", "--locked", "--no-run"])
+        .args(TESTED_PACKAGES);
     run(build)?;
 
     let filter = extra
@@ -347,7 +357,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         .cloned()
         .collect::<Vec<_>>();
     let test_command = format!(
-        "\"${{CARGO:-cargo}}\" test --locked -- --include-ignored {}",
+        "\"${{CARGO:-cargo}}\" test --locked {} -- --include-ignored {}",
+        TESTED_PACKAGES.join(" "),
         filter
             .iter()
             .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
@@ -359,7 +370,9 @@ fn test(extra: &[String]) -> Result<(), String> {
         let mut tests = cargo();
         tests
             .env("NUMBERDESK_AXE_JS", axe_script())
-            .args(["test", "--locked", "--", "--include-ignored"])
+            .args(["test", "--locked"])
+            .args(TESTED_PACKAGES)
+            .args(["--", "--include-ignored"])
             .args(&filter);
         return run(tests);
     }

@@ -146,7 +146,7 @@ pub(crate) fn grow(directory: &mut Directory, scale: TenantScale, seed: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::sample_tenant;
+    use crate::seed::sample_tenant;
 
     #[test]
     fn the_benchmark_tenant_is_built_fast_with_leavers_in_proportion() {

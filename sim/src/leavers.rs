@@ -84,7 +84,7 @@ pub(crate) fn is_ghost(directory: &Directory, id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::sample_tenant;
+    use crate::seed::sample_tenant;
 
     const TENANT: &str = "00000000-0000-4000-8000-000000000000";
     const DEMO_SEED: u64 = 0x4e75_6d62_6572_4465;

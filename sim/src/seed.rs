@@ -623,7 +623,7 @@ mod tests {
         for number in &odd {
             assert_ne!(number.telephone_number, "+12065550100");
             for name in &number.served_as_null {
-                assert!(crate::sim::directory::NULLABLE.contains(name), "{name}");
+                assert!(crate::directory::NULLABLE.contains(name), "{name}");
             }
             let json = number.to_graph_json();
             for name in &number.served_as_null {

@@ -340,7 +340,7 @@ pub(crate) fn parse(input: &str) -> Result<Filter, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::sample_tenant;
+    use crate::seed::sample_tenant;
 
     fn eq(property: &'static str, value: &str) -> Condition {
         Condition::Equals {

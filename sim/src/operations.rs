@@ -429,7 +429,7 @@ impl Operations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::sample_tenant;
+    use crate::seed::sample_tenant;
 
     const TENANT: &str = "00000000-0000-4000-8000-000000000000";
 
