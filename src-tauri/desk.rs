@@ -355,7 +355,7 @@ impl Desk {
             category: assignment.assignment_category.clone(),
             location_id: assignment.location_id.clone(),
         };
-        let mut lookups = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lookups = crate::locks::lock(&self.lookups);
         let ttl = self.config.lookup_ttl;
         lookups.retain(|_, pending| pending.created.elapsed() < ttl);
         lookups.insert(
@@ -382,10 +382,7 @@ impl Desk {
 
     /// Unassigns the number of a confirmed lookup. At most one POST per lookup.
     pub async fn unassign(self: &Arc<Self>, lookup_id: &str) -> Result<RecordView, DeskError> {
-        let pending = self
-            .lookups
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let pending = crate::locks::lock(&self.lookups)
             .remove(lookup_id)
             .filter(|p| p.created.elapsed() < self.config.lookup_ttl)
             .ok_or(DeskError::ConfirmationUsed)?;
@@ -499,17 +496,11 @@ impl Desk {
     }
 
     fn claim(&self, id: i64) -> bool {
-        self.following
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id)
+        crate::locks::lock(&self.following).insert(id)
     }
 
     fn release(&self, id: i64) {
-        self.following
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        crate::locks::lock(&self.following).remove(&id);
     }
 
     fn spawn_follow(self: &Arc<Self>, id: i64) {

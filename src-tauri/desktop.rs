@@ -24,26 +24,17 @@ pub struct BackgroundState {
 
 impl BackgroundState {
     fn set_shortcut_problem(&self, problem: Option<DesktopError>) {
-        *self
-            .shortcut_problem
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = problem;
+        *crate::locks::lock(&self.shortcut_problem) = problem;
     }
 
     /// Why the saved shortcut could not be registered at start, if it could not.
     pub fn shortcut_problem(&self) -> Option<DesktopError> {
-        self.shortcut_problem
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::locks::lock(&self.shortcut_problem).clone()
     }
 
     /// Whether record `id` is announced for the first time (and remembers that it was).
     pub fn first_notice(&self, id: i64) -> bool {
-        self.notified
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id)
+        crate::locks::lock(&self.notified).insert(id)
     }
 }
 

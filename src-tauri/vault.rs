@@ -445,12 +445,7 @@ impl LimitedMemoryStore {
 
     /// The names of the entries present, for tests.
     pub fn names(&self) -> Vec<String> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect()
+        crate::locks::lock(&self.entries).keys().cloned().collect()
     }
 }
 
@@ -459,37 +454,23 @@ impl SecretStore for LimitedMemoryStore {
         if secret.len() > self.limit {
             return Err(VaultError::TooLong(self.limit as u32));
         }
-        let mut budget = self
-            .fail_after_puts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut budget = crate::locks::lock(&self.fail_after_puts);
         if let Some(left) = budget.as_mut() {
             if *left == 0 {
                 return Err(VaultError::Unavailable("simulated failure".into()));
             }
             *left -= 1;
         }
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_owned(), secret.to_vec());
+        crate::locks::lock(&self.entries).insert(name.to_owned(), secret.to_vec());
         Ok(())
     }
 
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>, VaultError> {
-        Ok(self
-            .entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned())
+        Ok(crate::locks::lock(&self.entries).get(name).cloned())
     }
 
     fn remove(&self, name: &str) -> Result<(), VaultError> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(name);
+        crate::locks::lock(&self.entries).remove(name);
         Ok(())
     }
 

@@ -82,11 +82,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
 
     fn new_cancel(&self) -> watch::Receiver<bool> {
         let (cancel, receiver) = CancelSignIn::new();
-        let previous = self
-            .cancel
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(cancel);
+        let previous = crate::locks::lock(&self.cancel).replace(cancel);
         if let Some(previous) = previous {
             previous.cancel();
         }
@@ -95,10 +91,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
 
     /// The last sign-in Microsoft refused (either flow), for "Copy diagnostics".
     pub fn last_failure(&self) -> Option<SignInFailure> {
-        self.last_failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::locks::lock(&self.last_failure).clone()
     }
 
     /// Keeps and logs what Microsoft said when it refused a sign-in; passes the error on.
@@ -109,7 +102,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
                 let failure = SignInFailure {
                     error: entra.clone(),
                 };
-                *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(failure);
+                *crate::locks::lock(&self.last_failure) = Some(failure);
             }
         }
         result
@@ -117,7 +110,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
 
     /// Cancels whichever sign-in is waiting.
     pub fn cancel(&self) {
-        if let Some(cancel) = self.cancel.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(cancel) = crate::locks::lock(&self.cancel).take() {
             cancel.cancel();
         }
     }

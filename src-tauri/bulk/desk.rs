@@ -143,9 +143,7 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::locks::lock;
 
 /// Statuses a re-run picks up: Microsoft refused or failed them.
 fn is_retryable(status: &RecordStatus) -> bool {

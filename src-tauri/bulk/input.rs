@@ -30,6 +30,7 @@
 //!   `;;;` lines; neither means anything to the admin, and both would only be noise in the
 //!   preview.
 
+use crate::count::thousands;
 use crate::phone::{parse_number, ParsedNumber};
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -732,19 +733,6 @@ fn capped_cell(text: &str) -> (String, bool) {
         Some((end, _)) => (format!("{}…", &text[..end]), true),
         None => (text.to_string(), false),
     }
-}
-
-/// `12345` → `12,345`, as the messages spell counts.
-fn thousands(count: usize) -> String {
-    let digits = count.to_string();
-    let mut spelled = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            spelled.push(',');
-        }
-        spelled.push(digit);
-    }
-    spelled
 }
 
 #[cfg(test)]

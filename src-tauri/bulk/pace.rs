@@ -173,7 +173,7 @@ impl AdaptiveLimiter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.state)
     }
 
     pub fn stats(&self) -> RateStats {

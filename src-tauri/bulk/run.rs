@@ -48,7 +48,7 @@ use crate::operation::{
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, RwLock};
 use tokio::task::JoinSet;
@@ -327,9 +327,7 @@ pub struct BulkRun {
     task: tokio::task::JoinHandle<()>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::locks::lock;
 
 impl BulkEngine {
     /// `graph` is the app's client; each run paces its own copy of it.

@@ -194,7 +194,7 @@ impl GraphClient {
             .collect();
         let queue: Arc<Mutex<VecDeque<Vec<Part>>>> = Arc::new(Mutex::new(VecDeque::new()));
         {
-            let mut queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+            let mut queue = crate::locks::lock(&queue);
             let mut parts = parts.into_iter().peekable();
             while parts.peek().is_some() {
                 queue.push_back(parts.by_ref().take(BATCH_LIMIT).collect());
@@ -246,7 +246,7 @@ impl GraphClient {
         if !completed || cancel.is_cancelled() {
             return Ok(None);
         }
-        let read = std::mem::take(&mut *result.lock().unwrap_or_else(|e| e.into_inner()));
+        let read = std::mem::take(&mut *crate::locks::lock(&result));
         Ok(Some(read))
     }
 
@@ -320,7 +320,7 @@ impl GraphClient {
         detail: UserDetail,
         cancel: &CancelToken,
     ) -> Result<Step, GraphError> {
-        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let next = crate::locks::lock(queue).pop_front();
         let Some(batch) = next else {
             return Ok(Step::Empty);
         };
@@ -329,7 +329,7 @@ impl GraphClient {
         };
         let answer = answer?;
         {
-            let mut result = result.lock().unwrap_or_else(|e| e.into_inner());
+            let mut result = crate::locks::lock(result);
             result.requests += 1;
             result.retried_parts += answer.again.len();
             result.unresolved.extend(answer.unresolved);
@@ -345,10 +345,7 @@ impl GraphClient {
                     return Ok(Step::Cancelled);
                 }
             }
-            queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_back(answer.again);
+            crate::locks::lock(queue).push_back(answer.again);
         }
         Ok(Step::Read)
     }

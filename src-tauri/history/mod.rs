@@ -54,7 +54,7 @@ use record::IN_FLIGHT_SQL;
 use rusqlite::{named_params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -405,7 +405,7 @@ impl History {
     /// The connection. A panic while it was held cannot have left a transaction half-done
     /// (rusqlite rolls back on drop, unwinding included), so a poisoned lock is still usable.
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locks::lock(&self.conn)
     }
 }
 

@@ -8,7 +8,7 @@
 //! neither shown, counted, exported, given to the lens nor sent to Bulk; the view says so and
 //! offers Refresh. Sign-out ([`NumbersDesk::forget`]) removes the list from memory and disk.
 
-use super::read::{may_resume, thousands};
+use super::read::may_resume;
 use super::store::off_thread;
 use super::{
     export_inventory_csv, export_leavers_csv, find_leavers, refresh_inventory,
@@ -17,6 +17,7 @@ use super::{
     LeaverOptions, LeaversReport, ListOwner, PartialRead, QueryResult, ReadOutcome, ReadProgress,
     StopCause,
 };
+use crate::count::thousands;
 use crate::export_file::{write_export_file, Exported};
 use crate::graph::{CancelToken, GraphClient};
 use serde::{Deserialize, Serialize};
@@ -187,9 +188,7 @@ struct Inner {
 #[derive(Default, Clone)]
 pub struct NumbersDesk(Arc<Inner>);
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::locks::lock;
 
 impl NumbersDesk {
     /// Opening the view: `owner`'s kept list at once (read from `data_dir` the first time,
@@ -272,7 +271,7 @@ impl NumbersDesk {
                 // The complete list (if any) is unchanged on disk, the partial read is new:
                 // both are read back with their notes by the view below.
                 let _loading = self.0.loading.lock().await;
-                *self.0.kept.write().unwrap_or_else(|e| e.into_inner()) = None;
+                *crate::locks::write(&self.0.kept) = None;
                 *lock(&self.0.leavers) = None;
                 (false, true)
             }
@@ -388,7 +387,7 @@ impl NumbersDesk {
         self.cancel();
         let _writing = self.0.writing.lock().await;
         let _loading = self.0.loading.lock().await;
-        *self.0.kept.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *crate::locks::write(&self.0.kept) = None;
         *lock(&self.0.leavers) = None;
         if self.0.store.get().is_none() && !data_dir.join(super::FILE_NAME).exists() {
             return Ok(());
@@ -410,11 +409,7 @@ impl NumbersDesk {
     }
 
     fn kept(&self) -> Option<Arc<Kept>> {
-        self.0
-            .kept
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::locks::read(&self.0.kept).clone()
     }
 
     /// The list in memory, when it is `owner`'s.
@@ -463,7 +458,7 @@ impl NumbersDesk {
         let kept = Arc::new(kept);
         let mut leavers = lock(&self.0.leavers);
         *leavers = None;
-        *self.0.kept.write().unwrap_or_else(|e| e.into_inner()) = Some(kept.clone());
+        *crate::locks::write(&self.0.kept) = Some(kept.clone());
         kept
     }
 

@@ -11,6 +11,7 @@ use super::{
     AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, ListOwner,
     PartialRead, StopCause, StoreError,
 };
+use crate::count::thousands;
 use crate::graph::{
     CancelToken, CutOffCause, GraphClient, GraphErrorKind, ListProgress, ListingStart, NumberPages,
     UserDetail,
@@ -44,19 +45,6 @@ impl ReadProgress {
             _ => format!("{} numbers read", thousands(self.rows)),
         }
     }
-}
-
-/// `30000` as "30,000".
-pub(crate) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// How a read ended.

@@ -266,7 +266,7 @@ impl InventoryStore {
     /// Replaces the kept inventory with `inventory`, read for `owner`, in one transaction; a
     /// partial read is dropped with it (the complete list supersedes it).
     pub fn save(&self, owner: &ListOwner, inventory: &Inventory) -> Result<(), StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut conn = crate::locks::lock(&self.conn);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch("DELETE FROM numbers; DELETE FROM partial_numbers; DELETE FROM partial;")?;
         tx.execute(
@@ -294,7 +294,7 @@ impl InventoryStore {
     /// transaction. The complete list stays as it was, unless it is another owner's: the file
     /// holds one owner's lists.
     pub fn save_partial(&self, owner: &ListOwner, partial: &PartialRead) -> Result<(), StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut conn = crate::locks::lock(&self.conn);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if Self::owner(&tx)?.is_some_and(|kept_for| kept_for != *owner) {
             tx.execute_batch("DELETE FROM numbers; DELETE FROM snapshot;")?;
@@ -328,7 +328,7 @@ impl InventoryStore {
 
     /// The partial read kept for `owner`, if any (another owner's is not read at all).
     pub fn load_partial(&self, owner: &ListOwner) -> Result<Option<PartialRead>, StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = crate::locks::lock(&self.conn);
         let head = conn
             .query_row(
                 "SELECT owner_tenant, owner_cloud, owner_graph, owner_account, started_unix,
@@ -391,7 +391,7 @@ impl InventoryStore {
 
     /// The inventory kept for `owner`; a list read for anyone else is not read at all.
     pub fn load(&self, owner: &ListOwner) -> Result<KeptList, StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = crate::locks::lock(&self.conn);
         match Self::owner(&conn)? {
             None => return Ok(KeptList::Nothing),
             Some(kept_for) if kept_for != *owner => return Ok(KeptList::ReadForAnother),
@@ -430,7 +430,7 @@ impl InventoryStore {
     /// How many numbers the list kept for `owner` holds (for "of about 30,000"), cheaply;
     /// `None` when nothing is kept for `owner`.
     pub fn kept_count(&self, owner: &ListOwner) -> Result<Option<usize>, StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = crate::locks::lock(&self.conn);
         if Self::owner(&conn)?.as_ref() != Some(owner) {
             return Ok(None);
         }
@@ -441,7 +441,7 @@ impl InventoryStore {
     /// Sign-out: deletes the kept list, whoever it was read for, and compacts the file and
     /// empties its write-ahead log, so no name or user name is left on disk.
     pub fn forget(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut conn = crate::locks::lock(&self.conn);
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::NotErased)?;

@@ -47,9 +47,7 @@ fn key(number: &str) -> String {
     number.to_ascii_lowercase()
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::locks::lock;
 
 impl FreshAnswers {
     /// `list_requests`: what the preview's listing of the whole tenant cost (`0` if unknown).

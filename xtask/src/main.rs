@@ -10,7 +10,7 @@ mod imports;
 mod portability;
 
 use std::env;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{exit, Command};
 
 /// Needed to compile and run the app on Linux (WebKitGTK, tray, TLS, build tools).
@@ -217,7 +217,7 @@ fn deny() -> Result<(), String> {
 /// `cargo xtask imports`: the import cycles between files of `src-tauri/` and the imports that
 /// run up a layer (see `imports.rs`); an error when there is any.
 fn imports(dir: Option<PathBuf>) -> Result<(), String> {
-    let dir = dir.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri"));
+    let dir = dir.unwrap_or_else(|| workspace_root().join("src-tauri"));
     let report = imports::check(&dir);
     for cycle in &report.cycles {
         eprintln!("xtask: imports: cycle between {}", cycle.join(", "));
@@ -243,11 +243,21 @@ fn imports(dir: Option<PathBuf>) -> Result<(), String> {
     }
 }
 
+/// The checkout this task runs in. `cargo run` sets `CARGO_MANIFEST_DIR` (xtask's folder) for
+/// the running task; the compile-time value is only a fallback, since a build directory shared
+/// by two checkouts may hand one of them a task compiled in the other.
+fn workspace_root() -> PathBuf {
+    env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
+}
+
 fn portable() -> Result<(), String> {
     let mut own_tests = cargo();
     own_tests.args(["test", "--locked", "--quiet", "-p", "xtask"]);
     run(own_tests)?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = workspace_root();
     let (files, found) = portability::check(&[
         &root.join("src-tauri"),
         &root.join("sim"),
