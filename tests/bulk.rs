@@ -311,6 +311,59 @@ async fn a_fresh_preview_is_sent_without_reading_again_and_an_old_one_row_at_a_t
     assert!(reads[0].contains("filter=telephoneNumber"), "{reads:?}");
 }
 
+/// The end of a run: operation reads that fell due while rows were still to be sent wait (up
+/// to `read_lag`) behind the rows, so the last seconds are not spent reading the last few
+/// operations alone at a fraction of the rate. With no lag, reads cut in as soon as they are due.
+#[tokio::test]
+async fn due_operation_reads_wait_behind_the_rows_still_to_send_for_at_most_the_read_lag() {
+    async fn run(rig: &Rig, numbers: &[String], read_lag: Duration) -> Vec<String> {
+        let plan = rig.plan(numbers).await;
+        rig.sim.clear_requests();
+        let report = rig
+            .engine(BulkConfig {
+                workers: 1,
+                rate: RateConfig {
+                    initial: 20.0,
+                    max: 20.0,
+                    slow_start: false,
+                    ..config().rate
+                },
+                first_poll: Duration::from_millis(50),
+                read_lag,
+                ..config()
+            })
+            .start(plan, Seen::default().sink())
+            .await
+            .unwrap()
+            .finished()
+            .await
+            .unwrap();
+        assert_eq!(report.counts.succeeded, numbers.len());
+        rig.sim
+            .graph_requests()
+            .into_iter()
+            .map(|r| r.method)
+            .collect()
+    }
+    let rig = rig().await;
+    let numbers = rig.assigned(16);
+    // 20 requests a second: each POST waits 50 ms for its turn, so every earlier POST's
+    // operation is due before the next row goes.
+    let lagging = run(&rig, &numbers[..8], Duration::from_secs(30)).await;
+    let first_get = lagging.iter().position(|m| m == "GET").unwrap();
+    assert_eq!(
+        lagging[..first_get].iter().filter(|m| *m == "POST").count(),
+        8,
+        "every row is sent before the first read: {lagging:?}"
+    );
+    let eager = run(&rig, &numbers[8..], Duration::ZERO).await;
+    let first_get = eager.iter().position(|m| m == "GET").unwrap();
+    assert!(
+        first_get < 7,
+        "without a lag a due read goes before the next row: {eager:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_undo_is_not_given_back_when_the_number_was_given_to_someone_else() {
     let rig = rig().await;

@@ -8,7 +8,7 @@
 //! Why adaptive: no limit for the telephone-number API is documented (graph-api.md §4.2), so
 //! the run finds it, in the manner of TCP's congestion control:
 //! - **Slow start**: from a cold-start rate inside every documented Teams limit (see
-//!   [`RateConfig::default`]), doubled after each second's worth of answers until the first
+//!   [`RateConfig::default`]), doubled after each half-second's worth of answers until the first
 //!   429 or the documented per-app limit (`slow_start_threshold`), whichever comes first, so a
 //!   run reaches the service's pace in a few seconds without doubling past a documented limit.
 //!   Above the threshold, and after a 429, the rate grows by `increase` only.
@@ -39,8 +39,11 @@ pub struct RateConfig {
     pub initial: f64,
     pub min: f64,
     pub max: f64,
-    /// Factor applied after a second's worth of answers without a 429.
+    /// Factor applied after `step`'s worth of answers without a 429.
     pub increase: f64,
+    /// How much time's worth of clean answers (at the current rate) the rate is held before
+    /// it grows again.
+    pub step: Duration,
     /// Factor applied on a 429.
     pub decrease: f64,
     /// The pause when a 429 carries no `Retry-After`.
@@ -67,8 +70,8 @@ impl Default for RateConfig {
     ///
     /// So a run starts at **4 requests per second**, which no documented Teams limit refuses,
     /// and is what a backend that has just woken up (the one that answers overload with a
-    /// 400) can be expected to take; it doubles each second's worth of clean answers to the
-    /// documented **30** (4, 8, 16, 30: about four seconds), and above that only creeps up
+    /// 400) can be expected to take; it doubles each half-second's worth of clean answers to
+    /// the documented **30** (4, 8, 16, 30: about two seconds), and above that only creeps up
     /// (`increase`), finding any higher limit the service really allows without a wall of
     /// 429s. None of this is tuned to the simulated tenant: the sim's limits are set per test
     /// and per benchmark, and the pacer must find them.
@@ -78,6 +81,7 @@ impl Default for RateConfig {
             min: 0.5,
             max: 50.0,
             increase: 1.1,
+            step: Duration::from_millis(500),
             decrease: 0.8,
             default_pause: Duration::from_secs(5),
             slow_start: true,
@@ -255,7 +259,8 @@ impl AdaptiveLimiter {
             return;
         }
         state.answers_since_change += 1.0;
-        if state.answers_since_change >= state.rate.max(1.0) {
+        let step = self.config.step.as_secs_f64();
+        if state.answers_since_change >= (state.rate * step).max(1.0) {
             state.answers_since_change = 0.0;
             if !std::mem::take(&mut state.held_back) {
                 return;
@@ -304,6 +309,7 @@ mod tests {
             min: 1.0,
             max: 40.0,
             increase: 1.5,
+            step: Duration::from_secs(1),
             decrease: 0.5,
             default_pause: Duration::from_secs(1),
             slow_start: false,
@@ -419,12 +425,13 @@ mod tests {
             ..defaults
         });
         assert_eq!(limiter.stats().rate, 4.0);
-        answers(&limiter, 4, 202);
+        // Half a second's worth of clean answers at each rate.
+        answers(&limiter, 2, 202);
         assert_eq!(limiter.stats().rate, 8.0);
+        answers(&limiter, 4, 202);
         answers(&limiter, 8, 202);
-        answers(&limiter, 16, 202);
         assert_eq!(limiter.stats().rate, 30.0, "not 32: the documented limit");
-        answers(&limiter, 30, 202);
+        answers(&limiter, 15, 202);
         assert!(
             (limiter.stats().rate - 33.0).abs() < 1e-9,
             "then only `increase`"

@@ -20,8 +20,9 @@
 //!   never has more than `workers` requests in flight.
 //! - **Few polls.** Microsoft needs seconds per operation, so an accepted row is first read
 //!   after `first_poll`, then again every `poll_gap`, round-robin with the other accepted rows
-//!   and through the same limiter. Reading operations that are due comes before sending new
-//!   rows, so the run settles what it started before it starts more.
+//!   and through the same limiter. A due read waits at most `read_lag` behind new rows, so the
+//!   run settles what it started within seconds, and its end is not spent waiting for the
+//!   last operations alone.
 //! - **Pause, resume, cancel.** Pause stops new POSTs (accepted rows are still followed);
 //!   cancel also drops the rows not yet sent. [`BulkRun::cancel`] returns once the POSTs that
 //!   had already taken their turn are answered: after it returns, nothing more is sent.
@@ -68,6 +69,11 @@ pub struct BulkConfig {
     pub first_poll: Duration,
     /// Wait between two reads of the same operation.
     pub poll_gap: Duration,
+    /// How long a due operation read may wait while rows are still to be sent. Reads that are
+    /// due come first once they have waited this long; before that, new rows go first. So the
+    /// end of a run is not spent reading its last operations alone, at a fraction of the rate:
+    /// the reads put off meanwhile fill the time until the last ones are due.
+    pub read_lag: Duration,
     /// How long an unknown outcome is checked by lookups before the run concludes.
     pub resolve_window: Duration,
     /// Wait between two lookups of the same number.
@@ -86,6 +92,7 @@ impl Default for BulkConfig {
             rate: RateConfig::default(),
             first_poll: Duration::from_secs(5),
             poll_gap: Duration::from_secs(10),
+            read_lag: Duration::from_secs(5),
             resolve_window: Duration::from_secs(120),
             resolve_gap: Duration::from_secs(10),
             throttled_post_rounds: 5,
@@ -653,7 +660,20 @@ impl Shared {
     fn next(&self) -> Next {
         let mut schedule = lock(&self.schedule);
         let now = Instant::now();
-        let job = if schedule.follow.front().is_some_and(|(_, due)| *due <= now) {
+        let sending = !self.paused.load(Ordering::SeqCst)
+            && !self.cancelled.load(Ordering::SeqCst)
+            && !schedule.to_send.is_empty();
+        let read_due = |lag: Duration| {
+            schedule
+                .follow
+                .front()
+                .is_some_and(|(_, due)| *due + lag <= now)
+        };
+        let job = if read_due(if sending {
+            self.config.read_lag
+        } else {
+            Duration::ZERO
+        }) {
             schedule.follow.pop_front().map(|(i, _)| Job::Poll(i))
         } else if schedule
             .resolve
@@ -664,7 +684,7 @@ impl Shared {
                 .resolve
                 .pop_front()
                 .map(|(i, _, since)| Job::Resolve(i, since))
-        } else if !self.paused.load(Ordering::SeqCst) && !self.cancelled.load(Ordering::SeqCst) {
+        } else if sending {
             schedule.to_send.pop_front().map(Job::Send)
         } else {
             None
