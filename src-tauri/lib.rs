@@ -31,6 +31,7 @@ pub mod operation;
 pub mod phone;
 pub mod problem;
 pub mod records;
+pub mod register;
 pub mod settings;
 pub mod setup;
 /// The simulated tenant (the `numberdesk-sim` crate in `sim/`), behind `--demo` and the tests.
