@@ -136,6 +136,17 @@ pub enum RegisterError {
     NotReplicated,
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// Setup's sign-in through Microsoft's client did not succeed (refused, blocked by
+    /// Conditional Access or a tenant policy, cancelled).
+    #[error("setup's sign-in did not succeed: {0}")]
+    SignIn(crate::auth::AuthError),
+}
+
+impl RegisterError {
+    /// Setup's sign-in failed.
+    pub fn from_bootstrap(error: crate::auth::AuthError) -> RegisterError {
+        RegisterError::SignIn(error)
+    }
 }
 
 /// Graph's permission ids by name, and its service principal's id.
