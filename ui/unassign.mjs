@@ -5,7 +5,7 @@ import { call } from './ipc.mjs';
 import { showProblem } from './dom.mjs';
 import { OPERATIONS, PROBLEMS, SUCCEEDED } from './contract.mjs';
 import { renderChip, isSettled } from './status.mjs';
-import { activationState, assignmentTarget, text } from './words.mjs';
+import { activationState, assignmentTarget, person, text } from './words.mjs';
 
 // The markup both windows use, so the card and the confirmation are the same everywhere.
 const MARKUP = `
@@ -94,7 +94,7 @@ export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
     onBusy(!isSettled(record.status));
     part('result').hidden = false;
     renderChip(part('result-status'), record.status);
-    const who = record.priorAssignee && (record.priorAssignee.name || record.priorAssignee.upn || record.priorAssignee.id);
+    const who = person(record.priorAssignee, { inSentence: true });
     const number = record.numberDisplay || record.telephoneNumber;
     const assign = record.kind === OPERATIONS.assign;
     const whom = who ? (assign ? ` to ${who}` : ` from ${who}`) : '';
