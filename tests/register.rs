@@ -483,3 +483,70 @@ async fn the_bootstrap_token_never_reaches_the_keyring_or_a_log() {
         .count();
     assert_eq!(token_answers, 1);
 }
+
+#[tokio::test]
+async fn the_sign_in_after_setup_waits_while_microsoft_does_not_know_the_new_app_and_the_wait_is_bounded(
+) {
+    let sim = start_fast().await;
+    let (outcome, _) = run_setup(&sim, sim::ADMIN_UPN, &quick()).await;
+    let Outcome::Ready { registration, .. } = outcome.unwrap() else {
+        panic!("ready")
+    };
+    let target = SignInTarget {
+        cloud: cloud(&sim),
+        tenant: registration.tenant_id.clone(),
+        client_id: registration.client_id.clone(),
+    };
+    let (service, _) = service();
+    let waits_seen = Arc::new(Mutex::new(Vec::new()));
+    let progress = {
+        let seen = waits_seen.clone();
+        move |attempt: usize, of: usize| seen.lock().unwrap().push((attempt, of))
+    };
+
+    // Microsoft's directory has not replicated the app yet: AADSTS700016 to every ask, and
+    // the wait ends after the last of its waits with the refusal, not a browser sent nowhere.
+    sim.set_replication_delay(Duration::from_secs(3600));
+    sim.clear_requests();
+    let waits = vec![Duration::from_millis(50); 3];
+    let error = service
+        .wait_until_app_known(&target, &waits, &progress)
+        .await
+        .unwrap_err();
+    let AuthError::Entra(entra) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(entra.refusal(), EntraRefusal::AppNotFound);
+    assert_eq!(*waits_seen.lock().unwrap(), vec![(1, 3), (2, 3), (3, 3)]);
+    let problem = numberdesk::problem::register::app_not_known_yet(error);
+    assert!(
+        problem.hint.contains("Sign in with Microsoft") && problem.hint.contains("again"),
+        "{problem:?}"
+    );
+    let asked = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.ends_with("/oauth2/v2.0/devicecode"))
+        .count();
+    assert_eq!(asked, 4, "asked once, then after each wait");
+    assert!(
+        !sim.requests()
+            .iter()
+            .any(|r| r.path_and_query.contains("/authorize")),
+        "no sign-in page was asked for"
+    );
+
+    // Replicated while NumberDesk waits: the wait ends as soon as Entra knows the app, and
+    // the browser sign-in then works.
+    waits_seen.lock().unwrap().clear();
+    let created = sim.applications()[0].created_wall.elapsed().unwrap();
+    sim.set_replication_delay(created + Duration::from_millis(400));
+    let waits = vec![Duration::from_millis(150); 20];
+    service
+        .wait_until_app_known(&target, &waits, &progress)
+        .await
+        .unwrap();
+    let seen = waits_seen.lock().unwrap().len();
+    assert!((1..20).contains(&seen), "waited {seen} times");
+    sign_in_and_look_up(&sim, &registration.client_id).await;
+}

@@ -156,6 +156,40 @@ impl<S: SecretStore + 'static> SignInService<S> {
         }
     }
 
+    /// Waits until Entra knows `target`'s app registration, for the sign-in that follows
+    /// "Set up for my organization": Microsoft's directory replicates a new app slowly, and
+    /// until it has, Entra refuses it with AADSTS700016 — on its own page in the browser, which
+    /// never comes back to NumberDesk. So Entra is asked first, with a device-code request that
+    /// it answers at once and that starts no sign-in when refused, and asked again after each
+    /// of `waits` while the answer is AADSTS700016 (`progress(attempt, of)` before each wait).
+    /// Any other answer lets the browser sign-in go ahead and say what is wrong. Still unknown
+    /// after the last wait: the refusal is returned.
+    pub async fn wait_until_app_known(
+        &self,
+        target: &SignInTarget,
+        waits: &[Duration],
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> Result<(), AuthError> {
+        let mut waits = waits.iter().enumerate();
+        let of = waits.len();
+        loop {
+            match entra::device_code_sign_in(target, self.session.http_for(target)).await {
+                Err(AuthError::Entra(refusal))
+                    if refusal.refusal() == entra::EntraRefusal::AppNotFound =>
+                {
+                    match waits.next() {
+                        Some((i, wait)) => {
+                            progress(i + 1, of);
+                            tokio::time::sleep(*wait).await;
+                        }
+                        None => return self.noted(Err(AuthError::Entra(refusal))),
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
     /// Starts setup's sign-in through Microsoft's client for `cloud`: returns the link for the
     /// browser. Cancels any other sign-in that is waiting.
     pub async fn begin_bootstrap(&self, cloud: &crate::cloud::Cloud) -> Result<String, AuthError> {

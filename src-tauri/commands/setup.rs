@@ -193,17 +193,30 @@ pub async fn save_setup<R: Runtime>(
     state: State<'_, App>,
     setup: Setup,
 ) -> Result<SetupView, Problem> {
-    let before = state.resolved_setup(&app)?;
-    let setup = before.accept(&setup)?;
-    let settings = state.settings(&app)?;
-    super::blocking(move || {
-        settings.set_setup(&setup)?;
-        Ok(settings.save()?)
-    })
-    .await?;
-    let after = state.resolved_setup(&app)?;
-    if before.target() != after.target() {
-        state.sign_out().await?;
+    state.save_setup(&app, &setup).await
+}
+
+impl App {
+    /// Saves a setup (from the form, or what "Set up for my organization" created): fields
+    /// fixed by the demo, the test hooks or IT's preset stay as they are; a changed tenant or
+    /// app signs the current session out (and removes the kept list of numbers).
+    pub async fn save_setup<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        setup: &Setup,
+    ) -> Result<SetupView, Problem> {
+        let before = self.resolved_setup(app)?;
+        let setup = before.accept(setup)?;
+        let settings = self.settings(app)?;
+        super::blocking(move || {
+            settings.set_setup(&setup)?;
+            Ok(settings.save()?)
+        })
+        .await?;
+        let after = self.resolved_setup(app)?;
+        if before.target() != after.target() {
+            self.sign_out().await?;
+        }
+        Ok(SetupView::new(&after, &self.context.managed_preset))
     }
-    Ok(SetupView::new(&after, &state.context.managed_preset))
 }

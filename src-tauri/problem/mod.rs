@@ -16,7 +16,7 @@ pub mod graph;
 mod inventory;
 pub mod network;
 pub mod records;
-mod register;
+pub mod register;
 pub mod sign_in;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

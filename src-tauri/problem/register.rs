@@ -4,7 +4,7 @@
 use super::{Problem, ProblemKind};
 use crate::auth::entra::EntraRefusal;
 use crate::auth::AuthError;
-use crate::register::{RegisterError, REGISTER_ROLE};
+use crate::register::{Change, RegisterError, Step, REGISTER_ROLE};
 
 /// Where the manual steps are, for every hint that falls back on them.
 const MANUAL: &str = "register NumberDesk by hand instead: choose “Enter the details myself” and follow the steps beside the form (or ask IT to do them)";
@@ -68,4 +68,71 @@ fn bootstrap_sign_in(error: AuthError) -> Problem {
         .with_request_id(correlation),
         None => Problem::from(error),
     }
+}
+
+/// The line the progress view shows for a step of setup.
+pub fn step_text(step: Step) -> String {
+    match step {
+        Step::ReadingPermissions => "Reading Microsoft Graph’s permissions…".into(),
+        Step::LookingForRegistration => {
+            "Looking for a NumberDesk registration made earlier…".into()
+        }
+        Step::CreatingRegistration => "Creating NumberDesk’s app registration…".into(),
+        Step::FixingRegistration => "Putting the registration’s settings right…".into(),
+        Step::CreatingServicePrincipal => "Adding NumberDesk to your organisation…".into(),
+        Step::GrantingConsent => "Granting consent for your organisation…".into(),
+        Step::WaitingForMicrosoft { attempt, of } => format!(
+            "Microsoft is still creating the app; waiting for it (check {attempt} of {of})…"
+        ),
+    }
+}
+
+/// What a run did, in a sentence each (what the finished view lists).
+pub fn change_text(change: &Change) -> String {
+    match change {
+        Change::Reused => "Found NumberDesk’s registration from an earlier setup; its settings were already right, so nothing was changed.".into(),
+        Change::Created => "Created the app registration “NumberDesk” (your organisation only).".into(),
+        Change::Fixed(settings) => format!(
+            "Put right what had been changed in the registration: {}.",
+            settings.join(", ")
+        ),
+        Change::ServicePrincipalCreated => "Added NumberDesk to your organisation’s enterprise applications.".into(),
+        Change::ConsentGranted => "Granted consent for everyone in your organisation.".into(),
+        Change::ConsentExtended(added) => format!(
+            "Added consent for {}.",
+            added.join(", ")
+        ),
+    }
+}
+
+/// The sign-in after setup: Microsoft still does not know the app setup made, after every wait.
+pub fn app_not_known_yet(error: AuthError) -> Problem {
+    let correlation = match &error {
+        AuthError::Entra(entra) => entra.correlation_id.clone(),
+        _ => None,
+    };
+    Problem::new(
+        ProblemKind::SetupNotReplicated,
+        "Microsoft has not finished creating NumberDesk’s app registration, so it cannot sign you in with it yet.",
+        "Wait a minute, then press “Sign in with Microsoft” again. Nothing needs to be set up again.",
+    )
+    .with_request_id(correlation)
+}
+
+/// "Check again" or a setup step when nothing is waiting (cancelled, or NumberDesk restarted).
+pub fn nothing_waiting() -> Problem {
+    Problem::new(
+        ProblemKind::Cancelled,
+        "Setup is not waiting for anything any more.",
+        "Choose “Set up for my organization” again: it finds what it created before and carries on from there.",
+    )
+}
+
+/// Setup cannot fill in the tenant or client ID: IT's preset (or the launch) fixes them.
+pub fn setup_fixed() -> Problem {
+    Problem::new(
+        ProblemKind::SetupLocked,
+        "The tenant and app for NumberDesk are fixed on this computer, so setup cannot change them.",
+        "They come from your IT department’s preset (or how NumberDesk was started). Sign in with them, or ask IT to change the preset.",
+    )
 }
