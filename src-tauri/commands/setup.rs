@@ -220,3 +220,41 @@ impl App {
         Ok(SetupView::new(&after, &self.context.managed_preset))
     }
 }
+
+/// "Try it on a demo tenant": starts NumberDesk again on the demo, with a data folder of its
+/// own (see `relaunch.rs` for why a new process), and ends this run.
+#[tauri::command]
+pub fn try_demo<R: Runtime>(app: AppHandle<R>, state: State<'_, App>) -> Result<(), Problem> {
+    if state.context.is_demo() {
+        return Ok(());
+    }
+    let chosen = std::env::var_os(crate::config::ENV_DATA_DIR).map(std::path::PathBuf::from);
+    start_again(
+        &app,
+        crate::relaunch::into_demo(&state.context.data_dir, chosen.as_deref()),
+    )
+}
+
+/// The demo banner's way back: starts NumberDesk again on the real setup, and ends the demo.
+#[tauri::command]
+pub fn leave_demo<R: Runtime>(app: AppHandle<R>, state: State<'_, App>) -> Result<(), Problem> {
+    if !state.context.is_demo() {
+        return Ok(());
+    }
+    start_again(
+        &app,
+        crate::relaunch::out_of_demo(std::env::var_os(crate::relaunch::ENV_DEMO_RETURN_DIR)),
+    )
+}
+
+fn start_again<R: Runtime>(
+    app: &AppHandle<R>,
+    how: crate::relaunch::Relaunch,
+) -> Result<(), Problem> {
+    let program = std::env::current_exe().map_err(crate::problem::app::not_started_again)?;
+    how.spawn(&program)
+        .map_err(crate::problem::app::not_started_again)?;
+    log::info!("started again ({:?}); this run ends", how.args);
+    app.exit(0);
+    Ok(())
+}
