@@ -32,6 +32,8 @@ pub mod operation;
 pub mod phone;
 pub mod problem;
 pub mod records;
+pub mod register;
+pub mod relaunch;
 pub mod settings;
 pub mod setup;
 /// The simulated tenant (the `numberdesk-sim` crate in `sim/`), behind `--demo` and the tests.
@@ -59,6 +61,13 @@ pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::sign_in_begin,
         commands::sign_in_wait,
         commands::sign_in_cancel,
+        commands::sign_in_check,
+        commands::try_demo,
+        commands::leave_demo,
+        commands::setup_begin,
+        commands::setup_wait,
+        commands::setup_check_again,
+        commands::setup_cancel,
         commands::device_sign_in_begin,
         commands::device_sign_in_wait,
         commands::sign_out,
@@ -242,13 +251,20 @@ pub struct Launch {
 fn desktop_only(
     builder: tauri::Builder<tauri::Wry>,
     data_dir: Option<std::path::PathBuf>,
+    single_instance_id: String,
 ) -> tauri::Builder<tauri::Wry> {
     builder
-        // First, so a second launch is folded into this one before anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            tray::show_main(app);
-            let _ = tauri::Emitter::emit_to(app, tray::MAIN_WINDOW, SECOND_INSTANCE, ());
-        }))
+        // First, so a second launch is folded into this one before anything else starts. The
+        // demo has a name of its own (relaunch.rs): a real run and a demo never fold together.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .callback(|app, _args, _cwd| {
+                    tray::show_main(app);
+                    let _ = tauri::Emitter::emit_to(app, tray::MAIN_WINDOW, SECOND_INSTANCE, ());
+                })
+                .dbus_id(single_instance_id)
+                .build(),
+        )
         .plugin(logger(data_dir))
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
@@ -295,13 +311,21 @@ fn set_up<R: Runtime>(
     // Local, not roaming: history, settings and logs stay on this computer. What an
     // earlier version kept in the roaming folder moves over once (data_folder.rs).
     let custom_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
-    let keyring_profile = vault::profile_for(custom_dir.as_deref());
+    let chosen = custom_dir.is_some();
+    let demo_requested = options.as_ref().is_ok_and(|o| o.demo);
+    let mut keyring_profile = vault::profile_for(custom_dir.as_deref());
     let settled = data_folder::settle(
         custom_dir.or(fallback_dir),
         &app.path().app_data_dir()?,
         &app.path().app_local_data_dir()?,
     );
-    let data_dir = settled.dir.clone();
+    let mut data_dir = settled.dir.clone();
+    if demo_requested && !chosen {
+        // The demo's data never mixes with a real tenant's: a folder (and so a keyring
+        // profile) of its own inside the usual one.
+        data_dir = relaunch::demo_data_dir(&data_dir);
+        keyring_profile = vault::profile_for(Some(&data_dir));
+    }
     let data_dir_problem =
         std::fs::create_dir_all(&data_dir)
             .err()
@@ -370,6 +394,7 @@ fn set_up<R: Runtime>(
         desks,
         background,
         numbers: inventory::NumbersDesk::default(),
+        register: commands::RegisterState::default(),
     });
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move { commands::refresh_tray(&handle).await });
@@ -387,6 +412,9 @@ pub fn run() {
     let options =
         config::LaunchOptions::parse(std::env::args().skip(1), |name| std::env::var(name).ok());
     let log_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
+    let demo = options.as_ref().is_ok_and(|o| o.demo);
+    let context = tauri::generate_context!();
+    let single_instance_id = relaunch::single_instance_id(&context.config().identifier, demo);
     let launch = Launch {
         started,
         options,
@@ -394,8 +422,11 @@ pub fn run() {
         data_dir: None,
         desktop: true,
     };
-    let app = assemble(desktop_only(tauri::Builder::default(), log_dir), launch)
-        .build(tauri::generate_context!());
+    let app = assemble(
+        desktop_only(tauri::Builder::default(), log_dir, single_instance_id),
+        launch,
+    )
+    .build(context);
     match app {
         Ok(app) => app.run(|app, event| {
             // With only the tray left, NumberDesk keeps running (and following operations)

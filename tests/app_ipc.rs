@@ -692,3 +692,115 @@ fn a_list_kept_by_an_older_numberdesk_has_no_owner_and_is_never_shown() {
         "the ownerless rows are deleted"
     );
 }
+
+/// The app pointed at `sim` (its endpoints only, as `NUMBERDESK_LOGIN_URL`/`_GRAPH_URL` set
+/// them), with `edit` changing the other launch options.
+fn app_at_endpoints(
+    sim: &SimTenant,
+    dir: &Path,
+    edit: impl FnOnce(&mut numberdesk::config::LaunchOptions),
+) -> (tauri::App<MockRuntime>, Window) {
+    let mut options = numberdesk::config::LaunchOptions {
+        custom_cloud: Some(
+            numberdesk::cloud::Cloud::custom(&sim.login_url(), &sim.graph_url()).unwrap(),
+        ),
+        data_dir: Some(dir.to_path_buf()),
+        managed_preset: Some(dir.join("no-preset.json")),
+        ..Default::default()
+    };
+    edit(&mut options);
+    let launch = numberdesk::Launch {
+        started: Instant::now(),
+        options: Ok(options),
+        secrets: Arc::new(LimitedMemoryStore::windows_like()),
+        data_dir: None,
+        desktop: false,
+    };
+    let mut app = numberdesk::assemble(mock_builder(), launch)
+        .build(mock_context(noop_assets()))
+        .expect("mock app builds");
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("mock window builds");
+    (app, window)
+}
+
+#[test]
+fn set_up_for_my_organization_never_overwrites_a_setup_that_it_or_the_launch_fixes() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("managed.json");
+    std::fs::write(
+        &preset,
+        r#"{"cloud":"global","tenant":"contoso.onmicrosoft.com","clientId":"11111111-2222-3333-4444-555555555555"}"#,
+    )
+    .unwrap();
+    let (_app, window) = app_at_endpoints(&sim, dir.path(), |o| {
+        o.managed_preset = Some(preset.clone());
+    });
+    let refused = invoke(&window, "setup_begin", json!({ "cloud": "global" })).unwrap_err();
+    assert_eq!(refused["kind"], "setupLocked", "{refused}");
+    assert!(
+        refused["hint"].as_str().unwrap().contains("preset"),
+        "{refused}"
+    );
+    assert!(sim.requests().is_empty(), "no sign-in was started");
+    let setup = invoke(&window, "get_setup", json!({})).unwrap();
+    assert_eq!(setup["tenant"], "contoso.onmicrosoft.com");
+
+    // A tenant fixed by NUMBERDESK_TENANT: refused too, the setup as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_at_endpoints(&sim, dir.path(), |o| {
+        o.tenant = Some(sim::DEMO_TENANT_ID.into());
+    });
+    let refused = invoke(&window, "setup_begin", json!({ "cloud": "global" })).unwrap_err();
+    assert_eq!(refused["kind"], "setupLocked", "{refused}");
+
+    // "Check again" with nothing waiting says how to carry on.
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_at_endpoints(&sim, dir.path(), |_| {});
+    let nothing = invoke(&window, "setup_check_again", json!({})).unwrap_err();
+    assert_eq!(nothing["kind"], "cancelled", "{nothing}");
+    assert!(
+        nothing["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Set up for my organization"),
+        "{nothing}"
+    );
+    invoke(&window, "setup_cancel", json!({})).unwrap();
+}
+
+#[test]
+fn the_sign_in_screen_learns_of_an_organizations_dead_end_before_any_browser_opens() {
+    let sim = fast_sim();
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_at_endpoints(&sim, dir.path(), |o| {
+        o.tenant = Some("organizations".into());
+        o.client_id = Some(sim::DEMO_CLIENT_ID.into());
+    });
+    let problem = invoke(&window, "sign_in_check", json!({})).unwrap_err();
+    assert_eq!(problem["kind"], "singleTenantApp", "{problem}");
+    let words = format!("{} {}", problem["message"], problem["hint"]);
+    assert!(words.contains("tenant ID"), "{words}");
+    let asked: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| format!("{} {}", r.method, r.path_and_query))
+        .collect();
+    assert_eq!(asked, vec!["POST /organizations/oauth2/v2.0/devicecode"]);
+
+    // A tenant ID is not asked about at all; a multi-tenant app through organizations passes.
+    sim.set_multi_tenant_app(true);
+    invoke(&window, "sign_in_check", json!({})).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sim.clear_requests();
+    let (_app, window) = app_at_endpoints(&sim, dir.path(), |o| {
+        o.tenant = Some(sim::DEMO_TENANT_ID.into());
+        o.client_id = Some(sim::DEMO_CLIENT_ID.into());
+    });
+    invoke(&window, "sign_in_check", json!({})).unwrap();
+    assert!(sim.requests().is_empty());
+}

@@ -91,6 +91,7 @@ fn ui_contract_names_match_the_rust_constants() {
         &rust_const("OPERATION_UPDATED"),
         &rust_const("BULK_EVENT"),
         &rust_const("NUMBERS_PROGRESS"),
+        &rust_const("SETUP_PROGRESS"),
         numberdesk::tray::OPEN_RECORD,
         numberdesk::tray::SHOW_SIGN_IN,
         numberdesk::tray::QUICK_OPENED,

@@ -567,10 +567,25 @@ async fn a_browser_sign_in_through_organizations_that_gets_no_answer_names_aadst
             .unwrap()
             .with_timeout(Duration::from_millis(300)),
     );
+    // Entra is asked before the browser opens (issue 23): a single-tenant registration is
+    // refused at once, and no browser sign-in starts.
+    let refused = service
+        .begin_interactive(&via(&sim, "organizations"))
+        .await
+        .unwrap_err();
+    assert_eq!(Problem::from(refused).kind, ProblemKind::SingleTenantApp);
+    assert!(!sim
+        .requests()
+        .iter()
+        .any(|r| r.path_and_query.contains("/authorize")));
+    // The registration was multi-tenant when asked and single-tenant by the time the browser
+    // got there (changed meanwhile in Entra): the timeout still names the likely cause.
+    sim.set_multi_tenant_app(true);
     let link = service
         .begin_interactive(&via(&sim, "organizations"))
         .await
         .unwrap();
+    sim.set_multi_tenant_app(false);
     // The browser shows Microsoft's page; nothing comes back to NumberDesk.
     let page = client().get(&link).send().await.unwrap();
     assert_eq!(page.status(), 400);

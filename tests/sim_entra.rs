@@ -29,12 +29,16 @@ async fn full_pkce_sign_in_follows_the_page_like_a_browser() {
     assert!(html.contains("Megan Bowen") && html.contains("Teams Telephony Administrator"));
     assert!(html.contains("Diego Siciliani"));
     assert!(
+        html.contains("Lee Gu"),
+        "the setup account that may register but not consent"
+    );
+    assert!(
         !html.to_lowercase().contains("<script"),
         "no scripts at all"
     );
     assert!(!html.contains("onclick"), "no inline handlers");
     let found = forms(&html);
-    assert_eq!(found.len(), 3, "two accounts and Cancel");
+    assert_eq!(found.len(), 4, "three accounts and Cancel");
     for form in &found {
         assert_eq!(form.method, "post");
         assert_eq!(

@@ -18,6 +18,9 @@ export const EVENTS = Object.freeze({
   quickOpened: 'quick-opened',
   // Another launch was folded into this window. numberdesk::SECOND_INSTANCE
   secondInstance: 'second-instance',
+  // A step of "Set up for my organization", or the wait for Microsoft before the sign-in that
+  // follows it (payload: step, text). numberdesk::commands::SETUP_PROGRESS
+  setupProgress: 'setup-progress',
 });
 
 // The header naming a file sent to bulk_read as raw bytes (its value: encodeURIComponent of the

@@ -2,7 +2,7 @@
 
 export const byId = (id) => document.getElementById(id);
 
-const PAGES = ['loading', 'startup-problem', 'welcome', 'setup', 'signin', 'shell'];
+const PAGES = ['loading', 'startup-problem', 'welcome', 'register', 'setup', 'signin', 'shell'];
 
 // Shows one top-level page and hides the others.
 export function showPage(id) {
@@ -41,6 +41,7 @@ export function banner(kind, textOrProblem) {
   byId('banners').append(el);
   // The top bar sticks just below the banners.
   document.documentElement.style.setProperty('--banner-height', `${byId('banners').offsetHeight}px`);
+  return el;
 }
 
 // Fills an alert box with a Problem ({ message, hint, requestId }), or hides it.

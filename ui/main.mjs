@@ -5,7 +5,7 @@
 // Every view module has one shape: `mount(root, deps)` wires the view inside `root` and returns
 // { show(), operationUpdated?(record), openRecord?(id) }; the shell calls nothing else.
 import { call, listen } from './ipc.mjs';
-import { banner, byId, showPage, wireCopyButtons } from './dom.mjs';
+import { banner, byId, showPage, showProblem, wireCopyButtons } from './dom.mjs';
 import { EVENTS } from './contract.mjs';
 import { mount as mountUnassign } from './unassign.mjs';
 
@@ -22,6 +22,11 @@ const VIEW_MODULES = {
 const setupPage = once(async () => {
   const page = await import('./setup.mjs');
   page.wireSetup();
+  return page;
+});
+const registerPage = once(async () => {
+  const page = await import('./register.mjs');
+  page.wireRegister();
   return page;
 });
 const signInPage = once(async () => {
@@ -122,7 +127,14 @@ async function openRecord(id) {
 function renderBanners() {
   const { info } = facts;
   if (info.demo) {
-    banner('demo', 'Demo tenant — a simulated organisation. Nothing you do here touches a real Microsoft 365 tenant.');
+    const demo = banner('demo', 'Demo tenant — a simulated organisation, not Microsoft. Nothing you do here touches a real Microsoft 365 tenant, and its data stays apart from yours. ');
+    const leave = document.createElement('button');
+    leave.type = 'button';
+    leave.id = 'leave-demo';
+    leave.className = 'quiet banner-action';
+    leave.textContent = 'Leave the demo and set up my organization';
+    leave.addEventListener('click', () => call('leave_demo').catch((problem) => banner('error', problem)));
+    demo.append(leave);
   } else if (info.endpoints && !info.endpoints.microsoft) {
     banner('custom', `These endpoints are not Microsoft’s: sign-in goes to ${info.endpoints.loginUrl} and Graph calls to ${info.endpoints.graphUrl}.`);
   }
@@ -156,15 +168,53 @@ function openShell(status, { focus = false } = {}) {
 }
 
 async function showSetup() {
-  (await setupPage()).showSetup(facts.setup, afterSetup);
+  (await setupPage()).showSetup(facts.setup, afterSetup, (cloud) => setUpForMyOrganization(cloud));
 }
 
-async function showSignIn(problem) {
+async function showSignIn(problem, note = '') {
   byId('account-chip').textContent = '';
   (await signInPage()).showSignIn(facts.setup, problem, {
     signedIn: (status) => openShell(status, { focus: true }),
     changeSetup: () => showSetup(),
+    note,
   });
+}
+
+// "Set up for my organization": NumberDesk registers itself, then the normal sign-in follows.
+async function setUpForMyOrganization(cloud) {
+  (await registerPage()).startRegister(cloud, {
+    ready: async (setup, changes) => {
+      facts.setup = setup;
+      await call('complete_first_run').catch(() => {});
+      await showSignIn(null, `NumberDesk is set up in your organisation. ${changes.join(' ')} Sign in to start.`);
+    },
+    manual: async () => {
+      await call('complete_first_run').catch(() => {});
+      await route();
+    },
+    back: () => {
+      if (facts.info.firstRunDone) route();
+      else showWelcome();
+    },
+  });
+}
+
+function showWelcome() {
+  const { info } = facts;
+  byId('welcome-demo').hidden = !info.demo;
+  byId('welcome-real').hidden = info.demo;
+  if (!info.demo) {
+    // Beside the other two ways in: the manual path keeps its button (and its id).
+    const manual = byId('welcome-real').querySelector('[aria-labelledby=welcome-manual-title]');
+    const button = byId('welcome-continue');
+    button.textContent = 'Enter the details myself';
+    button.classList.remove('primary');
+    manual.append(button);
+    // A cloud fixed at launch (NUMBERDESK_* endpoints) is the one setup uses.
+    byId('welcome-cloud-field').hidden = Boolean(info.endpoints);
+  }
+  showPage('welcome');
+  byId(info.demo ? 'welcome-continue' : 'welcome-auto-setup').focus();
 }
 
 async function signOut() {
@@ -237,6 +287,14 @@ async function start() {
   window.addEventListener('numberdesk:sign-in-again', (event) => {
     if (!byId('shell').hidden && facts.setup) showSignIn(event.detail);
   });
+  byId('welcome-auto-setup').addEventListener('click', () => setUpForMyOrganization(byId('welcome-cloud').value));
+  byId('welcome-try-demo').addEventListener('click', async () => {
+    try {
+      await call('try_demo');
+    } catch (problem) {
+      showProblem(byId('welcome-problem'), problem);
+    }
+  });
   byId('welcome-continue').addEventListener('click', async () => {
     try {
       await call('complete_first_run');
@@ -256,10 +314,7 @@ async function start() {
   if (facts.info.startupProblem) {
     showStartupProblem(facts.info.startupProblem);
   } else if (!facts.info.firstRunDone) {
-    byId('welcome-demo').hidden = !facts.info.demo;
-    byId('welcome-real').hidden = facts.info.demo;
-    showPage('welcome');
-    byId('welcome-continue').focus();
+    showWelcome();
   } else {
     await route();
   }

@@ -3,6 +3,7 @@
 import { call, listen } from './ipc.mjs';
 import { EVENTS } from './contract.mjs';
 import { mount as mountUnassign } from './unassign.mjs';
+import { showProblem } from './dom.mjs';
 
 const byId = (id) => document.getElementById(id);
 
@@ -17,10 +18,25 @@ async function refresh() {
     byId('quick-signed-out').hidden = status.signedIn;
     byId('quick-unassign').hidden = !status.signedIn;
     if (status.signedIn) unassign.focus();
-    else byId('quick-sign-in').focus();
+    else {
+      byId('quick-sign-in').focus();
+      await checkBeforeSignIn();
+    }
   } catch {
     byId('quick-signed-out').hidden = false;
     byId('quick-unassign').hidden = true;
+  }
+}
+
+// Signed out: whether the sign-in set up can work at all (`organizations` for a single-tenant
+// app is a dead end), said here before the main window's sign-in is opened.
+async function checkBeforeSignIn() {
+  const box = byId('quick-problem');
+  try {
+    await call('sign_in_check');
+    showProblem(box, null);
+  } catch (problem) {
+    showProblem(box, problem);
   }
 }
 

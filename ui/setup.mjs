@@ -14,6 +14,7 @@ export function ignoredHooksText(names) {
 }
 
 let onSaved = () => {};
+let onAuto = () => {};
 let touched = new Set();
 
 function formValue() {
@@ -72,6 +73,8 @@ export function renderSetup(view) {
   note.textContent = lockedText(view);
   const ignored = ignoredHooksText(view.ignoredHooks);
   if (ignored) note.textContent += ` ${ignored}`;
+  // "Set up for my organization" fills in the tenant and client ID: not offered where they are fixed.
+  byId('setup-auto').hidden = ['managed', 'demo'].includes(view.lockedBy) || view.locks.tenant || view.locks.clientId;
   byId('setup-save').textContent = view.locks.cloud && view.locks.tenant && view.locks.clientId
     ? 'Continue'
     : 'Save and continue';
@@ -83,8 +86,9 @@ export function renderSetup(view) {
   renderFieldWarnings(view.warnings);
 }
 
-export function showSetup(view, saved) {
+export function showSetup(view, saved, auto) {
   onSaved = saved;
+  onAuto = auto;
   renderSetup(view);
   showPage('setup');
   const first = [FIELDS.cloud, FIELDS.tenant, FIELDS.clientId].map(byId).find((el) => !el.disabled);
@@ -98,6 +102,10 @@ export function wireSetup() {
     input.addEventListener('change', () => { touched.add(field); check(); });
     input.addEventListener('blur', () => { touched.add(field); check(); });
   }
+  byId('setup-auto').addEventListener('click', () => {
+    const cloud = byId(FIELDS.cloud).value;
+    onAuto(['custom', 'demo'].includes(cloud) ? 'global' : cloud);
+  });
   byId('setup-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     touched = new Set(Object.keys(FIELDS));

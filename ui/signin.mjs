@@ -1,6 +1,6 @@
 // The sign-in screen: in the system browser, or on another device with a code.
-import { call } from './ipc.mjs';
-import { PROBLEMS } from './contract.mjs';
+import { call, listen } from './ipc.mjs';
+import { EVENTS, PROBLEMS } from './contract.mjs';
 import { byId, showPage, showProblem } from './dom.mjs';
 
 let onSignedIn = () => {};
@@ -12,7 +12,19 @@ function state(which) {
   byId('signin-device').hidden = which !== 'device';
 }
 
-export function showSignIn(setup, problem, { signedIn, changeSetup }) {
+// Asks, as the screen opens, whether the sign-in set up can work at all (an `organizations`
+// tenant for a single-tenant app): the dead end is said before anyone presses Sign in.
+async function checkBeforeSignIn() {
+  try {
+    await call('sign_in_check');
+  } catch (problem) {
+    if (!byId('signin').hidden && byId('signin-problem').hidden) {
+      showProblem(byId('signin-problem'), problem);
+    }
+  }
+}
+
+export function showSignIn(setup, problem, { signedIn, changeSetup, note = '' }) {
   onSignedIn = signedIn;
   onChangeSetup = changeSetup;
   byId('signin-where').textContent = setup.lockedBy === 'demo'
@@ -20,10 +32,14 @@ export function showSignIn(setup, problem, { signedIn, changeSetup }) {
     : `Tenant ${setup.tenant} in the ${setup.cloudName} cloud.`;
   byId('signin-cloud-warning').hidden = setup.telephoneApiAvailable;
   byId('signin-change-setup').hidden = setup.locks.cloud && setup.locks.tenant && setup.locks.clientId;
+  byId('signin-note').textContent = note;
+  byId('signin-note').hidden = !note;
+  byId('signin-progress').textContent = '';
   showProblem(byId('signin-problem'), problem);
   state('start');
   showPage('signin');
   byId('sign-in').focus();
+  if (!problem) checkBeforeSignIn();
 }
 
 // `wait` is the call that ends when the sign-in does (each command is named where it is
@@ -42,15 +58,22 @@ async function finish(wait) {
 }
 
 export function wireSignIn() {
+  // Right after "Set up for my organization", Microsoft may not know the new app yet: the
+  // app waits for it before the browser opens, and says so here.
+  listen(EVENTS.setupProgress, (progress) => {
+    if (!byId('signin').hidden) byId('signin-progress').textContent = progress.text;
+  });
   byId('sign-in').addEventListener('click', async () => {
     showProblem(byId('signin-problem'), null);
     let link;
     try {
       link = await call('sign_in_begin');
     } catch (problem) {
+      byId('signin-progress').textContent = '';
       showProblem(byId('signin-problem'), problem);
       return;
     }
+    byId('signin-progress').textContent = '';
     byId('sign-in-link').value = link.url;
     byId('signin-no-browser').hidden = link.browserOpened;
     state('waiting');

@@ -15,17 +15,18 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::apps::Granted;
 use super::directory::SimUser;
 use super::http::{random_urlsafe, unix_seconds};
 
-/// Delegated Graph permissions the demo app registration can ask for, in Microsoft's spelling.
-pub(crate) const GRAPH_SCOPES: &[&str] = &[
-    "TeamsTelephoneNumber.ReadWrite.All",
-    "TeamsTelephoneNumber.Read.All",
-    "User.ReadBasic.All",
-    "User.Read.All",
-    "User.Read",
-];
+/// Delegated Graph permissions a client can ask for, in Microsoft's spelling (the OpenID
+/// Connect scopes aside): see `apps::GRAPH_PERMISSIONS`.
+fn graph_scopes() -> impl Iterator<Item = &'static str> {
+    super::apps::GRAPH_PERMISSIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| !OIDC_SCOPES.contains(name))
+}
 /// OpenID Connect scopes, which are about the sign-in itself rather than Graph.
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "offline_access", "email"];
 /// The ways a client may name the real Graph resource in a scope.
@@ -53,20 +54,6 @@ impl Default for Consent {
             teams_telephone_number: true,
             user_read_basic_all: true,
             user_read_all: true,
-        }
-    }
-}
-
-impl Consent {
-    fn granted(&self, scope: &str) -> bool {
-        match scope {
-            "TeamsTelephoneNumber.ReadWrite.All" | "TeamsTelephoneNumber.Read.All" => {
-                self.teams_telephone_number
-            }
-            "User.ReadBasic.All" => self.user_read_basic_all,
-            "User.Read.All" => self.user_read_all,
-            // Every app registration starts with User.Read consented.
-            _ => true,
         }
     }
 }
@@ -101,16 +88,16 @@ impl Scopes {
         parts.join(" ")
     }
 
-    /// The first Graph permission the tenant has not consented to, if any.
-    pub fn unconsented(&self, consent: &Consent) -> Option<&'static str> {
+    /// The first Graph permission the client has not been granted, if any.
+    pub fn unconsented(&self, consent: &Granted) -> Option<&'static str> {
         self.graph.iter().copied().find(|s| !consent.granted(s))
     }
 
     /// Parses a space-separated scope list. Graph permissions may be bare
     /// (`TeamsTelephoneNumber.ReadWrite.All`), prefixed with the real Graph resource, or
     /// prefixed with the sim's own Graph root; `<resource>/.default` means "everything the
-    /// tenant has consented to".
-    pub fn parse(raw: &str, graph_url: &str, consent: &Consent) -> Result<Scopes, ScopeError> {
+    /// client has been granted".
+    pub fn parse(raw: &str, graph_url: &str, consent: &Granted) -> Result<Scopes, ScopeError> {
         let mut scopes = Scopes::default();
         let mut any = false;
         for item in raw.split_whitespace() {
@@ -136,10 +123,10 @@ impl Scopes {
             if name == ".default" {
                 scopes
                     .graph
-                    .extend(GRAPH_SCOPES.iter().copied().filter(|s| consent.granted(s)));
+                    .extend(graph_scopes().filter(|s| consent.granted(s)));
                 continue;
             }
-            match GRAPH_SCOPES.iter().find(|s| s.eq_ignore_ascii_case(name)) {
+            match graph_scopes().find(|s| s.eq_ignore_ascii_case(name)) {
                 Some(scope) => {
                     scopes.graph.insert(scope);
                 }
@@ -438,7 +425,7 @@ mod tests {
 
     #[test]
     fn scopes_accept_bare_prefixed_and_sim_prefixed_names() {
-        let consent = Consent::default();
+        let consent = Granted::from(&Consent::default());
         let scopes = Scopes::parse(
             "openid profile offline_access https://graph.microsoft.com/TeamsTelephoneNumber.ReadWrite.All \
              http://127.0.0.1:4000/User.ReadBasic.All user.read",
@@ -463,7 +450,7 @@ mod tests {
 
     #[test]
     fn scopes_refuse_unknown_names_and_resources() {
-        let consent = Consent::default();
+        let consent = Granted::from(&Consent::default());
         assert_eq!(
             Scopes::parse("Mail.Read", GRAPH, &consent),
             Err(ScopeError::Invalid("Mail.Read".into()))
@@ -480,11 +467,11 @@ mod tests {
 
     #[test]
     fn default_scope_expands_to_consented_permissions_only() {
-        let consent = Consent {
+        let consent = Granted::from(&Consent {
             teams_telephone_number: true,
             user_read_basic_all: false,
             user_read_all: false,
-        };
+        });
         let scopes =
             Scopes::parse("https://graph.microsoft.com/.default", GRAPH, &consent).unwrap();
         assert!(scopes.graph.contains("TeamsTelephoneNumber.ReadWrite.All"));

@@ -55,6 +55,7 @@ use std::time::Instant;
 use hyper::header::{HeaderName, CACHE_CONTROL, PRAGMA};
 use hyper::{Method, Response, StatusCode};
 
+use super::apps::{self, ClientInfo};
 use super::auth::{
     new_user_code, normalize_user_code, token_key, AuthCode, ChallengeMethod, DeviceGrant,
     DeviceState, Issuer, PendingSignIn, RefreshState, ScopeError, Scopes,
@@ -65,7 +66,10 @@ use super::http::{
     set_header, SimBody, SimRequest,
 };
 use super::seed::DOMAIN;
-use super::{State, Urls, ADMIN_UPN, DEMO_CLIENT_ID, DEMO_TENANT_ID, NO_ROLE_UPN};
+use super::{State, Urls, ADMIN_UPN, DEMO_TENANT_ID, DEVELOPER_UPN, NO_ROLE_UPN};
+
+#[path = "admin_consent.rs"]
+mod admin_consent;
 
 /// The app registration's display name, as consent errors quote it.
 const APP_NAME: &str = "NumberDesk";
@@ -104,12 +108,12 @@ fn tenant_not_found(tenant: &str) -> EntraError {
 
 /// A single-tenant app registration asked for through `organizations` or `common`. Entra
 /// quotes `/common` whichever of the two was used.
-fn not_multi_tenant(client_id: &str) -> EntraError {
+fn not_multi_tenant(client_id: &str, name: &str) -> EntraError {
     err(
         "invalid_request",
         50194,
         format!(
-            "Application '{client_id}'({APP_NAME}) is not configured as a multi-tenant \
+            "Application '{client_id}'({name}) is not configured as a multi-tenant \
              application. Usage of the /common endpoint is not supported for such applications \
              created after '10/15/2018'. Use a tenant-specific endpoint or configure the \
              application to be multi-tenant."
@@ -125,11 +129,26 @@ fn is_multi_tenant_alias(tenant: &str) -> bool {
 }
 
 /// Refuses a single-tenant app asked for through a multi-tenant alias (the app is known).
-fn check_authority(state: &State, tenant: &str, client_id: &str) -> Result<(), EntraError> {
-    if is_multi_tenant_alias(tenant) && !state.auth.multi_tenant_app {
-        return Err(not_multi_tenant(client_id));
+fn check_authority(client: &ClientInfo, tenant: &str, client_id: &str) -> Result<(), EntraError> {
+    if is_multi_tenant_alias(tenant) && !client.multi_tenant {
+        return Err(not_multi_tenant(client_id, &client.display_name));
     }
     Ok(())
+}
+
+/// The client, when the tenant knows it (a created app only once replicated).
+fn known_client(state: &State, client_id: &str, now: Instant) -> Result<ClientInfo, EntraError> {
+    apps::client(state, client_id, None, now).ok_or_else(|| unknown_client(client_id))
+}
+
+/// Conditional Access blocks Microsoft's bootstrap clients (the `bootstrap_blocked` knob).
+fn conditional_access_blocked() -> EntraError {
+    err(
+        "access_denied",
+        53003,
+        "Access has been blocked by Conditional Access policies. The access policy does not \
+         allow token issuance.",
+    )
 }
 
 fn missing(name: &str) -> EntraError {
@@ -325,7 +344,7 @@ pub(crate) fn redirect_uri_allowed(uri: &str) -> bool {
 
 /// The accounts offered on the sign-in pages, `login_hint` first.
 fn sign_in_accounts<'a>(state: &'a State, login_hint: Option<&str>) -> Vec<&'a SimUser> {
-    let mut accounts: Vec<&SimUser> = [ADMIN_UPN, NO_ROLE_UPN]
+    let mut accounts: Vec<&SimUser> = [ADMIN_UPN, NO_ROLE_UPN, DEVELOPER_UPN]
         .iter()
         .filter_map(|upn| state.directory.user(upn))
         .collect();
@@ -362,6 +381,12 @@ pub(crate) fn handle(
         (Method::GET, ["devicelogin"]) => device_login_page(state, req),
         (Method::POST, ["devicelogin"]) => device_login_submit(state, req, now),
         (Method::GET, ["error"]) => error_help_page(req),
+        (method, [tenant, version, endpoint])
+            if version.eq_ignore_ascii_case("v2.0")
+                && endpoint.eq_ignore_ascii_case("adminconsent") =>
+        {
+            admin_consent::handle(state, tenant, method, req, now)
+        }
         (method, [tenant, oauth2, version, endpoint])
             if oauth2.eq_ignore_ascii_case("oauth2") && version.eq_ignore_ascii_case("v2.0") =>
         {
@@ -433,22 +458,23 @@ fn authorize_page(
     let Some(client_id) = get("client_id") else {
         return error_page(&missing("client_id"), req);
     };
-    if !client_id.eq_ignore_ascii_case(DEMO_CLIENT_ID) {
-        return error_page(&unknown_client(client_id), req);
-    }
-    if let Err(e) = check_authority(state, tenant, client_id) {
+    let client = match known_client(state, client_id, now) {
+        Ok(client) => client,
+        Err(e) => return error_page(&e, req),
+    };
+    if let Err(e) = check_authority(&client, tenant, client_id) {
         return error_page(&e, req);
     }
     let Some(redirect_uri) = get("redirect_uri") else {
         return error_page(&missing("redirect_uri"), req);
     };
-    if !redirect_uri_allowed(redirect_uri) {
+    if !client.redirect_registered(redirect_uri) {
         let e = err(
             "invalid_request",
             50011,
             format!(
                 "The redirect URI '{redirect_uri}' specified in the request does not match the \
-                 redirect URIs configured for the application '{DEMO_CLIENT_ID}'. Make sure the \
+                 redirect URIs configured for the application '{client_id}'. Make sure the \
                  redirect URI sent in the request matches one added to your application in the \
                  Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more \
                  about how to fix this."
@@ -470,7 +496,10 @@ fn authorize_page(
             ))
         }
     }
-    let scopes = match Scopes::parse(get("scope").unwrap_or(""), &urls.graph, &state.auth.consent) {
+    if client.bootstrap && state.apps.bootstrap_blocked {
+        return fail(conditional_access_blocked());
+    }
+    let scopes = match Scopes::parse(get("scope").unwrap_or(""), &urls.graph, &client.granted) {
         Ok(scopes) => scopes,
         Err(e) => return fail(scope_error(e)),
     };
@@ -493,7 +522,7 @@ fn authorize_page(
             "A silent sign-in request was sent but no user is signed in.",
         ));
     }
-    if let Some(scope) = scopes.unconsented(&state.auth.consent) {
+    if let Some(scope) = scopes.unconsented(&client.granted) {
         return fail(consent_error("consent_required", scope, client_id));
     }
 
@@ -639,10 +668,8 @@ fn token_inner(
     let form = req.form();
     let get = |name| param(&form, name).filter(|v| !v.is_empty());
     let client_id = get("client_id").ok_or_else(|| missing("client_id"))?;
-    if !client_id.eq_ignore_ascii_case(DEMO_CLIENT_ID) {
-        return Err(unknown_client(client_id));
-    }
-    check_authority(state, tenant, client_id)?;
+    let client = known_client(state, client_id, now)?;
+    check_authority(&client, tenant, client_id)?;
     if get("client_secret").is_some() || get("client_assertion").is_some() {
         return Err(EntraError {
             status: StatusCode::UNAUTHORIZED,
@@ -759,9 +786,9 @@ fn token_inner(
             }
             let scopes = match get("scope") {
                 Some(raw) => {
-                    let scopes = Scopes::parse(raw, &urls.graph, &state.auth.consent)
-                        .map_err(scope_error)?;
-                    if let Some(scope) = scopes.unconsented(&state.auth.consent) {
+                    let scopes =
+                        Scopes::parse(raw, &urls.graph, &client.granted).map_err(scope_error)?;
+                    if let Some(scope) = scopes.unconsented(&client.granted) {
                         return Err(consent_error("invalid_grant", scope, client_id));
                     }
                     scopes
@@ -870,13 +897,22 @@ fn device_code(
         let form = req.form();
         let get = |name| param(&form, name).filter(|v: &&str| !v.is_empty());
         let client_id = get("client_id").ok_or_else(|| missing("client_id"))?;
-        if !client_id.eq_ignore_ascii_case(DEMO_CLIENT_ID) {
-            return Err(unknown_client(client_id));
+        let client = known_client(state, client_id, now)?;
+        check_authority(&client, tenant, client_id)?;
+        if !client.public_client_flows {
+            // "Allow public client flows" is off: Entra takes the app for a confidential one.
+            return Err(EntraError {
+                status: StatusCode::UNAUTHORIZED,
+                error: "invalid_client",
+                code: 7000218,
+                description: "The request body must contain the following parameter: \
+                              'client_assertion' or 'client_secret'."
+                    .to_string(),
+            });
         }
-        check_authority(state, tenant, client_id)?;
-        let scopes = Scopes::parse(get("scope").unwrap_or(""), &urls.graph, &state.auth.consent)
+        let scopes = Scopes::parse(get("scope").unwrap_or(""), &urls.graph, &client.granted)
             .map_err(scope_error)?;
-        if let Some(scope) = scopes.unconsented(&state.auth.consent) {
+        if let Some(scope) = scopes.unconsented(&client.granted) {
             return Err(consent_error("invalid_grant", scope, client_id));
         }
         let lifetimes = state.auth.lifetimes;

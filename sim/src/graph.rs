@@ -53,6 +53,8 @@ use super::operations::OperationKind;
 use super::quirks::{ActionAnswer, LocationForm};
 use super::{State, Urls};
 
+#[path = "apps_api.rs"]
+mod apps_api;
 #[path = "users_api.rs"]
 mod users_api;
 
@@ -345,6 +347,9 @@ fn route(
             users_api::deleted_users(state, urls, req, caller)
         }
         [batch] if *batch == "$batch" => users_api::batch(state, urls, req, caller, now),
+        [collection, ..] if apps_api::serves(collection) => {
+            apps_api::route(state, urls, req, caller, rest, now)
+        }
         [first, ..] => Err(segment_not_found(first)),
         [] => Err(bad_request(
             "The request URI is not valid: a resource is required after /v1.0.",

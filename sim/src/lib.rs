@@ -28,6 +28,7 @@
 //!
 //! No `tauri` here: the sim is plain tokio + hyper, usable from any test or tool.
 
+mod apps;
 mod auth;
 mod clock;
 mod directory;
@@ -60,6 +61,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use apps::{
+    graph_scope_id, SimApplication, SimPermissionGrant, SimServicePrincipal, AZURE_CLI_CLIENT_ID,
+    AZURE_POWERSHELL_CLIENT_ID, GRAPH_APP_ID, MAY_CONSENT,
+};
 pub use auth::Consent;
 pub use directory::{AssignedPlan, ConferenceBridge, NumberAssignment, SimUser, UserKind};
 pub use leavers::{
@@ -89,6 +94,9 @@ pub const DEMO_TENANT_DOMAIN: &str = seed::DOMAIN;
 pub const ADMIN_UPN: &str = "meganb@contoso.onmicrosoft.com";
 /// Diego Siciliani, who can sign in but holds no Teams role: Graph answers him 403.
 pub const NO_ROLE_UPN: &str = "diegos@contoso.onmicrosoft.com";
+/// Lee Gu, a Teams Telephony Administrator and Application Developer: may register an app in
+/// the demo tenant (where "Users can register applications" is off) but not consent to it.
+pub const DEVELOPER_UPN: &str = "leeg@contoso.onmicrosoft.com";
 /// Adele Vance, who holds [`SAMPLE_NUMBER`].
 pub const SAMPLE_USER_UPN: &str = "adelev@contoso.onmicrosoft.com";
 /// A Calling Plan number in Seattle, assigned (primary) to Adele Vance, with an emergency location.
@@ -208,6 +216,8 @@ pub(crate) struct State {
     pub log: Vec<LoggedRequest>,
     pub envelope: bool,
     pub quirks: quirks::Quirks,
+    /// App registrations, service principals, permission grants and the tenant's app settings.
+    pub apps: apps::Apps,
 }
 
 struct Inner {
@@ -307,6 +317,7 @@ impl SimTenant {
         faults.latency = config.latency;
         faults.set_rate_limit(config.rate_limit, now);
         let mut directory = seed::sample_tenant(DEMO_TENANT_ID, config.seed);
+        apps::give_setup_roles(&mut directory.users);
         if let Some(scale) = config.scale {
             scale::grow(&mut directory, scale, config.seed);
         }
@@ -328,6 +339,7 @@ impl SimTenant {
             log: Vec::new(),
             envelope: config.operation_envelope,
             quirks: quirks::Quirks::default(),
+            apps: apps::Apps::new(DEMO_TENANT_ID),
         };
         let persister = config
             .state_file
@@ -661,6 +673,57 @@ impl SimTenant {
         self.inner.lock().auth.multi_tenant_app = multi_tenant;
     }
 
+    // ---- App registrations ("Set up for my organization") ---------------------------------
+
+    /// The tenant setting "Users can register applications" (off in the demo tenant).
+    pub fn set_users_can_register_apps(&self, allowed: bool) {
+        self.inner.lock().apps.users_can_register_apps = allowed;
+    }
+
+    /// How long a new application or service principal stays invisible to reads, to service
+    /// principal and grant creation, and to sign-in (Microsoft's replication delay).
+    pub fn set_replication_delay(&self, delay: Duration) {
+        self.inner.lock().apps.replication_delay = delay;
+    }
+
+    /// Conditional Access blocks sign-ins through Microsoft's bootstrap clients (AADSTS53003).
+    pub fn block_bootstrap_clients(&self, blocked: bool) {
+        self.inner.lock().apps.bootstrap_blocked = blocked;
+    }
+
+    /// Every app registration, including those not replicated yet.
+    pub fn applications(&self) -> Vec<SimApplication> {
+        self.inner.lock().apps.applications.clone()
+    }
+
+    /// Every service principal, including those not replicated yet.
+    pub fn service_principals(&self) -> Vec<SimServicePrincipal> {
+        self.inner.lock().apps.service_principals.clone()
+    }
+
+    /// Every delegated permission grant.
+    pub fn permission_grants(&self) -> Vec<SimPermissionGrant> {
+        self.inner.lock().apps.grants.clone()
+    }
+
+    /// Changes an app registration as someone in the Entra admin center would (tests of a
+    /// registration that is not right): `edit` gets the stored object. Returns whether it exists.
+    pub fn edit_application(&self, app_id: &str, edit: impl FnOnce(&mut SimApplication)) -> bool {
+        let mut state = self.inner.lock();
+        match state
+            .apps
+            .applications
+            .iter_mut()
+            .find(|a| a.app_id.eq_ignore_ascii_case(app_id))
+        {
+            Some(app) => {
+                edit(app);
+                true
+            }
+            None => false,
+        }
+    }
+
     // ---- Inspection -----------------------------------------------------------------------
 
     /// Every request received so far, both listeners, oldest first.
@@ -867,7 +930,8 @@ impl SimTenant {
     pub fn mint_access_token(&self, upn: &str, scopes: &str) -> Option<String> {
         let mut state = self.inner.lock();
         let user = state.directory.user(upn)?.clone();
-        let scopes = Scopes::parse(scopes, &self.inner.urls.graph, &state.auth.consent).ok()?;
+        let granted = apps::Granted::from(&state.auth.consent);
+        let scopes = Scopes::parse(scopes, &self.inner.urls.graph, &granted).ok()?;
         let issuer = auth::Issuer {
             login_url: &self.inner.urls.login,
             tenant_id: DEMO_TENANT_ID,

@@ -199,7 +199,7 @@ impl Snapshot {
                     .sha256
                     .bytes()
                     .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            let scopes = Scopes::parse(&record.scope, "", &Consent::default()).ok();
+            let scopes = Scopes::parse(&record.scope, "", &crate::apps::Granted::default()).ok();
             let (true, Some(scopes)) = (key_ok, scopes) else {
                 log::warn!("sim: state file has a malformed refresh token entry; skipped it");
                 continue;

@@ -278,6 +278,15 @@ pub fn start_sign_in(
     target: &SignInTarget,
     redirect_uri: &str,
 ) -> Result<PendingSignIn, AuthError> {
+    start_sign_in_for(target, redirect_uri, target.sign_in_scopes())
+}
+
+/// [`start_sign_in`] with other scopes (setup's one sign-in through Microsoft's client).
+pub fn start_sign_in_for(
+    target: &SignInTarget,
+    redirect_uri: &str,
+    scopes: Vec<String>,
+) -> Result<PendingSignIn, AuthError> {
     let auth_url = AuthUrl::new(target.endpoint("authorize"))
         .map_err(|e| AuthError::Protocol(e.to_string()))?;
     let redirect = RedirectUrl::new(redirect_uri.to_owned())
@@ -289,7 +298,7 @@ pub fn start_sign_in(
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
-        .add_scopes(target.sign_in_scopes().into_iter().map(Scope::new))
+        .add_scopes(scopes.into_iter().map(Scope::new))
         .set_pkce_challenge(challenge)
         .add_extra_param("prompt", "select_account")
         .url();

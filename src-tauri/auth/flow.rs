@@ -34,6 +34,8 @@ struct Device {
 pub struct SignInService<S: SecretStore + 'static> {
     session: std::sync::Arc<SessionManager<S>>,
     interactive: Mutex<Option<Interactive>>,
+    /// Setup's sign-in through Microsoft's client (see [`super::bootstrap`]).
+    bootstrap: Mutex<Option<Interactive>>,
     device: Mutex<Option<Device>>,
     cancel: std::sync::Mutex<Option<CancelSignIn>>,
     timeout: Duration,
@@ -58,6 +60,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
         Ok(SignInService {
             session: std::sync::Arc::new(SessionManager::for_profile(store, profile)?),
             interactive: Mutex::new(None),
+            bootstrap: Mutex::new(None),
             device: Mutex::new(None),
             cancel: std::sync::Mutex::new(None),
             timeout: SIGN_IN_TIMEOUT,
@@ -117,7 +120,11 @@ impl<S: SecretStore + 'static> SignInService<S> {
 
     /// Starts an interactive sign-in: binds the loopback listener and returns the link to open
     /// in the browser.
+    /// Through `organizations` or `common`, Entra is asked first (a device-code request, which
+    /// it answers at once) whether the app registration accepts that: a single-tenant one is
+    /// refused with AADSTS50194, said here instead of on Microsoft's page in the browser.
     pub async fn begin_interactive(&self, target: &SignInTarget) -> Result<String, AuthError> {
+        self.check_authority(target).await?;
         let cancelled = self.new_cancel();
         let listener = LoopbackListener::bind().await?;
         let pending = entra::start_sign_in(target, &listener.redirect_uri())?;
@@ -131,19 +138,95 @@ impl<S: SecretStore + 'static> SignInService<S> {
         Ok(url)
     }
 
-    /// Waits for the browser to come back, redeems the code, and keeps the session.
-    pub async fn wait_interactive(&self) -> Result<SessionStatus, SessionError> {
-        let result = self.wait_interactive_inner().await;
-        self.noted(result)
+    /// Whether the app registration accepts `target`'s tenant: only `organizations` and
+    /// `common` are checked (a device-code request that Entra answers at once and that
+    /// starts no sign-in when refused). Only AADSTS50194 is an error here; any other answer,
+    /// or none, leaves the browser sign-in to say what is wrong.
+    pub async fn check_authority(&self, target: &SignInTarget) -> Result<(), AuthError> {
+        if !target.through_multi_tenant_alias() {
+            return Ok(());
+        }
+        match entra::device_code_sign_in(target, self.session.http_for(target)).await {
+            Err(AuthError::Entra(refusal))
+                if refusal.refusal() == entra::EntraRefusal::SingleTenantApp =>
+            {
+                self.noted(Err::<(), _>(AuthError::Entra(refusal)))
+            }
+            _ => Ok(()),
+        }
     }
 
-    async fn wait_interactive_inner(&self) -> Result<SessionStatus, SessionError> {
+    /// Waits until Entra knows `target`'s app registration, for the sign-in that follows
+    /// "Set up for my organization": Microsoft's directory replicates a new app slowly, and
+    /// until it has, Entra refuses it with AADSTS700016 — on its own page in the browser, which
+    /// never comes back to NumberDesk. So Entra is asked first, with a device-code request that
+    /// it answers at once and that starts no sign-in when refused, and asked again after each
+    /// of `waits` while the answer is AADSTS700016 (`progress(attempt, of)` before each wait).
+    /// Any other answer lets the browser sign-in go ahead and say what is wrong. Still unknown
+    /// after the last wait: the refusal is returned.
+    pub async fn wait_until_app_known(
+        &self,
+        target: &SignInTarget,
+        waits: &[Duration],
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> Result<(), AuthError> {
+        let mut waits = waits.iter().enumerate();
+        let of = waits.len();
+        loop {
+            match entra::device_code_sign_in(target, self.session.http_for(target)).await {
+                Err(AuthError::Entra(refusal))
+                    if refusal.refusal() == entra::EntraRefusal::AppNotFound =>
+                {
+                    match waits.next() {
+                        Some((i, wait)) => {
+                            progress(i + 1, of);
+                            tokio::time::sleep(*wait).await;
+                        }
+                        None => return self.noted(Err(AuthError::Entra(refusal))),
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Starts setup's sign-in through Microsoft's client for `cloud`: returns the link for the
+    /// browser. Cancels any other sign-in that is waiting.
+    pub async fn begin_bootstrap(&self, cloud: &crate::cloud::Cloud) -> Result<String, AuthError> {
+        let cancelled = self.new_cancel();
+        let target = super::bootstrap::bootstrap_target(cloud);
+        let listener = LoopbackListener::bind().await?;
+        let pending = entra::start_sign_in_for(
+            &target,
+            &listener.redirect_uri(),
+            super::bootstrap::bootstrap_scopes(cloud),
+        )?;
+        let url = pending.url.clone();
+        *self.bootstrap.lock().await = Some(Interactive {
+            target,
+            listener,
+            pending,
+            cancelled,
+        });
+        Ok(url)
+    }
+
+    /// Waits for setup's sign-in to come back and returns its token, which is kept nowhere.
+    pub async fn wait_bootstrap(&self) -> Result<super::bootstrap::BootstrapToken, AuthError> {
         let started = self
-            .interactive
+            .bootstrap
             .lock()
             .await
             .take()
             .ok_or(AuthError::Listener(ListenError::Cancelled))?;
+        let grant = self.noted(self.receive_grant(started).await)?;
+        super::bootstrap::BootstrapToken::from_grant(grant).ok_or_else(|| {
+            AuthError::Protocol("the sign-in did not say which tenant it was for".into())
+        })
+    }
+
+    /// The browser's answer to a started sign-in, redeemed.
+    async fn receive_grant(&self, started: Interactive) -> Result<entra::Grant, AuthError> {
         let state = started.pending.state.clone();
         let through_alias = started.target.through_multi_tenant_alias();
         let callback = started
@@ -159,19 +242,37 @@ impl<S: SecretStore + 'static> SignInService<S> {
         let code = match callback {
             Callback::Code(code) => code,
             Callback::Error { error, description } => {
-                return Err(
-                    AuthError::Entra(entra::EntraError::from_redirect(error, description)).into(),
-                )
+                return Err(AuthError::Entra(entra::EntraError::from_redirect(
+                    error,
+                    description,
+                )))
             }
         };
-        let grant = entra::redeem_code(
+        entra::redeem_code(
             &started.target,
             started.pending,
             code,
             self.session.http_for(&started.target),
         )
-        .await?;
-        self.session.complete_sign_in(&started.target, grant).await
+        .await
+    }
+
+    /// Waits for the browser to come back, redeems the code, and keeps the session.
+    pub async fn wait_interactive(&self) -> Result<SessionStatus, SessionError> {
+        let result = self.wait_interactive_inner().await;
+        self.noted(result)
+    }
+
+    async fn wait_interactive_inner(&self) -> Result<SessionStatus, SessionError> {
+        let started = self
+            .interactive
+            .lock()
+            .await
+            .take()
+            .ok_or(AuthError::Listener(ListenError::Cancelled))?;
+        let target = started.target.clone();
+        let grant = self.receive_grant(started).await?;
+        self.session.complete_sign_in(&target, grant).await
     }
 
     /// Starts "Sign in on another device": returns the code and link to show.

@@ -11,6 +11,7 @@ mod bulk;
 mod diagnostics;
 mod history;
 mod numbers;
+mod register;
 mod session;
 mod setup;
 mod unassign;
@@ -21,6 +22,7 @@ pub use bulk::*;
 pub use diagnostics::*;
 pub use history::*;
 pub use numbers::*;
+pub use register::*;
 pub use session::*;
 pub use setup::*;
 pub use unassign::*;
@@ -53,6 +55,8 @@ pub struct App {
     pub background: BackgroundState,
     /// The Numbers view: the kept inventory, prepared for queries.
     pub numbers: crate::inventory::NumbersDesk,
+    /// "Set up for my organization" between its commands.
+    pub register: RegisterState,
 }
 
 /// Sign-in state shared by every window.

@@ -50,6 +50,7 @@ impl App {
         app: &AppHandle<R>,
         status: SessionStatus,
     ) -> SessionStatus {
+        self.register.signed_in();
         self.follow_open_operations(app).await;
         super::announce::refresh_tray(app).await;
         status
@@ -84,7 +85,7 @@ pub struct SignInLink {
     pub browser_opened: bool,
 }
 
-fn open_in_browser<R: Runtime>(app: &AppHandle<R>, url: &str) -> bool {
+pub(super) fn open_in_browser<R: Runtime>(app: &AppHandle<R>, url: &str) -> bool {
     use tauri_plugin_opener::OpenerExt;
     match app.opener().open_url(url, None::<&str>) {
         Ok(()) => true,
@@ -102,6 +103,7 @@ pub async fn sign_in_begin<R: Runtime>(
     state: State<'_, App>,
 ) -> Result<SignInLink, Problem> {
     let target = state.target(&app)?;
+    state.wait_for_new_app(&app, &target).await?;
     let service = &state.auth.service;
     let url = service
         .begin_interactive(&target)
@@ -138,6 +140,7 @@ pub async fn device_sign_in_begin<R: Runtime>(
     state: State<'_, App>,
 ) -> Result<DeviceCodePrompt, Problem> {
     let target = state.target(&app)?;
+    state.wait_for_new_app(&app, &target).await?;
     let service = &state.auth.service;
     service.begin_device(&target).await.map_err(Problem::from)
 }
@@ -170,4 +173,21 @@ pub async fn sign_out<R: Runtime>(
 pub async fn ask_for_names_again(state: State<'_, App>) -> Result<SessionStatus, Problem> {
     let session = state.auth.service.session();
     session.ask_for_names_again().await.map_err(Problem::from)
+}
+
+/// Asks Entra, before any browser opens, whether the app registration accepts the tenant set
+/// up (only `organizations` and `common` are asked about; see `check_authority`): the sign-in
+/// screen calls it as it opens, so a dead end is said before the admin presses Sign in.
+#[tauri::command]
+pub async fn sign_in_check<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, App>,
+) -> Result<(), Problem> {
+    let target = state.target(&app)?;
+    state
+        .auth
+        .service
+        .check_authority(&target)
+        .await
+        .map_err(Problem::from)
 }

@@ -193,17 +193,68 @@ pub async fn save_setup<R: Runtime>(
     state: State<'_, App>,
     setup: Setup,
 ) -> Result<SetupView, Problem> {
-    let before = state.resolved_setup(&app)?;
-    let setup = before.accept(&setup)?;
-    let settings = state.settings(&app)?;
-    super::blocking(move || {
-        settings.set_setup(&setup)?;
-        Ok(settings.save()?)
-    })
-    .await?;
-    let after = state.resolved_setup(&app)?;
-    if before.target() != after.target() {
-        state.sign_out().await?;
+    state.save_setup(&app, &setup).await
+}
+
+impl App {
+    /// Saves a setup (from the form, or what "Set up for my organization" created): fields
+    /// fixed by the demo, the test hooks or IT's preset stay as they are; a changed tenant or
+    /// app signs the current session out (and removes the kept list of numbers).
+    pub async fn save_setup<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        setup: &Setup,
+    ) -> Result<SetupView, Problem> {
+        let before = self.resolved_setup(app)?;
+        let setup = before.accept(setup)?;
+        let settings = self.settings(app)?;
+        super::blocking(move || {
+            settings.set_setup(&setup)?;
+            Ok(settings.save()?)
+        })
+        .await?;
+        let after = self.resolved_setup(app)?;
+        if before.target() != after.target() {
+            self.sign_out().await?;
+        }
+        Ok(SetupView::new(&after, &self.context.managed_preset))
     }
-    Ok(SetupView::new(&after, &state.context.managed_preset))
+}
+
+/// "Try it on a demo tenant": starts NumberDesk again on the demo, with a data folder of its
+/// own (see `relaunch.rs` for why a new process), and ends this run.
+#[tauri::command]
+pub fn try_demo<R: Runtime>(app: AppHandle<R>, state: State<'_, App>) -> Result<(), Problem> {
+    if state.context.is_demo() {
+        return Ok(());
+    }
+    let chosen = std::env::var_os(crate::config::ENV_DATA_DIR).map(std::path::PathBuf::from);
+    start_again(
+        &app,
+        crate::relaunch::into_demo(&state.context.data_dir, chosen.as_deref()),
+    )
+}
+
+/// The demo banner's way back: starts NumberDesk again on the real setup, and ends the demo.
+#[tauri::command]
+pub fn leave_demo<R: Runtime>(app: AppHandle<R>, state: State<'_, App>) -> Result<(), Problem> {
+    if !state.context.is_demo() {
+        return Ok(());
+    }
+    start_again(
+        &app,
+        crate::relaunch::out_of_demo(std::env::var_os(crate::relaunch::ENV_DEMO_RETURN_DIR)),
+    )
+}
+
+fn start_again<R: Runtime>(
+    app: &AppHandle<R>,
+    how: crate::relaunch::Relaunch,
+) -> Result<(), Problem> {
+    let program = std::env::current_exe().map_err(crate::problem::app::not_started_again)?;
+    how.spawn(&program)
+        .map_err(crate::problem::app::not_started_again)?;
+    log::info!("started again ({:?}); this run ends", how.args);
+    app.exit(0);
+    Ok(())
 }

@@ -730,6 +730,62 @@ impl GraphClient {
         }
     }
 
+    /// A directory read (app registrations, service principals, permission grants), with the
+    /// usual GET retries. `path_and_query` starts with `/v1.0/`.
+    pub async fn get_directory(
+        &self,
+        path_and_query: &str,
+    ) -> Result<serde_json::Value, GraphError> {
+        let url = self.url(path_and_query);
+        self.get_json(&url, TokenKind::Directory)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// A directory write (`POST` to create, `PATCH` to change). Sent again only when Microsoft
+    /// clearly did not take it (429, 503); any other failure is returned as it is. The answer's
+    /// JSON, if it has a body (a `PATCH` answers 204 without one).
+    pub async fn write_directory(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<Option<serde_json::Value>, GraphError> {
+        let url = self.url(path);
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let mut backoff = self.backoff(self.options.post_attempts);
+        loop {
+            let error = match self
+                .send(
+                    method.clone(),
+                    &url,
+                    Some(&body),
+                    TokenKind::Directory,
+                    &client_request_id,
+                    false,
+                )
+                .await
+            {
+                Ok(reply) if (200..300).contains(&reply.status) => {
+                    if reply.body.iter().all(u8::is_ascii_whitespace) {
+                        return Ok(None);
+                    }
+                    return serde_json::from_slice(&reply.body).map(Some).map_err(|e| {
+                        GraphError::new(
+                            GraphErrorKind::Malformed,
+                            format!("the answer is not JSON ({e})"),
+                        )
+                        .with_exchange(&reply.exchange)
+                    });
+                }
+                Ok(reply) => reply.error(),
+                Err(error) => error,
+            };
+            self.wait_before_retry(error, |e| e.post_may_retry(), &mut backoff)
+                .await?;
+        }
+    }
+
     /// A POST of an action that answers 202 + Location (or 204/200). Retried only when Microsoft clearly
     /// did not take it; any other failure after sending is reported as is (the caller records
     /// outcome unknown for timeouts and dropped connections).

@@ -158,6 +158,15 @@ pub fn task_stopped(error: impl std::fmt::Display) -> Problem {
     )
 }
 
+/// NumberDesk could not start itself again (for the demo, or back from it).
+pub fn not_started_again(error: std::io::Error) -> Problem {
+    Problem::new(
+        ProblemKind::Internal,
+        format!("NumberDesk could not start itself again: {error}."),
+        "Close NumberDesk and start it again yourself (with --demo for the demo tenant).",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod graph;
 mod inventory;
 pub mod network;
 pub mod records;
+pub mod register;
 pub mod sign_in;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,6 +159,14 @@ problem_kinds! {
     SetupIncomplete = "setupIncomplete",
     SetupInvalid = "setupInvalid",
     SetupLocked = "setupLocked",
+    /// "Set up for my organization": this account may not register applications.
+    SetupMayNotRegister = "setupMayNotRegister",
+    /// Setup's sign-in through Microsoft's client was blocked (Conditional Access, a policy).
+    SetupBlocked = "setupBlocked",
+    /// Microsoft Graph in this cloud lacks a permission NumberDesk needs.
+    SetupNotInThisCloud = "setupNotInThisCloud",
+    /// Microsoft did not finish creating the app in the time setup waits.
+    SetupNotReplicated = "setupNotReplicated",
     ManagedPreset = "managedPreset",
     QuickWindow = "quickWindow",
     Shortcut = "shortcut",

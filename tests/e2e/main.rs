@@ -17,6 +17,7 @@ mod changed_hands;
 mod harness;
 mod keyboard;
 mod numbers;
+mod register;
 mod shell;
 mod sign_in;
 mod tray;
