@@ -17,6 +17,7 @@ mod changed_hands;
 mod harness;
 mod keyboard;
 mod numbers;
+mod person;
 mod shell;
 mod sign_in;
 mod tray;
