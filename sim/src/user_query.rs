@@ -56,7 +56,7 @@ impl Prop {
         })
     }
 
-    fn of<'a>(self, user: &'a SimUser) -> &'a str {
+    fn of(self, user: &SimUser) -> &str {
         match self {
             Prop::Id => &user.id,
             Prop::UserPrincipalName => &user.user_principal_name,

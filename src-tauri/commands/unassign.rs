@@ -13,7 +13,7 @@ use tauri::{AppHandle, Runtime, State};
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum PersonLookup {
     Number,
-    Person { card: PersonCard },
+    Person { card: Box<PersonCard> },
 }
 
 /// What came of one number of a confirmed person: its record, or why it was not sent.
@@ -35,7 +35,9 @@ pub async fn lookup_person<R: Runtime>(
     input: String,
 ) -> Result<PersonLookup, Problem> {
     Ok(match state.desk(&app).await?.lookup_person(&input).await? {
-        Some(card) => PersonLookup::Person { card },
+        Some(card) => PersonLookup::Person {
+            card: Box::new(card),
+        },
         None => PersonLookup::Number,
     })
 }
