@@ -95,7 +95,18 @@ async fn main() {
                 .unwrap_or(0);
         }
     }
-    assert_eq!(found, PEOPLE, "every person found exactly");
+    let missing: Vec<_> = (0..queries.len())
+        .filter(|i| read.matches.get(i).map_or(0, Vec::len) != 1)
+        .take(3)
+        .map(|i| {
+            (
+                &queries[i],
+                read.matches.get(&i),
+                read.unresolved.contains(&i),
+            )
+        })
+        .collect();
+    assert_eq!(found, PEOPLE, "every person found exactly: {missing:?}");
     println!(
         "- NumberDesk: {found} people and their {numbers} numbers in {requests} requests \
          ({people_requests} for the people, {} for the number list), {:.1} s \

@@ -612,7 +612,8 @@ fn add_offboarding_cases(directory: &mut Directory, rng: &mut SeededRng) {
         "Alex",
         "Wilber",
         &format!("alex.wilber@{DOMAIN}"),
-        &format!("alex.wilber@{MAIL_DOMAIN}"),
+        // The London office's domain: the Seattle Alex Wilber has alex.wilber@contoso.com.
+        "alex.wilber@contoso.co.uk",
     );
     namesake.country = "GB".to_string();
     directory.users.push(namesake);
@@ -839,6 +840,7 @@ mod tests {
             .filter(|u| u.display_name == SHARED_NAME)
             .collect();
         assert_eq!(namesakes.len(), 2);
+        assert_ne!(namesakes[0].mail, namesakes[1].mail, "mail is unique");
         let guest = tenant.user(GUEST_UPN).expect("guest");
         assert!(guest.is_guest() && guest.mail == GUEST_MAIL);
         let adele = tenant.user(&format!("adelev@{DOMAIN}")).unwrap();
