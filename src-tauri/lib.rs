@@ -27,6 +27,7 @@ pub mod inventory;
 pub mod lifecycle;
 pub mod locks;
 pub mod net;
+pub mod off_thread;
 pub mod operation;
 pub mod people;
 pub mod phone;

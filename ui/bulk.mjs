@@ -3,12 +3,12 @@
 // exported, their failed rows run again, or undone. `mount(root, deps)` wires the view's
 // markup in index.html and returns the methods the shell calls; all state lives in the mount.
 import { call, listen } from './ipc.mjs';
-import { showProblem } from './dom.mjs';
+import { cell, chip, showProblem } from './dom.mjs';
 import {
   BATCH_CHOICES, BULK_ACTIONS, EVENTS, FILE_NAME_HEADER, OPERATIONS, RUN_STATES,
 } from './contract.mjs';
 import { formatTime, statusLabel } from './status.mjs';
-import { numberType, targetKind } from './words.mjs';
+import { exportedText, numberType, person, targetKind } from './words.mjs';
 
 // Where a row of a run stands: a word and a symbol, never colour alone.
 const PHASES = {
@@ -38,21 +38,6 @@ const SKIPS = {
   holderChanged: 'Holder changed',
 };
 
-function chip(tone, text) {
-  const el = document.createElement('span');
-  el.className = 'chip';
-  el.dataset.tone = tone;
-  el.textContent = text;
-  return el;
-}
-
-function cell(content) {
-  const td = document.createElement('td');
-  if (content instanceof Node) td.append(content);
-  else td.textContent = content ?? '';
-  return td;
-}
-
 function countsChips(counts, kind) {
   const list = [];
   const verb = kind === OPERATIONS.assign ? 'to give back' : 'to unassign';
@@ -77,9 +62,7 @@ function countsChips(counts, kind) {
 
 // "Adele Vance (adele@…) · User", or the object id when the name could not be read.
 function assigneeText(kind, row) {
-  const who = row.assigneeName
-    ? `${row.assigneeName}${row.assigneeUpn ? ` (${row.assigneeUpn})` : ''}`
-    : row.assignee;
+  const who = person({ name: row.assigneeName, upn: row.assigneeUpn, id: row.assignee });
   return [who, kind].filter(Boolean).join(' · ');
 }
 
@@ -387,7 +370,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
     showProblem(problemBox, null);
     try {
       const exported = await call('history_export', { query: { batchId } });
-      where.textContent = `Exported ${exported.count.toLocaleString()} rows to ${exported.path}`;
+      where.textContent = exportedText(exported);
     } catch (p) {
       where.textContent = '';
       showProblem(problemBox, p);

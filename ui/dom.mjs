@@ -9,6 +9,23 @@ export function showPage(id) {
   for (const page of PAGES) byId(page).hidden = page !== id;
 }
 
+// A table cell holding text or an element.
+export function cell(content) {
+  const td = document.createElement('td');
+  if (content instanceof Node) td.append(content);
+  else td.textContent = content ?? '';
+  return td;
+}
+
+// A small status label; `tone` picks its colour (see .chip[data-tone] in style.css).
+export function chip(tone, words) {
+  const el = document.createElement('span');
+  el.className = 'chip';
+  el.dataset.tone = tone;
+  el.textContent = words;
+  return el;
+}
+
 // A notice above every page: a sentence, or a Problem (shown by showProblem, request ID included).
 export function banner(kind, textOrProblem) {
   const isProblem = typeof textOrProblem === 'object' && textOrProblem !== null;

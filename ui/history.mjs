@@ -4,14 +4,13 @@
 import { call } from './ipc.mjs';
 import { showProblem } from './dom.mjs';
 import { renderChip, formatTime } from './status.mjs';
-import { assignmentCategory, assignmentTarget, numberType, withGraphValue } from './words.mjs';
+import { assignmentCategory, assignmentTarget, exportedText, numberType, person, withGraphValue } from './words.mjs';
 import { OPERATIONS } from './contract.mjs';
 
 const PAGE = 100;
 
 function who(record) {
-  const prior = record.priorAssignee || {};
-  return prior.name || prior.upn || prior.id || '—';
+  return person(record.priorAssignee, { inSentence: true }) || '—';
 }
 
 function fact(dl, label, value, { copy = false } = {}) {
@@ -185,7 +184,7 @@ export function mount(root) {
     try {
       const exported = await call('history_export', { query: query(null) });
       problem(null);
-      notice(`Exported ${exported.count.toLocaleString()} changes to ${exported.path}`);
+      notice(exportedText(exported, 'change'));
     } catch (p) {
       problem(p);
     }
@@ -201,7 +200,7 @@ export function mount(root) {
     }
     const prior = record.priorAssignee || {};
     const category = prior.category ? `, ${assignmentCategory(prior.category).toLowerCase()}` : '';
-    el('reassign-title').textContent = `Give ${record.numberDisplay || record.telephoneNumber} back to ${prior.name || prior.upn || prior.id}?`;
+    el('reassign-title').textContent = `Give ${record.numberDisplay || record.telephoneNumber} back to ${person(prior, { inSentence: true })}?`;
     el('reassign-body').textContent = `NumberDesk asks Microsoft to assign the number again as it was: ${numberType(record.numberType)}${category}${prior.locationId ? ', with the same emergency location' : ''}.`;
     el('reassign-ok').disabled = false;
     dialog.showModal();

@@ -4,9 +4,9 @@
 // hands the selection to the Bulk view's preview (the one engine for many numbers).
 // `mount(root, deps)` wires the view's markup in index.html and returns what the shell calls.
 import { call, listen } from './ipc.mjs';
-import { showProblem } from './dom.mjs';
+import { cell, chip, showProblem } from './dom.mjs';
 import { EVENTS } from './contract.mjs';
-import { activationState, assignmentKind, numberType, text } from './words.mjs';
+import { activationState, assignmentKind, exportedText, numberType, person, text } from './words.mjs';
 
 // Rows on screen at once: the list renders one page, never the whole inventory.
 const PAGE = 50;
@@ -36,25 +36,8 @@ const UNCHECKED = {
   licence: 'Licences unclear',
 };
 
-function cell(content) {
-  const td = document.createElement('td');
-  if (content instanceof Node) td.append(content);
-  else td.textContent = content ?? '';
-  return td;
-}
-
-function chip(tone, words) {
-  const el = document.createElement('span');
-  el.className = 'chip';
-  el.dataset.tone = tone;
-  el.textContent = words;
-  return el;
-}
-
-// "Adele Vance (adele@contoso.com)", else the object id.
 function assignee(row) {
-  if (row.assigneeName) return `${row.assigneeName}${row.assigneeUpn ? ` (${row.assigneeUpn})` : ''}`;
-  return row.assigneeUpn || row.assigneeId || '';
+  return person({ name: row.assigneeName, upn: row.assigneeUpn, id: row.assigneeId });
 }
 
 // "as of 10:42" today, with the date otherwise.
@@ -275,7 +258,7 @@ export function mount(root, { openBulkPreview = async () => {}, setTabCount = ()
     notice.textContent = 'Writing the CSV file…';
     try {
       const exported = await write();
-      notice.textContent = `Exported ${exported.count.toLocaleString()} rows to ${exported.path}`;
+      notice.textContent = exportedText(exported);
     } catch (p) {
       notice.textContent = '';
       showProblem(box, p);

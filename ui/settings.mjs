@@ -6,6 +6,7 @@
 // signOut(); statusChanged(status) after "Ask again for names".
 import { call } from './ipc.mjs';
 import { copyText, showProblem } from './dom.mjs';
+import { lockedText } from './words.mjs';
 
 const NAMES = {
   true: 'Shown (User.ReadBasic.All is granted).',
@@ -13,11 +14,6 @@ const NAMES = {
   null: 'Not checked yet.',
 };
 
-const LOCKED_BY = {
-  managed: (setup) => `Set by your IT department (${setup.presetPath}).`,
-  demo: () => 'These are the demo tenant’s settings.',
-  testHooks: () => 'Fixed by NUMBERDESK_* environment variables.',
-};
 
 export function mount(root, { facts, changeSetup, signOut, statusChanged }) {
   const el = (id) => root.querySelector(`#${id}`);
@@ -41,7 +37,7 @@ export function mount(root, { facts, changeSetup, signOut, statusChanged }) {
     const locked = setup.locks.cloud && setup.locks.tenant && setup.locks.clientId;
     el('settings-change-setup').hidden = locked;
     el('settings-locked').hidden = !locked;
-    el('settings-locked').textContent = LOCKED_BY[setup.lockedBy] ? LOCKED_BY[setup.lockedBy](setup) : '';
+    el('settings-locked').textContent = lockedText(setup);
   }
 
   async function loadBackground() {

@@ -2,13 +2,9 @@
 import { call } from './ipc.mjs';
 import { PROBLEMS } from './contract.mjs';
 import { byId, showPage, showProblem } from './dom.mjs';
+import { lockedText } from './words.mjs';
 
 const FIELDS = { cloud: 'setup-cloud', tenant: 'setup-tenant', clientId: 'setup-client-id' };
-const LOCKED_BY = {
-  demo: 'These settings belong to the demo tenant and cannot be changed.',
-  testHooks: 'Some settings are fixed by NUMBERDESK_* environment variables.',
-  managed: 'Your IT department has set these for you.',
-};
 
 // NUMBERDESK_* variables that IT's preset overruled, in a sentence (empty when none).
 export function ignoredHooksText(names) {
@@ -73,9 +69,7 @@ export function renderSetup(view) {
   byId(FIELDS.clientId).disabled = view.locks.clientId;
   const note = byId('setup-locked-note');
   note.hidden = !view.lockedBy;
-  note.textContent = view.lockedBy
-    ? `${LOCKED_BY[view.lockedBy]}${view.lockedBy === 'managed' ? ` (${view.presetPath})` : ''}`
-    : '';
+  note.textContent = lockedText(view);
   const ignored = ignoredHooksText(view.ignoredHooks);
   if (ignored) note.textContent += ` ${ignored}`;
   byId('setup-save').textContent = view.locks.cloud && view.locks.tenant && view.locks.clientId

@@ -2,10 +2,10 @@
 // main window and the tray's quick window share one implementation. Like every view module:
 // `mount(root, deps)` returns the methods the shell calls; all state lives in the mount.
 import { call } from './ipc.mjs';
-import { showProblem } from './dom.mjs';
+import { cell, showProblem } from './dom.mjs';
 import { OPERATIONS, PROBLEMS, SUCCEEDED } from './contract.mjs';
 import { renderChip, isSettled } from './status.mjs';
-import { activationState, assignmentCategory, assignmentTarget, numberType, text } from './words.mjs';
+import { activationState, assignmentCategory, assignmentTarget, numberType, person, text } from './words.mjs';
 
 // The markup both windows use, so the card and the confirmation are the same everywhere.
 const MARKUP = `
@@ -111,12 +111,12 @@ export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
 
   function renderPerson(found) {
     personCard = found;
-    const person = found.person;
-    part('person-name').textContent = person ? (person.name || person.upn) : `“${found.query}”`;
-    part('person-upn').textContent = person ? [person.upn, person.mail && person.mail !== person.upn ? person.mail : null].filter(Boolean).join(' · ') : '';
+    const account = found.person;
+    part('person-name').textContent = account ? (account.name || account.upn) : `“${found.query}”`;
+    part('person-upn').textContent = account ? [account.upn, account.mail && account.mail !== account.upn ? account.mail : null].filter(Boolean).join(' · ') : '';
     const kind = part('person-kind');
-    kind.hidden = !(person && (person.guest || found.resourceAccount));
-    kind.textContent = person && person.guest
+    kind.hidden = !(account && (account.guest || found.resourceAccount));
+    kind.textContent = account && account.guest
       ? 'A guest from another organisation.'
       : 'A resource account (an auto attendant or call queue), not a person.';
     const rows = part('person-rows');
@@ -128,11 +128,7 @@ export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
         assignmentCategory(held.assignment.assignmentCategory),
         held.numberTypeLabel || numberType(held.assignment.numberType),
       ];
-      for (const value of cells) {
-        const td = document.createElement('td');
-        td.textContent = value;
-        tr.append(td);
-      }
+      tr.append(...cells.map(cell));
       rows.append(tr);
     }
     part('person-numbers').hidden = found.numbers.length === 0;
@@ -173,7 +169,7 @@ export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
       return;
     }
     renderChip(chip, record.status);
-    const who = record.priorAssignee && (record.priorAssignee.name || record.priorAssignee.upn || record.priorAssignee.id);
+    const who = person(record.priorAssignee, { inSentence: true });
     const whom = who ? ` from ${who}` : '';
     if (!isSettled(record.status)) line.textContent = `Removing ${change.numberDisplay}${whom}…`;
     else if (record.status === SUCCEEDED) line.textContent = `Removed ${change.numberDisplay}${whom}.`;
@@ -192,7 +188,7 @@ export function mount(root, { openRecord = () => {}, onBusy = () => {} } = {}) {
     onBusy(!isSettled(record.status));
     part('result').hidden = false;
     renderChip(part('result-status'), record.status);
-    const who = record.priorAssignee && (record.priorAssignee.name || record.priorAssignee.upn || record.priorAssignee.id);
+    const who = person(record.priorAssignee, { inSentence: true });
     const number = record.numberDisplay || record.telephoneNumber;
     const assign = record.kind === OPERATIONS.assign;
     const whom = who ? (assign ? ` to ${who}` : ` from ${who}`) : '';

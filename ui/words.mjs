@@ -80,6 +80,30 @@ export const assignmentCategory = (value, fallback = NONE) => word(ASSIGNMENT_CA
 export const assignmentKind = (value, fallback = NONE) => word(ASSIGNMENT_KINDS, value, fallback);
 export const activationState = (value, fallback = NONE) => word(ACTIVATION_STATES, value, fallback);
 
+// A person as the admin reads them. In a table: "Adele Vance (adele@contoso.com)"; in a
+// sentence: "Adele Vance". The user name, else the object ID, when no name was read.
+export function person(who, { inSentence = false } = {}) {
+  const { name, upn, id } = who || {};
+  if (!isEmpty(name)) return inSentence || isEmpty(upn) ? String(name) : `${name} (${upn})`;
+  return isEmpty(upn) ? text(id, '') : String(upn);
+}
+
+// Where an export went: "Exported 1,204 rows to /home/ana/Downloads/…csv".
+export function exportedText({ count, path }, one = 'row', many = `${one}s`) {
+  return `Exported ${count.toLocaleString()} ${count === 1 ? one : many} to ${path}`;
+}
+
+// Why the setup fields cannot be changed (SetupView.lockedBy), or '' when they can.
+const LOCKED_BY = {
+  managed: ({ presetPath }) => `Your IT department has set these for you (${presetPath}).`,
+  demo: () => 'These settings belong to the demo tenant and cannot be changed.',
+  testHooks: () => 'Some settings are fixed by NUMBERDESK_* environment variables.',
+};
+export function lockedText(setup) {
+  const why = setup && LOCKED_BY[setup.lockedBy];
+  return why ? why(setup) : '';
+}
+
 // A bulk row's assignee kind: NumberDesk's grouping, else what Graph said.
 export function targetKind(kind, assignmentStatus) {
   if (isEmpty(kind)) return '';

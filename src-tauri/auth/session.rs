@@ -170,9 +170,7 @@ impl<S: SecretStore + 'static> SessionManager<S> {
     ) -> Result<T, VaultError> {
         let vault = self.vault.clone();
         // Keyring back-ends block (D-Bus, Keychain prompts); keep them off the async threads.
-        tokio::task::spawn_blocking(move || call(&vault))
-            .await
-            .map_err(|e| VaultError::Failed(e.to_string()))?
+        crate::off_thread::off_thread(move || call(&vault), VaultError::Failed).await
     }
 
     async fn persist(&self, live: &Live) -> Result<(), VaultError> {

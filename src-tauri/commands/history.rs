@@ -3,11 +3,11 @@
 
 use super::{blocking, App};
 use crate::desk::RecordView;
-use crate::export_file::{self, Exported};
+use crate::export_file::Exported;
 use crate::problem::records::{worded, worded_view};
 use crate::problem::Problem;
 use crate::records::{self, HistoryListPage, HistoryListQuery};
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 /// Newest first, filtered, one page at a time.
 #[tauri::command]
@@ -40,11 +40,6 @@ pub async fn history_export<R: Runtime>(
     query: HistoryListQuery,
 ) -> Result<Exported, Problem> {
     let history = state.history()?;
-    let downloads = app.path().download_dir().ok();
-    let data_dir = state.context.data_dir.clone();
-    blocking(move || {
-        let folder = export_file::export_folder(downloads, &data_dir);
-        Ok(records::export(&history, &query, &folder, &worded)?)
-    })
-    .await
+    let folder = state.export_folder(&app);
+    blocking(move || Ok(records::export(&history, &query, &folder, &worded)?)).await
 }

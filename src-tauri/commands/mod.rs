@@ -118,12 +118,16 @@ impl DeskState {
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .map_err(crate::problem::app::task_stopped)?
+    crate::off_thread::off_thread(work, crate::problem::app::task_stopped).await
 }
 
 impl App {
+    /// Where an export goes: Downloads, or the data folder when there is none.
+    pub fn export_folder<R: Runtime>(&self, app: &AppHandle<R>) -> std::path::PathBuf {
+        use tauri::Manager;
+        crate::export_file::export_folder(app.path().download_dir().ok(), &self.context.data_dir)
+    }
+
     pub fn settings<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Settings<R>, Problem> {
         let folder = self
             .context

@@ -7,16 +7,15 @@
 use super::App;
 use crate::auth::SessionStatus;
 use crate::bulk::PreviewView;
-use crate::export_file::{self, Exported};
+use crate::export_file::Exported;
 use crate::inventory::{
     InventoryQuery, LeaverOptions, LeaversReport, NumbersPage, NumbersRefreshed, NumbersSelection,
     ReadProgress,
 };
 use crate::problem::Problem;
 use serde::Serialize;
-use std::path::PathBuf;
 use std::sync::Arc;
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri::{AppHandle, Emitter, Runtime, State};
 
 /// The event an inventory read's progress comes with (payload: [`NumbersProgress`]).
 pub const NUMBERS_PROGRESS: &str = "numbers-progress";
@@ -28,11 +27,6 @@ pub struct NumbersProgress {
     #[serde(flatten)]
     pub progress: ReadProgress,
     pub text: String,
-}
-
-/// Downloads, or the data folder when there is none.
-fn export_folder<R: Runtime>(app: &AppHandle<R>, state: &App) -> PathBuf {
-    export_file::export_folder(app.path().download_dir().ok(), &state.context.data_dir)
 }
 
 /// Opening the view: the kept list at once (never a wait on Microsoft), or empty with a note.
@@ -96,7 +90,7 @@ pub async fn numbers_export<R: Runtime>(
     query: InventoryQuery,
 ) -> Result<Exported, Problem> {
     let owner = state.list_owner(&app).await?;
-    let folder = export_folder(&app, &state);
+    let folder = state.export_folder(&app);
     let data_dir = &state.context.data_dir;
     Ok(state
         .numbers
@@ -111,7 +105,7 @@ pub async fn numbers_export_leavers<R: Runtime>(
     state: State<'_, App>,
 ) -> Result<Exported, Problem> {
     let owner = state.list_owner(&app).await?;
-    let folder = export_folder(&app, &state);
+    let folder = state.export_folder(&app);
     let data_dir = &state.context.data_dir;
     Ok(state
         .numbers

@@ -96,8 +96,8 @@ pub(super) fn export_csv<W: Write>(
     Ok(written)
 }
 
-/// An optional text cell, defused.
-fn text(value: &Option<String>) -> Cow<'_, str> {
+/// An optional text cell, defused (empty when absent).
+pub fn defused_text(value: &Option<String>) -> Cow<'_, str> {
     value.as_deref().map(defused).unwrap_or_default()
 }
 
@@ -112,30 +112,32 @@ fn row(record: &OperationRecord) -> [Cow<'_, str>; 28] {
         Cow::Owned(record.id.to_string()),
         Cow::Borrowed(record.kind.as_str()),
         defused_number(&record.telephone_number),
-        text(&record.number_type),
-        text(&assignee.id),
-        text(&assignee.name),
-        text(&assignee.upn),
-        text(&assignee.target_kind),
-        text(&assignee.category),
-        text(&assignee.location_id),
+        defused_text(&record.number_type),
+        defused_text(&assignee.id),
+        defused_text(&assignee.name),
+        defused_text(&assignee.upn),
+        defused_text(&assignee.target_kind),
+        defused_text(&assignee.category),
+        defused_text(&assignee.location_id),
         defused(&record.actor.upn),
         defused(&record.actor.tenant_id),
         defused(&record.actor.cloud),
         Cow::Borrowed(record.requested_at.as_str()),
         defused(&record.client_request_id),
-        text(&record.request_id),
-        text(&record.response_date),
-        text(&record.location),
+        defused_text(&record.request_id),
+        defused_text(&record.response_date),
+        defused_text(&record.location),
         defused(record.status.as_str()),
-        text(&record.status_detail),
-        text(&record.settled_at),
+        defused_text(&record.status_detail),
+        defused_text(&record.settled_at),
         error.map(|e| defused(&e.kind)).unwrap_or_default(),
         error.map(|e| defused(&e.message)).unwrap_or_default(),
-        error.map(|e| text(&e.hint)).unwrap_or_default(),
-        error.map(|e| text(&e.request_id)).unwrap_or_default(),
+        error.map(|e| defused_text(&e.hint)).unwrap_or_default(),
+        error
+            .map(|e| defused_text(&e.request_id))
+            .unwrap_or_default(),
         number(record.undo_of),
-        text(&record.batch_id),
+        defused_text(&record.batch_id),
         Cow::Borrowed(record.updated_at.as_str()),
     ]
 }

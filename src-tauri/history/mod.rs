@@ -33,7 +33,7 @@ mod record;
 mod schema;
 
 pub use batch::BatchRecord;
-pub use export::{defused, defused_number, excel_safe_writer, CSV_HEADER};
+pub use export::{defused, defused_number, defused_text, excel_safe_writer, CSV_HEADER};
 pub use query::{HistoryPage, HistoryQuery, StatusCounts, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use record::{
     Actor, Assignee, ErrorFacts, NewOperation, OperationKind, OperationRecord, RecordChange,

@@ -4,7 +4,7 @@
 //! column is defused like every other cell ([`defused_number`]).
 
 use super::{InventoryRow, LeaversReport};
-use crate::history::{defused, defused_number, excel_safe_writer};
+use crate::history::{defused, defused_number, defused_text as text, excel_safe_writer};
 use std::borrow::Cow;
 use std::io::Write;
 
@@ -33,10 +33,6 @@ pub const LEAVERS_CSV_HEADER: [&str; 8] = [
     "assigneeUpn",
     "country",
 ];
-
-fn text(value: &Option<String>) -> Cow<'_, str> {
-    value.as_deref().map(defused).unwrap_or_default()
-}
 
 fn row_cells(row: &InventoryRow) -> [Cow<'_, str>; 12] {
     [

@@ -120,7 +120,7 @@ pub enum StoreError {
 
 /// `work` on a blocking thread: the kept list's SQLite and files (tens of MB at 50,000
 /// numbers, `synchronous=FULL`) never run on the async threads that carry the window's other
-/// commands. A panic in `work` goes on in the caller.
+/// commands.
 pub(crate) async fn off_thread<T, E>(
     work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, E>
@@ -128,13 +128,7 @@ where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result,
-        Err(stopped) => match stopped.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(stopped) => Err(StoreError::Stopped(stopped.to_string()).into()),
-        },
-    }
+    crate::off_thread::off_thread(work, |stopped| StoreError::Stopped(stopped).into()).await
 }
 
 /// What the file holds for the owner who asks.
