@@ -1,13 +1,14 @@
 //! People, as an offboarding ticket or HR's list names them: what a typed value is (a number,
 //! a user name or email, a display name), and what the directory's answer about it means.
-//! Facts only: the words are made by the views (`desk/person.rs`, Bulk) and at the boundary.
+//! Facts, and the few sentences both views (`desk/person.rs`, Bulk's preview) say about an
+//! outcome, so the lookup and HR's list say the same thing the same way.
 //!
 //! Never a guess: a user name or email matches only an account whose UPN, email or alias is
 //! exactly it (ignoring case); a display name resolves only when exactly one account has that
 //! name exactly. Several accounts with the name, or only accounts whose names merely start
 //! with the words typed, are a list to choose from.
 
-use crate::graph::{DirectoryAccount, GraphError, GraphErrorKind, PersonQuery};
+use crate::graph::{DirectoryAccount, GraphError, GraphErrorKind, NumberAssignment, PersonQuery};
 use serde::Serialize;
 
 /// What a typed value is. `None`: a telephone number (or something that is meant as one:
@@ -36,6 +37,19 @@ pub fn is_guest(account: &DirectoryAccount) -> bool {
         .user_principal_name
         .as_deref()
         .is_some_and(|upn| upn.to_ascii_uppercase().contains("#EXT#"))
+}
+
+/// Whether an account holding `numbers` is a resource account (an auto attendant's or a call
+/// queue's): it holds some, all assigned as a voice application's.
+pub fn is_resource_account<'a>(numbers: impl IntoIterator<Item = &'a NumberAssignment>) -> bool {
+    let mut any = false;
+    for number in numbers {
+        if number.assignment_status.as_deref() != Some("voiceApplicationAssigned") {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// A person as the views show them.
@@ -70,6 +84,47 @@ impl PersonView {
             .unwrap_or_else(|| format!("the account with object ID {}", self.id))
     }
 }
+
+/// What came of looking one person up.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum PersonOutcome {
+    /// One person, holding at least one number.
+    Found,
+    /// One person, holding no number.
+    NoNumbers,
+    /// No account has this user name, email or name.
+    NoSuchUser,
+    /// Several accounts match (or only near matches of a name): choose one.
+    ChooseOne,
+    /// Microsoft's answer could not be read whole; try again.
+    Unresolved,
+    /// Not looked up: reading users (`User.ReadBasic.All`) is not permitted.
+    NotPermitted,
+}
+
+/// "No one in your directory has the user name or email address …" / "… is called …".
+pub fn no_such_user_text(query: &PersonQuery) -> String {
+    match query {
+        PersonQuery::Address(a) => {
+            format!("No one in your directory has the user name or email address {a}.")
+        }
+        PersonQuery::Name(n) => format!("No one in your directory is called {n}."),
+    }
+}
+
+/// "Nina Larsen holds no phone number: there is nothing to remove." (a guest said as one).
+pub fn no_numbers_text(person: &PersonView) -> String {
+    let who = person.called();
+    if person.guest {
+        format!("{who} is a guest from another organisation and holds no phone number: there is nothing to remove.")
+    } else {
+        format!("{who} holds no phone number: there is nothing to remove.")
+    }
+}
+
+/// Why nothing can be said about a person whose answer could not be read whole.
+pub const UNRESOLVED_TEXT: &str = "Microsoft's answer about this person could not be read whole, so NumberDesk cannot say whether they exist. Try again in a moment.";
 
 /// What the directory said about one typed person.
 #[derive(Debug, Clone, PartialEq, Eq)]

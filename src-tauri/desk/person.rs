@@ -7,29 +7,14 @@
 //! someone else by now, a change already in flight, a refusal) never stops the others.
 
 use super::{number_type_label, Desk, DeskError, RecordView};
-use crate::graph::{CancelToken, NumberAssignment, PersonQuery};
+use crate::graph::{CancelToken, NumberAssignment};
 use crate::history::Assignee;
 use crate::operation::Reading;
+pub use crate::people::PersonOutcome;
 use crate::people::{self, PersonView, Resolution};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// What a person lookup found.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub enum PersonOutcome {
-    /// One person, holding at least one number.
-    Found,
-    /// One person, holding no number.
-    NoNumbers,
-    /// No account has this user name, email or name.
-    NoSuchUser,
-    /// Several accounts match (or only near matches of a name): choose one.
-    ChooseOne,
-    /// Microsoft's answer could not be read whole; try again.
-    Unresolved,
-}
 
 /// One of the person's numbers on the card.
 #[derive(Debug, Clone, Serialize)]
@@ -116,12 +101,7 @@ impl Desk {
         let person = match resolution {
             Resolution::One(person) => person,
             Resolution::NoSuchUser => {
-                card.reason = Some(match &query {
-                    PersonQuery::Address(a) => {
-                        format!("No one in your directory has the user name or email address {a}.")
-                    }
-                    PersonQuery::Name(n) => format!("No one in your directory is called {n}."),
-                });
+                card.reason = Some(people::no_such_user_text(&query));
                 return Ok(Some(card));
             }
             Resolution::Several(choices) => {
@@ -136,10 +116,7 @@ impl Desk {
             }
             Resolution::Unresolved => {
                 card.outcome = PersonOutcome::Unresolved;
-                card.reason = Some(
-                    "Microsoft's answer about this person could not be read whole, so NumberDesk cannot say whether they exist. Try again in a moment."
-                        .to_owned(),
-                );
+                card.reason = Some(people::UNRESOLVED_TEXT.to_owned());
                 return Ok(Some(card));
             }
         };
@@ -150,10 +127,7 @@ impl Desk {
             .numbers_of(&person.id)
             .await
             .map_err(|e| self.graph_error(e))?;
-        card.resource_account = numbers.iter().any(|n| n.is_assigned_to_account())
-            && numbers
-                .iter()
-                .all(|n| n.assignment_status.as_deref() == Some("voiceApplicationAssigned"));
+        card.resource_account = people::is_resource_account(&numbers);
         let who = person.called();
         let mut pending = Vec::new();
         for number in numbers {
@@ -186,9 +160,7 @@ impl Desk {
         card.person = Some(person);
         if card.numbers.is_empty() {
             card.outcome = PersonOutcome::NoNumbers;
-            card.reason = Some(format!(
-                "{who} holds no phone number: there is nothing to remove."
-            ));
+            card.reason = card.person.as_ref().map(people::no_numbers_text);
             return Ok(Some(card));
         }
         card.outcome = PersonOutcome::Found;
