@@ -935,18 +935,11 @@ fn person_rows(
         }
         Resolution::Several(choices) => {
             about.outcome = PersonOutcome::ChooseOne;
-            let listed: Vec<String> = choices
-                .iter()
-                .map(|c| match (&c.name, &c.upn) {
-                    (Some(name), Some(upn)) => format!("{name} ({upn})"),
-                    _ => c.called(),
-                })
-                .collect();
+            // The people themselves are listed beside the sentence (`choices`).
             let reason = format!(
-                "{} people match “{}”: {}. NumberDesk does not guess: put the user name of the one who is leaving in the list.",
+                "{} people match “{}”. NumberDesk does not guess: put the user name of the one who is leaving in the list.",
                 choices.len(),
                 about.query,
-                listed.join(", ")
             );
             about.choices = choices;
             return skipped(row, about, SkipReason::SeveralPeople, reason);

@@ -13,6 +13,7 @@ mod sim_support;
 
 mod a11y;
 mod bulk;
+mod bulk_person;
 mod changed_hands;
 mod harness;
 mod keyboard;
