@@ -2,9 +2,10 @@
 //! 50,000-number, 20,000-user simulated tenant with 100 ms latency on every Graph call:
 //! `cargo bench --bench people`.
 //!
-//! Reports the requests and wall time NumberDesk takes to find the people and their numbers
-//! (the directory in `$batch` parts of 15 addresses, the numbers from one read of the tenant's
-//! list, 1,000 a page), against one lookup per person as a PowerShell loop does it
+//! Reports the requests and wall time of Bulk's preview of that list, as the app runs it
+//! (`bulk::preview`: the directory in `$batch` requests of 20 parts of 15 addresses, read
+//! while the tenant's number list is read, 1,000 a page; each person's numbers from that
+//! list), against one lookup per person as a PowerShell loop does it
 //! (`GET /users/{upn}` then `numberAssignments?$filter=assignmentTargetId eq '…'`, one after
 //! the other), measured on a sample of `PER_PERSON_SAMPLE` and scaled.
 
@@ -13,9 +14,9 @@ mod app_support;
 #[path = "../tests/sim_support/mod.rs"]
 mod sim_support;
 
-use numberdesk::graph::{CancelToken, GraphOptions, PersonQuery};
+use numberdesk::graph::GraphOptions;
+use numberdesk::history::History;
 use numberdesk::sim::{self, SimConfig, SimTenant, TenantScale};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 const LATENCY: Duration = Duration::from_millis(100);
@@ -43,20 +44,28 @@ async fn main() {
         .users()
         .into_iter()
         .filter(|u| u.kind == sim::UserKind::Person && holders.contains(&u.id))
+        // Whose email is not their user name (all but the demo's sample user).
+        .filter(|u| !u.mail.eq_ignore_ascii_case(&u.user_principal_name))
         .take(PEOPLE)
         .collect();
     assert_eq!(people.len(), PEOPLE, "the tenant has enough holders");
-    let queries: Vec<PersonQuery> = people
+    // HR's list as pasted into Bulk: half by user name, half by email (not the user name).
+    let list: Vec<String> = people
         .iter()
         .enumerate()
         .map(|(i, u)| {
-            PersonQuery::Address(if i % 2 == 0 {
+            if i % 2 == 0 {
                 u.user_principal_name.clone()
             } else {
                 u.mail.clone()
-            })
+            }
         })
         .collect();
+    let table = numberdesk::bulk::parse_pasted(&list.join("\n")).expect("list");
+    let rows = numberdesk::bulk::rows_for_column(&table, 0);
+    assert!(rows.iter().all(|r| r.person.is_some()));
+    let dir = tempfile::tempdir().expect("dir");
+    let history = History::open(dir.path()).expect("history").0;
     tenant.set_latency(LATENCY);
     println!(
         "# People benchmark: {PEOPLE} people in a tenant of {} numbers and {} users, {} ms latency",
@@ -65,55 +74,59 @@ async fn main() {
         LATENCY.as_millis()
     );
 
-    // NumberDesk: people in batches, numbers from the tenant's list.
+    // NumberDesk: Bulk's preview of the list.
     tenant.clear_requests();
     let t = Instant::now();
-    let read = graph
-        .find_people(&queries, &CancelToken::new())
+    let preview = numberdesk::bulk::preview(&graph, &history, true, &rows)
         .await
-        .expect("people")
-        .expect("not cancelled");
-    let people_wall = t.elapsed();
-    let people_requests = tenant.graph_requests().len();
-    let listing = graph.list_numbers().await.expect("list");
+        .expect("preview");
     let wall = t.elapsed();
     let requests = tenant.graph_requests().len();
-    let mut by_holder: HashMap<String, usize> = HashMap::new();
-    for n in &listing.numbers {
-        if let Some(id) = &n.assignment_target_id {
-            *by_holder.entry(id.to_ascii_lowercase()).or_default() += 1;
-        }
-    }
-    let mut found = 0;
-    let mut numbers = 0;
-    for i in 0..queries.len() {
-        if let Some([account]) = read.matches.get(&i).map(Vec::as_slice) {
-            found += 1;
-            numbers += by_holder
-                .get(&account.id.to_ascii_lowercase())
-                .copied()
-                .unwrap_or(0);
-        }
-    }
-    let missing: Vec<_> = (0..queries.len())
-        .filter(|i| read.matches.get(i).map_or(0, Vec::len) != 1)
+    assert_eq!(requests, preview.requests);
+    let counts = &preview.counts;
+    let unfound: Vec<_> = preview
+        .rows
+        .iter()
+        .filter(|r| r.skip.is_some())
         .take(3)
-        .map(|i| {
-            (
-                &queries[i],
-                read.matches.get(&i),
-                read.unresolved.contains(&i),
-            )
-        })
+        .map(|r| (&r.raw, r.reason.as_deref()))
         .collect();
-    assert_eq!(found, PEOPLE, "every person found exactly: {missing:?}");
+    assert_eq!(counts.people, PEOPLE);
+    assert_eq!(
+        counts.to_send,
+        preview.rows.len(),
+        "every person found, each number planned: {unfound:?}"
+    );
+    let batches = tenant
+        .graph_requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("$batch"))
+        .count();
     println!(
-        "- NumberDesk: {found} people and their {numbers} numbers in {requests} requests \
-         ({people_requests} for the people, {} for the number list), {:.1} s \
-         (people {:.1} s)",
-        listing.requests,
+        "- NumberDesk (Bulk preview): {PEOPLE} people and their {} numbers in {requests} requests \
+         ({batches} directory batches, {} for the number list), {:.1} s",
+        counts.to_send,
+        preview.list_requests,
         wall.as_secs_f64(),
-        people_wall.as_secs_f64()
+    );
+
+    // The parts of it: the directory alone, the number list alone.
+    let queries: Vec<_> = rows.iter().filter_map(|r| r.person.clone()).collect();
+    tenant.clear_requests();
+    let t = Instant::now();
+    graph
+        .find_people(&queries, &numberdesk::graph::CancelToken::new())
+        .await
+        .expect("people");
+    let people_wall = t.elapsed();
+    let people_requests = tenant.graph_requests().len();
+    let t = Instant::now();
+    graph.list_numbers().await.expect("list");
+    let list_wall = t.elapsed();
+    println!(
+        "  of which alone: the people {people_requests} requests, {:.1} s; the number list {:.1} s",
+        people_wall.as_secs_f64(),
+        list_wall.as_secs_f64()
     );
 
     // One lookup per person, one after another.
