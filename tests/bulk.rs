@@ -1395,6 +1395,16 @@ async fn without_names_consent_person_rows_say_what_to_grant_and_numbers_still_g
     }
     assert_eq!(preview.preview.counts.people_not_permitted, 2);
     assert_eq!(preview.preview.counts.to_send, 2);
+    // The refusal is the sign-in's, remembered: the preview asks for no token that would be
+    // one more failed sign-in in the tenant's log.
+    let names_token_requests = rig
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.listener == sim::Listener::Entra && r.path_and_query.contains("/token"))
+        .filter(|r| r.body.contains("User.ReadBasic.All"))
+        .count();
+    assert_eq!(names_token_requests, 1, "the sign-in's only");
     desk.start(&preview.preview_id, &[]).await.unwrap();
     let run = finished(&desk).await;
     assert_eq!(run.progress.counts.succeeded, 2, "{:?}", run.progress);
@@ -1556,4 +1566,26 @@ async fn a_mixed_list_runs_records_the_person_and_undo_gives_their_numbers_back(
             .as_deref(),
         Some(bob.id.as_str())
     );
+}
+
+/// A person whose directory answer could not be read whole is never said to be absent (nor
+/// guessed at): the row says so and asks to preview again; the numbers beside it still go.
+#[tokio::test]
+async fn a_person_whose_answer_cannot_be_read_is_not_said_to_be_absent() {
+    let rig = rig().await;
+    let number = rig.assigned(1).remove(0);
+    rig.sim.answer_next_user_parts_without_value(10);
+    let desk = rig.desk();
+    let preview = previewed(&desk, &[sim::TWO_NUMBERS_UPN.to_owned(), number.clone()]).await;
+    let person = rows_of(&preview, 1);
+    assert_eq!(person.len(), 1);
+    assert_eq!(person[0].skip, Some(SkipReason::PersonUnresolved));
+    assert_eq!(
+        person[0].person.as_ref().unwrap().outcome,
+        PersonOutcome::Unresolved
+    );
+    assert!(person[0].reason.as_deref().unwrap().contains("Try again"));
+    assert_eq!(preview.preview.counts.people_unresolved, 1);
+    let row = rows_of(&preview, 2)[0];
+    assert!(row.skip.is_none() && row.planned.is_some());
 }
