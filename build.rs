@@ -28,6 +28,8 @@ const APP_COMMANDS: &[&str] = &[
     "sign_out",
     "ask_for_names_again",
     "lookup_number",
+    "lookup_person",
+    "unassign_person",
     "unassign_number",
     "reassign_number",
     "check_operation_again",

@@ -36,6 +36,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod person;
+pub use person::{PersonCard, PersonChange, PersonNumber, PersonOutcome};
+
 /// Timings of the workflow (short in tests).
 #[derive(Debug, Clone)]
 pub struct DeskConfig {
@@ -164,6 +167,8 @@ pub struct Desk {
     session: Arc<dyn Session>,
     cloud: Cloud,
     lookups: Mutex<HashMap<String, PendingLookup>>,
+    /// Confirmable person lookups ("Unassign all N numbers from …"), by id.
+    people: Mutex<HashMap<String, person::PendingPerson>>,
     following: Mutex<HashSet<i64>>,
     notify: Notify,
     config: DeskConfig,
@@ -213,6 +218,10 @@ pub enum DeskError {
     /// The history could not be read or written.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// People cannot be found: reading users (`User.ReadBasic.All`) is not permitted. Numbers
+    /// still work.
+    #[error("people cannot be looked up without permission to read users")]
+    PeopleNotPermitted,
 }
 
 impl Desk {
@@ -235,6 +244,7 @@ impl Desk {
             session,
             cloud,
             lookups: Mutex::new(HashMap::new()),
+            people: Mutex::new(HashMap::new()),
             following: Mutex::new(HashSet::new()),
             notify,
             config,
@@ -386,23 +396,50 @@ impl Desk {
             .remove(lookup_id)
             .filter(|p| p.created.elapsed() < self.config.lookup_ttl)
             .ok_or(DeskError::ConfirmationUsed)?;
-        let number = pending.number.telephone_number.clone();
+        self.unassign_confirmed(
+            pending.number,
+            pending.assignee,
+            pending.reading,
+            pending.history_mark,
+        )
+        .await
+    }
+
+    /// Unassigns `number` from `assignee`, whom the admin confirmed from `reading`, taken
+    /// when the history's newest record was `history_mark`: the holder is checked right
+    /// before the one POST.
+    async fn unassign_confirmed(
+        self: &Arc<Self>,
+        number: NumberAssignment,
+        assignee: Assignee,
+        reading: Reading,
+        history_mark: i64,
+    ) -> Result<RecordView, DeskError> {
+        let telephone_number = number.telephone_number.clone();
         // A change already on its way is said as such, before anything is read.
-        if let Some(running) = self.history.in_flight_for(&number)? {
+        if let Some(running) = self.history.in_flight_for(&telephone_number)? {
             return Err(DeskError::InFlight(running.id));
         }
-        let reading = if self.history.changed_since(&number, pending.history_mark)? {
+        let reading = if self
+            .history
+            .changed_since(&telephone_number, history_mark)?
+        {
             None
         } else {
-            Some(pending.reading)
+            Some(reading)
         };
-        self.holder_still(OperationKind::Unassign, &number, &pending.assignee, reading)
-            .await?;
+        self.holder_still(
+            OperationKind::Unassign,
+            &telephone_number,
+            &assignee,
+            reading,
+        )
+        .await?;
         let new = NewOperation {
             kind: OperationKind::Unassign,
-            telephone_number: pending.number.telephone_number.clone(),
-            number_type: Some(pending.number.number_type.clone()),
-            prior_assignee: pending.assignee,
+            telephone_number,
+            number_type: Some(number.number_type.clone()),
+            prior_assignee: assignee,
             actor: self.actor().await,
             client_request_id: uuid::Uuid::new_v4().to_string(),
             undo_of: None,

@@ -29,6 +29,7 @@ pub mod locks;
 pub mod net;
 pub mod off_thread;
 pub mod operation;
+pub mod people;
 pub mod phone;
 pub mod problem;
 pub mod records;
@@ -73,6 +74,8 @@ pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::sign_out,
         commands::ask_for_names_again,
         commands::lookup_number,
+        commands::lookup_person,
+        commands::unassign_person,
         commands::unassign_number,
         commands::reassign_number,
         commands::check_operation_again,

@@ -18,7 +18,7 @@ use numberdesk::graph::GraphClient;
 use numberdesk::history::{Actor, Assignee, History, NewOperation, OperationKind, RecordStatus};
 use numberdesk::problem::{Problem, ProblemKind};
 use numberdesk::sim::{self, SimTenant};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use wait_support::{wait_until, wait_until_quiet, PATIENCE};
@@ -1154,4 +1154,491 @@ async fn overload_400s_503s_and_504s_slow_the_run_and_each_number_is_taken_once(
         "overload slows the run as a 429 does: {:?}",
         report.rate
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// HR's list: people in Bulk (issue 24). A row may name a person (a user name, an email, a
+// display name) instead of a number; the preview finds the people in the directory's batches,
+// takes their numbers from the same listing, and says what came of each row.
+// ---------------------------------------------------------------------------------------------
+
+use numberdesk::bulk::{PreviewRow, PreviewView};
+use numberdesk::people::PersonOutcome;
+
+async fn previewed_csv(desk: &BulkDesk, csv: &str) -> PreviewView {
+    let input = desk
+        .read(InputSource::Csv {
+            bytes: csv.as_bytes().to_vec(),
+            name: "leavers.csv".into(),
+        })
+        .unwrap();
+    let column = input.column.expect("the column is obvious");
+    desk.preview(&input.input_id, column).await.unwrap()
+}
+
+/// The preview rows of one input line.
+fn rows_of(preview: &PreviewView, line: usize) -> Vec<&PreviewRow> {
+    preview
+        .preview
+        .rows
+        .iter()
+        .filter(|r| r.line == line)
+        .collect()
+}
+
+fn numbers_held(sim: &SimTenant, id: &str) -> BTreeSet<String> {
+    sim.numbers()
+        .into_iter()
+        .filter(|n| n.assignment_target_id.as_deref() == Some(id))
+        .map(|n| n.telephone_number)
+        .collect()
+}
+
+fn resource_account(sim: &SimTenant) -> sim::SimUser {
+    sim.users()
+        .into_iter()
+        .find(|u| {
+            u.kind == sim::UserKind::ResourceAccount
+                && u.user_principal_name.starts_with("cq-support")
+        })
+        .unwrap()
+}
+
+/// Every outcome of a person row, each said in its row: the numbers that will go (with the
+/// person as the holder the run checks), no such user, a user with no number, a name several
+/// people share (listed, never a guess), a guest, a resource account (named as such), the
+/// same person twice, and a number row beside them. The people cost a few directory batches
+/// and their numbers no request at all beyond the listing the preview reads anyway.
+#[tokio::test]
+async fn each_outcome_of_a_person_row_is_said_from_a_few_batched_reads() {
+    let rig = rig().await;
+    let allan = rig.sim.user(sim::TWO_NUMBERS_UPN).unwrap();
+    let account = resource_account(&rig.sim);
+    let sample_holder = rig.sim.user(sim::SAMPLE_USER_UPN).unwrap();
+    let csv = format!(
+        "Name,Email,Leaving\n\
+         Allan Deyoung,{},Friday\n\
+         Nobody,nobody.here@contoso.com,Friday\n\
+         Nina Larsen,{},Friday\n\
+         Alex,{},Monday\n\
+         Sam Taylor,{},Monday\n\
+         Support line,{},Monday\n\
+         Allan again,{},Monday\n\
+         Sample,{},Monday\n",
+        sim::TWO_NUMBERS_UPN,
+        sim::NO_NUMBER_UPN,
+        sim::SHARED_NAME,
+        sim::GUEST_UPN,
+        account.user_principal_name,
+        allan.mail,
+        sim::SAMPLE_NUMBER,
+    );
+    let desk = rig.desk();
+    rig.sim.clear_requests();
+    let preview = previewed_csv(&desk, &csv).await;
+    let outcome = |line: usize| {
+        rows_of(&preview, line)[0]
+            .person
+            .as_ref()
+            .map(|p| p.outcome)
+    };
+
+    // Allan: both numbers, primary first, each planned from Allan.
+    let allans = rows_of(&preview, 2);
+    assert_eq!(allans.len(), 2);
+    assert_eq!(outcome(2), Some(PersonOutcome::Found));
+    let planned: BTreeSet<String> = allans
+        .iter()
+        .map(|r| r.planned.as_ref().unwrap().telephone_number.clone())
+        .collect();
+    assert_eq!(planned, numbers_held(&rig.sim, &allan.id));
+    assert_eq!(
+        allans[0]
+            .assignment
+            .as_ref()
+            .unwrap()
+            .assignment_category
+            .as_deref(),
+        Some("primary")
+    );
+    for row in &allans {
+        let plan = row.planned.as_ref().unwrap();
+        assert_eq!(plan.prior_assignee.id.as_deref(), Some(allan.id.as_str()));
+        assert_eq!(plan.prior_assignee.name.as_deref(), Some("Allan Deyoung"));
+        assert_eq!(
+            plan.prior_assignee.upn.as_deref(),
+            Some(sim::TWO_NUMBERS_UPN)
+        );
+        assert_eq!(row.person.as_ref().unwrap().numbers, 2);
+    }
+    assert!(allans[0].person.as_ref().unwrap().first && !allans[1].person.as_ref().unwrap().first);
+
+    let one = |line: usize| {
+        let rows = rows_of(&preview, line);
+        assert_eq!(rows.len(), 1, "line {line}: {rows:#?}");
+        rows[0]
+    };
+    let unknown = one(3);
+    assert_eq!(unknown.skip, Some(SkipReason::NoSuchUser));
+    assert!(unknown
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("nobody.here@contoso.com"));
+
+    let nina = one(4);
+    assert_eq!(nina.skip, Some(SkipReason::NoNumbers));
+    assert!(nina
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("Nina Larsen holds no phone number"));
+
+    let alex = one(5);
+    assert_eq!(alex.skip, Some(SkipReason::SeveralPeople));
+    let about = alex.person.as_ref().unwrap();
+    assert_eq!(about.outcome, PersonOutcome::ChooseOne);
+    assert_eq!(about.choices.len(), 2, "both Alex Wilbers are listed");
+    let reason = alex.reason.as_deref().unwrap();
+    assert!(
+        reason.starts_with("2 people match “Alex Wilber”"),
+        "{reason}"
+    );
+    let upns: BTreeSet<_> = about.choices.iter().filter_map(|c| c.upn.clone()).collect();
+    assert_eq!(upns.len(), 2, "two accounts, each by its user name");
+    assert!(alex.planned.is_none(), "never a guess");
+
+    let guest = one(6);
+    assert!(
+        guest
+            .person
+            .as_ref()
+            .unwrap()
+            .person
+            .as_ref()
+            .unwrap()
+            .guest
+    );
+    assert_eq!(guest.skip, Some(SkipReason::NoNumbers));
+    assert!(guest.reason.as_deref().unwrap().contains("guest"));
+
+    let queue = rows_of(&preview, 7);
+    assert!(!queue.is_empty());
+    assert!(queue[0].person.as_ref().unwrap().resource_account);
+    assert!(queue.iter().all(
+        |r| r.skip.is_none() && r.target == Some(numberdesk::bulk::TargetKind::ResourceAccount)
+    ));
+
+    // Allan again, by his email (not his user name): his numbers are listed once.
+    let again = rows_of(&preview, 8);
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|r| r.skip == Some(SkipReason::Duplicate)));
+    assert!(again[0].reason.as_deref().unwrap().contains("line 2"));
+    // A number beside the people: planned as a number row, from its holder.
+    let number = one(9);
+    assert!(number.person.is_none() && number.skip.is_none());
+    assert_eq!(number.assignee.as_deref(), Some(sample_holder.id.as_str()));
+
+    let counts = &preview.preview.counts;
+    assert_eq!(counts.people, 7);
+    assert_eq!(
+        (
+            counts.no_such_user,
+            counts.no_numbers,
+            counts.several_people,
+            counts.duplicate
+        ),
+        (1, 2, 1, 2)
+    );
+    assert_eq!(counts.to_send, 2 + queue.len() + 1);
+    assert_eq!(counts.rows, preview.preview.rows.len());
+
+    // Requests: the listing's pages, and the directory in $batch requests; no read of a
+    // person's numbers, and one name read: the number row's holder, as for any number row.
+    let requests = rig.sim.graph_requests();
+    let count =
+        |what: &dyn Fn(&str) -> bool| requests.iter().filter(|r| what(&r.path_and_query)).count();
+    assert_eq!(count(&|p| p.contains("assignmentTargetId")), 0);
+    let batches = count(&|p| p.contains("$batch"));
+    let lists = count(&|p| p.contains("numberAssignments"));
+    let name_reads = count(&|p| p.starts_with("/v1.0/users/"));
+    assert!(batches <= 2, "{batches} batches");
+    assert_eq!(lists, rig.sim.numbers().len().div_ceil(1000) + 1);
+    assert_eq!(name_reads, 1, "{requests:#?}");
+    assert_eq!(
+        batches + lists + name_reads,
+        requests.len(),
+        "{requests:#?}"
+    );
+    assert_eq!(preview.preview.requests, requests.len());
+}
+
+/// An email that is not the user name finds the person, whichever case the list writes it
+/// in; an alias kept only in proxyAddresses is found when Microsoft evaluates that filter for
+/// the caller (the documented rule leaves it out for User.ReadBasic.All): both are handled.
+#[tokio::test]
+async fn an_email_that_is_not_the_user_name_finds_the_person_in_bulk() {
+    let rig = rig().await;
+    let allan = rig.sim.user(sim::TWO_NUMBERS_UPN).unwrap();
+    assert_ne!(allan.mail, allan.user_principal_name);
+    let desk = rig.desk();
+    let text = format!("{}\n{}", allan.mail.to_uppercase(), sim::TWO_NUMBERS_ALIAS);
+    let preview = previewed(&desk, &[text]).await;
+    let by_mail = rows_of(&preview, 1);
+    assert_eq!(by_mail.len(), 2);
+    assert!(by_mail
+        .iter()
+        .all(|r| r.skip.is_none() && r.assignee_upn.as_deref() == Some(sim::TWO_NUMBERS_UPN)));
+    let alias = rows_of(&preview, 2);
+    assert_eq!(alias[0].skip, Some(SkipReason::NoSuchUser));
+
+    rig.sim.set_proxy_filter(sim::ProxyFilter::Evaluated);
+    let text = format!("{}\n{}", sim::TWO_NUMBERS_ALIAS, allan.mail);
+    let preview = previewed(&desk, &[text]).await;
+    let alias = rows_of(&preview, 1);
+    assert_eq!(alias.len(), 2);
+    assert!(alias.iter().all(
+        |r| r.planned.as_ref().unwrap().prior_assignee.id.as_deref() == Some(allan.id.as_str())
+    ));
+    assert!(rows_of(&preview, 2)
+        .iter()
+        .all(|r| r.skip == Some(SkipReason::Duplicate)));
+}
+
+/// Without User.ReadBasic.All no person can be looked up: every person row says so and what
+/// to grant; the number rows of the same list are previewed and run as always.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_names_consent_person_rows_say_what_to_grant_and_numbers_still_go() {
+    let sim = sim_support::start_fast().await;
+    sim.set_consent(sim::Consent {
+        user_read_basic_all: false,
+        ..sim::Consent::default()
+    });
+    let service = signed_in(&sim, sim::ADMIN_UPN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let history = Arc::new(History::open(dir.path()).unwrap().0);
+    let rig = Rig {
+        sim,
+        service,
+        history,
+        waits: Waits::default(),
+        _dir: dir,
+    };
+    let numbers = rig.assigned(2);
+    let desk = rig.desk();
+    let lines = vec![
+        sim::TWO_NUMBERS_UPN.to_owned(),
+        numbers[0].clone(),
+        sim::GUEST_MAIL.to_owned(),
+        numbers[1].clone(),
+    ];
+    let preview = previewed(&desk, &lines).await;
+    for line in [1, 3] {
+        let row = rows_of(&preview, line)[0];
+        assert_eq!(row.skip, Some(SkipReason::PeopleNotPermitted));
+        assert_eq!(
+            row.person.as_ref().unwrap().outcome,
+            PersonOutcome::NotPermitted
+        );
+        assert!(row
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("User.ReadBasic.All"));
+    }
+    assert_eq!(preview.preview.counts.people_not_permitted, 2);
+    assert_eq!(preview.preview.counts.to_send, 2);
+    // The refusal is the sign-in's, remembered: the preview asks for no token that would be
+    // one more failed sign-in in the tenant's log.
+    let names_token_requests = rig
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.listener == sim::Listener::Entra && r.path_and_query.contains("/token"))
+        .filter(|r| r.body.contains("User.ReadBasic.All"))
+        .count();
+    assert_eq!(names_token_requests, 1, "the sign-in's only");
+    desk.start(&preview.preview_id, &[]).await.unwrap();
+    let run = finished(&desk).await;
+    assert_eq!(run.progress.counts.succeeded, 2, "{:?}", run.progress);
+    for number in &numbers {
+        assert_eq!(rig.sim.post_count_for(number), 1);
+    }
+    assert_eq!(
+        rig.sim.post_count_for(
+            rig.sim
+                .numbers()
+                .iter()
+                .find(|n| n.assignment_target_id.as_deref()
+                    == rig.sim.user(sim::TWO_NUMBERS_UPN).map(|u| u.id).as_deref())
+                .map(|n| n.telephone_number.as_str())
+                .unwrap()
+        ),
+        0
+    );
+}
+
+/// A list mixing numbers and people runs as one batch: each of a person's numbers is its own
+/// History record with that person as the prior assignee, the results CSV names them, a
+/// number of theirs that changed hands after the preview is not taken from its new holder,
+/// and undoing the batch gives every other number back to the person it was taken from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mixed_list_runs_records_the_person_and_undo_gives_their_numbers_back() {
+    let rig = rig().await;
+    let allan = rig.sim.user(sim::TWO_NUMBERS_UPN).unwrap();
+    let allans = numbers_held(&rig.sim, &allan.id);
+    let categories: BTreeMap<String, Option<String>> = rig
+        .sim
+        .numbers()
+        .into_iter()
+        .filter(|n| allans.contains(&n.telephone_number))
+        .map(|n| (n.telephone_number, n.assignment_category))
+        .collect();
+    let assigned = rig.assigned(40);
+    // A person with three numbers in more than one category.
+    let mut held: HashMap<String, Vec<sim::NumberAssignment>> = HashMap::new();
+    for n in rig.sim.numbers() {
+        if let Some(t) = n.assignment_target_id.clone() {
+            held.entry(t).or_default().push(n);
+        }
+    }
+    let (three_id, three) = held
+        .into_iter()
+        .find(|(_, n)| {
+            n.len() == 3
+                && n.iter()
+                    .map(|x| x.assignment_category.clone())
+                    .collect::<BTreeSet<_>>()
+                    .len()
+                    >= 2
+        })
+        .expect("someone holds three numbers");
+    let three_user = rig.sim.user(&three_id).unwrap();
+    let others: Vec<String> = assigned
+        .into_iter()
+        .filter(|n| !allans.contains(n) && !three.iter().any(|t| &t.telephone_number == n))
+        .take(2)
+        .collect();
+    // The run reads the holders again when its preview is older than a second (in the app, a
+    // minute).
+    let max_age = Duration::from_secs(1);
+    let desk = BulkDesk::new(
+        rig.graph(),
+        rig.history.clone(),
+        rig.service.session_handle(),
+        rig.cloud(),
+        BulkConfig {
+            holder_max_age: max_age,
+            ..config()
+        },
+        Arc::new(|_: &BulkEvent| {}),
+    );
+    let csv = format!(
+        "User,Note\n{},leaves Friday\n{},a number\n{},leaves Monday\n{},a number\n",
+        allan.mail, others[0], three_user.user_principal_name, others[1]
+    );
+    let preview = previewed_csv(&desk, &csv).await;
+    assert_eq!(
+        preview.preview.counts.to_send,
+        2 + 3 + 2,
+        "{}",
+        preview.preview.summary
+    );
+    assert_eq!(rows_of(&preview, 4).len(), 3);
+
+    // One of the three changes hands after the preview: not taken from its new holder.
+    let moved = three[0].telephone_number.clone();
+    let bob = sim_support::another_person(&rig.sim, &three_id);
+    assert!(rig.sim.change_holder(&moved, Some(&bob.id)));
+    tokio::time::sleep(max_age + Duration::from_millis(50)).await;
+    desk.start(&preview.preview_id, &[]).await.unwrap();
+    let run = finished(&desk).await;
+    assert_eq!(run.progress.counts.succeeded, 6, "{:?}", run.progress);
+    assert_eq!(run.progress.counts.skipped, 1);
+    assert_eq!(rig.sim.post_count_for(&moved), 0, "never taken from Bob");
+
+    // History: one record per number, the person kept as the prior assignee.
+    let batch_id = run.progress.batch_id.clone();
+    let records = rig.history.records_in_batch(&batch_id).unwrap();
+    for number in &allans {
+        let record = records
+            .iter()
+            .find(|r| &r.telephone_number == number)
+            .unwrap();
+        assert_eq!(record.status, RecordStatus::Succeeded);
+        assert_eq!(record.prior_assignee.id.as_deref(), Some(allan.id.as_str()));
+        assert_eq!(record.prior_assignee.name.as_deref(), Some("Allan Deyoung"));
+        assert_eq!(
+            record.prior_assignee.upn.as_deref(),
+            Some(sim::TWO_NUMBERS_UPN)
+        );
+    }
+    // The results CSV names the person each number was taken from.
+    let mut csv_out = Vec::new();
+    rig.history
+        .export_csv(
+            &numberdesk::history::HistoryQuery {
+                batch_id: Some(batch_id.clone()),
+                ..Default::default()
+            },
+            &mut csv_out,
+        )
+        .unwrap();
+    let csv_out = String::from_utf8_lossy(&csv_out);
+    for number in &allans {
+        let line = csv_out
+            .lines()
+            .find(|l| l.contains(number.as_str()))
+            .unwrap();
+        assert!(
+            line.contains("Allan Deyoung") && line.contains(sim::TWO_NUMBERS_UPN),
+            "{line}"
+        );
+    }
+
+    // Undo: every number taken goes back to whom it was taken from, in its category.
+    let undo = desk.undo(&batch_id).await.unwrap();
+    assert_eq!(undo.selection.counts.to_send, 6, "{:?}", undo.preview.rows);
+    desk.start(&undo.preview_id, &[]).await.unwrap();
+    let undone = finished(&desk).await;
+    assert_eq!(undone.progress.counts.succeeded, 6, "{:?}", undone.progress);
+    for number in &allans {
+        let now = rig.sim.number(number).unwrap();
+        assert_eq!(now.assignment_target_id.as_deref(), Some(allan.id.as_str()));
+        assert_eq!(&now.assignment_category, categories.get(number).unwrap());
+    }
+    for number in three.iter().skip(1) {
+        let now = rig.sim.number(&number.telephone_number).unwrap();
+        assert_eq!(now.assignment_target_id.as_deref(), Some(three_id.as_str()));
+    }
+    assert_eq!(
+        rig.sim
+            .number(&moved)
+            .unwrap()
+            .assignment_target_id
+            .as_deref(),
+        Some(bob.id.as_str())
+    );
+}
+
+/// A person whose directory answer could not be read whole is never said to be absent (nor
+/// guessed at): the row says so and asks to preview again; the numbers beside it still go.
+#[tokio::test]
+async fn a_person_whose_answer_cannot_be_read_is_not_said_to_be_absent() {
+    let rig = rig().await;
+    let number = rig.assigned(1).remove(0);
+    rig.sim.answer_next_user_parts_without_value(10);
+    let desk = rig.desk();
+    let preview = previewed(&desk, &[sim::TWO_NUMBERS_UPN.to_owned(), number.clone()]).await;
+    let person = rows_of(&preview, 1);
+    assert_eq!(person.len(), 1);
+    assert_eq!(person[0].skip, Some(SkipReason::PersonUnresolved));
+    assert_eq!(
+        person[0].person.as_ref().unwrap().outcome,
+        PersonOutcome::Unresolved
+    );
+    assert!(person[0].reason.as_deref().unwrap().contains("Try again"));
+    assert_eq!(preview.preview.counts.people_unresolved, 1);
+    let row = rows_of(&preview, 2)[0];
+    assert!(row.skip.is_none() && row.planned.is_some());
 }

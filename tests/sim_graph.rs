@@ -1372,3 +1372,110 @@ async fn both_action_names_work_for_both_actions_and_their_case_is_strict() {
         assert_eq!(seen.last().map(String::as_str), Some("succeeded"));
     }
 }
+
+/// Finding people as Microsoft documents it: `userPrincipalName`/`mail` by `eq`/`in` by
+/// default; an alias only through `proxyAddresses/any(…)`, which a caller with only
+/// `User.ReadBasic.All` cannot read (the row is omitted) unless the knob says otherwise;
+/// `$search` only with `ConsistencyLevel: eventual` (also inside a `$batch`); `endsWith` only
+/// with the advanced query parameters.
+#[tokio::test]
+async fn people_are_found_by_user_name_email_alias_and_search() {
+    use numberdesk::sim::{
+        ProxyFilter, GUEST_UPN, SHARED_NAME, TWO_NUMBERS_ALIAS, TWO_NUMBERS_UPN,
+    };
+    let sim = start_fast().await;
+    let basic = access_token(&sim, ADMIN_UPN).await;
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let users = |filter: &str| {
+        format!(
+            "/v1.0/users?$filter={}&$select=id,userPrincipalName,mail",
+            encode(filter)
+        )
+    };
+    let upns = |body: &Value| -> Vec<String> {
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userPrincipalName"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let by_mail: Value = get(&sim, &basic, &users("mail in ('ALLAN.DEYOUNG@contoso.com','nobody@contoso.com') or userPrincipalName in ('nobody@contoso.com')"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(upns(&by_mail), vec![TWO_NUMBERS_UPN]);
+    let guest: Value = get(
+        &sim,
+        &basic,
+        &users(&format!("userPrincipalName eq '{GUEST_UPN}'")),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(upns(&guest), vec![GUEST_UPN]);
+
+    let alias = users(&format!(
+        "proxyAddresses/any(p:p eq 'smtp:{TWO_NUMBERS_ALIAS}')"
+    ));
+    let omitted: Value = get(&sim, &basic, &alias).await.json().await.unwrap();
+    assert!(
+        upns(&omitted).is_empty(),
+        "proxyAddresses is not a basic property"
+    );
+    sim.set_proxy_filter(ProxyFilter::Evaluated);
+    let evaluated: Value = get(&sim, &basic, &alias).await.json().await.unwrap();
+    assert_eq!(upns(&evaluated), vec![TWO_NUMBERS_UPN]);
+
+    let (status, code, message) =
+        graph_error(get(&sim, &basic, &users("endsWith(mail,'@contoso.com')")).await).await;
+    assert_eq!((status, code.as_str()), (400, "Request_UnsupportedQuery"));
+    assert!(message.contains("ConsistencyLevel:eventual"), "{message}");
+
+    let search = format!(
+        "/v1.0/users?$search={}&$select=id,displayName,userPrincipalName",
+        encode(&format!("\"displayName:{SHARED_NAME}\""))
+    );
+    let (status, code, message) = graph_error(get(&sim, &basic, &search).await).await;
+    assert_eq!((status, code.as_str()), (400, "Request_UnsupportedQuery"));
+    assert!(message.contains("ConsistencyLevel: eventual"), "{message}");
+    let found: Value = client()
+        .get(format!("{}{search}", sim.graph_url()))
+        .bearer_auth(&basic)
+        .header("ConsistencyLevel", "eventual")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["value"].as_array().unwrap().len(), 2, "{found}");
+
+    // In a batch, the header goes in the part.
+    let batch: Value = client()
+        .post(format!("{}/v1.0/$batch", sim.graph_url()))
+        .bearer_auth(&basic)
+        .json(&json!({"requests": [
+            {"id": "1", "method": "GET", "url": search.trim_start_matches("/v1.0"), "headers": {"ConsistencyLevel": "eventual"}},
+            {"id": "2", "method": "GET", "url": search.trim_start_matches("/v1.0")},
+        ]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status_of = |id: &str| {
+        batch["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["status"]
+            .as_u64()
+    };
+    assert_eq!((status_of("1"), status_of("2")), (Some(200), Some(400)));
+}

@@ -1,4 +1,5 @@
-// The Bulk view: paste a list or open a CSV, choose the number column, preview every row,
+// The Bulk view: paste a list or open a CSV (numbers, or people: HR's list of user names and
+// emails), choose the column, preview every row (a person with the numbers that will go),
 // untick what should stay, confirm once, then follow the run row by row. Past runs can be
 // exported, their failed rows run again, or undone. `mount(root, deps)` wires the view's
 // markup in index.html and returns the methods the shell calls; all state lives in the mount.
@@ -8,7 +9,7 @@ import {
   BATCH_CHOICES, BULK_ACTIONS, EVENTS, FILE_NAME_HEADER, OPERATIONS, RUN_STATES,
 } from './contract.mjs';
 import { formatTime, statusLabel } from './status.mjs';
-import { exportedText, numberType, person, targetKind } from './words.mjs';
+import { assignmentCategory, exportedText, numberType, person, targetKind } from './words.mjs';
 
 // Where a row of a run stands: a word and a symbol, never colour alone.
 const PHASES = {
@@ -36,7 +37,43 @@ const SKIPS = {
   cannotUndo: 'Cannot undo',
   assignedAgain: 'Assigned again',
   holderChanged: 'Holder changed',
+  noSuchUser: 'No such user',
+  noNumbers: 'No number',
+  severalPeople: 'Several people',
+  personUnresolved: 'Not readable',
+  peopleNotPermitted: 'Permission missing',
 };
+
+// What came of a person row, when their numbers go (the skips say the rest).
+function personNote(about) {
+  const who = about.person;
+  if (who && who.guest) return 'A guest from another organisation.';
+  if (about.resourceAccount) return 'A resource account (an auto attendant or call queue), not a person.';
+  return '';
+}
+
+// The line above a person's numbers: "Line 2 · allan.deyoung@contoso.com → Allan Deyoung
+// (alland@…) · 2 numbers will go".
+function personHeading(row, columns) {
+  const about = row.person;
+  const tr = document.createElement('tr');
+  tr.className = 'bulk-person';
+  const th = document.createElement('th');
+  th.scope = 'rowgroup';
+  th.colSpan = columns;
+  const account = about.person || {};
+  const who = person(account);
+  const count = about.numbers === 1 ? '1 number' : `${about.numbers.toLocaleString()} numbers`;
+  // What the list said, when it is not the user name shown anyway (an email, a name).
+  const asked = String(about.query).toLowerCase() === String(account.upn || '').toLowerCase() ? '' : `${about.query} → `;
+  const line = document.createElement('span');
+  line.textContent = `Line ${row.line} · ${asked}${who} · ${count}`;
+  th.append(line);
+  const note = personNote(about);
+  if (note) th.append(' ', chip('other', note));
+  tr.append(th);
+  return tr;
+}
 
 function countsChips(counts, kind) {
   const list = [];
@@ -50,6 +87,11 @@ function countsChips(counts, kind) {
     [counts.inFlight, 'already changing', 'already changing'],
     [counts.unreadable, 'unreadable entry', 'unreadable entries'],
     [counts.holderChanged, 'now held by someone else', 'now held by someone else'],
+    [counts.noSuchUser, 'no such user', 'no such users'],
+    [counts.noNumbers, 'person without a number', 'people without a number'],
+    [counts.severalPeople, 'name of several people', 'names of several people'],
+    [counts.peopleUnresolved, 'person not readable', 'people not readable'],
+    [counts.peopleNotPermitted, 'person not looked up', 'people not looked up'],
   ];
   for (const [n, one, many] of skipped) {
     if (n > 0) list.push(chip('other', `– ${n.toLocaleString()} ${n === 1 ? one : many}`));
@@ -57,6 +99,9 @@ function countsChips(counts, kind) {
   const untickedCount = counts.rows - counts.toSend - skipped.reduce((sum, [n]) => sum + n, 0);
   if (untickedCount > 0) list.push(chip('other', `– ${untickedCount.toLocaleString()} left out`));
   list.push(chip('other', `${counts.rows.toLocaleString()} rows in all`));
+  if (counts.people > 0) {
+    list.push(chip('other', `${counts.people.toLocaleString()} ${counts.people === 1 ? 'person' : 'people'} in the list`));
+  }
   return list;
 }
 
@@ -135,7 +180,7 @@ export function mount(root, { openRecord = () => {} } = {}) {
       }
       select.value = input.column === null ? '' : String(input.column);
       el('bulk-column-help').textContent = input.column === null
-        ? `${input.source}: ${input.rows.toLocaleString()} rows. Which column has the phone numbers?`
+        ? `${input.source}: ${input.rows.toLocaleString()} rows. Which column has the phone numbers, user names or emails?`
         : `${input.source}: ${input.rows.toLocaleString()} rows. NumberDesk chose this column; change it if it is wrong.`;
       field.hidden = false;
     } else {
@@ -171,31 +216,61 @@ export function mount(root, { openRecord = () => {} } = {}) {
       ? 'Preview: give the numbers back'
       : view.fromBatch ? 'Preview: the failed rows, looked up again' : 'Preview';
     el('bulk-who-heading').textContent = undo ? 'Gives back to' : 'Assigned to';
-    const rows = view.rows.map((row, index) => {
+    const rows = [];
+    view.rows.forEach((row, index) => {
+      const about = row.person;
+      // A person whose numbers go: a line naming them above their numbers.
+      if (about && about.first && about.numbers > 0) rows.push(personHeading(row, 6));
       const tr = document.createElement('tr');
       const box = document.createElement('input');
       box.type = 'checkbox';
       box.checked = !row.skip;
       box.disabled = Boolean(row.skip);
-      box.setAttribute('aria-label', `Send line ${row.line}`);
+      box.setAttribute('aria-label', `Send line ${row.line}${row.display && about ? ` (${row.display})` : ''}`);
       box.addEventListener('change', () => toggle(index, box.checked));
       if (row.skip) tr.dataset.skipped = row.skip;
+      if (about) tr.dataset.person = about.outcome;
       const a = row.assignment || {};
       const what = row.skip
         ? [chip('other', `– ${SKIPS[row.skip] || row.skip}`), document.createTextNode(` ${row.reason || ''}`)]
         : [chip('progress', undo ? '↩ Will be given back' : '→ Will be unassigned')];
       const whatCell = cell('');
       whatCell.append(...what);
+      if (about && about.choices.length) {
+        const list = document.createElement('ul');
+        list.className = 'bulk-choices';
+        for (const choice of about.choices) {
+          const li = document.createElement('li');
+          li.textContent = person(choice);
+          list.append(li);
+        }
+        whatCell.append(list);
+      }
       const kind = targetKind(row.target, a.assignmentStatus);
+      // A person row without a number shows what it held, and whom it found (if one).
+      const number = row.display || row.raw;
+      // Under a person's line, their name alone (the line gives the user name).
+      let who = assigneeText(kind, row);
+      if (about && !row.assignee) who = person(about.person || {});
+      else if (about) who = [person(about.person, { inSentence: true }), kind].filter(Boolean).join(' · ');
+      // A person's numbers say which of their lines each is (primary, private, alternate).
+      const type = cell(numberType(a.numberType, ''));
+      const category = about ? assignmentCategory(a.assignmentCategory, '') : '';
+      if (category) {
+        const small = document.createElement('span');
+        small.className = 'bulk-category';
+        small.textContent = category;
+        type.append(small);
+      }
       tr.append(
         cell(box),
         cell(String(row.line)),
-        cell(row.display || row.raw),
-        cell(assigneeText(kind, row)),
-        cell(numberType(a.numberType, '')),
+        cell(number),
+        cell(who),
+        type,
         whatCell,
       );
-      return tr;
+      rows.push(tr);
     });
     el('bulk-preview-rows').replaceChildren(...rows);
     renderSelection(view.selection);

@@ -77,7 +77,15 @@ pub struct SimUser {
     pub given_name: Option<String>,
     pub surname: Option<String>,
     pub user_principal_name: String,
+    /// The primary SMTP address. Often not the UPN: people sign in as `adelev@contoso.onmicrosoft.com`
+    /// and are written to at `adele.vance@contoso.com`.
     pub mail: String,
+    /// `proxyAddresses`: every address mail reaches the user at, `SMTP:` (primary) or `smtp:`
+    /// (an alias) before it. Empty for an account without a mailbox.
+    pub proxy_addresses: Vec<String>,
+    /// `userType`: `Member`, or `Guest` for someone invited from another organisation (whose
+    /// UPN is their own address with `@` as `_`, then `#EXT#@` and this tenant's domain).
+    pub user_type: String,
     pub job_title: Option<String>,
     /// ISO 3166 code of the country the user works in.
     pub country: String,
@@ -102,6 +110,11 @@ pub struct AssignedPlan {
 }
 
 impl SimUser {
+    /// Whether the user is a guest from another organisation.
+    pub fn is_guest(&self) -> bool {
+        self.user_type == "Guest"
+    }
+
     /// Whether the user may manage telephone numbers (the three Teams roles Microsoft lists).
     pub fn can_manage_numbers(&self) -> bool {
         self.roles.iter().any(|r| {

@@ -90,7 +90,7 @@ impl Filter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
+pub(crate) enum Token {
     Word(String),
     Text(String),
     Open,
@@ -108,7 +108,7 @@ fn describe(token: &Token) -> String {
     }
 }
 
-fn tokenize(input: &str) -> Result<Vec<Token>, String> {
+pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
     let mut chars = input.chars().peekable();
     while let Some(&c) = chars.peek() {

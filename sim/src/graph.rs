@@ -51,6 +51,7 @@ use super::http::{
 };
 use super::operations::OperationKind;
 use super::quirks::{ActionAnswer, LocationForm};
+use super::user_query;
 use super::{State, Urls};
 
 #[path = "apps_api.rs"]

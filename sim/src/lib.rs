@@ -45,6 +45,7 @@ mod rng;
 mod scale;
 mod seed;
 mod tls;
+mod user_query;
 
 use std::io;
 use std::path::PathBuf;
@@ -74,7 +75,11 @@ pub use leavers::{
 pub use operations::OperationOutcome;
 pub use quirks::{ActionAnswer, LocationForm};
 pub use scale::TenantScale;
+pub use seed::{
+    GUEST_MAIL, GUEST_UPN, NO_NUMBER_UPN, SHARED_NAME, TWO_NUMBERS_ALIAS, TWO_NUMBERS_UPN,
+};
 pub use tls::SimTls;
+pub use user_query::ProxyFilter;
 
 use auth::{Auth, Lifetimes, RefreshState, Scopes};
 use directory::{normalize_number, Directory};
@@ -580,6 +585,12 @@ impl SimTenant {
         true
     }
 
+    /// How a `proxyAddresses` clause of a users `$filter` is evaluated for a caller with only
+    /// `User.ReadBasic.All` (Microsoft does not say; see [`ProxyFilter`]).
+    pub fn set_proxy_filter(&self, rule: ProxyFilter) {
+        self.inner.lock().quirks.proxy_filter = rule;
+    }
+
     /// Serves at most `rows` deleted users a page, whatever `$top` asks (Graph's server-driven
     /// paging), with an `@odata.nextLink` to the rest; `None` honours `$top` again.
     pub fn page_deleted_users_by(&self, rows: Option<usize>) {
@@ -600,8 +611,10 @@ impl SimTenant {
                 display_name: format!("Former Employee {local}"),
                 given_name: None,
                 surname: None,
+                proxy_addresses: vec![format!("SMTP:{upn}")],
                 mail: upn.clone(),
                 user_principal_name: upn,
+                user_type: "Member".to_string(),
                 job_title: None,
                 country: "US".to_string(),
                 kind: UserKind::Person,

@@ -58,6 +58,8 @@ pub(crate) struct Quirks {
     pub unreadable_user_rows: HashSet<String>,
     /// At most this many deleted users a page, whatever `$top` asks (with a `nextLink`).
     pub deleted_users_page_size: Option<usize>,
+    /// How a `proxyAddresses` filter clause is evaluated for a caller without `User.Read.All`.
+    pub proxy_filter: super::user_query::ProxyFilter,
 }
 
 /// Queues `status` for the next `n` reads of one kind.

@@ -9,7 +9,7 @@ use super::directory::{Directory, NumberAssignment, SimUser, UserKind};
 use super::http::base64url;
 use super::leavers::MCOEV_PLAN_ID;
 use super::rng::SeededRng;
-use super::seed::{person_plans, DOMAIN};
+use super::seed::{person_plans, DOMAIN, MAIL_DOMAIN};
 
 /// How big the tenant is: its numbers and its users (people; resource accounts included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +41,8 @@ const ACTIVATION: &[&str] = &[
 
 /// Grows `directory` to `scale` (never shrinks it). New users are people in the US; about one in
 /// fifty is disabled, one in two hundred deleted, one in five hundred purged (a ghost), one in a
-/// hundred lost the Teams Phone plan. Two numbers in five go to users (one each, in turn), then
-/// the rest stay unassigned.
+/// hundred lost the Teams Phone plan; their email is not their user name. Two numbers in five
+/// go to users (one each, in turn), then the rest stay unassigned.
 pub(crate) fn grow(directory: &mut Directory, scale: TenantScale, seed: u64) {
     let mut rng = SeededRng(seed ^ 0x5ca1_e000);
     let new_users = scale.users.saturating_sub(directory.users.len());
@@ -51,6 +51,8 @@ pub(crate) fn grow(directory: &mut Directory, scale: TenantScale, seed: u64) {
     for i in 0..new_users {
         let local = format!("user{i:05}");
         let upn = format!("{local}@{DOMAIN}");
+        // Their email is on the custom domain, as the seed's people's is: not the user name.
+        let mail = format!("contoso.user{i:05}@{MAIL_DOMAIN}");
         let mut plans = person_plans();
         let roll = rng.next_u64() % 1000;
         if (10..20).contains(&roll) {
@@ -65,8 +67,10 @@ pub(crate) fn grow(directory: &mut Directory, scale: TenantScale, seed: u64) {
             display_name: format!("Contoso User {i:05}"),
             given_name: Some("Contoso".to_string()),
             surname: Some(format!("User {i:05}")),
-            mail: upn.clone(),
+            proxy_addresses: vec![format!("SMTP:{mail}"), format!("smtp:{upn}")],
+            mail,
             user_principal_name: upn,
+            user_type: "Member".to_string(),
             job_title: None,
             country: "US".to_string(),
             kind: UserKind::Person,

@@ -298,8 +298,10 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
                 display_name: format!("{given} {surname}").replace("OBrien", "O'Brien"),
                 given_name: Some(given.to_string()),
                 surname: Some(surname.replace("OBrien", "O'Brien")),
+                proxy_addresses: vec![format!("SMTP:{upn}")],
                 mail: upn.clone(),
                 user_principal_name: upn,
+                user_type: "Member".to_string(),
                 job_title: Some(job.to_string()),
                 country: country.to_string(),
                 kind: UserKind::Person,
@@ -319,6 +321,8 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
                 surname: None,
                 user_principal_name: format!("{local}@{DOMAIN}"),
                 mail: format!("{local}@{DOMAIN}"),
+                proxy_addresses: vec![format!("SMTP:{local}@{DOMAIN}")],
+                user_type: "Member".to_string(),
                 job_title: None,
                 country: country.to_string(),
                 kind: UserKind::ResourceAccount,
@@ -529,8 +533,96 @@ pub(crate) fn sample_tenant(tenant_id: &str, seed: u64) -> Directory {
         user_index: Default::default(),
     };
     super::leavers::mark_leavers(&mut directory, &mut rng);
+    add_offboarding_cases(&mut directory, &mut rng);
     directory.reindex_users();
     directory
+}
+
+/// The domain people's mail goes to: a custom domain, so their email is not their user name.
+pub(crate) const MAIL_DOMAIN: &str = "contoso.com";
+/// A person holding two numbers (a primary Calling Plan and a private Operator Connect one),
+/// whose email (`allan.deyoung@contoso.com`) and alias (`allan@contoso.com`) differ from it.
+pub const TWO_NUMBERS_UPN: &str = "alland@contoso.onmicrosoft.com";
+/// The alias of [`TWO_NUMBERS_UPN`]: in `proxyAddresses` only, neither the UPN nor `mail`.
+pub const TWO_NUMBERS_ALIAS: &str = "allan@contoso.com";
+/// A person with no number at all.
+pub const NO_NUMBER_UPN: &str = "ninal@contoso.onmicrosoft.com";
+/// The display name two people share (one in Seattle with a number, one in London without).
+pub const SHARED_NAME: &str = "Alex Wilber";
+/// A guest from Fabrikam: their own address is `sam.taylor@fabrikam.com`.
+pub const GUEST_UPN: &str = "sam.taylor_fabrikam.com#EXT#@contoso.onmicrosoft.com";
+pub const GUEST_MAIL: &str = "sam.taylor@fabrikam.com";
+
+/// What an offboarding list meets in a real tenant: every person's email on the custom domain
+/// (`adele.vance@contoso.com` is not the UPN `adelev@…`; only the sample user keeps UPN = mail,
+/// as a cloud-only account does), one person with an extra alias, someone with no number, two
+/// people with the same name, and a guest. The people are added after every number is dealt,
+/// with ids drawn last, so the seed's numbers and ids stay as they were.
+fn add_offboarding_cases(directory: &mut Directory, rng: &mut SeededRng) {
+    for user in &mut directory.users {
+        if user.kind != UserKind::Person || user.user_principal_name == format!("adelev@{DOMAIN}") {
+            continue;
+        }
+        let local: String = user
+            .display_name
+            .to_ascii_lowercase()
+            .split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        user.mail = format!("{local}@{MAIL_DOMAIN}");
+        user.proxy_addresses = vec![
+            format!("SMTP:{}", user.mail),
+            format!("smtp:{}", user.user_principal_name),
+        ];
+        if user.user_principal_name == TWO_NUMBERS_UPN {
+            user.proxy_addresses
+                .push(format!("smtp:{TWO_NUMBERS_ALIAS}"));
+        }
+    }
+    let person = |rng: &mut SeededRng, given: &str, surname: &str, upn: &str, mail: &str| SimUser {
+        id: rng.guid(),
+        display_name: format!("{given} {surname}"),
+        given_name: Some(given.to_string()),
+        surname: Some(surname.to_string()),
+        user_principal_name: upn.to_string(),
+        mail: mail.to_string(),
+        proxy_addresses: vec![format!("SMTP:{mail}"), format!("smtp:{upn}")],
+        user_type: "Member".to_string(),
+        job_title: Some("Analyst".to_string()),
+        country: "US".to_string(),
+        kind: UserKind::Person,
+        roles: Vec::new(),
+        account_enabled: true,
+        assigned_plans: person_plans(),
+    };
+    directory.users.push(person(
+        rng,
+        "Nina",
+        "Larsen",
+        NO_NUMBER_UPN,
+        &format!("nina.larsen@{MAIL_DOMAIN}"),
+    ));
+    let mut namesake = person(
+        rng,
+        "Alex",
+        "Wilber",
+        &format!("alex.wilber@{DOMAIN}"),
+        // The London office's domain: the Seattle Alex Wilber has alex.wilber@contoso.com.
+        "alex.wilber@contoso.co.uk",
+    );
+    namesake.country = "GB".to_string();
+    directory.users.push(namesake);
+    let mut guest = person(rng, "Sam", "Taylor", GUEST_UPN, GUEST_MAIL);
+    guest.proxy_addresses = vec![format!("SMTP:{GUEST_MAIL}")];
+    guest.user_type = "Guest".to_string();
+    guest.job_title = None;
+    guest.assigned_plans = Vec::new();
+    directory.users.push(guest);
 }
 
 /// The plans of a licensed Teams Phone user: Teams, and Teams Phone (`MCOEV`).
@@ -720,6 +812,49 @@ mod tests {
                 other => panic!("unexpected status {other}"),
             }
         }
+    }
+
+    #[test]
+    fn the_offboarding_cases_are_there() {
+        // The demo tenant's seed: the one demos and the e2e tests name people of.
+        let tenant = sample_tenant(TENANT, 0x4e75_6d62_6572_4465);
+        let held = |id: &str| {
+            tenant
+                .numbers
+                .iter()
+                .filter(|n| n.assignment_target_id.as_deref() == Some(id))
+                .count()
+        };
+        let allan = tenant.user(TWO_NUMBERS_UPN).expect("Allan");
+        assert_eq!(held(&allan.id), 2);
+        assert_ne!(allan.mail, allan.user_principal_name);
+        assert!(allan
+            .proxy_addresses
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&format!("smtp:{TWO_NUMBERS_ALIAS}"))));
+        let nina = tenant.user(NO_NUMBER_UPN).expect("Nina");
+        assert_eq!(held(&nina.id), 0);
+        let namesakes: Vec<_> = tenant
+            .users
+            .iter()
+            .filter(|u| u.display_name == SHARED_NAME)
+            .collect();
+        assert_eq!(namesakes.len(), 2);
+        assert_ne!(namesakes[0].mail, namesakes[1].mail, "mail is unique");
+        let guest = tenant.user(GUEST_UPN).expect("guest");
+        assert!(guest.is_guest() && guest.mail == GUEST_MAIL);
+        let adele = tenant.user(&format!("adelev@{DOMAIN}")).unwrap();
+        assert_eq!(adele.mail, adele.user_principal_name);
+        // Someone holds three numbers, in more than one category.
+        assert!(tenant.users.iter().any(|u| {
+            let cats: std::collections::HashSet<_> = tenant
+                .numbers
+                .iter()
+                .filter(|n| n.assignment_target_id.as_deref() == Some(u.id.as_str()))
+                .filter_map(|n| n.assignment_category.clone())
+                .collect();
+            held(&u.id) == 3 && cats.len() >= 2
+        }));
     }
 
     #[test]

@@ -38,9 +38,13 @@ const BASIC: &[&str] = &[
     "preferredLanguage",
 ];
 /// Properties that need `User.Read.All`.
-const FULL_ONLY: &[&str] = &["accountEnabled", "assignedPlans", "deletedDateTime"];
-/// The most values `id in (…)` takes.
-pub(super) const MAX_IN_VALUES: usize = 15;
+const FULL_ONLY: &[&str] = &[
+    "accountEnabled",
+    "assignedPlans",
+    "deletedDateTime",
+    "proxyAddresses",
+    "userType",
+];
 /// The most requests one `$batch` takes.
 pub(super) const MAX_BATCH: usize = 20;
 
@@ -99,6 +103,8 @@ fn project(user: &SimUser, select: &Option<Vec<String>>, deleted: bool) -> Map<S
             "displayName" => user.display_name.clone().into(),
             "userPrincipalName" => user.user_principal_name.clone().into(),
             "mail" => user.mail.clone().into(),
+            "proxyAddresses" => user.proxy_addresses.clone().into(),
+            "userType" => user.user_type.clone().into(),
             "givenName" => user.given_name.clone().into(),
             "surname" => user.surname.clone().into(),
             "jobTitle" => user.job_title.clone().into(),
@@ -182,45 +188,8 @@ pub(super) fn get_user(
     }
 }
 
-/// The values of `id in ('a','b',…)`, the one filter the users collection takes here.
-fn id_in_values(filter: &str) -> Result<Vec<String>, GraphError> {
-    let unsupported = || {
-        bad_request(format!(
-            "Unsupported or invalid query filter clause specified for property 'id' of resource \
-             'User': {filter}. The simulated tenant takes `id in ('…','…')` only."
-        ))
-    };
-    let rest = filter.trim();
-    let rest = rest
-        .strip_prefix("id")
-        .map(str::trim_start)
-        .and_then(|r| r.strip_prefix("in"))
-        .map(str::trim)
-        .ok_or_else(unsupported)?;
-    let inner = rest
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(unsupported)?;
-    let mut values = Vec::new();
-    for item in inner.split(',') {
-        let item = item.trim();
-        let value = item
-            .strip_prefix('\'')
-            .and_then(|i| i.strip_suffix('\''))
-            .ok_or_else(unsupported)?;
-        values.push(value.replace("''", "'"));
-    }
-    if values.len() > MAX_IN_VALUES {
-        return Err(bad_request(format!(
-            "Too many child clauses specified in search filter expression containing 'OR' \
-             operators: {}. Max allowed: {MAX_IN_VALUES}.",
-            values.len()
-        )));
-    }
-    Ok(values)
-}
-
-/// `GET /users?$filter=id in (…)&$select=…`. Ids that are no user are simply not listed.
+/// `GET /users?$filter=…` or `?$search="displayName:…"` (with `$select`), by the rules in
+/// `user_query.rs`. Ids or addresses that are no user are simply not listed.
 pub(super) fn list_users(
     state: &mut State,
     urls: &Urls,
@@ -230,19 +199,41 @@ pub(super) fn list_users(
     only_get(req)?;
     let select = selected(req)?;
     check_selection(caller, &select)?;
-    let filter = req
-        .query_pairs()
-        .into_iter()
-        .find(|(k, _)| k == "$filter")
-        .map(|(_, v)| v)
-        .ok_or_else(|| {
-            bad_request("The simulated tenant lists users by id only: add $filter=id in ('…').")
-        })?;
-    let ids = id_in_values(&filter)?;
+    let pairs = req.query_pairs();
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let eventual = req
+        .header("ConsistencyLevel")
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
+    let counted = param("$count").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let refused = |r: user_query::Refusal| error(StatusCode::BAD_REQUEST, r.code, r.message);
+    let filter = param("$filter")
+        .map(|f| user_query::parse_filter(&f, eventual && counted))
+        .transpose()
+        .map_err(refused)?;
+    let search = param("$search")
+        .map(|s| user_query::parse_search(&s, eventual))
+        .transpose()
+        .map_err(refused)?;
+    if filter.is_none() && search.is_none() {
+        return Err(bad_request(
+            "The simulated tenant lists users by $filter or $search only (a whole directory \
+             listing is not something NumberDesk needs).",
+        ));
+    }
+    let proxy_readable =
+        may_read_all(caller) || state.quirks.proxy_filter == user_query::ProxyFilter::Evaluated;
     let unreadable = &state.quirks.unreadable_user_rows;
-    let rows = ids
+    let rows: Vec<Value> = state
+        .directory
+        .users
         .iter()
-        .filter_map(|id| state.directory.user(id))
+        .filter(|u| filter.as_ref().is_none_or(|f| f.matches(u, proxy_readable)))
+        .filter(|u| search.as_ref().is_none_or(|s| s.matches(u)))
         .map(|u| {
             let mut row = project(u, &select, false);
             if unreadable.contains(&u.id.to_ascii_lowercase()) {
@@ -255,7 +246,15 @@ pub(super) fn list_users(
             Value::Object(row)
         })
         .collect();
-    Ok(json(StatusCode::OK, &collection(urls, "users", rows, None)))
+    let count = rows.len();
+    let mut body = collection(urls, "users", rows, None);
+    // `$count=true` without the header is silently ignored, as Microsoft documents.
+    if counted && eventual {
+        if let Some(object) = body.as_object_mut() {
+            object.insert("@odata.count".into(), count.into());
+        }
+    }
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// `GET /directory/deletedItems/microsoft.graph.user`, `$top` (≤ 999) and `$skiptoken` paging.
@@ -401,6 +400,7 @@ pub(super) fn batch(
             &id,
             method,
             url,
+            inner.get("headers"),
             inner.get("body"),
         ));
     }
@@ -420,6 +420,7 @@ fn answer_part(
     id: &str,
     method: Method,
     url: &str,
+    part_headers: Option<&Value>,
     body: Option<&Value>,
 ) -> Value {
     let ctx = Ctx {
@@ -429,6 +430,20 @@ fn answer_part(
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let path = format!("/v1.0/{}", path.trim_start_matches('/'));
     let mut headers = HeaderMap::new();
+    // An inner request's own headers (`ConsistencyLevel` for advanced queries, as Microsoft
+    // documents for batches) apply to it alone.
+    for (name, value) in part_headers
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let (Ok(name), Some(Ok(value))) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            value.as_str().map(hyper::header::HeaderValue::from_str),
+        ) {
+            headers.insert(name, value);
+        }
+    }
     let body = match body {
         Some(value) => {
             headers.insert(
@@ -501,21 +516,16 @@ mod tests {
 
     #[test]
     fn id_in_takes_up_to_fifteen_quoted_values() {
-        assert_eq!(
-            id_in_values("id in ('a', 'b''c')").ok().unwrap(),
-            vec!["a".to_string(), "b'c".to_string()]
-        );
+        assert!(user_query::parse_filter("id in ('a', 'b''c')", false).is_ok());
         let sixteen: Vec<String> = (0..16).map(|i| format!("'{i}'")).collect();
-        let error = id_in_values(&format!("id in ({})", sixteen.join(",")))
+        let refusal = user_query::parse_filter(&format!("id in ({})", sixteen.join(",")), false)
             .err()
             .unwrap();
-        assert_eq!(error.status, StatusCode::BAD_REQUEST);
         assert!(
-            error.message.contains("Max allowed: 15"),
+            refusal.message.contains("Max allowed: 15"),
             "{}",
-            error.message
+            refusal.message
         );
-        assert!(id_in_values("displayName eq 'x'").is_err());
-        assert!(id_in_values("id in (a)").is_err());
+        assert!(user_query::parse_filter("id in (a)", false).is_err());
     }
 }

@@ -85,6 +85,16 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// Whether `User.ReadBasic.All` was refused: remembered as not permitted, or Entra
+    /// answered that it has no admin consent.
+    pub fn is_names_refused(&self) -> bool {
+        match self {
+            SessionError::NamesNotPermitted => true,
+            SessionError::Auth(auth) => auth.is_consent_required(),
+            _ => false,
+        }
+    }
+
     /// Whether `User.Read.All` was refused: remembered as not permitted, or Entra answered
     /// that it has no admin consent.
     pub fn is_directory_refused(&self) -> bool {

@@ -1,5 +1,6 @@
 //! The input side of bulk unassign: a pasted list or a CSV file, read into a [`Table`], the
-//! column with the numbers found, and every row turned into an [`InputRow`] for the preview.
+//! column with the numbers (or the people) found, and every row turned into an [`InputRow`]
+//! for the preview.
 //!
 //! Why it works the way it does:
 //! - **Excel decides the format, not us.** A European Excel saves CSV with `;` because `,` is
@@ -26,11 +27,19 @@
 //!   [`MAX_CELL_CHARS`] characters kept of a cell: a longer one is cut, ends with `…`, is listed
 //!   in [`Table::shortened`], and its row says so in the preview. No phone number comes near
 //!   the limit, so a cut cell is never read as a number.
+//! - **HR's list names people, not numbers.** A cell with an `@` is a person (a user name or
+//!   an email address, `sip:`/`smtp:` prefixes dropped), in any column, so numbers and people
+//!   mix in one list. A display name (`Adele Vance`) is a person only in a column of people:
+//!   one named so (`UserPrincipalName`, `Email`, `Mail`, `User`, `Name`, …) or holding at least
+//!   one address. In a list of numbers, `call Adele` stays a row that is not a number. A Teams
+//!   number column's name beats a person column's, which beats a generic one like `Phone`
+//!   (HR's list has a `Phone` beside the email; a Teams export has `LineURI` beside the UPN).
 //! - **Cells are trimmed and blank rows dropped.** Excel pads with spaces and ends files with
 //!   `;;;` lines; neither means anything to the admin, and both would only be noise in the
 //!   preview.
 
 use crate::count::thousands;
+use crate::graph::PersonQuery;
 use crate::phone::{parse_number, ParsedNumber};
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -98,6 +107,52 @@ const NUMBER_COLUMN_NAMES: [&[&str]; 2] = [
     ],
 ];
 
+/// Column names that say "the people are here", normalised like [`NUMBER_COLUMN_NAMES`]. The
+/// first group holds user names or email addresses and wins over the second (display names),
+/// so HR's `Name, Email` list picks `Email`.
+const PERSON_COLUMN_NAMES: [&[&str]; 2] = [
+    &[
+        "userprincipalname",
+        "upn",
+        "email",
+        "emails",
+        "emailaddress",
+        "mail",
+        "mailaddress",
+        "primarysmtpaddress",
+        "smtpaddress",
+        "workemail",
+        "businessemail",
+        "user",
+        "username",
+        "users",
+        "userid",
+        "login",
+        "signinname",
+        "sipaddress",
+        "identity",
+        "leaver",
+        "leavers",
+        "benutzername",
+        "emailadresse",
+        "courriel",
+        "correo",
+        "correoelectronico",
+    ],
+    &[
+        "name",
+        "displayname",
+        "fullname",
+        "person",
+        "employee",
+        "employeename",
+        "anzeigename",
+        "nom",
+        "nombre",
+        "naam",
+    ],
+];
+
 /// Why a list or file can't be read. The message is for the admin and says what to do next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
@@ -108,8 +163,9 @@ pub enum InputError {
     )]
     TooManyRows { rows: usize },
     #[error(
-        "There are no phone numbers here: the list or file is empty, or holds only column \
-         names. Paste the numbers one per line, or choose a CSV file that has them."
+        "There are no phone numbers or people here: the list or file is empty, or holds only \
+         column names. Paste the numbers or user names one per line, or choose a CSV file that \
+         has them."
     )]
     Empty,
     #[error(
@@ -173,10 +229,15 @@ pub struct InputRow {
     pub line: usize,
     /// The cell as read (trimmed; empty when the row has no such column).
     pub raw: String,
-    /// The number, or a sentence for the admin saying why this row is skipped.
+    /// The number, or a sentence for the admin saying why this row is skipped. Unused when the
+    /// row names a person ([`InputRow::person`]).
     pub number: Result<ParsedNumber, String>,
+    /// The person the row names instead of a number: a user name or email (any column), or a
+    /// display name (a column of people). The preview looks them up and lists their numbers.
+    pub person: Option<PersonQuery>,
     /// The index (into the returned rows) of the first row with the same number, by
-    /// [`ParsedNumber::graph_form`]: this row is a duplicate and is skipped.
+    /// [`ParsedNumber::graph_form`], or naming the same person (ignoring case): this row is a
+    /// duplicate and is skipped.
     pub duplicate_of: Option<usize>,
     /// Who the admin saw holding the number when they chose it (the Numbers view or the
     /// leavers lens): `Some(None)` for a holder without an object ID. `None` for a list the
@@ -314,31 +375,60 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Table, InputError> {
     })
 }
 
-/// The column holding the numbers, when it is obvious: the only column of the table; else the
-/// column whose header is a well-known name (`Phone number`, `TelephoneNumber`, `LineURI`,
-/// `Number`, …; a Teams name beats a generic one like `Phone`, and two equal matches are not
-/// obvious); else the only column where most non-empty cells parse as phone numbers. A name
-/// match is ignored when none of its cells parse while another column's do. `None` means the
-/// admin must choose.
+/// The column holding the numbers or the people, when it is obvious: the only column of the
+/// table; else the column whose header is a well-known name, in this order: a Teams number
+/// (`Phone number`, `TelephoneNumber`, `LineURI`, `Number`, …), a user name or email
+/// (`UserPrincipalName`, `UPN`, `Email`, `Mail`, `User`, …), a generic phone (`Phone`,
+/// `Mobile`, …), a display name (`Name`, `DisplayName`, …); two equal matches are not obvious.
+/// A name match is ignored when none of its cells fit while another column's do. Else the only
+/// column where most non-empty cells parse as phone numbers, else the only one where most look
+/// like user names or emails. `None` means the admin must choose.
 pub fn number_column(table: &Table) -> Option<usize> {
     let columns = table.width();
     if columns <= 1 {
         return (columns == 1).then_some(0);
     }
-    // (cells that parse, non-empty cells) per column, over a sample of rows.
-    let mut content = vec![(0usize, 0usize); columns];
+    // Per column, over a sample of rows: cells that parse as numbers, cells that look like
+    // user names or emails, non-empty cells.
+    #[derive(Clone, Copy, Default)]
+    struct Content {
+        numbers: usize,
+        addresses: usize,
+        filled: usize,
+    }
+    impl Content {
+        fn numbers(&self) -> usize {
+            self.numbers
+        }
+        fn addresses(&self) -> usize {
+            self.addresses
+        }
+        fn text(&self) -> usize {
+            self.filled - self.numbers
+        }
+    }
+    /// How many of a column's cells fit what a column name promises.
+    type Fits = fn(&Content) -> usize;
+    let mut content = vec![Content::default(); columns];
     for row in table.rows.iter().take(COLUMN_SAMPLE_ROWS) {
         for (cell, counts) in row.iter().zip(content.iter_mut()) {
             if !is_blank(cell) {
-                counts.1 += 1;
-                counts.0 += usize::from(parse_number(cell).is_ok());
+                counts.filled += 1;
+                counts.numbers += usize::from(parse_number(cell).is_ok());
+                counts.addresses += usize::from(looks_like_address(cell));
             }
         }
     }
-    let any_numbers = content.iter().any(|&(parsed, _)| parsed > 0);
+    let groups: [(&[&str], Fits); 4] = [
+        (NUMBER_COLUMN_NAMES[0], Content::numbers),
+        (PERSON_COLUMN_NAMES[0], Content::addresses),
+        (NUMBER_COLUMN_NAMES[1], Content::numbers),
+        (PERSON_COLUMN_NAMES[1], Content::text),
+    ];
 
     if let Some(header) = &table.header {
-        for names in NUMBER_COLUMN_NAMES {
+        for (names, fits) in groups {
+            let any_fit = content.iter().any(|c| fits(c) > 0);
             let matches: Vec<usize> = header
                 .iter()
                 .enumerate()
@@ -347,33 +437,112 @@ pub fn number_column(table: &Table) -> Option<usize> {
                 .collect();
             match matches.as_slice() {
                 [] => continue,
-                [only] if content[*only].0 > 0 || !any_numbers => return Some(*only),
+                [only] if fits(&content[*only]) > 0 || !any_fit => return Some(*only),
+                [_] => continue,
                 _ => break,
             }
         }
     }
 
-    let mut mostly_numbers = content
-        .iter()
-        .enumerate()
-        .filter(|(_, &(parsed, filled))| parsed > 0 && parsed * 2 > filled)
-        .map(|(index, _)| index);
-    match (mostly_numbers.next(), mostly_numbers.next()) {
-        (Some(only), None) => Some(only),
+    for fits in [Content::numbers as Fits, Content::addresses] {
+        let mut mostly = content
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| fits(c) > 0 && fits(c) * 2 > c.filled)
+            .map(|(index, _)| index);
+        match (mostly.next(), mostly.next()) {
+            (Some(only), None) => return Some(only),
+            (Some(_), Some(_)) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `column` holds people: its header names people, or a cell in it is a user name or
+/// an email address. A display name is read as a person only in such a column.
+pub fn is_people_column(table: &Table, column: usize) -> bool {
+    let named = table
+        .header
+        .as_ref()
+        .and_then(|header| header.get(column))
+        .is_some_and(|name| {
+            let name = normalised_name(name);
+            PERSON_COLUMN_NAMES
+                .iter()
+                .any(|names| names.contains(&name.as_str()))
+        });
+    named
+        || table
+            .rows
+            .iter()
+            .filter_map(|row| row.get(column))
+            .any(|cell| looks_like_address(cell))
+}
+
+/// The person a cell names, if it names one (see the module docs): a user name or email in
+/// any column, a display name only in a column of people. A cell that parses as a phone
+/// number is a number.
+fn person_in(cell: &str, people_column: bool) -> Option<PersonQuery> {
+    if parse_number(cell).is_ok() {
+        return None;
+    }
+    let address = strip_address_scheme(cell);
+    if address.contains('@') {
+        return Some(PersonQuery::Address(address.to_owned()));
+    }
+    match crate::people::person_query(cell)? {
+        PersonQuery::Name(name) if people_column => Some(PersonQuery::Name(name)),
         _ => None,
     }
 }
 
-/// One [`InputRow`] per row of the table, for `column`: the cell, its number or why it can't be
-/// used, and whether an earlier row has the same number. A row without that column, or with a
-/// blank or cut cell there, gets a message instead of a number.
+/// `sip:adele@contoso.com` (a Teams export's `SipAddress`), `SMTP:adele@contoso.com` (an
+/// Exchange `proxyAddresses` value) → `adele@contoso.com`.
+fn strip_address_scheme(cell: &str) -> &str {
+    let cell = cell.trim();
+    for scheme in ["sip:", "smtp:", "mailto:"] {
+        let prefix = cell.get(..scheme.len());
+        if prefix.is_some_and(|p| p.eq_ignore_ascii_case(scheme)) {
+            return cell.get(scheme.len()..).unwrap_or_default().trim();
+        }
+    }
+    cell
+}
+
+/// A user name or email address: one `@` with something before it and a dotted domain
+/// after, no spaces.
+fn looks_like_address(cell: &str) -> bool {
+    let cell = strip_address_scheme(cell);
+    let Some((local, domain)) = cell.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !cell.chars().any(char::is_whitespace)
+}
+
+/// One [`InputRow`] per row of the table, for `column`: the cell, its number (or the person it
+/// names) or why it can't be used, and whether an earlier row has the same number or person.
+/// A row without that column, or with a blank or cut cell there, gets a message instead of a
+/// number.
 pub fn rows_for_column(table: &Table, column: usize) -> Vec<InputRow> {
     let header_lines = usize::from(table.header.is_some());
+    let people_column = is_people_column(table, column);
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     let mut rows = Vec::with_capacity(table.rows.len());
     for (index, row) in table.rows.iter().enumerate() {
         let raw = row.get(column).cloned().unwrap_or_default();
-        let number = if table.shortened.binary_search(&(index, column)).is_ok() {
+        let cut = table.shortened.binary_search(&(index, column)).is_ok();
+        let person = if cut || is_blank(&raw) {
+            None
+        } else {
+            person_in(&raw, people_column)
+        };
+        let number = if cut {
             Err(format!(
                 "This cell holds more than {} characters, far more than a phone number, so \
                  NumberDesk kept only the beginning. Check that you chose the column with the \
@@ -389,16 +558,19 @@ pub fn rows_for_column(table: &Table, column: usize) -> Vec<InputRow> {
         } else {
             parse_number(&raw).map_err(|error| error.to_string())
         };
-        let duplicate_of = match &number {
-            Ok(parsed) => match first_row_of.entry(parsed.graph_form()) {
-                Entry::Occupied(first) => Some(*first.get()),
-                Entry::Vacant(slot) => {
-                    slot.insert(index);
-                    None
-                }
-            },
-            Err(_) => None,
+        let key = match (&person, &number) {
+            (Some(PersonQuery::Address(a)), _) => Some(format!("person:{}", a.to_lowercase())),
+            (Some(PersonQuery::Name(n)), _) => Some(format!("name:{}", n.trim().to_lowercase())),
+            (None, Ok(parsed)) => Some(parsed.graph_form()),
+            (None, Err(_)) => None,
         };
+        let duplicate_of = key.and_then(|key| match first_row_of.entry(key) {
+            Entry::Occupied(first) => Some(*first.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(index);
+                None
+            }
+        });
         rows.push(InputRow {
             line: table
                 .lines
@@ -407,6 +579,7 @@ pub fn rows_for_column(table: &Table, column: usize) -> Vec<InputRow> {
                 .unwrap_or(index + 1 + header_lines),
             raw,
             number,
+            person,
             duplicate_of,
             seen_holder: None,
         });
@@ -643,23 +816,25 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-/// The first row is a header when none of its cells is a number, and one of them is a known
-/// column name or later rows do hold numbers.
+/// The first row is a header when none of its cells is a number or an address, and one of
+/// them is a known column name or later rows do hold numbers or addresses.
 fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
-    if first.iter().any(|cell| parse_number(cell).is_ok()) {
+    let data = |cell: &String| parse_number(cell).is_ok() || looks_like_address(cell);
+    if first.iter().any(data) {
         return false;
     }
     let known_name = first.iter().any(|cell| {
         let name = normalised_name(cell);
         NUMBER_COLUMN_NAMES
             .iter()
+            .chain(PERSON_COLUMN_NAMES.iter())
             .any(|names| names.contains(&name.as_str()))
     });
     known_name
         || rest
             .iter()
             .take(SNIFF_RECORDS)
-            .any(|row| row.iter().any(|cell| parse_number(cell).is_ok()))
+            .any(|row| row.iter().any(data))
 }
 
 /// `Phone number`, `phone_number`, `TelephoneNumber` → `phonenumber`, `telephonenumber`.
@@ -982,6 +1157,94 @@ mod tests {
         let no_numbers = csv("apples,pears\nplums,figs\n");
         assert_eq!(number_column(&no_numbers), None);
         assert_eq!(number_column(&Table::default()), None);
+    }
+
+    fn person(row: &InputRow) -> Option<&PersonQuery> {
+        row.person.as_ref()
+    }
+
+    #[test]
+    fn hrs_list_picks_the_email_column_and_reads_people() {
+        let table = csv("Name,Email,Phone,Leaving\n\
+                         Adele Vance,Adele.Vance@contoso.com,+1 425 555 0109,Friday\n\
+                         Alex Wilber,alex.wilber@contoso.com,,Monday\n");
+        assert_eq!(table.header, names(&["Name", "Email", "Phone", "Leaving"]));
+        // A person column's name beats a generic phone column's.
+        assert_eq!(number_column(&table), Some(1));
+        let rows = rows_for_column(&table, 1);
+        assert_eq!(
+            person(&rows[0]),
+            Some(&PersonQuery::Address("Adele.Vance@contoso.com".into()))
+        );
+        assert_eq!(rows[1].line, 3);
+        // The admin may choose the names instead: display names are people there.
+        let names_column = rows_for_column(&table, 0);
+        assert_eq!(
+            person(&names_column[1]),
+            Some(&PersonQuery::Name("Alex Wilber".into()))
+        );
+        // And the phone column stays numbers.
+        let phones = rows_for_column(&table, 2);
+        assert!(phones[0].number.is_ok() && phones[0].person.is_none());
+    }
+
+    #[test]
+    fn person_column_names_are_known_and_a_teams_number_name_still_wins() {
+        for name in [
+            "UserPrincipalName",
+            "UPN",
+            "E-mail",
+            "Mail",
+            "User",
+            "user name",
+        ] {
+            let table = csv(&format!("Department,{name}\nSales,adele@contoso.com\n"));
+            assert!(table.header.is_some(), "{name}");
+            assert_eq!(number_column(&table), Some(1), "{name}");
+        }
+        let teams = csv("UserPrincipalName,LineURI\nadele@contoso.com,tel:+12065550100\n");
+        assert_eq!(number_column(&teams), Some(1));
+        // No header: the first row of addresses is data, found by its content.
+        let bare = csv("adele@contoso.com,Sales\nalex@contoso.com,Legal\n");
+        assert_eq!(bare.header, None);
+        assert_eq!(number_column(&bare), Some(0));
+        assert!(is_people_column(&bare, 0) && !is_people_column(&bare, 1));
+    }
+
+    #[test]
+    fn a_pasted_list_mixes_numbers_and_people() {
+        let table = parse_pasted(
+            "+1 206 555 0100\nadele@contoso.com\nsip:Alex@Contoso.com\nAlex Wilber\n\
+             ADELE@contoso.com\nnot a number",
+        )
+        .unwrap();
+        assert_eq!(number_column(&table), Some(0));
+        let rows = rows_for_column(&table, 0);
+        assert!(rows[0].number.is_ok() && rows[0].person.is_none());
+        assert_eq!(
+            person(&rows[1]),
+            Some(&PersonQuery::Address("adele@contoso.com".into()))
+        );
+        assert_eq!(
+            person(&rows[2]),
+            Some(&PersonQuery::Address("Alex@Contoso.com".into())),
+            "sip: is dropped"
+        );
+        // A list with people in it takes names too ("not a number" is searched as one).
+        assert_eq!(
+            person(&rows[3]),
+            Some(&PersonQuery::Name("Alex Wilber".into()))
+        );
+        assert_eq!(
+            rows[4].duplicate_of,
+            Some(1),
+            "the same address, ignoring case"
+        );
+        assert!(rows[5].person.is_some());
+        // A list of numbers alone keeps words as rows that are not numbers.
+        let numbers = parse_pasted("+1 206 555 0100\ncall Adele").unwrap();
+        let rows = rows_for_column(&numbers, 0);
+        assert!(rows[1].person.is_none() && rows[1].number.is_err());
     }
 
     #[test]

@@ -30,13 +30,14 @@ pub use desk::{
 };
 pub use error::BulkError;
 pub use input::{
-    number_column, parse_csv, parse_pasted, rows_for_column, InputError, InputRow, Table,
-    MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
+    is_people_column, number_column, parse_csv, parse_pasted, rows_for_column, InputError,
+    InputRow, Table, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
 };
 pub use pace::{AdaptiveLimiter, RateConfig, RateStats};
 pub use preview::{
     confirmation, plan_confirmation, preview, preview_with_names, undo_preview, KnownNames,
-    PlannedRow, Preview, PreviewCounts, PreviewRow, RunPlan, Selection, SkipReason, TargetKind,
+    PersonRow, PlannedRow, Preview, PreviewCounts, PreviewRow, RunPlan, Selection, SkipReason,
+    TargetKind,
 };
 pub use run::{
     BulkConfig, BulkEngine, BulkEvent, BulkProgress, BulkRun, ResumeReport, RowPhase, RowUpdate,

@@ -10,10 +10,23 @@
 //! ids, which the history keeps either way so an undo still works.
 //!
 //! The number type for each POST comes from this listing, never from the file.
+//!
+//! A row may name a person instead (HR's list: a user name, an email, a display name). The
+//! people of the whole list are found together in the directory's batches
+//! ([`GraphClient::find_people`], 150 addresses a request, while the listing is read), and
+//! their numbers come from the same listing, by holder: a person costs no request of their
+//! own. The row then becomes one row per number the person holds, each planned with the
+//! person as the holder the admin confirms, so the run checks that holder again right before
+//! each POST. A row whose person cannot be taken says why: no such user, no number, several
+//! people (listed, never a guess), not readable, or names not permitted.
 
 use crate::desk::RecordView;
-use crate::graph::{Assignment, DirectoryUser, GraphClient, NumberAssignment, UnreadableRow};
+use crate::graph::{
+    Assignment, CancelToken, DirectoryUser, GraphClient, NumberAssignment, PersonQuery,
+    UnreadableRow,
+};
 use crate::history::{Assignee, History, OperationKind, RecordStatus};
+use crate::people::{self, PersonOutcome, PersonView, Resolution};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -46,6 +59,36 @@ pub enum SkipReason {
     /// The number is held by someone else than the Numbers view (or leavers lens) showed when
     /// the admin chose it: it is not taken from its new holder.
     HolderChanged,
+    /// The row names a person no account is.
+    NoSuchUser,
+    /// The row names a person who holds no number.
+    NoNumbers,
+    /// The row names several people (a shared name, a near match): never a guess.
+    SeveralPeople,
+    /// Microsoft's answer about the person could not be read whole.
+    PersonUnresolved,
+    /// People cannot be looked up: reading users (`User.ReadBasic.All`) is not permitted.
+    PeopleNotPermitted,
+}
+
+/// The person a row names, and what the directory said about them. A person with numbers is
+/// one preview row per number, each carrying this (`first` on the first).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonRow {
+    /// What the row held: a user name, an email, a display name.
+    pub query: String,
+    pub outcome: PersonOutcome,
+    /// The one account the row names.
+    pub person: Option<PersonView>,
+    /// Several accounts match: listed, for the admin to put the right user name in the list.
+    pub choices: Vec<PersonView>,
+    /// The numbers are held as a resource account's (an auto attendant or call queue).
+    pub resource_account: bool,
+    /// How many numbers the person holds (a row each).
+    pub numbers: usize,
+    /// The first of the person's rows.
+    pub first: bool,
 }
 
 /// What the number is assigned to, for the counts.
@@ -80,6 +123,8 @@ pub struct PreviewRow {
     /// Their display name and UPN, when they could be read.
     pub assignee_name: Option<String>,
     pub assignee_upn: Option<String>,
+    /// The person the input row named, when it named one instead of a number.
+    pub person: Option<PersonRow>,
     /// What the row will send, when it is sent.
     #[serde(skip)]
     pub planned: Option<PlannedRow>,
@@ -100,6 +145,7 @@ impl PreviewRow {
             assignee: None,
             assignee_name: None,
             assignee_upn: None,
+            person: None,
             planned: None,
         }
     }
@@ -109,6 +155,7 @@ impl PreviewRow {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewCounts {
+    /// Rows of the preview: a person with three numbers is three rows.
     pub rows: usize,
     pub to_send: usize,
     /// Distinct users / resource accounts among the numbers to send.
@@ -125,6 +172,13 @@ pub struct PreviewCounts {
     pub unreadable: usize,
     /// Rows whose number changed hands since the Numbers view showed it.
     pub holder_changed: usize,
+    /// Input rows that name a person, and those whose person cannot be taken, by why.
+    pub people: usize,
+    pub no_such_user: usize,
+    pub no_numbers: usize,
+    pub several_people: usize,
+    pub people_unresolved: usize,
+    pub people_not_permitted: usize,
 }
 
 /// The whole preview.
@@ -490,17 +544,88 @@ pub async fn preview_with_names(
     rows: &[InputRow],
     known: &KnownNames,
 ) -> Result<Preview, BulkError> {
-    let tenant = tenant_numbers(graph, telephone_api_available).await?;
-    let (by_number, requests) = (&tenant.by_number, tenant.requests);
-    let mut counts = PreviewCounts {
-        rows: rows.len(),
-        ..PreviewCounts::default()
+    // The people of the whole list, found while the listing is read.
+    let queries: Vec<PersonQuery> = rows
+        .iter()
+        .filter(|r| r.duplicate_of.is_none())
+        .filter_map(|r| r.person.clone())
+        .collect();
+    let (tenant, found) = tokio::join!(
+        tenant_numbers(graph, telephone_api_available),
+        find_people(graph, &queries)
+    );
+    let tenant = tenant?;
+    let found = found.map_err(BulkError::graph(telephone_api_available))?;
+    let (by_number, mut requests) = (&tenant.by_number, tenant.requests + found.requests);
+    let by_holder = if queries.is_empty() {
+        HashMap::new()
+    } else {
+        numbers_by_holder(by_number)
     };
+    let mut counts = PreviewCounts::default();
     let mut users = HashSet::new();
     let mut accounts = HashSet::new();
     let mut out = Vec::with_capacity(rows.len());
+    // The line each number was first listed on, by a number row or a person's.
+    let mut listed_on: HashMap<String, usize> = HashMap::new();
     for input in rows {
         let mut row = PreviewRow::new(input.line, input.raw.clone());
+        if let Some(query) = &input.person {
+            counts.people += 1;
+            let first = input.duplicate_of.and_then(|first| rows.get(first));
+            let resolution = match first {
+                Some(_) => None,
+                None => found.resolutions.get(query).cloned(),
+            };
+            let person_rows = person_rows(
+                row,
+                query,
+                first.map(|r| r.line),
+                resolution,
+                found.not_permitted,
+                &by_holder,
+            );
+            for mut row in person_rows {
+                if row.skip.is_some() {
+                    count_skip(&mut counts, row.skip);
+                    out.push(row);
+                    continue;
+                }
+                let Some(assignment) = row.assignment.clone() else {
+                    continue;
+                };
+                let key = assignment.telephone_number.to_ascii_lowercase();
+                if let Some(line) = listed_on.get(&key) {
+                    row.skip = Some(SkipReason::Duplicate);
+                    row.reason = Some(format!(
+                        "{} is listed on line {line} already; it is sent once.",
+                        row.display.clone().unwrap_or_default()
+                    ));
+                    counts.duplicate += 1;
+                    out.push(row);
+                    continue;
+                }
+                listed_on.insert(key, input.line);
+                if let Some(running) = history.in_flight_for(&assignment.telephone_number)? {
+                    row.skip = Some(SkipReason::InFlight);
+                    row.reason = Some(in_progress_words(running.id));
+                    row.in_flight_record = Some(running.id);
+                    counts.in_flight += 1;
+                    out.push(row);
+                    continue;
+                }
+                plan_row(
+                    &mut row,
+                    input.line,
+                    assignment,
+                    &mut counts,
+                    &mut users,
+                    &mut accounts,
+                );
+                out.push(row);
+            }
+            continue;
+        }
         let number = match &input.number {
             Ok(number) => number,
             Err(why) => {
@@ -523,6 +648,21 @@ pub async fn preview_with_names(
             counts.duplicate += 1;
             out.push(row);
             continue;
+        }
+        let listed = by_number
+            .get(&graph_form.to_ascii_lowercase())
+            .map(|a| a.telephone_number.to_ascii_lowercase());
+        if let Some(line) = listed.as_ref().and_then(|key| listed_on.get(key)) {
+            row.skip = Some(SkipReason::Duplicate);
+            row.reason = Some(format!(
+                "One of the numbers of the person on line {line}; it is sent once."
+            ));
+            counts.duplicate += 1;
+            out.push(row);
+            continue;
+        }
+        if let Some(key) = listed {
+            listed_on.insert(key, input.line);
         }
         if let Some(unreadable) = tenant.unreadable.get(&graph_form.to_ascii_lowercase()) {
             row.skip = Some(SkipReason::Unreadable);
@@ -586,28 +726,20 @@ pub async fn preview_with_names(
                 continue;
             }
         }
-        let kind = target_kind(&assignment);
-        let target = assignment.assignment_target_id.clone().unwrap_or_default();
-        match kind {
-            TargetKind::User => {
-                users.insert(target);
-            }
-            TargetKind::ResourceAccount => {
-                accounts.insert(target);
-            }
-            TargetKind::Other => counts.other_assignments += 1,
-        }
-        row.target = Some(kind);
-        row.assignee = assignment.assignment_target_id.clone();
-        row.planned = Some(planned_unassign(input.line, &assignment));
-        row.assignment = Some(assignment);
-        counts.to_send += 1;
+        plan_row(
+            &mut row,
+            input.line,
+            assignment,
+            &mut counts,
+            &mut users,
+            &mut accounts,
+        );
         out.push(row);
     }
+    counts.rows = out.len();
     counts.users = users.len();
     counts.resource_accounts = accounts.len();
-    let requests = requests
-        + add_names(graph, &mut out, known).await
+    requests += add_names(graph, &mut out, known).await
         + name_changed_holders(graph, &mut out, known).await;
     Ok(Preview {
         kind: OperationKind::Unassign,
@@ -618,6 +750,238 @@ pub async fn preview_with_names(
         read_at: Some(tenant.read_at),
         list_requests: tenant.requests,
     })
+}
+
+/// Plans `row` to unassign `assignment` from its holder (the person the row named, when it
+/// named one: they are the holder the run checks again right before the POST).
+fn plan_row(
+    row: &mut PreviewRow,
+    line: usize,
+    assignment: NumberAssignment,
+    counts: &mut PreviewCounts,
+    users: &mut HashSet<String>,
+    accounts: &mut HashSet<String>,
+) {
+    let kind = target_kind(&assignment);
+    let target = assignment
+        .assignment_target_id
+        .clone()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match kind {
+        TargetKind::User => {
+            users.insert(target);
+        }
+        TargetKind::ResourceAccount => {
+            accounts.insert(target);
+        }
+        TargetKind::Other => counts.other_assignments += 1,
+    }
+    let mut plan = planned_unassign(line, &assignment);
+    if let Some(person) = row.person.as_ref().and_then(|p| p.person.as_ref()) {
+        plan.prior_assignee.name = person.name.clone();
+        plan.prior_assignee.upn = person.upn.clone();
+        row.assignee_name = person.name.clone();
+        row.assignee_upn = person.upn.clone();
+    }
+    row.target = Some(kind);
+    row.assignee = assignment.assignment_target_id.clone();
+    row.planned = Some(plan);
+    row.assignment = Some(assignment);
+    counts.to_send += 1;
+}
+
+fn count_skip(counts: &mut PreviewCounts, skip: Option<SkipReason>) {
+    match skip {
+        Some(SkipReason::NoSuchUser) => counts.no_such_user += 1,
+        Some(SkipReason::NoNumbers) => counts.no_numbers += 1,
+        Some(SkipReason::SeveralPeople) => counts.several_people += 1,
+        Some(SkipReason::PersonUnresolved) => counts.people_unresolved += 1,
+        Some(SkipReason::PeopleNotPermitted) => counts.people_not_permitted += 1,
+        Some(SkipReason::Duplicate) => counts.duplicate += 1,
+        _ => {}
+    }
+}
+
+/// What the directory said about the people of a list.
+#[derive(Debug, Default)]
+struct PeopleFound {
+    resolutions: HashMap<PersonQuery, Resolution>,
+    /// Reading users is not permitted (`User.ReadBasic.All`): no person could be looked up.
+    not_permitted: bool,
+    requests: usize,
+}
+
+/// Finds the people `queries` name, in the directory's batches. A refused names permission is
+/// an answer (every person row says what to grant; numbers still work), not a failure.
+async fn find_people(
+    graph: &GraphClient,
+    queries: &[PersonQuery],
+) -> Result<PeopleFound, crate::graph::GraphError> {
+    let mut found = PeopleFound::default();
+    if queries.is_empty() {
+        return Ok(found);
+    }
+    let read = match graph.find_people(queries, &CancelToken::new()).await {
+        Ok(Some(read)) => read,
+        // Not cancelled here; an answer that did not come is no answer about anyone.
+        Ok(None) => crate::graph::PeopleRead {
+            unresolved: (0..queries.len()).collect(),
+            ..Default::default()
+        },
+        Err(error) if people::names_refused(&error) => {
+            found.not_permitted = true;
+            return Ok(found);
+        }
+        Err(error) => return Err(error),
+    };
+    found.requests = read.requests;
+    for (i, query) in queries.iter().enumerate() {
+        let matches = read.matches.get(&i).map(Vec::as_slice).unwrap_or_default();
+        found.resolutions.insert(
+            query.clone(),
+            people::resolve(query, matches, read.unresolved.contains(&i)),
+        );
+    }
+    Ok(found)
+}
+
+/// The tenant's numbers by holder (object ID, lower case), each holder's in the order a person
+/// card lists them: primary, private, alternate, then by number.
+fn numbers_by_holder(
+    by_number: &HashMap<String, NumberAssignment>,
+) -> HashMap<String, Vec<NumberAssignment>> {
+    let mut by_holder: HashMap<String, Vec<NumberAssignment>> = HashMap::new();
+    for number in by_number.values().filter(|n| n.is_assigned()) {
+        if let Some(holder) = number
+            .assignment_target_id
+            .as_deref()
+            .filter(|t| !t.is_empty())
+        {
+            by_holder
+                .entry(holder.to_ascii_lowercase())
+                .or_default()
+                .push(number.clone());
+        }
+    }
+    let rank = |n: &NumberAssignment| match n.assignment_category.as_deref() {
+        Some("primary") => 0,
+        Some("private") => 1,
+        Some("alternate") => 2,
+        _ => 3,
+    };
+    for numbers in by_holder.values_mut() {
+        numbers.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| a.telephone_number.cmp(&b.telephone_number))
+        });
+    }
+    by_holder
+}
+
+/// The preview rows of an input row that names a person: one per number they hold (not yet
+/// checked against the other rows or the history), or one saying why there is none.
+/// `duplicate_of`: the line that named the same person first.
+fn person_rows(
+    mut row: PreviewRow,
+    query: &PersonQuery,
+    duplicate_of: Option<usize>,
+    resolution: Option<Resolution>,
+    not_permitted: bool,
+    by_holder: &HashMap<String, Vec<NumberAssignment>>,
+) -> Vec<PreviewRow> {
+    let mut about = PersonRow {
+        query: row.raw.clone(),
+        outcome: PersonOutcome::NoSuchUser,
+        person: None,
+        choices: Vec::new(),
+        resource_account: false,
+        numbers: 0,
+        first: true,
+    };
+    let skipped = |mut row: PreviewRow, about: PersonRow, skip: SkipReason, reason: String| {
+        row.skip = Some(skip);
+        row.reason = Some(reason);
+        row.person = Some(about);
+        vec![row]
+    };
+    if let Some(line) = duplicate_of {
+        return skipped(
+            row,
+            about,
+            SkipReason::Duplicate,
+            format!("The same person as line {line}; their numbers are listed there."),
+        );
+    }
+    if not_permitted {
+        about.outcome = PersonOutcome::NotPermitted;
+        return skipped(
+            row,
+            about,
+            SkipReason::PeopleNotPermitted,
+            "Not looked up: Microsoft refused NumberDesk the permission to read users (User.ReadBasic.All). Ask a Global Administrator to grant admin consent for it, choose “Ask again” in Settings, then preview the list again. The numbers in the list are not affected.".to_owned(),
+        );
+    }
+    let person = match resolution.unwrap_or(Resolution::Unresolved) {
+        Resolution::One(person) => person,
+        Resolution::NoSuchUser => {
+            return skipped(
+                row,
+                about,
+                SkipReason::NoSuchUser,
+                people::no_such_user_text(query),
+            );
+        }
+        Resolution::Several(choices) => {
+            about.outcome = PersonOutcome::ChooseOne;
+            // The people themselves are listed beside the sentence (`choices`).
+            let reason = format!(
+                "{} people match “{}”. NumberDesk does not guess: put the user name of the one who is leaving in the list.",
+                choices.len(),
+                about.query,
+            );
+            about.choices = choices;
+            return skipped(row, about, SkipReason::SeveralPeople, reason);
+        }
+        Resolution::Unresolved => {
+            about.outcome = PersonOutcome::Unresolved;
+            return skipped(
+                row,
+                about,
+                SkipReason::PersonUnresolved,
+                people::UNRESOLVED_TEXT.to_owned(),
+            );
+        }
+    };
+    let held = by_holder
+        .get(&person.id.to_ascii_lowercase())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    about.numbers = held.len();
+    about.resource_account = people::is_resource_account(held);
+    if held.is_empty() {
+        about.outcome = PersonOutcome::NoNumbers;
+        let reason = people::no_numbers_text(&person);
+        about.person = Some(person);
+        return skipped(row, about, SkipReason::NoNumbers, reason);
+    }
+    about.outcome = PersonOutcome::Found;
+    about.person = Some(person);
+    row.person = Some(about);
+    held.iter()
+        .enumerate()
+        .map(|(i, number)| {
+            let mut row = row.clone();
+            if let Some(about) = row.person.as_mut() {
+                about.first = i == 0;
+            }
+            row.telephone_number = Some(number.telephone_number.clone());
+            row.display = Some(crate::phone::display_form(&number.telephone_number));
+            row.assignment = Some(number.clone());
+            row
+        })
+        .collect()
 }
 
 /// How many distinct assignees a preview names (one `GET /users/{id}` each).
@@ -638,7 +1002,13 @@ async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow], known: &KnownNa
             plan.prior_assignee.target_kind.as_deref(),
             Some("userAssigned") | Some("voiceApplicationAssigned")
         );
-        if let Some(id) = plan.prior_assignee.id.as_ref().filter(|_| named_kind) {
+        let named = plan.prior_assignee.name.is_some() || plan.prior_assignee.upn.is_some();
+        if let Some(id) = plan
+            .prior_assignee
+            .id
+            .as_ref()
+            .filter(|_| named_kind && !named)
+        {
             if known.get(id).is_none() && !ids.contains(id) {
                 ids.push(id.clone());
             }
@@ -669,7 +1039,7 @@ async fn add_names(graph: &GraphClient, rows: &mut [PreviewRow], known: &KnownNa
         }
     }
     for row in rows.iter_mut() {
-        let Some(plan) = row.planned.as_mut() else {
+        let Some(plan) = row.planned.as_mut().filter(|_| row.person.is_none()) else {
             continue;
         };
         let Some(user) = plan

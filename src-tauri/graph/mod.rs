@@ -20,6 +20,7 @@
 
 mod error;
 mod model;
+mod people;
 mod progress;
 mod users;
 
@@ -28,6 +29,7 @@ pub use model::{
     Assignment, DirectoryUser, NumberAssignment, OperationNumber, OperationStatus, RemoteStatus,
     UnreadableRow,
 };
+pub use people::{PeopleRead, PersonQuery};
 pub use progress::{CancelToken, ListProgress, ProgressFn};
 pub use users::{
     AccountPlan, DeletedUsers, DirectoryAccount, UserDetail, UsersRead, BATCH_LIMIT,

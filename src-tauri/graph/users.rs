@@ -83,6 +83,9 @@ pub struct DirectoryAccount {
     pub display_name: Option<String>,
     #[serde(default)]
     pub user_principal_name: Option<String>,
+    /// The primary email, when it was selected (people are looked up by it).
+    #[serde(default)]
+    pub mail: Option<String>,
     /// Only with [`UserDetail::Full`]; `None` when the answer did not say.
     #[serde(default)]
     pub account_enabled: Option<bool>,
@@ -105,6 +108,11 @@ pub struct UsersRead {
     /// status but not in content (no `value`, a row that does not parse, a `nextLink` the
     /// read does not follow). Such an id is neither found nor known to be absent.
     pub unresolved: HashSet<String>,
+    /// For reads by query (see `people.rs`): the lower-cased ids each part's answer listed,
+    /// by part id, and the parts whose answer could not be taken at its word (no `value`, a
+    /// row that does not parse, a `nextLink`).
+    pub by_part: HashMap<String, Vec<String>>,
+    pub unreadable_parts: HashSet<String>,
 }
 
 /// What a read of the deleted users found.
@@ -124,12 +132,15 @@ pub struct DeletedUsers {
 pub const DELETED_USERS_MAX_PAGES: usize = 100;
 
 /// One inner request: its batch id and its URL relative to `/v1.0`.
-struct Part {
-    id: String,
-    url: String,
-    attempts: usize,
-    /// The lower-cased ids the part asks for.
-    ids: Vec<String>,
+pub(super) struct Part {
+    pub(super) id: String,
+    pub(super) url: String,
+    pub(super) attempts: usize,
+    /// The lower-cased ids the part asks for (empty for a query by anything else).
+    pub(super) ids: Vec<String>,
+    /// Sent with `ConsistencyLevel: eventual` in the part's headers, as Microsoft documents
+    /// for advanced queries (`$search`) in a batch.
+    pub(super) eventual: bool,
 }
 
 /// What one batch gave back.
@@ -145,6 +156,8 @@ enum Step {
 
 struct BatchAnswer {
     accounts: Vec<DirectoryAccount>,
+    by_part: Vec<(String, Vec<String>)>,
+    unreadable_parts: Vec<String>,
     /// Ids whose answer could not be read (see [`UsersRead::unresolved`]).
     unresolved: Vec<String>,
     /// Parts to send again, and the longest `Retry-After` among them.
@@ -189,9 +202,21 @@ impl GraphClient {
                     ),
                     attempts: 0,
                     ids: chunk.iter().map(|id| id.to_ascii_lowercase()).collect(),
+                    eventual: false,
                 }
             })
             .collect();
+        self.read_parts(parts, detail.token(), cancel).await
+    }
+
+    /// Sends `parts` in batches of [`BATCH_LIMIT`], a few at a time, and gathers what they
+    /// found. `Ok(None)` when cancelled.
+    pub(super) async fn read_parts(
+        &self,
+        parts: Vec<Part>,
+        kind: TokenKind,
+        cancel: &CancelToken,
+    ) -> Result<Option<UsersRead>, GraphError> {
         let queue: Arc<Mutex<VecDeque<Vec<Part>>>> = Arc::new(Mutex::new(VecDeque::new()));
         {
             let mut queue = crate::locks::lock(&queue);
@@ -209,7 +234,7 @@ impl GraphClient {
             let cancel = cancel.clone();
             workers.spawn(async move {
                 loop {
-                    match client.next_batch(&queue, &result, detail, &cancel).await? {
+                    match client.next_batch(&queue, &result, kind, &cancel).await? {
                         Step::Read => {}
                         Step::Empty => return Ok(true),
                         Step::Cancelled => return Ok(false),
@@ -237,7 +262,7 @@ impl GraphClient {
         // A worker that found the queue empty while another's retries were waiting returned
         // early; whatever is still queued is read here, one batch after another.
         loop {
-            match self.next_batch(&queue, &result, detail, cancel).await? {
+            match self.next_batch(&queue, &result, kind, cancel).await? {
                 Step::Read => {}
                 Step::Empty => break,
                 Step::Cancelled => return Ok(None),
@@ -281,6 +306,7 @@ impl GraphClient {
                                     id,
                                     display_name: None,
                                     user_principal_name: None,
+                                    mail: None,
                                     account_enabled: None,
                                     assigned_plans: None,
                                 }),
@@ -317,14 +343,14 @@ impl GraphClient {
         &self,
         queue: &Mutex<VecDeque<Vec<Part>>>,
         result: &Mutex<UsersRead>,
-        detail: UserDetail,
+        kind: TokenKind,
         cancel: &CancelToken,
     ) -> Result<Step, GraphError> {
         let next = crate::locks::lock(queue).pop_front();
         let Some(batch) = next else {
             return Ok(Step::Empty);
         };
-        let Some(answer) = cancel.run(self.send_batch(batch, detail.token())).await else {
+        let Some(answer) = cancel.run(self.send_batch(batch, kind)).await else {
             return Ok(Step::Cancelled);
         };
         let answer = answer?;
@@ -333,6 +359,8 @@ impl GraphClient {
             result.requests += 1;
             result.retried_parts += answer.again.len();
             result.unresolved.extend(answer.unresolved);
+            result.by_part.extend(answer.by_part);
+            result.unreadable_parts.extend(answer.unreadable_parts);
             for account in answer.accounts {
                 result
                     .accounts
@@ -360,7 +388,13 @@ impl GraphClient {
         let body = serde_json::json!({
             "requests": parts
                 .iter()
-                .map(|p| serde_json::json!({"id": p.id, "method": "GET", "url": p.url}))
+                .map(|p| {
+                    let mut request = serde_json::json!({"id": p.id, "method": "GET", "url": p.url});
+                    if p.eventual {
+                        request["headers"] = serde_json::json!({"ConsistencyLevel": "eventual"});
+                    }
+                    request
+                })
                 .collect::<Vec<_>>()
         });
         let mut backoff = self.backoff(self.options.get_attempts);
@@ -402,6 +436,8 @@ impl GraphClient {
             .collect();
         let mut answer = BatchAnswer {
             accounts: Vec::new(),
+            by_part: Vec::new(),
+            unreadable_parts: Vec::new(),
             unresolved: Vec::new(),
             again: Vec::new(),
             wait: None,
@@ -418,6 +454,16 @@ impl GraphClient {
             let inner_body = response.get("body").cloned().unwrap_or_default();
             if (200..300).contains(&status) {
                 let (accounts, unresolved) = accounts_in_part(&part.ids, &inner_body);
+                let whole = unresolved.is_empty()
+                    && inner_body.get("value").is_some_and(|v| v.is_array())
+                    && inner_body.get("@odata.nextLink").is_none();
+                if !whole {
+                    answer.unreadable_parts.push(part.id.clone());
+                }
+                answer.by_part.push((
+                    part.id.clone(),
+                    accounts.iter().map(|a| a.id.to_ascii_lowercase()).collect(),
+                ));
                 answer.accounts.extend(accounts);
                 answer.unresolved.extend(unresolved);
                 continue;

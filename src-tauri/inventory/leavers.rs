@@ -430,6 +430,7 @@ mod tests {
             id: "a".into(),
             display_name: None,
             user_principal_name: None,
+            mail: None,
             account_enabled: Some(true),
             assigned_plans: plans.map(|plans| {
                 plans

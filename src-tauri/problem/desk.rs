@@ -66,6 +66,11 @@ impl From<&DeskError> for Problem {
                 telephone_api_available,
             } => graph::in_cloud(error, *telephone_api_available),
             DeskError::History(error) => Problem::from(error),
+            DeskError::PeopleNotPermitted => Problem::new(
+                ProblemKind::PeopleNotPermitted,
+                "NumberDesk cannot look people up by user name, email or name: Microsoft refused the permission to read users (User.ReadBasic.All has no admin consent for this app registration). Looking up and removing numbers still works.",
+                "Type the person's phone number instead, or ask a Global Administrator to grant admin consent for the delegated Microsoft Graph permission User.ReadBasic.All, then choose “Ask again” in Settings.",
+            ),
         }
     }
 }

@@ -104,6 +104,8 @@ problem_kinds! {
     RedirectNotRegistered = "redirectNotRegistered",
     TenantNotFound = "tenantNotFound",
     NamesNotPermitted = "namesNotPermitted",
+    /// People (user names, emails, names) cannot be looked up without `User.ReadBasic.All`.
+    PeopleNotPermitted = "peopleNotPermitted",
     DirectoryNotPermitted = "directoryNotPermitted",
     Keyring = "keyring",
     // The way to Microsoft.

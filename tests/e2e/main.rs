@@ -13,11 +13,13 @@ mod sim_support;
 
 mod a11y;
 mod bulk;
+mod bulk_person;
 mod changed_hands;
 mod harness;
 mod keyboard;
 mod numbers;
 mod register;
+mod person;
 mod shell;
 mod sign_in;
 mod tray;
