@@ -40,7 +40,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 /// Rows asked for per page (`$top`, Microsoft's maximum).
 pub const NUMBERS_PER_PAGE: usize = 1000;
@@ -57,8 +57,9 @@ type PageAnswer = Result<(Value, super::Exchange), GraphError>;
 
 /// The pages fetched ahead by `$skip`, and what decides which come next.
 struct Ahead {
-    /// Pages in flight, each answering with its `$skip`.
+    /// Pages in flight, each answering with its `$skip`, and how to stop each.
     tasks: JoinSet<(usize, PageAnswer)>,
+    stoppers: BTreeMap<usize, AbortHandle>,
     /// Pages back, not used yet (their `$skip` is past the rows read so far).
     ready: BTreeMap<usize, PageAnswer>,
     /// The `$skip` of the next page to fetch ahead.
@@ -82,6 +83,7 @@ impl Ahead {
     fn new(from: usize, max_width: usize, about: Option<usize>) -> Ahead {
         Ahead {
             tasks: JoinSet::new(),
+            stoppers: BTreeMap::new(),
             ready: BTreeMap::new(),
             next: from,
             stride: NUMBERS_PER_PAGE,
@@ -101,6 +103,7 @@ impl Ahead {
     fn restart(&mut self, from: usize) {
         // Dropping the set stops its tasks.
         self.tasks = JoinSet::new();
+        self.stoppers.clear();
         self.ready.clear();
         self.left = Arc::new(Mutex::new(HashSet::new()));
         self.next = from;
@@ -122,7 +125,7 @@ impl Ahead {
             let client = client.clone();
             let sent = self.sent.clone();
             let left = self.left.clone();
-            self.tasks.spawn(async move {
+            let stopper = self.tasks.spawn(async move {
                 let admitted = match &client.pacer {
                     Some(pacer) => {
                         pacer.admit().await;
@@ -137,7 +140,30 @@ impl Ahead {
                     .await;
                 (skip, answer)
             });
+            self.stoppers.insert(skip, stopper);
         }
+    }
+
+    /// Files a page that came back. An empty page without a `nextLink` ends the list there
+    /// unless a page before it turns out shorter than foreseen (which drops every page fetched
+    /// ahead anyway): the pages beyond it are stopped (those still waiting for the pacer are
+    /// never sent) and none is fetched past it.
+    fn arrived(&mut self, at: usize, answer: PageAnswer) {
+        self.stoppers.remove(&at);
+        let ends = answer.as_ref().is_ok_and(|(value, _)| {
+            value.get("@odata.nextLink").is_none()
+                && value
+                    .get("value")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|rows| rows.is_empty())
+        });
+        if ends {
+            for (_, stopper) in self.stoppers.split_off(&(at + 1)) {
+                stopper.abort();
+            }
+            self.limit = Some(self.limit.map_or(at, |limit| limit.min(at)));
+        }
+        self.ready.insert(at, answer);
     }
 
     /// The page starting at `skip`, fetched ahead; `None` when cancelled.
@@ -169,9 +195,9 @@ impl Ahead {
                 }
             }
             match cancel.run(self.tasks.join_next()).await? {
-                Some(Ok((at, answer))) => {
-                    self.ready.insert(at, answer);
-                }
+                Some(Ok((at, answer))) => self.arrived(at, answer),
+                // A page stopped because the list ends before it.
+                Some(Err(stopped)) if stopped.is_cancelled() => {}
                 Some(Err(stopped)) => {
                     return Some(Err(GraphError::new(
                         GraphErrorKind::Malformed,
