@@ -26,7 +26,8 @@
 //!   400 "Telephone Number '…' is not found from tenant '…'" (graph-api.md §4.3).
 //! - `$filter`: see `filter.rs`. Unknown `$` query options are refused with a 400 rather than
 //!   ignored, so a client never believes an option it sent was honoured. `$top` accepts
-//!   0..=1000; `@odata.nextLink` is returned (absolute, on this listener) while more remain.
+//!   0..=1000; `@odata.nextLink` is returned (absolute, on this listener) while more remain,
+//!   with `$skip` by default, an opaque `$skiptoken` or not at all as `NumberNextLink` says.
 //! - Operations GET: `operations('<id>')` and `operations/<id>`; optionally wrapped in
 //!   `{"value": …}` as the documentation's example shows (the `operation_envelope` knob).
 //! - `/users/{id}` takes an object id or UPN and needs `User.ReadBasic.All` (403
@@ -50,7 +51,7 @@ use super::http::{
     set_header, SimBody, SimRequest,
 };
 use super::operations::OperationKind;
-use super::quirks::{ActionAnswer, LocationForm};
+use super::quirks::{ActionAnswer, LocationForm, NumberNextLink};
 use super::user_query;
 use super::{State, Urls};
 
@@ -139,7 +140,8 @@ pub(crate) fn handle(
     };
     state.operations.settle(&mut state.directory, now);
 
-    let mut response = match state.faults.take(now) {
+    let fault = number_page_fault(state, req).or_else(|| state.faults.take(now));
+    let mut response = match fault {
         Some(fault) => fault_response(fault, &ctx),
         None => match authenticate(state, req, now) {
             Err((e, challenge)) => {
@@ -184,6 +186,25 @@ pub(crate) fn handle(
     );
     set_header(&mut response, hyper::header::DATE, &http_date_now());
     response
+}
+
+/// A fault queued for the list page this request asks for (`SimTenant::fail_number_page`).
+fn number_page_fault(state: &mut State, req: &SimRequest) -> Option<InjectedFault> {
+    let faults = &mut state.quirks.number_page_faults;
+    if faults.is_empty()
+        || req.method != Method::GET
+        || !req.path.ends_with(&format!("{ROOT}/numberAssignments"))
+    {
+        return None;
+    }
+    let skip = req
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "$skip")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let at = faults.iter().position(|(s, _)| *s == skip)?;
+    Some(faults.remove(at).1)
 }
 
 /// The Teams number backend's words when it is overloaded, exactly as admins report them
@@ -520,12 +541,29 @@ fn telephone_numbers(
 
 /// A page of `GET numberAssignments`, in Graph's order: annotations, then `value`.
 #[derive(Serialize)]
-struct NumberPage {
+struct NumberPage<'a> {
     #[serde(rename = "@odata.context")]
     context: String,
     #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
     next_link: Option<String>,
-    value: Vec<Value>,
+    value: Vec<PageRow<'a>>,
+}
+
+/// One row of a list page: the number's own JSON, written straight from it (no tree built
+/// for each of a page's 1,000 rows: the sim's time is not Microsoft's), or, for a number
+/// with properties served as `null`, its adjusted JSON.
+enum PageRow<'a> {
+    Whole(&'a NumberAssignment),
+    Adjusted(Value),
+}
+
+impl Serialize for PageRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PageRow::Whole(number) => number.serialize(serializer),
+            PageRow::Adjusted(value) => value.serialize(serializer),
+        }
+    }
 }
 
 /// One `numberAssignment` with its context annotation first.
@@ -551,6 +589,7 @@ fn list_numbers(
     let mut skip = 0usize;
     let mut seen_top = false;
     let mut seen_skip = false;
+    let mut skip_token = None;
     for (key, value) in req.query_pairs() {
         match key.as_str() {
             "$filter" if filter_text.is_none() => filter_text = Some(value),
@@ -578,7 +617,16 @@ fn list_numbers(
                     ))
                 })?;
             }
-            "$filter" | "$top" | "$skip" => {
+            // Only what this tenant handed out in a `nextLink`.
+            "$skiptoken"
+                if skip_token.is_none()
+                    && state.quirks.number_next_link == NumberNextLink::SkipToken =>
+            {
+                skip_token = Some(skip_from_token(&value).ok_or_else(|| {
+                    bad_request(format!("The skip token '{value}' is not valid."))
+                })?);
+            }
+            "$filter" | "$top" | "$skip" | "$skiptoken" => {
                 return Err(bad_request(format!(
                     "Query option '{key}' was specified more than once, but it must be specified at most once."
                 )))
@@ -591,6 +639,12 @@ fn list_numbers(
             }
             _ => {}
         }
+    }
+    if let Some(token) = skip_token {
+        if seen_skip {
+            return Err(bad_request("$skip and $skiptoken cannot be used together."));
+        }
+        skip = token;
     }
     let filter = filter_text
         .as_deref()
@@ -606,14 +660,26 @@ fn list_numbers(
     // A capped page (the `page_cap` knob) is cut short and says nothing of what is left.
     let capped = state.quirks.page_cap.is_some_and(|cap| cap < top);
     let top = state.quirks.page_cap.map_or(top, |cap| cap.min(top));
-    let next_link = (!capped && top > 0 && skip.saturating_add(top) < matching.len()).then(|| {
-        let mut next = format!("{}?", number_url(urls));
-        if let Some(text) = &filter_text {
-            next.push_str(&format!("$filter={}&", encode_query_value(text)));
+    let more = !capped && top > 0 && skip.saturating_add(top) < matching.len();
+    let next_link = match state.quirks.number_next_link {
+        _ if !more => None,
+        NumberNextLink::Absent => None,
+        form => {
+            let mut next = format!("{}?", number_url(urls));
+            if let Some(text) = &filter_text {
+                next.push_str(&format!("$filter={}&", encode_query_value(text)));
+            }
+            if form == NumberNextLink::SkipToken {
+                next.push_str(&format!(
+                    "$top={top}&$skiptoken={}",
+                    token_for_skip(skip + top)
+                ));
+            } else {
+                next.push_str(&format!("$top={top}&$skip={}", skip + top));
+            }
+            Some(next)
         }
-        next.push_str(&format!("$top={top}&$skip={}", skip + top));
-        next
-    });
+    };
     let page = NumberPage {
         context: format!("{}/v1.0/$metadata#{ROOT}/numberAssignments", urls.graph),
         next_link,
@@ -621,10 +687,27 @@ fn list_numbers(
             .into_iter()
             .skip(skip)
             .take(top)
-            .map(NumberAssignment::to_graph_json)
+            .map(|number| {
+                if number.served_as_null.is_empty() {
+                    PageRow::Whole(number)
+                } else {
+                    PageRow::Adjusted(number.to_graph_json())
+                }
+            })
             .collect(),
     };
     Ok(json_of(StatusCode::OK, &page))
+}
+
+/// An opaque-looking `$skiptoken` for a position (what a client must not read into).
+fn token_for_skip(skip: usize) -> String {
+    format!("N{:012x}", (skip as u64) ^ 0x5d3a_91c4_e7b2)
+}
+
+fn skip_from_token(token: &str) -> Option<usize> {
+    let hex = token.strip_prefix('N').filter(|h| h.len() == 12)?;
+    let value = u64::from_str_radix(hex, 16).ok()? ^ 0x5d3a_91c4_e7b2;
+    usize::try_from(value).ok()
 }
 
 fn get_number(state: &State, urls: &Urls, id: &str) -> Result<Response<SimBody>, GraphError> {

@@ -73,7 +73,7 @@ pub use leavers::{
     MCOEV_PLAN_ID, UNLICENSED_LEAVER,
 };
 pub use operations::OperationOutcome;
-pub use quirks::{ActionAnswer, LocationForm};
+pub use quirks::{ActionAnswer, LocationForm, NumberNextLink};
 pub use scale::TenantScale;
 pub use seed::{
     GUEST_MAIL, GUEST_UPN, NO_NUMBER_UPN, SHARED_NAME, TWO_NUMBERS_ALIAS, TWO_NUMBERS_UPN,
@@ -539,6 +539,29 @@ impl SimTenant {
     /// Caps list pages at `rows` (below `$top`) without an `@odata.nextLink`; `None` lifts it.
     pub fn cap_pages(&self, rows: Option<usize>) {
         self.inner.lock().quirks.page_cap = rows;
+    }
+
+    /// Which `@odata.nextLink` list pages carry while more remain (see [`NumberNextLink`]).
+    pub fn set_number_next_link(&self, form: NumberNextLink) {
+        self.inner.lock().quirks.number_next_link = form;
+    }
+
+    /// The next `n` requests for the list page at `$skip = skip` (0: the first page) are
+    /// answered `status` (e.g. 429 with `retry_after`, 503) in Graph's error envelope, however
+    /// many other requests arrive meanwhile. Checked before the general fault queue.
+    pub fn fail_number_page(
+        &self,
+        skip: usize,
+        n: u32,
+        status: u16,
+        retry_after: Option<Duration>,
+    ) {
+        let fault = InjectedFault::status(status, retry_after);
+        self.inner
+            .lock()
+            .quirks
+            .number_page_faults
+            .extend(std::iter::repeat_n((skip, fault), n as usize));
     }
 
     /// The next `n` reads of `/users/{id}` are answered `status` (e.g. 429, 503, 504) in

@@ -6,16 +6,20 @@
 //!   declares none);
 //! - which address form the `Location` takes (`operations('id')` or `operations/id`; both
 //!   address the same contained entity);
-//! - whether list pages are capped below `$top` without an `@odata.nextLink` (the docs say
-//!   nothing about `nextLink` for this collection);
-//! - refusals scoped to one kind of read (`/users/{id}`, an operation), which the general
-//!   fault queue (`faults.rs`, "the next n requests, whatever they are") cannot aim at;
+//! - whether list pages are capped below `$top` without an `@odata.nextLink`, and which
+//!   `nextLink`, if any, a page carries (the docs say nothing about `nextLink` for this
+//!   collection: `$skip` in it, an opaque `$skiptoken`, or none at all);
+//! - refusals scoped to one kind of read (`/users/{id}`, an operation, the list page at one
+//!   `$skip`), which the general fault queue (`faults.rs`, "the next n requests, whatever
+//!   they are") cannot aim at when a client has several requests in flight;
 //! - directory answers a client cannot take at their word: a `200` part of a `$batch` with no
 //!   `value`, a user row whose properties are not of their declared type, and the deleted
 //!   users served in pages smaller than `$top` (Graph's server-driven paging may always do
 //!   that), so that a read needs more pages than a client is willing to follow.
 
 use std::collections::{HashSet, VecDeque};
+
+use super::faults::InjectedFault;
 
 /// How an accepted `unassignNumber` / `assignNumber` is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,12 +43,30 @@ pub enum LocationForm {
     Segment,
 }
 
+/// What a page of `numberAssignments` that is not the last carries of the rest of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NumberNextLink {
+    /// `@odata.nextLink` with `$top` and the next `$skip` (OData's form for a collection
+    /// paged by `$skip`).
+    #[default]
+    Skip,
+    /// `@odata.nextLink` with an opaque `$skiptoken` (Graph's server-driven paging on other
+    /// collections): only the link says where the list goes on.
+    SkipToken,
+    /// No `@odata.nextLink`: the documentation shows none, and pages by `$top` and `$skip`.
+    Absent,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Quirks {
     pub action_answer: ActionAnswer,
     pub location_form: LocationForm,
     /// At most this many rows a page, and no `@odata.nextLink` when a page was cut.
     pub page_cap: Option<usize>,
+    /// The `nextLink` a list page carries while more remain.
+    pub number_next_link: NumberNextLink,
+    /// Answers for the next list pages asked at a given `$skip` (0 for the first page).
+    pub number_page_faults: Vec<(usize, InjectedFault)>,
     /// Statuses for the next `/users/{id}` reads (Graph's error envelope).
     pub user_read_faults: VecDeque<u16>,
     /// Statuses for the next operation reads.

@@ -19,12 +19,14 @@
 //!   slows them all.
 
 mod error;
+mod listing;
 mod model;
 mod people;
 mod progress;
 mod users;
 
 pub use error::{is_overload_answer, GraphError, GraphErrorDetail, GraphErrorKind};
+pub use listing::{NUMBERS_PER_PAGE, PAGES_IN_FLIGHT};
 pub use model::{
     Assignment, DirectoryUser, NumberAssignment, OperationNumber, OperationStatus, RemoteStatus,
     UnreadableRow,
@@ -142,17 +144,30 @@ pub struct NumberListing {
     /// Rows Microsoft sent that NumberDesk could not read (a required field missing or of the
     /// wrong type). Never acted on; shown as such.
     pub unreadable: Vec<UnreadableRow>,
-    /// Requests the listing took.
+    /// The pages read and used, one request each (retries not counted).
     pub requests: usize,
+    /// Requests sent for pages (retries not counted): `requests`, plus pages read side by
+    /// side that the listing did not need after all (past the end of the list, after a page
+    /// shorter than the ones before it, or after the page Microsoft refused).
+    pub sent: usize,
 }
 
-/// Where [`GraphClient::list_numbers_from`] starts.
+/// Where [`GraphClient::list_numbers_from`] starts, and how many pages it may read at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListingStart {
     /// Rows already read: the `$skip` of the next page (0: the first page).
     pub skip: usize,
     /// The id of the last row already read, checked again before going on.
     pub seam_id: Option<String>,
+    /// Pages read side by side at most (0 or 1: one after another; at most
+    /// [`PAGES_IN_FLIGHT`]). More than one only through a paced client
+    /// ([`GraphClient::paced`]), so that a `429` holds every page back.
+    pub in_flight: usize,
+    /// How many numbers the tenant is expected to have, counted from its first (the kept
+    /// list's size): no page starting beyond it is asked for until the pages before it show
+    /// the list goes on, so a list as long as expected costs no request more than reading
+    /// it page after page.
+    pub about: Option<usize>,
 }
 
 /// How [`GraphClient::list_numbers_from`] ended.
@@ -460,6 +475,17 @@ impl GraphClient {
         url: &str,
         kind: TokenKind,
     ) -> Result<(serde_json::Value, Exchange), GraphError> {
+        self.get_json_with(url, kind, false).await
+    }
+
+    /// [`GraphClient::get_json`]; `admitted` as for [`GraphClient::unassign_admitted`]: the
+    /// caller already took the first attempt's turn from the pacer.
+    async fn get_json_with(
+        &self,
+        url: &str,
+        kind: TokenKind,
+        mut admitted: bool,
+    ) -> Result<(serde_json::Value, Exchange), GraphError> {
         let mut backoff = self.backoff(self.options.get_attempts);
         loop {
             let client_request_id = uuid::Uuid::new_v4().to_string();
@@ -470,7 +496,7 @@ impl GraphClient {
                     None,
                     kind,
                     &client_request_id,
-                    false,
+                    std::mem::take(&mut admitted),
                 )
                 .await
             {
@@ -594,120 +620,6 @@ impl GraphClient {
                 GraphErrorKind::Malformed,
                 "the number list moved while it was read",
             )),
-        }
-    }
-
-    /// The tenant's numbers from `start` on (the first page, or where a cut-off read stopped),
-    /// keeping what was read when a page is refused after its retries or the read is
-    /// cancelled. What was read is never given out as the whole list: only
-    /// [`NumberPages::Complete`] is, and only after the empty page that ends the list.
-    ///
-    /// From a seam (`start.seam_id`), the first page is asked from one row before
-    /// `start.skip`: that row must be the one read last, else numbers were added or removed
-    /// before the seam since, `$skip` no longer points where the read stopped, and the answer
-    /// is [`NumberPages::SeamMoved`] (nothing read; start again from the first page). The
-    /// seam row itself is not returned again.
-    pub async fn list_numbers_from(
-        &self,
-        start: &ListingStart,
-        progress: ProgressFn<'_>,
-        cancel: &CancelToken,
-    ) -> NumberPages {
-        const PAGE: usize = 1000;
-        let mut listing = NumberListing::default();
-        // Rows the listing has passed, counted from the tenant's first number.
-        let mut position = start.skip;
-        let mut last_id = start.seam_id.clone();
-        let mut seam = start.seam_id.clone().filter(|_| start.skip > 0);
-        let first_skip = if seam.is_some() {
-            start.skip - 1
-        } else {
-            start.skip
-        };
-        let mut url = if first_skip == 0 {
-            self.url(&format!("{NUMBERS_PATH}?$top={PAGE}"))
-        } else {
-            self.url(&format!("{NUMBERS_PATH}?$top={PAGE}&$skip={first_skip}"))
-        };
-        let cut_off = |listing: NumberListing, position, last_id, cause| {
-            NumberPages::CutOff(CutOffListing {
-                read: listing,
-                next_skip: position,
-                last_id,
-                cause,
-            })
-        };
-        loop {
-            let Some(answer) = cancel.run(self.get_json(&url, TokenKind::Telephone)).await else {
-                return cut_off(listing, position, last_id, CutOffCause::Cancelled);
-            };
-            let (mut value, exchange) = match answer {
-                Ok(answer) => answer,
-                Err(error) => {
-                    return cut_off(listing, position, last_id, CutOffCause::Refused(error))
-                }
-            };
-            let next_link = value
-                .get("@odata.nextLink")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
-            if let Some(seam_id) = seam.take() {
-                let rows = value.get_mut("value").and_then(|v| v.as_array_mut());
-                match rows {
-                    Some(rows) if rows.first().and_then(row_id) == Some(seam_id.as_str()) => {
-                        rows.remove(0);
-                    }
-                    _ => return NumberPages::SeamMoved,
-                }
-            }
-            let page_last_id = value
-                .get("value")
-                .and_then(|v| v.as_array())
-                .and_then(|rows| rows.last())
-                .and_then(row_id)
-                .map(str::to_owned);
-            let (numbers, unreadable) = match number_page(value, &exchange) {
-                Ok(page) => page,
-                Err(error) => {
-                    return cut_off(listing, position, last_id, CutOffCause::Refused(error))
-                }
-            };
-            listing.requests += 1;
-            let count = numbers.len() + unreadable.len();
-            position += count;
-            if count > 0 {
-                last_id = page_last_id;
-            }
-            listing.numbers.extend(numbers);
-            listing.unreadable.extend(unreadable);
-            progress(ListProgress {
-                rows: position,
-                requests: listing.requests,
-            });
-            url = match next_link {
-                Some(next) if self.is_home(&next, |path| path == NUMBERS_PATH) => next,
-                Some(next) => {
-                    let error = GraphError::new(
-                        GraphErrorKind::ForeignLocation,
-                        format!(
-                            "the next page of numbers is at {next}, outside {}{NUMBERS_PATH}, so NumberDesk did not send your sign-in there",
-                            self.root.as_str().trim_end_matches('/')
-                        ),
-                    );
-                    return cut_off(listing, position, last_id, CutOffCause::Refused(error));
-                }
-                None if count > 0 => {
-                    self.url(&format!("{NUMBERS_PATH}?$top={PAGE}&$skip={position}"))
-                }
-                None => return NumberPages::Complete(listing),
-            };
-            if listing.requests > 1000 {
-                let error = GraphError::new(
-                    GraphErrorKind::Malformed,
-                    "the number list did not end after 1,000 pages",
-                );
-                return cut_off(listing, position, last_id, CutOffCause::Refused(error));
-            }
         }
     }
 

@@ -8,7 +8,8 @@
 //! `/users/{id}` each, 1,334 for `id in` filters sent one by one, or 1,000 for batches of
 //! single-user reads. (Graph counts the requests inside a batch towards throttling one by one,
 //! so batching saves round trips and time, not quota; a throttled part is answered 429 inside
-//! a 200 batch and is sent again alone, after its `Retry-After`.)
+//! a 200 batch and is sent again alone, after its `Retry-After`, which every other batch of
+//! the read waits for too.)
 //!
 //! Ids that are no user are simply absent from the answer; the caller decides what absence
 //! means (deleted, or a target that resolves to nothing). Absence is only evidence when the
@@ -31,8 +32,13 @@ pub const BATCH_LIMIT: usize = 20;
 pub const ID_IN_LIMIT: usize = 15;
 /// Users one batch reads: [`BATCH_LIMIT`] × [`ID_IN_LIMIT`].
 pub const IDS_PER_REQUEST: usize = BATCH_LIMIT * ID_IN_LIMIT;
-/// Batches in flight at once for one read.
-const CONCURRENT_BATCHES: usize = 4;
+/// Batches in flight at once for one read. The directory meters a token bucket of resource
+/// units per app and tenant, not a request rate (8,000 units per 10 s in a tenant of over
+/// 500 users, MGDC `concepts/throttling-limits.md`, "Identity and access service limits"),
+/// and each request inside a batch counts: 20,000 assignees are about 1,340 such requests,
+/// well inside one bucket, so the batches need no spacing, only a bound on how many are open
+/// at once. A throttled part holds every batch back (see [`GraphClient::users_by_ids`]).
+const CONCURRENT_BATCHES: usize = 12;
 /// How often a throttled or briefly unavailable part of a batch is tried again.
 const PART_ATTEMPTS: usize = 5;
 
@@ -174,8 +180,10 @@ impl GraphClient {
     /// batches at a time. Ids that are no user are absent. `Ok(None)` when cancelled.
     ///
     /// A part of a batch that is throttled (429) or briefly unavailable (503/504) is sent again
-    /// after its `Retry-After`; a refused part (403) fails the read with `Forbidden`, which for
-    /// [`UserDetail::Full`] means `User.Read.All` is missing.
+    /// after its `Retry-After`, and no other batch of the read leaves before then either (the
+    /// directory throttles the app in the tenant, not one request); a refused part (403)
+    /// fails the read with `Forbidden`, which for [`UserDetail::Full`] means `User.Read.All`
+    /// is missing.
     pub async fn users_by_ids(
         &self,
         ids: &[String],
@@ -226,15 +234,20 @@ impl GraphClient {
             }
         }
         let result = Arc::new(Mutex::new(UsersRead::default()));
+        let hold = Arc::new(Mutex::new(None));
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..CONCURRENT_BATCHES {
             let client = self.clone();
             let queue = queue.clone();
             let result = result.clone();
+            let hold = hold.clone();
             let cancel = cancel.clone();
             workers.spawn(async move {
                 loop {
-                    match client.next_batch(&queue, &result, kind, &cancel).await? {
+                    match client
+                        .next_batch(&queue, &result, &hold, kind, &cancel)
+                        .await?
+                    {
                         Step::Read => {}
                         Step::Empty => return Ok(true),
                         Step::Cancelled => return Ok(false),
@@ -262,7 +275,10 @@ impl GraphClient {
         // A worker that found the queue empty while another's retries were waiting returned
         // early; whatever is still queued is read here, one batch after another.
         loop {
-            match self.next_batch(&queue, &result, kind, cancel).await? {
+            match self
+                .next_batch(&queue, &result, &hold, kind, cancel)
+                .await?
+            {
                 Step::Read => {}
                 Step::Empty => break,
                 Step::Cancelled => return Ok(None),
@@ -338,14 +354,24 @@ impl GraphClient {
     }
 
     /// Sends the next queued batch and files what came back: the accounts found, and the
-    /// parts to send again (after their `Retry-After`) at the back of the queue.
+    /// parts to send again (after their `Retry-After`) at the back of the queue. `hold` is
+    /// when the read may send again after a throttled part: every batch waits for it.
     async fn next_batch(
         &self,
         queue: &Mutex<VecDeque<Vec<Part>>>,
         result: &Mutex<UsersRead>,
+        hold: &Mutex<Option<tokio::time::Instant>>,
         kind: TokenKind,
         cancel: &CancelToken,
     ) -> Result<Step, GraphError> {
+        let held = (*crate::locks::lock(hold))
+            .map(|until| until.saturating_duration_since(tokio::time::Instant::now()))
+            .filter(|wait| !wait.is_zero());
+        if let Some(wait) = held {
+            if cancel.run((self.options.sleeper)(wait)).await.is_none() {
+                return Ok(Step::Cancelled);
+            }
+        }
         let next = crate::locks::lock(queue).pop_front();
         let Some(batch) = next else {
             return Ok(Step::Empty);
@@ -369,6 +395,11 @@ impl GraphClient {
         }
         if !answer.again.is_empty() {
             if let Some(wait) = answer.wait {
+                {
+                    let until = tokio::time::Instant::now() + wait;
+                    let mut hold = crate::locks::lock(hold);
+                    *hold = Some(hold.map_or(until, |h| h.max(until)));
+                }
                 if cancel.run((self.options.sleeper)(wait)).await.is_none() {
                     return Ok(Step::Cancelled);
                 }

@@ -277,44 +277,49 @@ pub async fn find_leavers(
     };
     let problem = InventoryError::graph(telephone_api_available);
     let mut requests = 0;
-    let (read, deleted, complete, directory_not_permitted) =
-        match graph.users_by_ids(&ids, UserDetail::Full, cancel).await {
-            Ok(None) => return Ok(None),
-            Ok(Some(read)) => {
-                requests += read.requests;
-                let deleted = match graph.deleted_users(cancel).await {
-                    Ok(None) => return Ok(None),
-                    Ok(Some(deleted)) => {
-                        requests += deleted.requests;
-                        deleted
-                    }
-                    Err(e) => return Err(problem(e)),
-                };
-                (read, deleted, true, false)
-            }
-            Err(e) if directory_refused(&e) => {
-                match graph.users_by_ids(&ids, UserDetail::Basic, cancel).await {
-                    Ok(None) => return Ok(None),
-                    Ok(Some(read)) => {
-                        requests += read.requests;
-                        (
-                            read,
-                            DeletedUsers {
-                                complete: false,
-                                ..DeletedUsers::default()
-                            },
-                            false,
-                            true,
-                        )
-                    }
-                    Err(e) if directory_refused(&e) || e.kind == GraphErrorKind::SignIn => {
-                        return Err(InventoryError::LeaversNotPermitted)
-                    }
-                    Err(e) => return Err(problem(e)),
+    // The deleted users are read beside the batches (one more round trip otherwise); when
+    // the full read is refused, its answer is not used.
+    let (users, deleted) = tokio::join!(
+        graph.users_by_ids(&ids, UserDetail::Full, cancel),
+        graph.deleted_users(cancel)
+    );
+    let (read, deleted, complete, directory_not_permitted) = match users {
+        Ok(None) => return Ok(None),
+        Ok(Some(read)) => {
+            requests += read.requests;
+            let deleted = match deleted {
+                Ok(None) => return Ok(None),
+                Ok(Some(deleted)) => {
+                    requests += deleted.requests;
+                    deleted
                 }
+                Err(e) => return Err(problem(e)),
+            };
+            (read, deleted, true, false)
+        }
+        Err(e) if directory_refused(&e) => {
+            match graph.users_by_ids(&ids, UserDetail::Basic, cancel).await {
+                Ok(None) => return Ok(None),
+                Ok(Some(read)) => {
+                    requests += read.requests;
+                    (
+                        read,
+                        DeletedUsers {
+                            complete: false,
+                            ..DeletedUsers::default()
+                        },
+                        false,
+                        true,
+                    )
+                }
+                Err(e) if directory_refused(&e) || e.kind == GraphErrorKind::SignIn => {
+                    return Err(InventoryError::LeaversNotPermitted)
+                }
+                Err(e) => return Err(problem(e)),
             }
-            Err(e) => return Err(problem(e)),
-        };
+        }
+        Err(e) => return Err(problem(e)),
+    };
     let deleted_users_complete = deleted.complete;
     let deleted: HashMap<String, DirectoryAccount> = deleted
         .accounts

@@ -1,8 +1,10 @@
 //! Reading the whole inventory from Microsoft, with progress and Cancel, and putting names on
 //! the assignees.
 //!
-//! Numbers: [`GraphClient::list_numbers_with`], pages of 1,000 (a 50,000-number tenant is 51
-//! list requests: 50 full pages and the empty page that confirms the end). Names: the users
+//! Numbers: [`GraphClient::list_numbers_from`], pages of 1,000 (a 50,000-number tenant is 51
+//! list requests: 50 full pages and the empty page that confirms the end), up to
+//! [`PAGES_IN_FLIGHT`] in flight at once under one pacer ([`list_pacing`]), with the kept
+//! list's size as the estimate that bounds the pages fetched ahead. Names: the users
 //! and resource accounts holding numbers, read 300 per request in `$batch`es of `id in`
 //! filters with the names permission (`User.ReadBasic.All`); without it, assignees show as
 //! object ids and nothing fails.
@@ -11,10 +13,11 @@ use super::{
     AssignmentKind, Inventory, InventoryError, InventoryRow, InventoryStore, ListOwner,
     PartialRead, StopCause, StoreError,
 };
+use crate::bulk::{AdaptiveLimiter, RateConfig};
 use crate::count::thousands;
 use crate::graph::{
     CancelToken, CutOffCause, GraphClient, GraphErrorKind, ListProgress, ListingStart, NumberPages,
-    UserDetail,
+    UserDetail, PAGES_IN_FLIGHT,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -79,6 +82,30 @@ fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Microsoft's documented rate for the Teams GET calls no other row of its table names
+/// ("Other GET API calls for Microsoft Teams", 30 requests per second per app per tenant,
+/// MGDC `concepts/throttling-limits.md`; graph-api.md §4.2): no limit is documented for the
+/// number list itself.
+pub const LIST_PAGES_PER_SECOND: f64 = 30.0;
+
+/// `graph` with its list pages paced for one read ([`GraphClient::list_numbers_from`] reads
+/// pages side by side only under a pacer): at most [`LIST_PAGES_PER_SECOND`], spaced evenly;
+/// a `429` (or a 503, 504 or the overload 400) holds every page back for its `Retry-After`
+/// (half a second without one, the first wait of a GET's own backoff) and slows the rest of
+/// the read. A client that is already paced keeps its pacer.
+fn list_pacing(graph: &GraphClient) -> GraphClient {
+    if graph.is_paced() {
+        return graph.clone();
+    }
+    graph.paced(Arc::new(AdaptiveLimiter::new(RateConfig {
+        initial: LIST_PAGES_PER_SECOND,
+        max: LIST_PAGES_PER_SECOND,
+        slow_start: false,
+        default_pause: std::time::Duration::from_millis(500),
+        ..RateConfig::default()
+    })))
+}
+
 /// Whether `partial` may still be continued (see [`RESUME_WITHIN`]).
 pub fn may_resume(partial: &PartialRead, now_unix: i64) -> bool {
     let age = now_unix.saturating_sub(partial.started_unix);
@@ -128,14 +155,16 @@ async fn read_from(
         })
     };
     let mut resume = resume;
+    // One pacer for every page of this read (and of a read started again from page 1).
+    let lister = list_pacing(graph);
     let (kept, listing) = loop {
-        let start = resume
-            .as_ref()
-            .map_or_else(ListingStart::default, |p| ListingStart {
-                skip: p.next_skip,
-                seam_id: p.seam_id.clone(),
-            });
-        match graph.list_numbers_from(&start, &tell, cancel).await {
+        let start = ListingStart {
+            skip: resume.as_ref().map_or(0, |p| p.next_skip),
+            seam_id: resume.as_ref().and_then(|p| p.seam_id.clone()),
+            in_flight: PAGES_IN_FLIGHT,
+            about,
+        };
+        match lister.list_numbers_from(&start, &tell, cancel).await {
             NumberPages::Complete(listing) => break (resume, listing),
             NumberPages::SeamMoved => {
                 log::info!("inventory: the number list moved since the partial read; reading it again from page 1");
@@ -177,7 +206,7 @@ async fn read_from(
         None => (Vec::new(), 0, 0),
     };
     rows.extend(listing.numbers.iter().map(InventoryRow::from_graph));
-    let list_requests = earlier_pages + listing.requests;
+    let list_requests = earlier_pages + listing.sent;
     let mut name_requests = 0;
     let mut names_missing = false;
     if with_names {
