@@ -88,7 +88,52 @@ impl Drop for DriverGroup {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        // A process on its way out has already lost its `/proc/<pid>/exe` (so it is not listed
+        // above) while the bus may still name it as the single-instance owner: a new app that
+        // asks it then gets "NoReply" and exits. Wait until the bus has let the names go.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while single_instance_names()
+            .iter()
+            .any(|name| bus_name_taken(name))
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+/// The single-instance plugin's bus names: the app's identifier (`tauri.conf.json`) and the
+/// demo's (`relaunch::single_instance_id`), each with `.SingleInstance`.
+fn single_instance_names() -> Vec<String> {
+    let conf =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tauri.conf.json"))
+            .expect("tauri.conf.json");
+    let conf: serde_json::Value = serde_json::from_str(&conf).expect("tauri.conf.json is JSON");
+    let identifier = conf["identifier"].as_str().expect("an identifier");
+    [false, true]
+        .map(|demo| {
+            format!(
+                "{}.SingleInstance",
+                numberdesk::relaunch::single_instance_id(identifier, demo)
+            )
+        })
+        .to_vec()
+}
+
+/// Whether `name` has an owner on the session bus (false when the bus cannot be asked).
+fn bus_name_taken(name: &str) -> bool {
+    Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            &format!("string:{name}"),
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
 }
 
 /// Live (not zombie) processes running the app binary.
