@@ -101,7 +101,12 @@ impl Desk {
         let person = match resolution {
             Resolution::One(person) => person,
             Resolution::NoSuchUser => {
-                card.reason = Some(people::no_such_user_text(&query));
+                let mut reason = people::no_such_user_text(&query);
+                if matches!(query, people::PersonQuery::Name(_)) {
+                    // The field takes numbers too: what was typed may have been meant as one.
+                    reason.push_str(" To look up a phone number instead, type it with its country code, like +1 206 555 0100.");
+                }
+                card.reason = Some(reason);
                 return Ok(Some(card));
             }
             Resolution::Several(choices) => {
