@@ -111,8 +111,9 @@ impl AppContext {
         context
     }
 
-    /// What the launch fixes of the setup: everything in demo mode, what the test hooks set
-    /// otherwise.
+    /// What the launch fixes of the setup: in demo mode the demo's endpoints, with its own app's
+    /// tenant and client ID as where it starts (setup may replace them in the demo's own
+    /// settings, see [`crate::setup::resolve`]); what the test hooks set otherwise.
     pub fn launch_fixed(&self) -> crate::setup::LaunchFixed {
         use crate::setup::LockedBy;
         crate::setup::LaunchFixed {

@@ -48,6 +48,9 @@ use tauri::{Manager, Runtime};
 
 /// The demo tenant's state, in the data folder. Holds no usable token.
 pub const DEMO_STATE_FILE: &str = "demo-tenant.json";
+/// How long the demo tenant keeps an app it just created out of sight (Microsoft's directory
+/// replicates in seconds), so setup on the demo shows its wait as it would be on a real tenant.
+const DEMO_REPLICATION_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Registers every app command. Keep in step with `APP_COMMANDS` in `build.rs`.
 pub fn register_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
@@ -339,10 +342,14 @@ fn set_up<R: Runtime>(
     // The demo tenant runs on Tauri's own tokio runtime, so its server lives as long as
     // the app; its state is kept in the data folder so a relaunch finds it as it was.
     let demo = options.as_ref().is_ok_and(|o| o.demo).then(|| {
-        tauri::async_runtime::block_on(sim::SimTenant::start(sim::SimConfig {
+        let tenant = tauri::async_runtime::block_on(sim::SimTenant::start(sim::SimConfig {
             state_file: Some(data_dir.join(DEMO_STATE_FILE)),
             ..sim::SimConfig::default()
-        }))
+        }))?;
+        // "Set up for my organization" on the demo shows the wait a real tenant has: a new
+        // app is not found for a moment while Microsoft's directory replicates it.
+        tenant.set_replication_delay(DEMO_REPLICATION_DELAY);
+        Ok(tenant)
     });
     let mut context = AppContext::new(started, options, demo, data_dir.clone());
     log::info!(

@@ -644,20 +644,33 @@ pub fn resolve(
         _ => {}
     }
     if let Some(cloud) = &launch.cloud {
+        // The demo fixes only where its simulated Microsoft is. Its tenant and client ID are
+        // where the demo starts (its own ready-made app), not a lock: "Set up for my
+        // organization" fills them in on the demo tenant, saved in the demo's own settings.
+        let demo = launch.by == Some(LockedBy::Demo);
+        let (tenant, client_id) = if demo {
+            (None, None)
+        } else {
+            (launch.tenant.clone(), launch.client_id.clone())
+        };
         let saved = saved.unwrap_or(Setup {
             cloud: CloudId::Global,
-            tenant: String::new(),
-            client_id: String::new(),
+            tenant: launch.tenant.clone().filter(|_| demo).unwrap_or_default(),
+            client_id: launch
+                .client_id
+                .clone()
+                .filter(|_| demo)
+                .unwrap_or_default(),
         });
         return Resolved {
             cloud: Some(cloud.clone()),
-            tenant: launch.tenant.clone().unwrap_or(saved.tenant),
-            client_id: launch.client_id.clone().unwrap_or(saved.client_id),
             locks: Locks {
                 cloud: true,
-                tenant: launch.tenant.is_some(),
-                client_id: launch.client_id.is_some(),
+                tenant: tenant.is_some(),
+                client_id: client_id.is_some(),
             },
+            tenant: tenant.unwrap_or(saved.tenant),
+            client_id: client_id.unwrap_or(saved.client_id),
             locked_by: launch.by,
             preset_problem,
             ignored_hooks,
@@ -739,19 +752,49 @@ mod resolve_tests {
         assert!(resolved.target().is_some());
     }
 
-    #[test]
-    fn the_demo_fixes_everything_and_beats_a_preset() {
-        let demo = LaunchFixed {
+    const DEMO_TENANT: &str = "b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628";
+
+    fn demo() -> LaunchFixed {
+        LaunchFixed {
             cloud: Some(Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2").unwrap()),
-            tenant: Some("b3a8e2d4-6c1f-4e97-a5d2-0f7c9e14b628".into()),
+            tenant: Some(DEMO_TENANT.into()),
             client_id: Some(CLIENT.into()),
             by: Some(LockedBy::Demo),
             ..Default::default()
-        };
-        let resolved = resolve(&demo, Ok(Some(saved())), None);
+        }
+    }
+
+    #[test]
+    fn the_demo_fixes_its_endpoints_and_beats_a_preset() {
+        let resolved = resolve(&demo(), Ok(Some(saved())), None);
         assert_eq!(resolved.cloud.as_ref().unwrap().id, CloudId::Custom);
         assert_eq!(resolved.locked_by, Some(LockedBy::Demo));
+        // Nothing saved in the demo's folder: its own app, ready to sign in.
+        assert_eq!(
+            (resolved.tenant.as_str(), resolved.client_id.as_str()),
+            (DEMO_TENANT, CLIENT)
+        );
         assert!(resolved.target().is_some());
+        assert!(resolved.locks.cloud);
+    }
+
+    /// "Set up for my organization" on the demo tenant saves the app it made in the demo's
+    /// own settings: that is what the demo signs in with, on the demo's endpoints still.
+    #[test]
+    fn the_demo_signs_in_with_the_app_setup_made_there() {
+        let resolved = resolve(&demo(), Ok(None), None);
+        assert!(resolved.locks.cloud && !resolved.locks.tenant && !resolved.locks.client_id);
+        let made = Setup {
+            cloud: CloudId::Demo,
+            tenant: DEMO_TENANT.into(),
+            client_id: "99999999-8888-7777-6666-555555555555".into(),
+        };
+        let accepted = resolved.accept(&made).unwrap();
+        let after = resolve(&demo(), Ok(None), Some(accepted));
+        let target = after.target().unwrap();
+        assert_eq!(target.client_id, made.client_id);
+        assert_eq!(target.cloud.login_url, demo().cloud.unwrap().login_url);
+        assert_eq!(after.locked_by, Some(LockedBy::Demo));
     }
 
     /// IT's lock wins over the `NUMBERDESK_*` hooks (which anyone can set in a shortcut); the

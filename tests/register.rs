@@ -4,22 +4,21 @@
 //! replication delay; a second run; the `organizations` check before the browser; and where the
 //! bootstrap token never goes.
 
+#[path = "setup_support/mod.rs"]
+mod setup_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
 
-use numberdesk::auth::bootstrap::{BootstrapToken, BOOTSTRAP_CLIENT_ID};
+use numberdesk::auth::bootstrap::BOOTSTRAP_CLIENT_ID;
 use numberdesk::auth::entra::{EntraRefusal, SignInTarget};
-use numberdesk::auth::{AuthError, SignInService, TokenKind};
-use numberdesk::cloud::Cloud;
-use numberdesk::graph::{GraphClient, GraphOptions};
+use numberdesk::auth::AuthError;
 use numberdesk::register::{self, Change, Outcome, Patience, RegisterError, Step};
-use numberdesk::sim::{self, SimTenant};
-use numberdesk::vault::{LimitedMemoryStore, Vault};
+use numberdesk::sim;
+use numberdesk::vault::Vault;
+use setup_support::*;
 use sim_support::{choose_on_sign_in_page, client, start_fast};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-type Service = SignInService<Arc<LimitedMemoryStore>>;
 
 /// Every log line of this test binary, so a test can look for a token in them.
 static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -42,118 +41,6 @@ fn capture_logs() {
     if log::set_logger(&Capture).is_ok() {
         log::set_max_level(log::LevelFilter::Trace);
     }
-}
-
-fn cloud(sim: &SimTenant) -> Cloud {
-    Cloud::custom(&sim.login_url(), &sim.graph_url()).unwrap()
-}
-
-fn service() -> (Arc<Service>, Arc<LimitedMemoryStore>) {
-    let store = Arc::new(LimitedMemoryStore::windows_like());
-    (Arc::new(SignInService::new(store.clone()).unwrap()), store)
-}
-
-/// Follows the redirect back to the app's listener (the browser's last step).
-async fn back_to_app(location: &str) {
-    let answer = client().get(location).send().await.unwrap();
-    assert_eq!(answer.status(), 302, "the listener answers the browser");
-}
-
-/// Setup's sign-in as `account`, through the browser, as a person would.
-async fn bootstrap(sim: &SimTenant, service: &Arc<Service>, account: &str) -> BootstrapToken {
-    let link = service.begin_bootstrap(&cloud(sim)).await.unwrap();
-    assert!(link.contains(BOOTSTRAP_CLIENT_ID), "{link}");
-    assert!(link.contains("%2F.default"), "{link}");
-    assert!(
-        !link.contains("offline_access"),
-        "no refresh token for setup: {link}"
-    );
-    let waiting = tokio::spawn({
-        let service = service.clone();
-        async move { service.wait_bootstrap().await }
-    });
-    let location = choose_on_sign_in_page(sim, &link, account).await;
-    back_to_app(&location).await;
-    waiting.await.unwrap().unwrap()
-}
-
-fn graph_with(sim: &SimTenant, token: BootstrapToken) -> GraphClient {
-    GraphClient::new(
-        cloud(sim).graph_url,
-        Arc::new(token),
-        GraphOptions::default(),
-    )
-    .unwrap()
-}
-
-fn quick() -> Patience {
-    Patience {
-        waits: vec![Duration::from_millis(300); 10],
-    }
-}
-
-/// Runs setup as `account`; returns the outcome and the steps reported.
-async fn run_setup(
-    sim: &SimTenant,
-    account: &str,
-    patience: &Patience,
-) -> (Result<Outcome, RegisterError>, Vec<Step>) {
-    let (service, _) = service();
-    let token = bootstrap(sim, &service, account).await;
-    assert_eq!(
-        token.tenant_id(),
-        sim::DEMO_TENANT_ID,
-        "the tenant comes from the token"
-    );
-    let tenant = token.tenant_id().to_owned();
-    let graph = graph_with(sim, token);
-    let steps = Arc::new(Mutex::new(Vec::new()));
-    let seen = steps.clone();
-    let outcome = register::register(&graph, &cloud(sim), &tenant, patience, &move |step| {
-        seen.lock().unwrap().push(step)
-    })
-    .await;
-    let steps = steps.lock().unwrap().clone();
-    (outcome, steps)
-}
-
-/// The normal sign-in with the registration setup made, and a lookup with it.
-async fn sign_in_and_look_up(sim: &SimTenant, client_id: &str) -> Arc<LimitedMemoryStore> {
-    let (service, store) = service();
-    let target = SignInTarget {
-        cloud: cloud(sim),
-        tenant: sim::DEMO_TENANT_ID.into(),
-        client_id: client_id.into(),
-    };
-    let link = service.begin_interactive(&target).await.unwrap();
-    let waiting = tokio::spawn({
-        let service = service.clone();
-        async move { service.wait_interactive().await }
-    });
-    let location = choose_on_sign_in_page(sim, &link, sim::ADMIN_UPN).await;
-    back_to_app(&location).await;
-    let status = waiting.await.unwrap().unwrap();
-    assert!(status.signed_in);
-    assert_eq!(
-        status.names_permitted,
-        Some(true),
-        "User.ReadBasic.All was consented"
-    );
-    let graph = GraphClient::new(
-        target.cloud.graph_url.clone(),
-        service.session_handle(),
-        GraphOptions::default(),
-    )
-    .unwrap();
-    let (found, _) = graph.lookup_number(sim::SAMPLE_NUMBER).await.unwrap();
-    let found = found.expect("the sample number is found with the new app");
-    assert_eq!(found.telephone_number, sim::SAMPLE_NUMBER);
-    let _ = service
-        .session()
-        .access_token(TokenKind::Telephone)
-        .await
-        .unwrap();
-    store
 }
 
 #[tokio::test]

@@ -1,16 +1,20 @@
 //! The simulated tenant's optional state file (`SimConfig::state_file`), over real loopback
 //! HTTP: what `--demo` needs to survive a relaunch of the app (refresh tokens, number
-//! assignments, operations in flight), that the file holds no usable secret, and that a
-//! damaged file is moved aside rather than trusted or deleted.
+//! assignments, operations in flight, the app "Set up for my organization" made), that the file
+//! holds no usable secret, and that a damaged file is moved aside rather than trusted or deleted.
 
+#[path = "setup_support/mod.rs"]
+mod setup_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use numberdesk::register::{Change, Outcome};
 use numberdesk::sim::{SimConfig, SimTenant, ADMIN_UPN, APP_SCOPES, SAMPLE_NUMBER};
 use serde_json::{json, Value};
+use setup_support::{quick, run_setup, sign_in_and_look_up};
 use sha2::{Digest, Sha256};
 use sim_support::*;
 
@@ -355,4 +359,175 @@ async fn an_unusable_state_path_is_logged_not_fatal() {
     token_response(refresh_grant(&sim, refresh_token).await).await;
     assert_eq!(std::fs::read(&not_a_folder).unwrap(), b"keep me");
     sim.shutdown();
+}
+
+/// `file`'s JSON.
+fn saved(file: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(file).expect("the state file")).expect("JSON")
+}
+
+/// Files next to the state file that a damaged one would have been moved to.
+fn moved_aside(dir: &tempfile::TempDir) -> Vec<PathBuf> {
+    std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".damaged-"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_app_setup_made_survives_a_restart_signs_in_at_once_and_a_second_setup_changes_nothing()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let file = state_file(&dir);
+    let config = || SimConfig {
+        device_code_interval: Duration::from_secs(1),
+        ..config(&file)
+    };
+    let first = start(config()).await;
+    let (outcome, _) = run_setup(&first, ADMIN_UPN, &quick()).await;
+    let Outcome::Ready {
+        registration,
+        changes,
+    } = outcome.unwrap()
+    else {
+        panic!("ready")
+    };
+    assert_eq!(
+        changes,
+        vec![
+            Change::Created,
+            Change::ServicePrincipalCreated,
+            Change::ConsentGranted
+        ]
+    );
+    let apps = first.applications();
+    let service_principals = first.service_principals();
+    let grants = first.permission_grants();
+    let created = apps[0].created_wall;
+    first.shutdown();
+    let file_apps = &saved(&file)["apps"];
+    assert_eq!(file_apps["applications"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        file_apps["servicePrincipals"].as_array().map(Vec::len),
+        Some(1),
+        "only the service principal setup made, not those every tenant has"
+    );
+    assert_eq!(file_apps["grants"].as_array().map(Vec::len), Some(1));
+
+    // Restarted: the same objects, ids and creation time.
+    let second = start(config()).await;
+    assert!(moved_aside(&dir).is_empty());
+    let restored = second.applications();
+    assert_eq!(restored.len(), 1);
+    assert_eq!(restored[0].app_id, registration.client_id);
+    assert_eq!(restored[0].id, apps[0].id);
+    assert_eq!(restored[0].sign_in_audience, apps[0].sign_in_audience);
+    assert_eq!(
+        restored[0].public_client_redirect_uris,
+        apps[0].public_client_redirect_uris
+    );
+    assert_eq!(
+        restored[0].is_fallback_public_client,
+        apps[0].is_fallback_public_client
+    );
+    assert_eq!(
+        restored[0].required_resource_access,
+        apps[0].required_resource_access
+    );
+    assert_eq!(restored[0].owner_id, apps[0].owner_id);
+    let millis = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis();
+    assert_eq!(millis(restored[0].created_wall), millis(created));
+    let ids = |sps: Vec<numberdesk::sim::SimServicePrincipal>| -> Vec<(String, String)> {
+        sps.into_iter().map(|sp| (sp.id, sp.app_id)).collect()
+    };
+    assert_eq!(ids(second.service_principals()), ids(service_principals));
+    assert_eq!(second.permission_grants(), grants);
+
+    // The replication delay counts from the saved creation time, not from the restart: a
+    // delay not over yet hides the app…
+    second.set_replication_delay(Duration::from_secs(3600));
+    let asked = client()
+        .post(format!(
+            "{}/{}/oauth2/v2.0/devicecode",
+            second.login_url(),
+            numberdesk::sim::DEMO_TENANT_ID
+        ))
+        .form(&[
+            ("client_id", registration.client_id.as_str()),
+            ("scope", "openid offline_access"),
+        ])
+        .send()
+        .await
+        .expect("Entra answers");
+    let (status, _, code, _) = entra_error(asked).await;
+    assert_eq!((status, code), (400, 700016), "not replicated yet");
+    // …and one over since its creation lets it sign in right after the restart (a delay
+    // counted from the restart would refuse it with AADSTS700016 for another moment).
+    let age = created.elapsed().unwrap();
+    if age < Duration::from_millis(900) {
+        tokio::time::sleep(Duration::from_millis(900) - age).await;
+    }
+    let second = {
+        second.shutdown();
+        let third = start(config()).await;
+        third.set_replication_delay(Duration::from_millis(800));
+        third
+    };
+    sign_in_and_look_up(&second, &registration.client_id).await;
+
+    // A second setup run finds everything in place and writes nothing.
+    second.clear_requests();
+    let (again, _) = run_setup(&second, ADMIN_UPN, &quick()).await;
+    let Outcome::Ready {
+        registration: same,
+        changes,
+    } = again.unwrap()
+    else {
+        panic!("ready")
+    };
+    assert_eq!(changes, vec![Change::Reused]);
+    assert_eq!(same.client_id, registration.client_id);
+    assert_eq!(second.applications().len(), 1);
+    assert_eq!(second.permission_grants(), grants);
+    let writes: Vec<_> = second
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path_and_query))
+        .collect();
+    assert!(writes.is_empty(), "a second run wrote {writes:?}");
+    second.shutdown();
+}
+
+#[tokio::test]
+async fn a_state_file_from_before_app_registrations_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = state_file(&dir);
+    let first = start(config(&file)).await;
+    first.set_users_can_register_apps(true);
+    let token = access_token(&first, ADMIN_UPN).await;
+    follow(&token, &unassign_sample(&first, &token).await).await;
+    let numbers = first.numbers();
+    first.shutdown();
+    let mut old = saved(&file);
+    assert_eq!(
+        old["apps"]["usersCanRegisterApps"], true,
+        "the setting is kept"
+    );
+    old.as_object_mut().unwrap().remove("apps");
+    std::fs::write(&file, serde_json::to_vec(&old).unwrap()).unwrap();
+
+    let second = start(config(&file)).await;
+    assert!(moved_aside(&dir).is_empty(), "an older file is not damaged");
+    assert_eq!(second.numbers(), numbers, "its state is loaded");
+    assert!(second.applications().is_empty());
+    assert!(second.permission_grants().is_empty());
+    // The next save adds the apps part: nobody's apps, and the setting as the demo has it.
+    second.set_users_can_register_apps(true);
+    second.set_users_can_register_apps(false);
+    let now = saved(&file);
+    assert_eq!(now["apps"]["usersCanRegisterApps"], false);
+    assert_eq!(now["apps"]["applications"], json!([]));
+    second.shutdown();
 }

@@ -202,7 +202,13 @@ async function setUpForMyOrganization(cloud) {
 function showWelcome() {
   const { info } = facts;
   byId('welcome-demo').hidden = !info.demo;
-  byId('welcome-real').hidden = info.demo;
+  // The demo shows the whole setup too, against its simulated tenant: "Set up for my
+  // organization" beside "Get started" (the demo's ready-made app). Its own way in and the
+  // manual path are the real setup's.
+  byId('welcome-real').querySelector('[aria-labelledby=welcome-manual-title]').hidden = info.demo;
+  byId('welcome-real').querySelector('[aria-labelledby=welcome-demo-title]').hidden = info.demo;
+  byId('welcome-auto-demo').hidden = !info.demo;
+  byId('welcome-real').hidden = false;
   if (!info.demo) {
     // Beside the other two ways in: the manual path keeps its button (and its id).
     const manual = byId('welcome-real').querySelector('[aria-labelledby=welcome-manual-title]');
@@ -210,9 +216,9 @@ function showWelcome() {
     button.textContent = 'Enter the details myself';
     button.classList.remove('primary');
     manual.append(button);
-    // A cloud fixed at launch (NUMBERDESK_* endpoints) is the one setup uses.
-    byId('welcome-cloud-field').hidden = Boolean(info.endpoints);
   }
+  // A cloud fixed at launch (the demo's, NUMBERDESK_* endpoints) is the one setup uses.
+  byId('welcome-cloud-field').hidden = Boolean(info.endpoints);
   showPage('welcome');
   byId(info.demo ? 'welcome-continue' : 'welcome-auto-setup').focus();
 }

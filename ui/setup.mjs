@@ -73,8 +73,9 @@ export function renderSetup(view) {
   note.textContent = lockedText(view);
   const ignored = ignoredHooksText(view.ignoredHooks);
   if (ignored) note.textContent += ` ${ignored}`;
-  // "Set up for my organization" fills in the tenant and client ID: not offered where they are fixed.
-  byId('setup-auto').hidden = ['managed', 'demo'].includes(view.lockedBy) || view.locks.tenant || view.locks.clientId;
+  // "Set up for my organization" fills in the tenant and client ID: not offered where they are
+  // fixed. The demo fixes only its endpoints, and setup runs there against its simulated tenant.
+  byId('setup-auto').hidden = view.lockedBy === 'managed' || view.locks.tenant || view.locks.clientId;
   byId('setup-save').textContent = view.locks.cloud && view.locks.tenant && view.locks.clientId
     ? 'Continue'
     : 'Save and continue';

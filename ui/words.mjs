@@ -96,7 +96,7 @@ export function exportedText({ count, path }, one = 'row', many = `${one}s`) {
 // Why the setup fields cannot be changed (SetupView.lockedBy), or '' when they can.
 const LOCKED_BY = {
   managed: ({ presetPath }) => `Your IT department has set these for you (${presetPath}).`,
-  demo: () => 'These settings belong to the demo tenant and cannot be changed.',
+  demo: () => 'The demo tenant fixes the cloud to its simulated Microsoft. The tenant and client ID start as the demo’s own app; Set up for my organization fills them in here, in the demo’s own settings only.',
   testHooks: () => 'Some settings are fixed by NUMBERDESK_* environment variables.',
 };
 export function lockedText(setup) {

@@ -90,6 +90,22 @@ pub const MAY_CONSENT: &[&str] = &[
     "Global Administrator",
 ];
 
+/// The service principals every tenant has (appId, displayName): not made by anyone in it, so
+/// regenerated rather than saved (see `persist.rs`).
+const BUILTIN_SERVICE_PRINCIPALS: &[(&str, &str)] = &[
+    (GRAPH_APP_ID, "Microsoft Graph"),
+    (AZURE_CLI_CLIENT_ID, "Microsoft Azure CLI"),
+    (AZURE_POWERSHELL_CLIENT_ID, "Microsoft Azure PowerShell"),
+    (DEMO_CLIENT_ID, "NumberDesk (demo)"),
+];
+
+/// Whether `sp` is one of the service principals every tenant has.
+pub(crate) fn is_builtin(sp: &SimServicePrincipal) -> bool {
+    BUILTIN_SERVICE_PRINCIPALS
+        .iter()
+        .any(|(app_id, _)| sp.app_id.eq_ignore_ascii_case(app_id))
+}
+
 /// The id of one of Graph's permission scopes, as this tenant publishes it.
 pub fn graph_scope_id(name: &str) -> String {
     let digest = Sha256::digest(format!("sim-graph-scope|{name}").as_bytes());
@@ -130,7 +146,9 @@ pub struct SimApplication {
     pub notes: Option<String>,
     pub owner_id: String,
     pub created_wall: SystemTime,
-    pub(crate) created: Instant,
+    /// When it was created, for the replication delay; `None` when this process's clock cannot
+    /// express it (restored from a state file, created before this machine booted): long ago.
+    pub(crate) created: Option<Instant>,
 }
 
 /// A service principal (an app's instance in this tenant).
@@ -139,6 +157,8 @@ pub struct SimServicePrincipal {
     pub id: String,
     pub app_id: String,
     pub display_name: String,
+    /// When it was created, for the replication delay; `None` for the service principals every
+    /// tenant has, and for those created before this machine booted (restored from a state file).
     pub(crate) created: Option<Instant>,
 }
 
@@ -177,12 +197,10 @@ impl Apps {
         };
         Apps {
             applications: Vec::new(),
-            service_principals: vec![
-                sp(GRAPH_APP_ID, "Microsoft Graph"),
-                sp(AZURE_CLI_CLIENT_ID, "Microsoft Azure CLI"),
-                sp(AZURE_POWERSHELL_CLIENT_ID, "Microsoft Azure PowerShell"),
-                sp(DEMO_CLIENT_ID, "NumberDesk (demo)"),
-            ],
+            service_principals: BUILTIN_SERVICE_PRINCIPALS
+                .iter()
+                .map(|(app_id, name)| sp(app_id, name))
+                .collect(),
             grants: Vec::new(),
             users_can_register_apps: false,
             replication_delay: Duration::ZERO,
@@ -196,16 +214,16 @@ impl Apps {
 
     /// An application visible now, by `appId`.
     pub fn application_by_app_id(&self, app_id: &str, now: Instant) -> Option<&SimApplication> {
-        self.applications.iter().find(|a| {
-            a.app_id.eq_ignore_ascii_case(app_id) && self.replicated(Some(a.created), now)
-        })
+        self.applications
+            .iter()
+            .find(|a| a.app_id.eq_ignore_ascii_case(app_id) && self.replicated(a.created, now))
     }
 
     /// Applications visible now.
     pub fn visible_applications(&self, now: Instant) -> impl Iterator<Item = &SimApplication> {
         self.applications
             .iter()
-            .filter(move |a| self.replicated(Some(a.created), now))
+            .filter(move |a| self.replicated(a.created, now))
     }
 
     /// Service principals visible now.

@@ -548,7 +548,7 @@ fn create_application(
         notes: fields.notes.flatten(),
         owner_id: caller.user.id.clone(),
         created_wall: SystemTime::now(),
-        created: now,
+        created: Some(now),
     };
     let answer = application_json(&app);
     state.apps.applications.push(app);

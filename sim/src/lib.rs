@@ -20,7 +20,8 @@
 //! - Time-dependent behaviour (token expiry, operation progress) is computed from `Instant`s
 //!   when requests arrive, not driven by timers.
 //! - Optionally (`SimConfig::state_file`), what a real tenant would remember across a restart of
-//!   the app — number assignments, refresh tokens (by hash only), operations — is kept in a
+//!   the app — number assignments, refresh tokens (by hash only), operations, the app
+//!   registrations, service principals and permission grants made in the tenant — is kept in a
 //!   JSON file written after every change, so `--demo` survives a relaunch; see `persist.rs`.
 //! - Fault knobs and inspection helpers live on [`SimTenant`] so tests can stage bad days
 //!   (throttling, outages, expired tokens, failed operations, lost responses) and check what
@@ -712,8 +713,11 @@ impl SimTenant {
     // ---- App registrations ("Set up for my organization") ---------------------------------
 
     /// The tenant setting "Users can register applications" (off in the demo tenant).
+    /// A tenant setting, so it is kept in the state file like the objects.
     pub fn set_users_can_register_apps(&self, allowed: bool) {
-        self.inner.lock().apps.users_can_register_apps = allowed;
+        let mut state = self.inner.lock();
+        state.apps.users_can_register_apps = allowed;
+        self.inner.save(state);
     }
 
     /// How long a new application or service principal stays invisible to reads, to service
@@ -746,7 +750,7 @@ impl SimTenant {
     /// registration that is not right): `edit` gets the stored object. Returns whether it exists.
     pub fn edit_application(&self, app_id: &str, edit: impl FnOnce(&mut SimApplication)) -> bool {
         let mut state = self.inner.lock();
-        match state
+        let found = match state
             .apps
             .applications
             .iter_mut()
@@ -757,7 +761,9 @@ impl SimTenant {
                 true
             }
             None => false,
-        }
+        };
+        self.inner.save(state);
+        found
     }
 
     // ---- Inspection -----------------------------------------------------------------------

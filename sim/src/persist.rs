@@ -14,10 +14,18 @@
 //! - operations: id, number, action and target, wall-clock creation time, phase lengths,
 //!   outcome, and whether their effect was applied; they reach their final status by the
 //!   wall clock, restart or not;
-//! - the consent knob.
+//! - the consent knob;
+//! - what "Set up for my organization" made (`apps.rs`): the app registrations with their
+//!   wall-clock creation time, the service principals created in the tenant (those every tenant
+//!   has are regenerated), the delegated permission grants (tenant-wide consent included), and
+//!   the tenant setting "Users can register applications". The replication delay counts from
+//!   the saved creation time, so an app made long ago is usable right after a restart. Files
+//!   written before app registrations existed have no `apps` field: they load as a tenant where
+//!   nobody has made one.
 //!
 //! Not stored: access tokens (the app refreshes), authorization and device codes, pending
-//! sign-ins, the other fault knobs, the request log, and the list of issued secrets. No raw
+//! sign-ins, the other fault knobs (the replication delay and the Conditional Access block
+//! included), the request log, and the list of issued secrets. No raw
 //! secret ever reaches the file: the app's tests grep its data folder for every secret the sim
 //! issued, and the refresh-token table is keyed by hash in memory too (see `auth.rs`).
 //!
@@ -47,6 +55,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::apps::{self, ResourceAccess, SimApplication, SimPermissionGrant, SimServicePrincipal};
 use super::auth::{Consent, RefreshState, RefreshToken, Scopes};
 use super::clock::{from_unix_millis, unix_millis, Clock};
 use super::directory::{ACTIVATION_STATES, ASSIGNMENT_STATUSES};
@@ -72,6 +81,218 @@ pub(crate) struct Snapshot {
     pub refresh_tokens: Vec<RefreshTokenRecord>,
     /// Oldest first.
     pub operations: Vec<OperationRecord>,
+    /// Absent in files written before app registrations: none made, the setting off.
+    #[serde(default)]
+    pub apps: AppsRecord,
+}
+
+/// What was made with the app registration endpoints, and the tenant's app setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AppsRecord {
+    /// "Users can register applications".
+    pub users_can_register_apps: bool,
+    /// In creation order.
+    pub applications: Vec<ApplicationRecord>,
+    /// Only those created in the tenant, in creation order.
+    pub service_principals: Vec<ServicePrincipalRecord>,
+    /// In creation order.
+    pub grants: Vec<GrantRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApplicationRecord {
+    pub id: String,
+    pub app_id: String,
+    pub display_name: String,
+    pub sign_in_audience: String,
+    pub public_client_redirect_uris: Vec<String>,
+    pub is_fallback_public_client: Option<bool>,
+    pub required_resource_access: Vec<ResourceAccessRecord>,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub owner_id: String,
+    /// `createdDateTime`, unix milliseconds: where the replication delay counts from.
+    pub created_at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResourceAccessRecord {
+    pub resource_app_id: String,
+    pub resource_access: Vec<AccessRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessRecord {
+    pub id: String,
+    /// `Scope` (delegated) or `Role` (application).
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ServicePrincipalRecord {
+    pub id: String,
+    pub app_id: String,
+    pub display_name: String,
+    /// Unix milliseconds; `None` when it was made so long ago that it no longer matters.
+    pub created_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GrantRecord {
+    pub id: String,
+    /// The client's service principal id.
+    pub client_id: String,
+    pub consent_type: String,
+    pub principal_id: Option<String>,
+    /// The resource's (Microsoft Graph's) service principal id.
+    pub resource_id: String,
+    pub scope: String,
+}
+
+impl AppsRecord {
+    fn capture(state: &apps::Apps, clock: &Clock) -> AppsRecord {
+        AppsRecord {
+            users_can_register_apps: state.users_can_register_apps,
+            applications: state
+                .applications
+                .iter()
+                .map(|a| ApplicationRecord {
+                    id: a.id.clone(),
+                    app_id: a.app_id.clone(),
+                    display_name: a.display_name.clone(),
+                    sign_in_audience: a.sign_in_audience.clone(),
+                    public_client_redirect_uris: a.public_client_redirect_uris.clone(),
+                    is_fallback_public_client: a.is_fallback_public_client,
+                    required_resource_access: a
+                        .required_resource_access
+                        .iter()
+                        .map(|r| ResourceAccessRecord {
+                            resource_app_id: r.resource_app_id.clone(),
+                            resource_access: r
+                                .access
+                                .iter()
+                                .map(|(id, kind)| AccessRecord {
+                                    id: id.clone(),
+                                    kind: kind.clone(),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    tags: a.tags.clone(),
+                    notes: a.notes.clone(),
+                    owner_id: a.owner_id.clone(),
+                    created_at_ms: unix_millis(a.created_wall),
+                })
+                .collect(),
+            service_principals: state
+                .service_principals
+                .iter()
+                .filter(|sp| !apps::is_builtin(sp))
+                .map(|sp| ServicePrincipalRecord {
+                    id: sp.id.clone(),
+                    app_id: sp.app_id.clone(),
+                    display_name: sp.display_name.clone(),
+                    created_at_ms: sp.created.map(|at| unix_millis(clock.wall_of(at))),
+                })
+                .collect(),
+            grants: state
+                .grants
+                .iter()
+                .map(|g| GrantRecord {
+                    id: g.id.clone(),
+                    client_id: g.client_id.clone(),
+                    consent_type: g.consent_type.clone(),
+                    principal_id: g.principal_id.clone(),
+                    resource_id: g.resource_id.clone(),
+                    scope: g.scope.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Puts the records into a tenant's fresh `Apps`. A creation time this process's clock
+    /// cannot express is before the machine booted: long replicated. Duplicates (of an object
+    /// already there, or of one every tenant has) are skipped with a warning.
+    fn restore_into(self, state: &mut apps::Apps, clock: &Clock) {
+        state.users_can_register_apps = self.users_can_register_apps;
+        for a in self.applications {
+            if state.applications.iter().any(|b| {
+                b.id.eq_ignore_ascii_case(&a.id) || b.app_id.eq_ignore_ascii_case(&a.app_id)
+            }) {
+                log::warn!(
+                    "sim: state file has application {} twice; skipped it",
+                    a.app_id
+                );
+                continue;
+            }
+            let created_wall = from_unix_millis(a.created_at_ms);
+            state.applications.push(SimApplication {
+                id: a.id,
+                app_id: a.app_id,
+                display_name: a.display_name,
+                sign_in_audience: a.sign_in_audience,
+                public_client_redirect_uris: a.public_client_redirect_uris,
+                is_fallback_public_client: a.is_fallback_public_client,
+                required_resource_access: a
+                    .required_resource_access
+                    .into_iter()
+                    .map(|r| ResourceAccess {
+                        resource_app_id: r.resource_app_id,
+                        access: r
+                            .resource_access
+                            .into_iter()
+                            .map(|x| (x.id, x.kind))
+                            .collect(),
+                    })
+                    .collect(),
+                tags: a.tags,
+                notes: a.notes,
+                owner_id: a.owner_id,
+                created_wall,
+                created: clock.instant_of(created_wall),
+            });
+        }
+        for sp in self.service_principals {
+            if state.service_principals.iter().any(|b| {
+                b.id.eq_ignore_ascii_case(&sp.id) || b.app_id.eq_ignore_ascii_case(&sp.app_id)
+            }) {
+                log::warn!(
+                    "sim: state file has a second service principal for {}; skipped it",
+                    sp.app_id
+                );
+                continue;
+            }
+            state.service_principals.push(SimServicePrincipal {
+                id: sp.id,
+                app_id: sp.app_id,
+                display_name: sp.display_name,
+                created: sp
+                    .created_at_ms
+                    .and_then(|ms| clock.instant_of(from_unix_millis(ms))),
+            });
+        }
+        for g in self.grants {
+            if state.grants.iter().any(|b| b.id == g.id) {
+                log::warn!("sim: state file has a permission grant twice; skipped it");
+                continue;
+            }
+            state.grants.push(SimPermissionGrant {
+                id: g.id,
+                client_id: g.client_id,
+                consent_type: g.consent_type,
+                principal_id: g.principal_id,
+                resource_id: g.resource_id,
+                scope: g.scope,
+            });
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +380,7 @@ impl Snapshot {
             numbers,
             refresh_tokens,
             operations: state.operations.records(),
+            apps: AppsRecord::capture(&state.apps, clock),
         }
     }
 
@@ -221,6 +443,7 @@ impl Snapshot {
             );
         }
         state.operations.restore(self.operations, clock);
+        self.apps.restore_into(&mut state.apps, clock);
     }
 }
 
@@ -503,6 +726,7 @@ mod tests {
             numbers: Vec::new(),
             refresh_tokens: Vec::new(),
             operations: Vec::new(),
+            apps: AppsRecord::default(),
         };
         fs::write(&path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
         assert!(matches!(load(&path, 7), Loaded::Found(_)));

@@ -134,9 +134,10 @@ pub enum SetupResult {
     },
 }
 
-/// The cloud setup signs in to: the one the launch or IT fixes, else the admin's choice.
-/// Refused when the tenant or client ID is fixed (IT's preset, the demo, the test hooks):
-/// setup would have nowhere to put what it creates, and must not offer to overwrite it.
+/// The cloud setup signs in to: the one the launch or IT fixes, else the admin's choice (in
+/// the demo, its simulated tenant). Refused when the tenant or client ID is fixed (IT's
+/// preset, the test hooks): setup would have nowhere to put what it creates, and must not
+/// offer to overwrite it. The demo fixes neither: setup fills them in its own settings.
 fn setup_cloud<R: Runtime>(
     app: &AppHandle<R>,
     state: &App,

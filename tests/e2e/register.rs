@@ -166,6 +166,85 @@ async fn a_new_admin_sets_up_for_the_organization_and_looks_up_a_number_and_the_
     assert!(log.contains("set up for the organisation"), "{log}");
 }
 
+/// The built-in demo tenant shows the whole flow: `--demo`, its first screen offers "Set up for
+/// my organization" beside Get started, which registers NumberDesk in the demo's simulated
+/// tenant (through the sim's Azure CLI client), saves the new app in the demo's own settings,
+/// and the normal sign-in with that app leads to a looked-up number.
+#[tokio::test]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn the_demo_tenant_shows_the_whole_setup_from_the_first_screen_to_a_looked_up_number() {
+    let data = tempfile::tempdir().unwrap();
+    let launch = crate::harness::Launch {
+        output: Some(data.path().join("app-output.log")),
+        ..crate::harness::Launch::demo()
+    };
+    let mut app = App::launch("register-demo", launch, data.path()).await;
+    let mut effort = Effort::default();
+
+    app.visible("#welcome-auto-setup").await;
+    assert!(
+        app.is_visible("#welcome-demo").await,
+        "it says it is the demo"
+    );
+    assert!(app.is_visible("#welcome-auto-demo").await);
+    assert!(
+        app.is_visible("#welcome-continue").await,
+        "the demo's own app"
+    );
+    assert!(
+        !app.is_visible("#welcome-try-demo").await,
+        "already the demo"
+    );
+    assert!(!app.is_visible("#welcome-cloud").await, "the demo's cloud");
+    app.shot("demo-first-screen").await;
+
+    effort.click(&app, "#welcome-auto-setup").await;
+    app.visible("#register-waiting").await;
+    let link = link_in(&app, "#register-link").await;
+    assert!(
+        link.contains(numberdesk::auth::bootstrap::BOOTSTRAP_CLIENT_ID),
+        "{link}"
+    );
+    assert!(
+        link.starts_with("http://127.0.0.1:"),
+        "the demo's sim: {link}"
+    );
+    app.shot("demo-setup-sign-in").await;
+    effort.choose_account(&link, sim::ADMIN_UPN).await;
+
+    let note = app
+        .text_until("#signin-note", |t| t.contains("set up"))
+        .await;
+    assert!(note.contains("Created the app registration"), "{note}");
+    assert!(note.contains("Granted consent"), "{note}");
+    app.shot("demo-set-up-now-sign-in").await;
+    // Saved in the demo's own settings: a new app, not the demo's ready-made one.
+    let saved = std::fs::read_to_string(data.path().join("settings.json")).unwrap();
+    let settings: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let client_id = settings["setup"]["clientId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{saved}"))
+        .to_owned();
+    assert_ne!(client_id, sim::DEMO_CLIENT_ID);
+    assert_eq!(settings["setup"]["tenant"], sim::DEMO_TENANT_ID, "{saved}");
+
+    effort.click(&app, "#sign-in").await;
+    app.visible("#signin-waiting").await;
+    let link = link_in(&app, "#sign-in-link").await;
+    assert!(link.contains(&client_id), "{link}");
+    let page = effort.choose_account(&link, sim::ADMIN_UPN).await;
+    assert!(page.contains("You are signed in"), "{page}");
+    app.visible("#shell").await;
+    assert!(app.is_visible("#leave-demo").await, "still the demo");
+    look_up_sample_number(&app).await;
+    app.shot("demo-number-looked-up").await;
+    // As on a real tenant: "Set up for my organization" and "Sign in with Microsoft" in
+    // NumberDesk, and the account chosen twice on the (simulated) Microsoft page.
+    assert_eq!(effort.clicks, 2);
+    assert_eq!(effort.account_choices, 2);
+    app.quit().await;
+}
+
 #[tokio::test]
 #[ignore = "drives the real window: run with `cargo xtask test`"]
 async fn an_account_that_cannot_consent_gets_the_ask_an_admin_card_and_check_again_carries_on() {

@@ -14,7 +14,11 @@ async fn demo_first_run_then_navigation_and_the_choice_is_remembered() {
     let banner = app.text(".banner-demo").await;
     assert!(banner.contains("Demo tenant"), "{banner}");
     assert!(app.is_visible("#welcome-demo").await);
-    assert!(!app.is_visible("#welcome-real").await);
+    // The demo shows the whole setup too ("Set up for my organization" against the simulated
+    // tenant), but not the way into the demo or the manual path.
+    assert!(app.is_visible("#welcome-auto-setup").await);
+    assert!(!app.is_visible("#welcome-try-demo").await);
+    assert!(!app.is_visible("#welcome-manual-title").await);
     assert!(!app.is_visible("#shell").await);
     app.shot("welcome").await;
 

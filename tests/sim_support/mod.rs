@@ -1,4 +1,4 @@
-//! Helpers shared by the simulated-tenant tests (`sim_entra.rs`, `sim_graph.rs`,
+//! Helpers shared by the simulated-tenant tests (`sim_entra.rs`, `sim_graph.rs`, `register.rs`,
 //! `sim_persistence.rs`): an HTTP client that shows redirects instead of following them, PKCE
 //! pairs, and a walk through the sign-in page done the way a browser does it (read the page,
 //! submit the chosen form).
