@@ -102,7 +102,7 @@ impl Desk {
             Resolution::One(person) => person,
             Resolution::NoSuchUser => {
                 let mut reason = people::no_such_user_text(&query);
-                if matches!(query, people::PersonQuery::Name(_)) {
+                if matches!(query, crate::graph::PersonQuery::Name(_)) {
                     // The field takes numbers too: what was typed may have been meant as one.
                     reason.push_str(" To look up a phone number instead, type it with its country code, like +1 206 555 0100.");
                 }
