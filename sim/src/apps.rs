@@ -38,7 +38,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use super::auth::Consent;
 use super::directory::SimUser;
 use super::DEMO_CLIENT_ID;
 
@@ -295,6 +294,42 @@ fn derived_guid(text: &str) -> String {
     uuid::Uuid::from_bytes(bytes).to_string()
 }
 
+/// Which delegated permissions an administrator has granted (admin consent) in the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consent {
+    /// `TeamsTelephoneNumber.ReadWrite.All` (and `.Read.All`). Without it sign-in ends in
+    /// `AADSTS90094` (admin consent required).
+    pub teams_telephone_number: bool,
+    /// `User.ReadBasic.All`. Without it, asking for it ends in `AADSTS65001`.
+    pub user_read_basic_all: bool,
+    /// `User.Read.All` (`accountEnabled`, `assignedPlans`, deleted users: the leavers lens).
+    /// Granted by default so the demo shows the lens; without it, asking ends in `AADSTS65001`.
+    pub user_read_all: bool,
+}
+
+impl Default for Consent {
+    fn default() -> Self {
+        Self {
+            teams_telephone_number: true,
+            user_read_basic_all: true,
+            user_read_all: true,
+        }
+    }
+}
+
+/// Entra's rule for native clients: `http` only to a loopback host, any port (RFC 8252: the
+/// port is ignored when matching), any path; nothing else is registered for the demo app.
+pub(crate) fn redirect_uri_allowed(uri: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(uri) else {
+        return false;
+    };
+    parsed.scheme() == "http"
+        && matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1"))
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && parsed.fragment().is_none()
+}
+
 /// Graph permissions a client may have in a token without asking anyone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Granted(pub BTreeSet<&'static str>);
@@ -343,7 +378,7 @@ impl ClientInfo {
     /// Whether `uri` is one of the registered redirect URIs (the port of a loopback one is
     /// ignored, RFC 8252 §7.3).
     pub fn redirect_registered(&self, uri: &str) -> bool {
-        if !super::entra::redirect_uri_allowed(uri) {
+        if !redirect_uri_allowed(uri) {
             return false;
         }
         let Some(registered) = &self.redirect_uris else {
@@ -453,6 +488,29 @@ pub(crate) fn give_setup_roles(users: &mut [SimUser]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_http_redirects_are_allowed() {
+        for ok in [
+            "http://localhost",
+            "http://localhost:53117/",
+            "http://localhost/callback",
+            "http://127.0.0.1:1234/auth/done?x=1",
+        ] {
+            assert!(redirect_uri_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "https://localhost/",
+            "http://example.com/",
+            "http://[::1]:1234/",
+            "http://localhost.evil.com/",
+            "http://user@localhost/",
+            "not a url",
+            "ms-app://x",
+        ] {
+            assert!(!redirect_uri_allowed(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn graph_scope_ids_are_stable_distinct_and_read_back() {

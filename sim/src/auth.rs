@@ -15,7 +15,7 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::apps::Granted;
+use super::apps::{Consent, Granted};
 use super::directory::SimUser;
 use super::http::{random_urlsafe, unix_seconds};
 
@@ -34,29 +34,6 @@ const GRAPH_RESOURCES: &[&str] = &[
     "https://graph.microsoft.com",
     "00000003-0000-0000-c000-000000000000",
 ];
-
-/// Which delegated permissions an administrator has granted (admin consent) in the tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Consent {
-    /// `TeamsTelephoneNumber.ReadWrite.All` (and `.Read.All`). Without it sign-in ends in
-    /// `AADSTS90094` (admin consent required).
-    pub teams_telephone_number: bool,
-    /// `User.ReadBasic.All`. Without it, asking for it ends in `AADSTS65001`.
-    pub user_read_basic_all: bool,
-    /// `User.Read.All` (`accountEnabled`, `assignedPlans`, deleted users: the leavers lens).
-    /// Granted by default so the demo shows the lens; without it, asking ends in `AADSTS65001`.
-    pub user_read_all: bool,
-}
-
-impl Default for Consent {
-    fn default() -> Self {
-        Self {
-            teams_telephone_number: true,
-            user_read_basic_all: true,
-            user_read_all: true,
-        }
-    }
-}
 
 /// A parsed `scope` parameter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -329,19 +329,6 @@ fn tenant_known(tenant: &str) -> bool {
         .any(|t| t.eq_ignore_ascii_case(tenant))
 }
 
-/// Entra's rule for native clients: `http` only to a loopback host, any port (RFC 8252: the
-/// port is ignored when matching), any path; nothing else is registered for the demo app.
-pub(crate) fn redirect_uri_allowed(uri: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(uri) else {
-        return false;
-    };
-    parsed.scheme() == "http"
-        && matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1"))
-        && parsed.username().is_empty()
-        && parsed.password().is_none()
-        && parsed.fragment().is_none()
-}
-
 /// The accounts offered on the sign-in pages, `login_hint` first.
 fn sign_in_accounts<'a>(state: &'a State, login_hint: Option<&str>) -> Vec<&'a SimUser> {
     let mut accounts: Vec<&SimUser> = [ADMIN_UPN, NO_ROLE_UPN, DEVELOPER_UPN]
@@ -1045,29 +1032,6 @@ fn device_login_submit(state: &mut State, req: &SimRequest, now: Instant) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_loopback_http_redirects_are_allowed() {
-        for ok in [
-            "http://localhost",
-            "http://localhost:53117/",
-            "http://localhost/callback",
-            "http://127.0.0.1:1234/auth/done?x=1",
-        ] {
-            assert!(redirect_uri_allowed(ok), "{ok}");
-        }
-        for bad in [
-            "https://localhost/",
-            "http://example.com/",
-            "http://[::1]:1234/",
-            "http://localhost.evil.com/",
-            "http://user@localhost/",
-            "not a url",
-            "ms-app://x",
-        ] {
-            assert!(!redirect_uri_allowed(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn tenant_aliases() {

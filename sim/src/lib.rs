@@ -63,11 +63,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use apps::Consent;
 pub use apps::{
     graph_scope_id, SimApplication, SimPermissionGrant, SimServicePrincipal, AZURE_CLI_CLIENT_ID,
     AZURE_POWERSHELL_CLIENT_ID, GRAPH_APP_ID, MAY_CONSENT,
 };
-pub use auth::Consent;
 pub use directory::{AssignedPlan, ConferenceBridge, NumberAssignment, SimUser, UserKind};
 pub use leavers::{
     DELETED_LEAVER, DISABLED_LEAVERS, GHOST_LEAVER, MCOEVSMB_PLAN_ID, MCOEV_GOV_PLAN_ID,

@@ -55,8 +55,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::apps::Consent;
 use super::apps::{self, ResourceAccess, SimApplication, SimPermissionGrant, SimServicePrincipal};
-use super::auth::{Consent, RefreshState, RefreshToken, Scopes};
+use super::auth::{RefreshState, RefreshToken, Scopes};
 use super::clock::{from_unix_millis, unix_millis, Clock};
 use super::directory::{ACTIVATION_STATES, ASSIGNMENT_STATUSES};
 use super::operations::OperationRecord;
