@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use numberdesk::register::{Change, Outcome};
 use numberdesk::sim::{SimConfig, SimTenant, ADMIN_UPN, APP_SCOPES, SAMPLE_NUMBER};
 use serde_json::{json, Value};
-use setup_support::{quick, run_setup, sign_in_and_look_up};
+use setup_support::{a_second_run_changes_nothing, quick, run_setup, sign_in_and_look_up};
 use sha2::{Digest, Sha256};
 use sim_support::*;
 
@@ -477,26 +477,7 @@ async fn the_app_setup_made_survives_a_restart_signs_in_at_once_and_a_second_set
     sign_in_and_look_up(&second, &registration.client_id).await;
 
     // A second setup run finds everything in place and writes nothing.
-    second.clear_requests();
-    let (again, _) = run_setup(&second, ADMIN_UPN, &quick()).await;
-    let Outcome::Ready {
-        registration: same,
-        changes,
-    } = again.unwrap()
-    else {
-        panic!("ready")
-    };
-    assert_eq!(changes, vec![Change::Reused]);
-    assert_eq!(same.client_id, registration.client_id);
-    assert_eq!(second.applications().len(), 1);
-    assert_eq!(second.permission_grants(), grants);
-    let writes: Vec<_> = second
-        .graph_requests()
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {}", r.method, r.path_and_query))
-        .collect();
-    assert!(writes.is_empty(), "a second run wrote {writes:?}");
+    a_second_run_changes_nothing(&second, &registration.client_id, &grants).await;
     second.shutdown();
 }
 

@@ -11,7 +11,7 @@ use numberdesk::auth::entra::SignInTarget;
 use numberdesk::auth::{SignInService, TokenKind};
 use numberdesk::cloud::Cloud;
 use numberdesk::graph::{GraphClient, GraphOptions};
-use numberdesk::register::{self, Outcome, Patience, RegisterError, Step};
+use numberdesk::register::{self, Change, Outcome, Patience, RegisterError, Step};
 use numberdesk::sim::{self, SimTenant};
 use numberdesk::vault::LimitedMemoryStore;
 
@@ -129,4 +129,33 @@ pub async fn sign_in_and_look_up(sim: &SimTenant, client_id: &str) -> Arc<Limite
         .await
         .unwrap();
     store
+}
+
+/// A second setup run on `sim` as the administrator: the same registration (`client_id`) and
+/// grants are found, it says "reused", and nothing is written.
+pub async fn a_second_run_changes_nothing(
+    sim: &SimTenant,
+    client_id: &str,
+    grants: &[sim::SimPermissionGrant],
+) {
+    sim.clear_requests();
+    let (again, _) = run_setup(sim, sim::ADMIN_UPN, &quick()).await;
+    let Outcome::Ready {
+        registration: same,
+        changes,
+    } = again.unwrap()
+    else {
+        panic!("ready")
+    };
+    assert_eq!(changes, vec![Change::Reused]);
+    assert_eq!(same.client_id, client_id);
+    assert_eq!(sim.applications().len(), 1);
+    assert_eq!(sim.permission_grants(), grants);
+    let writes: Vec<_> = sim
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path_and_query))
+        .collect();
+    assert!(writes.is_empty(), "a second run wrote {writes:?}");
 }
