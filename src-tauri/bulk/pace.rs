@@ -151,6 +151,10 @@ impl State {
 pub struct AdaptiveLimiter {
     config: RateConfig,
     state: Mutex<State>,
+    /// The callers waiting for a turn, first come first served: only the first one waits on
+    /// the clock, so turns go in the order they were asked for (a page asked for before
+    /// another leaves before it).
+    queue: tokio::sync::Mutex<()>,
 }
 
 impl AdaptiveLimiter {
@@ -173,6 +177,7 @@ impl AdaptiveLimiter {
                 },
             }),
             config,
+            queue: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -184,9 +189,10 @@ impl AdaptiveLimiter {
         self.lock().stats.clone()
     }
 
-    /// Waits for the next turn. Re-checks after every sleep, so a pause that began meanwhile
-    /// holds back requests that were already waiting.
+    /// Waits for the next turn, in the order the turns were asked for. Re-checks after every
+    /// sleep, so a pause that began meanwhile holds back requests that were already waiting.
     pub async fn acquire(&self) {
+        let _first_in_line = self.queue.lock().await;
         loop {
             let wake_at = {
                 let mut state = self.lock();
@@ -334,6 +340,30 @@ mod tests {
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(100), "{took:?}");
         assert!(took < Duration::from_millis(400), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn turns_go_in_the_order_they_were_asked_for() {
+        use std::task::{Context, Waker};
+        let limiter = AdaptiveLimiter::new(config());
+        limiter.acquire().await;
+        let mut cx = Context::from_waker(Waker::noop());
+        // The first caller waits for the next slot, 100 ms on.
+        let mut first = std::pin::pin!(limiter.acquire());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        // The slot comes while the first caller has not run again yet (a busy machine): a
+        // caller arriving now must not take it.
+        std::thread::sleep(Duration::from_millis(150));
+        let mut second = std::pin::pin!(limiter.acquire());
+        assert!(
+            second.as_mut().poll(&mut cx).is_pending(),
+            "the later caller took the turn of the one waiting before it"
+        );
+        // The runtime's clock catches up; the first caller has its turn.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(first.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(limiter.stats().requests, 2);
+        assert!(second.as_mut().poll(&mut cx).is_pending());
     }
 
     #[tokio::test]
