@@ -16,6 +16,8 @@ pub struct BackgroundState {
     pub quick_busy: AtomicBool,
     /// False when the system has no tray: closing the main window then quits.
     pub tray_available: AtomicBool,
+    /// The tray is still to be created (a desktop run, before its first screen was shown).
+    pub tray_wanted: AtomicBool,
     /// Records already announced by a notification.
     notified: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// Why the saved shortcut could not be registered at start, for Settings.

@@ -386,10 +386,15 @@ fn set_up<R: Runtime>(
     let service = auth::SignInService::for_profile(secrets, &keyring_profile)?;
     let background = desktop::BackgroundState::default();
     if desktop {
-        let has_tray = tray::create(app.handle()).is_some();
+        // The tray follows the first screen (commands::start_tray).
         background
-            .tray_available
-            .store(has_tray, std::sync::atomic::Ordering::SeqCst);
+            .tray_wanted
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let handle = app.handle().clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(commands::TRAY_AT_LATEST).await;
+            commands::start_tray(&handle);
+        });
         let store = context
             .settings_folder()
             .map_err(settings::SettingsError::from)
@@ -406,8 +411,6 @@ fn set_up<R: Runtime>(
         numbers: inventory::NumbersDesk::default(),
         register: commands::RegisterState::default(),
     });
-    let handle = app.handle().clone();
-    tauri::async_runtime::spawn(async move { commands::refresh_tray(&handle).await });
     log::info!(
         "set up {} ms after launch, in {} ms",
         started.elapsed().as_millis(),

@@ -39,9 +39,20 @@ export function banner(kind, textOrProblem) {
     el.textContent = textOrProblem;
   }
   byId('banners').append(el);
-  // The top bar sticks just below the banners.
-  document.documentElement.style.setProperty('--banner-height', `${byId('banners').offsetHeight}px`);
+  watchBanners();
   return el;
+}
+
+// The top bar sticks just below the banners, whatever they come to hold (a button added after
+// the text, a line that wraps when the window narrows): their height is followed as it changes,
+// after layout, instead of being read at once (which made the page lay itself out mid-start).
+let bannersWatched = false;
+function watchBanners() {
+  if (bannersWatched) return;
+  bannersWatched = true;
+  new ResizeObserver(([entry]) => {
+    document.documentElement.style.setProperty('--banner-height', `${entry.target.offsetHeight}px`);
+  }).observe(byId('banners'));
 }
 
 // Fills an alert box with a Problem ({ message, hint, requestId }), or hides it.

@@ -1,19 +1,19 @@
 // The main window: first run, setup, sign-in, then the shell with Unassign, Bulk, Numbers, History,
-// Settings. The first screen runs only what it shows: Unassign is imported here; every other
-// view, and the setup and sign-in pages, load when first opened.
+// Settings. The first screen runs only what it shows: every view, and the setup and sign-in
+// pages, load when first opened (Unassign's as soon as the shell is likely to open).
 //
 // Every view module has one shape: `mount(root, deps)` wires the view inside `root` and returns
 // { show(), operationUpdated?(record), openRecord?(id) }; the shell calls nothing else.
 import { call, listen } from './ipc.mjs';
 import { banner, byId, showPage, showProblem, wireCopyButtons } from './dom.mjs';
 import { EVENTS } from './contract.mjs';
-import { mount as mountUnassign } from './unassign.mjs';
 
 // What the shell knows: the app's facts, the saved setup, the sign-in status.
 const facts = { info: null, setup: null, status: null };
 
 // Modules loaded on first use (each literal, so tests/security.rs can follow them).
 const VIEW_MODULES = {
+  unassign: () => import('./unassign.mjs'),
   bulk: () => import('./bulk.mjs'),
   numbers: () => import('./numbers.mjs'),
   history: () => import('./history.mjs'),
@@ -67,7 +67,9 @@ function deps(name) {
 function mountView(name) {
   if (views[name]) return Promise.resolve(views[name]);
   mounting[name] = mounting[name] || VIEW_MODULES[name]().then((module) => {
-    views[name] = module.mount(byId(`view-${name}`), deps(name));
+    // Unassign's card sits under the view's title (the quick window shows the same card).
+    const root = name === 'unassign' ? byId('main-unassign') : byId(`view-${name}`);
+    views[name] = module.mount(root, deps(name));
     return views[name];
   });
   return mounting[name];
@@ -261,11 +263,8 @@ async function route() {
   else await showSignIn(null);
 }
 
-async function start() {
-  // Asked first, so the first screen's facts are on their way while the page wires itself up.
-  const infoAnswer = call('app_info');
-  wireCopyButtons();
-  views.unassign = mountUnassign(byId('main-unassign'), { openRecord });
+// What the app tells the window: a record to open, sign in again, a second launch, a change.
+function listenToTheApp() {
   listen(EVENTS.openRecord, (id) => {
     if (!byId('shell').hidden) openRecord(id);
   });
@@ -285,6 +284,12 @@ async function start() {
       if (view.operationUpdated) view.operationUpdated(record);
     }
   });
+}
+
+async function start() {
+  // Asked first, so the first screen's facts are on their way while the page wires itself up.
+  const infoAnswer = call('app_info');
+  wireCopyButtons();
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => selectView(tab.dataset.view));
   }
@@ -322,9 +327,17 @@ async function start() {
   } else if (!facts.info.firstRunDone) {
     showWelcome();
   } else {
+    // Fetched beside the setup and sign-in questions: the shell opens on Unassign.
+    mountView('unassign').catch(() => {});
     await route();
   }
+  // Ready means laid out: reading a layout figure makes WebKit lay the screen out first.
+  document.body.getBoundingClientRect();
   call('ui_ready').catch(() => {});
+  // After the first screen, so that app_info's answer does not queue behind these
+  // registrations (15–35 ms on this machine). Until then nothing needs them: no view is
+  // mounted and the tray, the source of most of these events, comes after the first screen.
+  listenToTheApp();
 }
 
 start();

@@ -146,7 +146,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
         if !target.through_multi_tenant_alias() {
             return Ok(());
         }
-        match entra::device_code_sign_in(target, self.session.http_for(target)).await {
+        match entra::device_code_sign_in(target, self.session.http_for(target)?).await {
             Err(AuthError::Entra(refusal))
                 if refusal.refusal() == entra::EntraRefusal::SingleTenantApp =>
             {
@@ -173,7 +173,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
         let mut waits = waits.iter().enumerate();
         let of = waits.len();
         loop {
-            match entra::device_code_sign_in(target, self.session.http_for(target)).await {
+            match entra::device_code_sign_in(target, self.session.http_for(target)?).await {
                 Err(AuthError::Entra(refusal))
                     if refusal.refusal() == entra::EntraRefusal::AppNotFound =>
                 {
@@ -252,7 +252,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
             &started.target,
             started.pending,
             code,
-            self.session.http_for(&started.target),
+            self.session.http_for(&started.target)?,
         )
         .await
     }
@@ -279,7 +279,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
     pub async fn begin_device(&self, target: &SignInTarget) -> Result<DeviceCodePrompt, AuthError> {
         let cancelled = self.new_cancel();
         let (prompt, wait) =
-            self.noted(entra::device_code_sign_in(target, self.session.http_for(target)).await)?;
+            self.noted(entra::device_code_sign_in(target, self.session.http_for(target)?).await)?;
         *self.device.lock().await = Some(Device {
             target: target.clone(),
             wait,
@@ -305,7 +305,7 @@ impl<S: SecretStore + 'static> SignInService<S> {
             .await
             .take()
             .ok_or(AuthError::Listener(ListenError::Cancelled))?;
-        let http = self.session.http_for(wait.target()).clone();
+        let http = self.session.http_for(wait.target())?.clone();
         let grant = tokio::select! {
             grant = wait.finish(&http) => grant?,
             _ = async {

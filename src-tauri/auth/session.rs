@@ -140,7 +140,9 @@ impl<S: SecretStore + 'static> Session for SessionManager<S> {
 /// The signed-in session, shared by every window and command.
 pub struct SessionManager<S: SecretStore + 'static> {
     vault: Arc<Vault<S>>,
-    http: crate::net::HttpClients,
+    /// Made at the first token request, not at start: building them (TLS with the system's
+    /// certificate verifier, twice) took the main thread 15–19 ms before the first screen.
+    http: std::sync::OnceLock<Result<crate::net::HttpClients, String>>,
     live: Mutex<Option<Live>>,
 }
 
@@ -153,15 +155,20 @@ impl<S: SecretStore + 'static> SessionManager<S> {
     pub fn for_profile(store: S, profile: &str) -> Result<SessionManager<S>, AuthError> {
         Ok(SessionManager {
             vault: Arc::new(Vault::with_profile(store, profile)),
-            http: crate::net::HttpClients::new(entra::TOKEN_TIMEOUT)
-                .map_err(|e| AuthError::Protocol(e.to_string()))?,
+            http: std::sync::OnceLock::new(),
             live: Mutex::new(None),
         })
     }
 
     /// The HTTP client for `target`'s token endpoint (see [`crate::net::http_client_for`]).
-    pub fn http_for(&self, target: &SignInTarget) -> &reqwest::Client {
-        self.http.for_url(&target.cloud.login_root())
+    pub fn http_for(&self, target: &SignInTarget) -> Result<&reqwest::Client, AuthError> {
+        let clients = self.http.get_or_init(|| {
+            crate::net::HttpClients::new(entra::TOKEN_TIMEOUT).map_err(|e| e.to_string())
+        });
+        match clients {
+            Ok(clients) => Ok(clients.for_url(&target.cloud.login_root())),
+            Err(error) => Err(AuthError::Protocol(error.clone())),
+        }
     }
 
     async fn vault_call<T: Send + 'static>(
@@ -300,7 +307,7 @@ impl<S: SecretStore + 'static> SessionManager<S> {
             &live.target,
             &live.refresh_token,
             &scopes,
-            self.http_for(&live.target),
+            self.http_for(&live.target)?,
         )
         .await;
         let grant = match result {

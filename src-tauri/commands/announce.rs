@@ -8,10 +8,38 @@ use crate::desk::RecordView;
 use crate::history::HistoryQuery;
 use crate::settings::Settings;
 use crate::tray;
+use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// The event every record change is announced with (payload: a [`RecordView`]).
 pub const OPERATION_UPDATED: &str = "operation-updated";
+
+/// Puts NumberDesk in the tray, once, on the main thread: when the main window has shown its
+/// first screen, or [`TRAY_AT_LATEST`] after start when it shows none. Creating the tray takes
+/// the main thread for 8–20 ms, which the first screen no longer waits for; until then a
+/// closed main window quits, as it does on a system without a tray.
+pub fn start_tray<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    let posted = app.run_on_main_thread(move || {
+        let Some(state) = handle.try_state::<App>() else {
+            return;
+        };
+        let background = &state.background;
+        if !background.tray_wanted.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        let has_tray = tray::create(&handle).is_some();
+        background.tray_available.store(has_tray, Ordering::SeqCst);
+        let handle = handle.clone();
+        tauri::async_runtime::spawn(async move { refresh_tray(&handle).await });
+    });
+    if let Err(error) = posted {
+        log::warn!("no tray icon: {error}; NumberDesk works from its main window");
+    }
+}
+
+/// How long after start the tray is created when the main window shows no first screen.
+pub const TRAY_AT_LATEST: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Rebuilds the tray menu: the account and the five newest changes.
 pub async fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {

@@ -16,7 +16,7 @@ mod session;
 mod setup;
 mod unassign;
 
-pub use announce::refresh_tray;
+pub use announce::{start_tray, TRAY_AT_LATEST};
 pub use background::*;
 pub use bulk::*;
 pub use diagnostics::*;

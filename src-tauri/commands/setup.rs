@@ -145,8 +145,8 @@ pub async fn complete_first_run<R: Runtime>(
     .await
 }
 
-/// The UI has drawn its first screen. Logs the launch time; with the benchmark hook set,
-/// prints it and exits so a script can time many launches.
+/// The UI has drawn its first screen. Logs the launch time and puts NumberDesk in the tray;
+/// with the benchmark hook set, prints the time and exits so a script can time many launches.
 #[tauri::command]
 pub fn ui_ready<R: Runtime>(app: AppHandle<R>, state: State<'_, App>) {
     let elapsed = state.context.started.elapsed();
@@ -154,7 +154,9 @@ pub fn ui_ready<R: Runtime>(app: AppHandle<R>, state: State<'_, App>) {
     if std::env::var_os(crate::config::ENV_EXIT_WHEN_READY).is_some() {
         println!("ready_ms={}", elapsed.as_millis());
         app.exit(0);
+        return;
     }
+    super::start_tray(&app);
 }
 
 /// The setup in force, where it came from, and what is missing.
