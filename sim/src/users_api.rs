@@ -228,11 +228,12 @@ pub(super) fn list_users(
     let proxy_readable =
         may_read_all(caller) || state.quirks.proxy_filter == user_query::ProxyFilter::Evaluated;
     let unreadable = &state.quirks.unreadable_user_rows;
-    let rows: Vec<Value> = state
-        .directory
-        .users
-        .iter()
-        .filter(|u| filter.as_ref().is_none_or(|f| f.matches(u, proxy_readable)))
+    let passing = match &filter {
+        Some(filter) => filter.select(&state.directory, proxy_readable),
+        None => state.directory.users.iter().collect(),
+    };
+    let rows: Vec<Value> = passing
+        .into_iter()
         .filter(|u| search.as_ref().is_none_or(|s| s.matches(u)))
         .map(|u| {
             let mut row = project(u, &select, false);
