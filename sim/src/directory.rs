@@ -269,12 +269,15 @@ impl Directory {
         })
     }
 
-    /// Rebuilds [`Directory::user_index`] after `users` changed.
+    /// Rebuilds [`Directory::user_index`] after `users` changed. Only ASCII ids are indexed
+    /// (every id Entra gives is a GUID): an index that holds fewer entries than there are
+    /// users says some id is beyond ASCII or shared, and the filters then scan.
     pub fn reindex_users(&mut self) {
         self.user_index = self
             .users
             .iter()
             .enumerate()
+            .filter(|(_, u)| u.id.is_ascii())
             .map(|(i, u)| (u.id.to_ascii_lowercase(), i))
             .collect();
     }

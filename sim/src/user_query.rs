@@ -18,7 +18,7 @@
 //!   knob [`ProxyFilter::Evaluated`] says the service evaluates it anyway (undocumented either
 //!   way, so NumberDesk must cope with both).
 
-use super::directory::SimUser;
+use super::directory::{Directory, SimUser};
 use super::filter::{tokenize, Token};
 
 /// How a `proxyAddresses` clause is evaluated for a caller with only `User.ReadBasic.All`.
@@ -362,6 +362,18 @@ pub(crate) fn parse_filter(input: &str, advanced: bool) -> Result<UserFilter, Re
 }
 
 fn compare(op: Op, actual: &str, wanted: &str) -> bool {
+    if actual.is_ascii() && wanted.is_ascii() {
+        // What lower-casing both gives, without making two strings for every comparison (a
+        // lens's 1,300 filters of 15 ids over 20,000 users are 400 million of them).
+        let (a, w) = (actual.as_bytes(), wanted.as_bytes());
+        let n = w.len();
+        return match op {
+            Op::Eq => a.eq_ignore_ascii_case(w),
+            Op::Ne => !a.eq_ignore_ascii_case(w),
+            Op::StartsWith => a.len() >= n && a[..n].eq_ignore_ascii_case(w),
+            Op::EndsWith => a.len() >= n && a[a.len() - n..].eq_ignore_ascii_case(w),
+        };
+    }
     let actual = actual.to_lowercase();
     let wanted = wanted.to_lowercase();
     match op {
@@ -391,6 +403,58 @@ impl UserFilter {
             }
         }
         eval(&self.0, user, proxy_readable)
+    }
+
+    /// The users of `directory` that pass, in the directory's order: what a scan with
+    /// [`UserFilter::matches`] gives. A filter that is only `id eq '…'` or `id in (…)` is
+    /// answered from the directory's id index instead of a scan, with the same result: each
+    /// hit is checked with the same comparison, an id the index does not hold is looked for
+    /// by a scan, and the index is used only while it holds every user (so no two users'
+    /// ids are the same ignoring case, and none is beyond ASCII, where lower-casing could
+    /// make two ids meet).
+    pub(crate) fn select<'a>(
+        &self,
+        directory: &'a Directory,
+        proxy_readable: bool,
+    ) -> Vec<&'a SimUser> {
+        let ids: Vec<&str> = match &self.0 {
+            Expr::Compare {
+                prop: Prop::Id,
+                op: Op::Eq,
+                value,
+            } => vec![value.as_str()],
+            Expr::In {
+                prop: Prop::Id,
+                values,
+            } => values.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if ids.is_empty() || directory.user_index.len() != directory.users.len() {
+            return directory
+                .users
+                .iter()
+                .filter(|u| self.matches(u, proxy_readable))
+                .collect();
+        }
+        let is_id = |i: &usize, id: &str| {
+            directory
+                .users
+                .get(*i)
+                .is_some_and(|u| compare(Op::Eq, &u.id, id))
+        };
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            match directory.user_index.get(&id.to_ascii_lowercase()) {
+                Some(i) if is_id(i, id) => found.push(*i),
+                // Every user's id is in the index, and is ASCII: an ASCII id it does not hold
+                // is nobody's (only lower-casing beyond ASCII could make another id meet it).
+                None if id.is_ascii() => {}
+                _ => found.extend((0..directory.users.len()).filter(|i| is_id(i, id))),
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &directory.users[i]).collect()
     }
 }
 
@@ -505,6 +569,119 @@ mod tests {
             ),
             vec![TWO_NUMBERS_UPN]
         );
+    }
+
+    #[test]
+    fn comparing_ascii_without_lower_casing_gives_what_lower_casing_gives() {
+        let words = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "Ab",
+            "aB",
+            "abc",
+            "b",
+            "ABC-1",
+            "abc-1",
+            "x@contoso.com",
+            "X@Contoso.COM",
+            "\u{212A}elvin",
+            "kelvin",
+            "KELVIN",
+            "Stra\u{df}e",
+            "STRASSE",
+            "\u{130}stanbul",
+            "istanbul",
+            "ΣΑΣ",
+            "σας",
+        ];
+        for actual in words {
+            for wanted in words {
+                for op in [Op::Eq, Op::Ne, Op::StartsWith, Op::EndsWith] {
+                    let (a, w) = (actual.to_lowercase(), wanted.to_lowercase());
+                    let expected = match op {
+                        Op::Eq => a == w,
+                        Op::Ne => a != w,
+                        Op::StartsWith => a.starts_with(&w),
+                        Op::EndsWith => a.ends_with(&w),
+                    };
+                    assert_eq!(
+                        compare(op, actual, wanted),
+                        expected,
+                        "{op:?} {actual:?} {wanted:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn id_filters_from_the_index_find_what_a_scan_finds() {
+        let mut tenant = sample_tenant("00000000-0000-4000-8000-000000000000", SEED);
+        let scan = |directory: &Directory, filter: &UserFilter| -> Vec<String> {
+            directory
+                .users
+                .iter()
+                .filter(|u| filter.matches(u, false))
+                .map(|u| u.id.clone())
+                .collect()
+        };
+        let select = |directory: &Directory, filter: &UserFilter| -> Vec<String> {
+            filter
+                .select(directory, false)
+                .into_iter()
+                .map(|u| u.id.clone())
+                .collect()
+        };
+        let ids: Vec<String> = tenant.users.iter().map(|u| u.id.clone()).collect();
+        let (first, last) = (&ids[0], &ids[ids.len() - 1]);
+        let filters = [
+            format!("id eq '{}'", first.to_uppercase()),
+            // Out of order, a repeat, an id that is no user, a UPN that is not an id.
+            format!(
+                "id in ('{last}', '{}', 'ffffffff-0000-4000-8000-000000000000', '{first}', '{}')",
+                first.to_uppercase(),
+                tenant.users[1].user_principal_name
+            ),
+            format!("id in ('{}')", ids[ids.len() / 2]),
+            format!("id eq '{first}' or id eq '{last}'"),
+        ];
+        assert_eq!(tenant.user_index.len(), tenant.users.len());
+        let check = |directory: &Directory| {
+            for text in &filters {
+                let filter = parse_filter(text, false).unwrap();
+                assert_eq!(
+                    select(directory, &filter),
+                    scan(directory, &filter),
+                    "{text}"
+                );
+            }
+        };
+        check(&tenant);
+        let filter = parse_filter(&filters[1], false).unwrap();
+        assert_eq!(select(&tenant, &filter), vec![first.clone(), last.clone()]);
+        // Two users whose ids meet only when lower-cased beyond ASCII (the Kelvin sign is a
+        // capital K): a scan finds both for `id eq 'k…'`; the index holds at most one of them,
+        // so it is no longer used, before a reindex (a user added since) or after.
+        let mut ascii = tenant.users[0].clone();
+        ascii.id = "k0000000-0000-4000-8000-000000000000".into();
+        let mut kelvin = ascii.clone();
+        kelvin.id = "\u{212A}0000000-0000-4000-8000-000000000000".into();
+        tenant.users.push(ascii.clone());
+        tenant.reindex_users();
+        let by_kelvin = parse_filter(&format!("id eq '{}'", kelvin.id), false).unwrap();
+        assert_eq!(select(&tenant, &by_kelvin), vec![ascii.id.clone()]);
+        assert_eq!(scan(&tenant, &by_kelvin), vec![ascii.id.clone()]);
+        tenant.users.push(kelvin.clone());
+        let both = parse_filter(&format!("id eq '{}'", ascii.id), false).unwrap();
+        let expected = vec![ascii.id.clone(), kelvin.id.clone()];
+        assert_eq!(scan(&tenant, &both), expected);
+        assert_eq!(select(&tenant, &both), expected);
+        tenant.reindex_users();
+        assert!(tenant.user_index.len() < tenant.users.len());
+        assert_eq!(select(&tenant, &both), expected);
+        check(&tenant);
     }
 
     #[test]

@@ -32,11 +32,11 @@
 //! for their turn when the read learns they are not needed are never sent, and a `429` (or
 //! any overload answer) seen by one page holds every page back for its `Retry-After`.
 
+use super::model::NumberPage;
 use super::{
-    row_id, CancelToken, CutOffCause, CutOffListing, GraphClient, GraphError, GraphErrorKind,
-    ListProgress, ListingStart, NumberListing, NumberPages, ProgressFn, TokenKind, NUMBERS_PATH,
+    CancelToken, CutOffCause, CutOffListing, GraphClient, GraphError, GraphErrorKind, ListProgress,
+    ListingStart, NumberListing, NumberPages, ProgressFn, NUMBERS_PATH,
 };
-use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -52,8 +52,8 @@ const MAX_PAGES: usize = 1000;
 /// stops fetching ahead.
 const MAX_MISSES: usize = 3;
 
-/// One page's answer: its JSON and the exchange's identifiers.
-type PageAnswer = Result<(Value, super::Exchange), GraphError>;
+/// One page's answer: the page, read, and the exchange's identifiers.
+type PageAnswer = Result<(NumberPage, super::Exchange), GraphError>;
 
 /// The pages fetched ahead by `$skip`, and what decides which come next.
 struct Ahead {
@@ -135,9 +135,7 @@ impl Ahead {
                 };
                 sent.fetch_add(1, Ordering::SeqCst);
                 crate::locks::lock(&left).insert(skip);
-                let answer = client
-                    .get_json_with(&url, TokenKind::Telephone, admitted)
-                    .await;
+                let answer = client.get_number_page_with(&url, admitted).await;
                 (skip, answer)
             });
             self.stoppers.insert(skip, stopper);
@@ -150,13 +148,9 @@ impl Ahead {
     /// never sent) and none is fetched past it.
     fn arrived(&mut self, at: usize, answer: PageAnswer) {
         self.stoppers.remove(&at);
-        let ends = answer.as_ref().is_ok_and(|(value, _)| {
-            value.get("@odata.nextLink").is_none()
-                && value
-                    .get("value")
-                    .and_then(|v| v.as_array())
-                    .is_some_and(|rows| rows.is_empty())
-        });
+        let ends = answer
+            .as_ref()
+            .is_ok_and(|(page, _)| !page.link_given && page.raw_rows == Some(0));
         if ends {
             for (_, stopper) in self.stoppers.split_off(&(at + 1)) {
                 stopper.abort();
@@ -318,14 +312,14 @@ impl GraphClient {
             let answer = match &follow {
                 Some(url) => {
                     ahead.sent.fetch_add(1, Ordering::SeqCst);
-                    cancel.run(self.get_json(url, TokenKind::Telephone)).await
+                    cancel.run(self.get_number_page_with(url, false)).await
                 }
                 None => ahead.take(self, skip, cancel).await,
             };
             let Some(answer) = answer else {
                 return cut_off(listing, &ahead, position, last_id, CutOffCause::Cancelled);
             };
-            let (mut value, exchange) = match answer {
+            let (mut page, exchange) = match answer {
                 Ok(answer) => answer,
                 Err(error) => {
                     return cut_off(
@@ -337,39 +331,25 @@ impl GraphClient {
                     )
                 }
             };
-            let next_link = value
-                .get("@odata.nextLink")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
-            let raw_rows = value
-                .get("value")
-                .and_then(|v| v.as_array())
-                .map_or(0, Vec::len);
+            let next_link = page.next_link.take();
+            let raw_rows = page.raw_rows.unwrap_or(0);
             if let Some(seam_id) = seam.take() {
-                let rows = value.get_mut("value").and_then(|v| v.as_array_mut());
-                match rows {
-                    Some(rows) if rows.first().and_then(row_id) == Some(seam_id.as_str()) => {
-                        rows.remove(0);
-                    }
-                    _ => return NumberPages::SeamMoved,
+                if !page.take_seam(&seam_id) {
+                    return NumberPages::SeamMoved;
                 }
             }
-            let page_last_id = value
-                .get("value")
-                .and_then(|v| v.as_array())
-                .and_then(|rows| rows.last())
-                .and_then(row_id)
-                .map(str::to_owned);
-            let (numbers, unreadable) = match super::number_page(value, &exchange) {
-                Ok(page) => page,
-                Err(error) => {
+            let page_last_id = page.last_id.take();
+            let (numbers, unreadable) = match page.into_rows() {
+                Ok(rows) => rows,
+                Err(reason) => {
+                    let error = super::not_a_number_list(&reason, &exchange);
                     return cut_off(
                         listing,
                         &ahead,
                         position,
                         last_id,
                         CutOffCause::Refused(error),
-                    )
+                    );
                 }
             };
             listing.requests += 1;

@@ -201,11 +201,6 @@ pub enum CutOffCause {
     Cancelled,
 }
 
-/// A raw row's `id`, as the seam compares it.
-fn row_id(row: &serde_json::Value) -> Option<&str> {
-    row.get("id").and_then(|v| v.as_str())
-}
-
 /// The identifiers of one exchange, kept whatever its outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -484,8 +479,32 @@ impl GraphClient {
         &self,
         url: &str,
         kind: TokenKind,
-        mut admitted: bool,
+        admitted: bool,
     ) -> Result<(serde_json::Value, Exchange), GraphError> {
+        self.get_read_with(url, kind, admitted, |body| serde_json::from_slice(body))
+            .await
+    }
+
+    /// A page of the number list, read from its bytes (see [`model::read_number_page`]), with
+    /// the retries of [`GraphClient::get_json_with`].
+    async fn get_number_page_with(
+        &self,
+        url: &str,
+        admitted: bool,
+    ) -> Result<(model::NumberPage, Exchange), GraphError> {
+        self.get_read_with(url, TokenKind::Telephone, admitted, model::read_number_page)
+            .await
+    }
+
+    /// A GET with retries, its answer read by `read`: an answer that is not JSON is
+    /// `Malformed`, never retried.
+    async fn get_read_with<T>(
+        &self,
+        url: &str,
+        kind: TokenKind,
+        mut admitted: bool,
+        read: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Result<(T, Exchange), GraphError> {
         let mut backoff = self.backoff(self.options.get_attempts);
         loop {
             let client_request_id = uuid::Uuid::new_v4().to_string();
@@ -501,7 +520,7 @@ impl GraphClient {
                 .await
             {
                 Ok(reply) if (200..300).contains(&reply.status) => {
-                    return serde_json::from_slice(&reply.body)
+                    return read(&reply.body)
                         .map(|value| (value, reply.exchange.clone()))
                         .map_err(|e| {
                             GraphError::new(
@@ -869,14 +888,18 @@ fn number_page(
     value: serde_json::Value,
     exchange: &Exchange,
 ) -> Result<(Vec<NumberAssignment>, Vec<UnreadableRow>), GraphError> {
-    let page: model::Page = serde_json::from_value(value).map_err(|e| {
-        GraphError::new(
-            GraphErrorKind::Malformed,
-            format!("unexpected number list ({e})"),
-        )
-        .with_exchange(exchange)
-    })?;
-    Ok(model::read_rows(page.value))
+    model::number_page_from_tree(value)
+        .into_rows()
+        .map_err(|reason| not_a_number_list(&reason, exchange))
+}
+
+/// A page of `numberAssignments` that is no list of rows.
+fn not_a_number_list(reason: &str, exchange: &Exchange) -> GraphError {
+    GraphError::new(
+        GraphErrorKind::Malformed,
+        format!("unexpected number list ({reason})"),
+    )
+    .with_exchange(exchange)
 }
 
 /// For the fuzzers (`crate::fuzzing`): every parser of Graph's answers on one body. Panics only
@@ -885,19 +908,33 @@ fn number_page(
 #[doc(hidden)]
 pub fn parse_any_answer(status: u16, body: &[u8]) -> GraphError {
     let error = GraphError::from_reply(status, body, None, &Exchange::default());
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        if let Ok(operation) = OperationStatus::from_json(value.clone()) {
-            let _ = operation.status.is_settled();
-        }
-        if let Ok(page) = serde_json::from_value::<model::Page>(value) {
-            let rows = page.value.len();
-            let (read, unreadable) = model::read_rows(page.value);
+    let straight = model::read_number_page(body);
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => {
+            if let Ok(operation) = OperationStatus::from_json(value.clone()) {
+                let _ = operation.status.is_settled();
+            }
+            if let Ok(page) = serde_json::from_value::<model::Page>(value.clone()) {
+                let rows = page.value.len();
+                let (read, unreadable) = model::read_rows(page.value);
+                assert_eq!(
+                    read.len() + unreadable.len(),
+                    rows,
+                    "every row is accounted for"
+                );
+            }
+            let tree = model::number_page_from_tree(value);
             assert_eq!(
-                read.len() + unreadable.len(),
-                rows,
-                "every row is accounted for"
+                straight.ok().as_ref(),
+                Some(&tree),
+                "a number page read from its bytes is what its tree gives"
             );
         }
+        Err(not_json) => assert_eq!(
+            straight.err().map(|e| e.to_string()),
+            Some(not_json.to_string()),
+            "bytes that are not JSON are refused in the same words"
+        ),
     }
     error
 }

@@ -7,12 +7,210 @@
 //! `locationId`, `civicAddressId`, `numberSource` and the rest may be `null`. A listing is read
 //! row by row, so one row NumberDesk cannot read is reported as such and never breaks the page.
 
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::fmt;
 
 /// A page of a collection, its rows still unread.
 #[derive(Debug, Deserialize)]
 pub(super) struct Page {
-    pub value: Vec<serde_json::Value>,
+    pub value: Vec<Value>,
+}
+
+/// One row of a number page: read, or kept as a row NumberDesk could not read.
+pub(super) type PageRow = Result<NumberAssignment, UnreadableRow>;
+
+/// A page of the number list, read from its bytes: what the listing needs of it.
+#[derive(Debug, PartialEq)]
+pub(super) struct NumberPage {
+    /// Whether `@odata.nextLink` is there at all, whatever its value.
+    pub link_given: bool,
+    /// `@odata.nextLink`, when it is text.
+    pub next_link: Option<String>,
+    /// The rows of its `value` array as Microsoft sent them; `None` without one.
+    pub raw_rows: Option<usize>,
+    /// The `id` of the first and of the last row of `value`, when it is text (the seam).
+    pub first_id: Option<String>,
+    pub last_id: Option<String>,
+    /// Every row in order, read or not; `Err` (why, in Graph's terms) when the page is not a
+    /// list of rows (no `value` array).
+    pub rows: Result<Vec<PageRow>, String>,
+}
+
+impl NumberPage {
+    /// Takes the first row out when its `id` is `seam_id` (the row read last, again); `false`
+    /// when it is not, or there is no first row.
+    pub fn take_seam(&mut self, seam_id: &str) -> bool {
+        if self.first_id.as_deref() != Some(seam_id) {
+            return false;
+        }
+        // A first id means a `value` array with a first row, so the rows were read.
+        let Some(rows) = self.rows.as_mut().ok().filter(|rows| !rows.is_empty()) else {
+            return false;
+        };
+        let _seam_row = rows.remove(0);
+        if rows.is_empty() {
+            self.last_id = None;
+        }
+        true
+    }
+
+    /// The rows, readable and unreadable apart; `Err` as [`NumberPage::rows`].
+    pub fn into_rows(self) -> Result<(Vec<NumberAssignment>, Vec<UnreadableRow>), String> {
+        let rows = self.rows?;
+        let mut read = Vec::with_capacity(rows.len());
+        let mut unreadable = Vec::new();
+        for row in rows {
+            match row {
+                Ok(number) => read.push(number),
+                Err(row) => unreadable.push(row),
+            }
+        }
+        Ok((read, unreadable))
+    }
+}
+
+/// Reads a page of the number list from its bytes; `Err` when they are not JSON.
+///
+/// The rows are read straight from the bytes, each on its own (a 1,000-row page is not first
+/// built into a tree of JSON values, which cost most of the read's processor time). The
+/// result is exactly what reading the page as a tree gives ([`number_page_from_tree`], which
+/// the tests and fuzzers hold it to): the bytes are first checked as strictly as a tree reads
+/// them (numbers in range, escapes whole, nesting within the limit) without keeping anything;
+/// a row that does not read is read again as a tree, for the same reason in the same words;
+/// anything else a tree would read differently (no object, no `value` array, a name given
+/// twice) is read as a tree.
+pub(super) fn read_number_page(body: &[u8]) -> Result<NumberPage, serde_json::Error> {
+    match number_page_straight(body) {
+        Some(page) => Ok(page),
+        None => serde_json::from_slice::<Value>(body).map(number_page_from_tree),
+    }
+}
+
+/// The page from its bytes, or `None` where only reading it as a tree says what it is.
+fn number_page_straight(body: &[u8]) -> Option<NumberPage> {
+    /// The page's members NumberDesk reads; the rows kept as their text.
+    #[derive(Deserialize)]
+    struct RawPage<'a> {
+        #[serde(
+            rename = "@odata.nextLink",
+            default,
+            borrow,
+            deserialize_with = "given"
+        )]
+        next_link: Option<&'a RawValue>,
+        #[serde(borrow)]
+        value: Vec<&'a RawValue>,
+    }
+    /// Whatever the member holds, `null` included: it is there.
+    fn given<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+        <&RawValue>::deserialize(d).map(Some)
+    }
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice::<Checked>(body).ok()?;
+    let page: RawPage = serde_json::from_slice(body).ok()?;
+    let mut rows = Vec::with_capacity(page.value.len());
+    for raw in &page.value {
+        rows.push(match serde_json::from_str::<NumberAssignment>(raw.get()) {
+            Ok(number) => Ok(number),
+            Err(_) => read_row(serde_json::from_str(raw.get()).ok()?),
+        });
+    }
+    let id_of = |raw: Option<&&RawValue>| -> Option<Option<String>> {
+        match raw {
+            None => Some(None),
+            Some(raw) => {
+                let row: Value = serde_json::from_str(raw.get()).ok()?;
+                Some(row_id(&row).map(str::to_owned))
+            }
+        }
+    };
+    Some(NumberPage {
+        link_given: page.next_link.is_some(),
+        next_link: match page.next_link {
+            Some(raw) if raw.get().starts_with('"') => serde_json::from_str(raw.get()).ok()?,
+            _ => None,
+        },
+        raw_rows: Some(page.value.len()),
+        first_id: id_of(page.value.first())?,
+        last_id: id_of(page.value.last())?,
+        rows: Ok(rows),
+    })
+}
+
+/// A page of the number list read as a tree of JSON values, as NumberDesk always read it.
+pub(super) fn number_page_from_tree(value: Value) -> NumberPage {
+    let link = value.get("@odata.nextLink");
+    let rows = value.get("value").and_then(Value::as_array);
+    let id_of = |row: Option<&Value>| row.and_then(row_id).map(str::to_owned);
+    NumberPage {
+        link_given: link.is_some(),
+        next_link: link.and_then(Value::as_str).map(str::to_owned),
+        raw_rows: rows.map(Vec::len),
+        first_id: id_of(rows.and_then(|rows| rows.first())),
+        last_id: id_of(rows.and_then(|rows| rows.last())),
+        rows: serde_json::from_value::<Page>(value)
+            .map(|page| page.value.into_iter().map(read_row).collect())
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// A raw row's `id`, as the seam compares it.
+fn row_id(row: &Value) -> Option<&str> {
+    row.get("id").and_then(|v| v.as_str())
+}
+
+/// Any JSON value, checked as strictly as a [`Value`] reads it and kept nowhere.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Checked, D::Error> {
+        deserializer.deserialize_any(Checked)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = Checked;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Checked, D::Error> {
+        Checked::deserialize(deserializer)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
 }
 
 /// A row of a number listing that NumberDesk could not read.
@@ -26,25 +224,28 @@ pub struct UnreadableRow {
 }
 
 /// A page's rows: the readable ones, and the ones that are not.
-pub(super) fn read_rows(
-    rows: Vec<serde_json::Value>,
-) -> (Vec<NumberAssignment>, Vec<UnreadableRow>) {
+pub(super) fn read_rows(rows: Vec<Value>) -> (Vec<NumberAssignment>, Vec<UnreadableRow>) {
     let mut read = Vec::with_capacity(rows.len());
     let mut unreadable = Vec::new();
     for row in rows {
-        let telephone_number = row
-            .get("telephoneNumber")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        match serde_json::from_value::<NumberAssignment>(row) {
+        match read_row(row) {
             Ok(number) => read.push(number),
-            Err(error) => unreadable.push(UnreadableRow {
-                telephone_number,
-                reason: error.to_string(),
-            }),
+            Err(row) => unreadable.push(row),
         }
     }
     (read, unreadable)
+}
+
+/// One row, read; or, when it cannot be, its number (when at least that reads) and why.
+fn read_row(row: Value) -> PageRow {
+    let telephone_number = row
+        .get("telephoneNumber")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    serde_json::from_value::<NumberAssignment>(row).map_err(|error| UnreadableRow {
+        telephone_number,
+        reason: error.to_string(),
+    })
 }
 
 /// `null` read as an empty list (collections are not nullable in the metadata, but one odd row
@@ -337,6 +538,147 @@ mod tests {
         // No status and no target: nothing to remove.
         assert!(!read[2].is_assigned());
         assert_eq!(read[2].status_text(), "unknown");
+    }
+
+    /// A page read from its bytes, checked against the same page read as a tree.
+    fn straight(body: &str) -> NumberPage {
+        let page = read_number_page(body.as_bytes()).expect(body);
+        let tree = number_page_from_tree(serde_json::from_str(body).unwrap());
+        assert_eq!(page, tree, "{body}");
+        page
+    }
+
+    #[test]
+    fn an_unreadable_row_inside_a_page_is_kept_with_its_number_and_reason() {
+        let body = r#"{"@odata.context":"x","value":[
+                {"id":"a","telephoneNumber":"+12065550100","numberType":"callingPlan"},
+                {"id":"b","telephoneNumber":"+12065550101","numberType":null},
+                {"id":"c","numberType":"directRouting","capabilities":["x"]},
+                {"id":"d","telephoneNumber":"+12065550103","numberType":"directRouting","city":7},
+                {"id":"e","telephoneNumber":"+12065550104","numberType":"directRouting",
+                 "numberType":"callingPlan"},
+                "not a row",
+                {"id":"g","telephoneNumber":"+1206555\u0030105","numberType":"callingPlan",
+                 "unknown":{"deep":[1,2.5e300,-3,true,null,"\ud83d\ude00"]}}
+            ]}"#;
+        assert!(
+            number_page_straight(body.as_bytes()).is_some(),
+            "odd rows do not cost the page its straight reading"
+        );
+        let page = straight(body);
+        assert_eq!(page.raw_rows, Some(7));
+        assert_eq!(page.first_id.as_deref(), Some("a"));
+        assert_eq!(page.last_id.as_deref(), Some("g"));
+        let (read, unreadable) = page.into_rows().unwrap();
+        let numbers: Vec<&str> = read.iter().map(|n| n.telephone_number.as_str()).collect();
+        // A member given twice is read as a tree reads it: the last one.
+        assert_eq!(numbers, ["+12065550100", "+12065550104", "+12065550105"]);
+        assert_eq!(read[1].number_type, "callingPlan");
+        let kept: Vec<(Option<&str>, &str)> = unreadable
+            .iter()
+            .map(|r| (r.telephone_number.as_deref(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (
+                    Some("+12065550101"),
+                    "invalid type: null, expected a string"
+                ),
+                (None, "missing field `telephoneNumber`"),
+                (
+                    Some("+12065550103"),
+                    "invalid type: integer `7`, expected a string"
+                ),
+                (
+                    None,
+                    "invalid type: string \"not a row\", expected struct NumberAssignment"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_page_without_a_list_of_rows_is_no_list_of_numbers() {
+        for (body, reason) in [
+            (r#"{"@odata.context":"x"}"#, "missing field `value`"),
+            (
+                r#"{"value":null}"#,
+                "invalid type: null, expected a sequence",
+            ),
+            (
+                r#"{"value":{"id":"a"}}"#,
+                "invalid type: map, expected a sequence",
+            ),
+            (
+                r#""value""#,
+                "invalid type: string \"value\", expected struct Page",
+            ),
+        ] {
+            let page = straight(body);
+            assert_eq!(page.rows, Err(reason.to_string()), "{body}");
+            assert_eq!(page.raw_rows, None);
+        }
+        for body in ["", "{", "<html>busy</html>", r#"{"value":[]} x"#] {
+            let straight = read_number_page(body.as_bytes()).unwrap_err().to_string();
+            let tree = serde_json::from_slice::<Value>(body.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(straight, tree, "{body}");
+        }
+    }
+
+    #[test]
+    fn what_a_tree_would_not_read_is_not_read_straight_either() {
+        // Numbers out of range, half a surrogate pair, nesting past the parser's limit, in a
+        // member NumberDesk never reads: a tree refuses the whole page, and so does the page.
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for junk in ["1e400", r#""\ud800""#, deep.as_str()] {
+            let body = format!(
+                r#"{{"junk":{junk},"value":[{{"id":"a","telephoneNumber":"+1","numberType":"x"}}]}}"#
+            );
+            let straight = read_number_page(body.as_bytes()).unwrap_err().to_string();
+            let tree = serde_json::from_slice::<Value>(body.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(straight, tree, "{junk}");
+        }
+    }
+
+    #[test]
+    fn links_ids_and_seams_read_as_a_tree_reads_them() {
+        for body in [
+            r#"{"value":[],"@odata.nextLink":null}"#,
+            r#"{"value":[],"@odata.nextLink":7}"#,
+            r#"{"value":[],"@odata.nextLink":"https://graph/next?$skip=1\u0026$top=2"}"#,
+            r#"{"@odata.nextLink":"a","@odata.nextLink":"b","value":[]}"#,
+            r#"{"value":[1],"value":[]}"#,
+            r#"[[{"id":"a","telephoneNumber":"+1","numberType":"x"}]]"#,
+            r#"{"value":[{"id":null,"telephoneNumber":"+1","numberType":"x"},{"telephoneNumber":"+2","numberType":"x"}]}"#,
+            r#"{"value":[{"id":5,"telephoneNumber":"+1","numberType":"x"},{"id":"","telephoneNumber":"+2","numberType":"x"}]}"#,
+            r#"  {"value":[{"id":"only","telephoneNumber":"+1","numberType":"x"}]}  "#,
+        ] {
+            straight(body);
+        }
+        let mut page = straight(r#"{"value":[],"@odata.nextLink":"https://graph/next"}"#);
+        assert!(page.link_given);
+        assert_eq!(page.next_link.as_deref(), Some("https://graph/next"));
+        assert!(!page.take_seam("a"), "no first row");
+        let mut page = straight(
+            r#"{"value":[{"id":"a","telephoneNumber":"+1","numberType":"x"},{"id":"b","telephoneNumber":"+2","numberType":"x"}]}"#,
+        );
+        assert!(!page.take_seam("b"), "the seam is the first row or nothing");
+        assert!(page.take_seam("a"));
+        assert_eq!(page.last_id.as_deref(), Some("b"));
+        let (read, _) = page.into_rows().unwrap();
+        assert_eq!(read.len(), 1);
+        let mut only = straight(r#"{"value":[{"id":"a","numberType":"x"}]}"#);
+        assert!(
+            only.take_seam("a"),
+            "an unreadable seam row is the seam too"
+        );
+        assert_eq!((only.last_id, only.raw_rows), (None, Some(1)));
+        assert_eq!(only.rows, Ok(Vec::new()));
     }
 
     #[test]
