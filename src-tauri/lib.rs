@@ -422,6 +422,10 @@ fn set_up<R: Runtime>(
 /// Starts the desktop app.
 pub fn run() {
     let started = Instant::now();
+    // Started again by the run before ("Try it on a demo tenant", "Leave the demo"): wait until
+    // it has gone, so that this one is not handed over to it as a second instance.
+    let handover = std::env::var_os(relaunch::ENV_HANDOVER).map(std::path::PathBuf::from);
+    let handed_over = relaunch::wait_for_handover(handover.as_deref(), relaunch::HANDOVER_PATIENCE);
     let options =
         config::LaunchOptions::parse(std::env::args().skip(1), |name| std::env::var(name).ok());
     let log_dir = options.as_ref().ok().and_then(|o| o.data_dir.clone());
@@ -440,6 +444,14 @@ pub fn run() {
         launch,
     )
     .build(context);
+    match handed_over {
+        relaunch::HandedOver::StillThere => log::warn!(
+            "the run that started this one was still there after {} s; starting anyway",
+            relaunch::HANDOVER_PATIENCE.as_secs()
+        ),
+        relaunch::HandedOver::Gone => log::info!("started again; the run before has gone"),
+        relaunch::HandedOver::NotARelaunch => {}
+    }
     match app {
         Ok(app) => app.run(|app, event| {
             // With only the tray left, NumberDesk keeps running (and following operations)

@@ -7,19 +7,104 @@
 //! workflows, a bulk run or the tray would be a second, rarely used start-up path. Starting
 //! again runs the one start-up path there is. The demo keeps its data in a `demo` folder inside
 //! the real data folder, and so its own keyring profile (profiles follow the data folder), so
-//! nothing of the demo mixes with a real tenant's. The demo runs under its own single-instance
-//! name ([`single_instance_id`]), so the new process is never folded into the old one while that
-//! one is still exiting.
+//! nothing of the demo mixes with a real tenant's.
+//!
+//! The new process must never be folded into the old one while that one is still exiting (it
+//! would hand itself over to a dying window and leave the admin with none). The demo has a
+//! single-instance name of its own ([`single_instance_id`]), but the plugin uses that name on
+//! Linux only: on Windows and macOS a real run and a demo share the app's identifier. So the old
+//! process holds a lock file until it has gone ([`hold_until_exit`]; the operating system lets
+//! go of it when the process ends, however it ends) and passes its path on; the new process
+//! waits for it ([`wait_for_handover`]) before anything else starts. File locks behave the same
+//! on the three systems (`LockFileEx` on Windows, `flock` elsewhere), so this is tested here.
 
 use crate::config::{ENV_CLIENT_ID, ENV_DATA_DIR, ENV_GRAPH_URL, ENV_LOGIN_URL, ENV_TENANT};
 use std::ffi::OsString;
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The demo's data folder, inside the real one.
 pub const DEMO_FOLDER: &str = "demo";
 /// Set on a demo started from the first screen: the `NUMBERDESK_DATA_DIR` to go back to (empty:
 /// the usual place).
 pub const ENV_DEMO_RETURN_DIR: &str = "NUMBERDESK_DEMO_RETURN_DIR";
+
+/// Set on a process started again: the lock file the run before it holds until it has gone.
+pub const ENV_HANDOVER: &str = "NUMBERDESK_HANDOVER";
+/// How long a new process waits for the run before it to go; then it starts anyway.
+pub const HANDOVER_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A lock file held by this process.
+#[derive(Debug)]
+pub struct Handover {
+    path: PathBuf,
+    _file: File,
+}
+
+impl Handover {
+    /// Creates and locks `numberdesk-handover-<process id>.lock` in `dir`.
+    pub fn hold(dir: &Path) -> std::io::Result<Handover> {
+        let path = dir.join(format!("numberdesk-handover-{}.lock", std::process::id()));
+        let file = File::create(&path)?;
+        file.lock()?;
+        Ok(Handover { path, _file: file })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Holds a handover lock in the temporary folder until this process ends, and gives its path.
+pub fn hold_until_exit() -> std::io::Result<&'static Path> {
+    static HELD: std::sync::OnceLock<Handover> = std::sync::OnceLock::new();
+    if let Some(held) = HELD.get() {
+        return Ok(held.path());
+    }
+    let held = Handover::hold(&std::env::temp_dir())?;
+    Ok(HELD.get_or_init(|| held).path())
+}
+
+/// What the wait for the run before found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandedOver {
+    /// This process was not started again by NumberDesk.
+    NotARelaunch,
+    /// The run before has gone (or its lock file could not be read: there is nothing to wait for).
+    Gone,
+    /// The run before still holds its lock after `patience`.
+    StillThere,
+}
+
+/// Waits, at most `patience`, until the process that started this one has let go of its lock
+/// file at `path` (from [`ENV_HANDOVER`]), then removes the file.
+pub fn wait_for_handover(path: Option<&Path>, patience: Duration) -> HandedOver {
+    let Some(path) = path.filter(|p| !p.as_os_str().is_empty()) else {
+        return HandedOver::NotARelaunch;
+    };
+    let Ok(file) = File::open(path) else {
+        return HandedOver::Gone;
+    };
+    let deadline = Instant::now() + patience;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                drop(file);
+                let _ = std::fs::remove_file(path);
+                return HandedOver::Gone;
+            }
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(TryLockError::WouldBlock) => return HandedOver::StillThere,
+            Err(TryLockError::Error(error)) => {
+                log::warn!("could not wait for the run before: {error}");
+                return HandedOver::Gone;
+            }
+        }
+    }
+}
 
 /// How to start NumberDesk again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,8 +164,10 @@ pub fn single_instance_id(identifier: &str, demo: bool) -> String {
 }
 
 impl Relaunch {
-    /// Starts `program` as described, detached from this process's standard streams.
+    /// Starts `program` as described, detached from this process's standard streams; it waits
+    /// for this process to end ([`hold_until_exit`]) before it starts its window.
     pub fn spawn(&self, program: &Path) -> std::io::Result<std::process::Child> {
+        let handover = hold_until_exit()?;
         let mut command = std::process::Command::new(program);
         command
             .args(&self.args)
@@ -93,6 +180,7 @@ impl Relaunch {
         for (name, value) in &self.set {
             command.env(name, value);
         }
+        command.env(ENV_HANDOVER, handover);
         command.spawn()
     }
 }
@@ -128,6 +216,52 @@ mod tests {
         let back = out_of_demo(Some(OsString::from("/x/nd")));
         assert_eq!(back.set, vec![(ENV_DATA_DIR, OsString::from("/x/nd"))]);
         assert!(!back.remove.contains(&ENV_DATA_DIR));
+    }
+
+    #[test]
+    fn a_new_run_waits_until_the_run_before_has_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = Handover::hold(dir.path()).unwrap();
+        let path = old.path().to_owned();
+        let waiting = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let began = Instant::now();
+                (
+                    wait_for_handover(Some(&path), Duration::from_secs(20)),
+                    began.elapsed(),
+                )
+            }
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            !waiting.is_finished(),
+            "started while the run before still held on"
+        );
+        drop(old); // what the end of the old process does
+        let (found, waited) = waiting.join().unwrap();
+        assert_eq!(found, HandedOver::Gone);
+        assert!(waited >= Duration::from_millis(300), "{waited:?}");
+        assert!(!path.exists(), "the lock file is removed once used");
+    }
+
+    #[test]
+    fn a_run_before_that_never_lets_go_is_waited_for_only_so_long() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = Handover::hold(dir.path()).unwrap();
+        assert_eq!(
+            wait_for_handover(Some(old.path()), Duration::from_millis(100)),
+            HandedOver::StillThere
+        );
+        assert_eq!(
+            wait_for_handover(None, Duration::from_secs(5)),
+            HandedOver::NotARelaunch
+        );
+        // A file already gone: the run before removed nothing, but there is nothing to wait for.
+        assert_eq!(
+            wait_for_handover(Some(&dir.path().join("none.lock")), Duration::from_secs(5)),
+            HandedOver::Gone
+        );
     }
 
     #[test]

@@ -405,5 +405,24 @@ async fn try_it_on_a_demo_tenant_starts_the_demo_in_a_folder_of_its_own() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(!data.path().join(numberdesk::DEMO_STATE_FILE).exists());
+    // It waited for the run that started it to go before it started its own window (on
+    // Windows and macOS both share one single-instance name).
+    assert!(
+        demo.lines().any(|l| l.starts_with("NUMBERDESK_HANDOVER=")),
+        "{demo}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let logs: String = std::fs::read_dir(demo_dir.join("logs"))
+            .unwrap()
+            .flatten()
+            .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+            .collect();
+        if logs.contains("started again; the run before has gone") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{logs}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.quit().await;
 }
