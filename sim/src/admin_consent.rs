@@ -151,20 +151,7 @@ fn consent_page(
             .map(|s| format!("<li>{}</li>", html_escape(s)))
             .collect::<String>()
     );
-    for user in sign_in_accounts(state, None) {
-        body.push_str(&format!(
-            "<form method=\"post\" action=\"{action}\">{hidden}\
-             <input type=\"hidden\" name=\"account\" value=\"{upn}\">\
-             <button type=\"submit\">Accept as {label}</button></form>\n",
-            upn = html_escape(&user.user_principal_name),
-            label = account_label(user),
-        ));
-    }
-    body.push_str(&format!(
-        "<form method=\"post\" action=\"{action}\">{hidden}\
-         <input type=\"hidden\" name=\"action\" value=\"cancel\">\
-         <button type=\"submit\">Cancel</button></form>\n"
-    ));
+    body.push_str(&account_forms(state, None, &action, &hidden, "Accept as "));
     html(StatusCode::OK, page("Permissions requested", &body))
 }
 

@@ -341,6 +341,33 @@ fn sign_in_accounts<'a>(state: &'a State, login_hint: Option<&str>) -> Vec<&'a S
     accounts
 }
 
+/// One form per sign-in account (a button `{button_prefix}{account}`), then Cancel, each
+/// posting `hidden` to `action`.
+fn account_forms(
+    state: &State,
+    login_hint: Option<&str>,
+    action: &str,
+    hidden: &str,
+    button_prefix: &str,
+) -> String {
+    let mut forms = String::new();
+    for user in sign_in_accounts(state, login_hint) {
+        forms.push_str(&format!(
+            "<form method=\"post\" action=\"{action}\">{hidden}\
+             <input type=\"hidden\" name=\"account\" value=\"{upn}\">\
+             <button type=\"submit\">{button_prefix}{label}</button></form>\n",
+            upn = html_escape(&user.user_principal_name),
+            label = account_label(user),
+        ));
+    }
+    forms.push_str(&format!(
+        "<form method=\"post\" action=\"{action}\">{hidden}\
+         <input type=\"hidden\" name=\"action\" value=\"cancel\">\
+         <button type=\"submit\">Cancel</button></form>\n"
+    ));
+    forms
+}
+
 fn account_label(user: &SimUser) -> String {
     let role = user
         .roles
@@ -545,19 +572,12 @@ fn authorize_page(
         "<p class=\"muted\">{APP_NAME} asks for: {}</p>\n<h2>Pick an account</h2>\n",
         html_escape(&scopes.to_scope_string())
     ));
-    for user in sign_in_accounts(state, get("login_hint")) {
-        body.push_str(&format!(
-            "<form method=\"post\" action=\"{action}\">{flow_input}\
-             <input type=\"hidden\" name=\"account\" value=\"{upn}\">\
-             <button type=\"submit\">{label}</button></form>\n",
-            upn = html_escape(&user.user_principal_name),
-            label = account_label(user),
-        ));
-    }
-    body.push_str(&format!(
-        "<form method=\"post\" action=\"{action}\">{flow_input}\
-         <input type=\"hidden\" name=\"action\" value=\"cancel\">\
-         <button type=\"submit\">Cancel</button></form>\n"
+    body.push_str(&account_forms(
+        state,
+        get("login_hint"),
+        &action,
+        &flow_input,
+        "",
     ));
     html(StatusCode::OK, page("Sign in to Contoso", &body))
 }
