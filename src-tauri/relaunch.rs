@@ -165,9 +165,15 @@ pub fn single_instance_id(identifier: &str, demo: bool) -> String {
 
 impl Relaunch {
     /// Starts `program` as described, detached from this process's standard streams; it waits
-    /// for this process to end ([`hold_until_exit`]) before it starts its window.
+    /// for this process to end ([`hold_until_exit`]) before it starts its window. When no lock
+    /// can be held (the temporary folder refuses the file) it starts all the same, as before
+    /// there was one: the restart matters more than the wait.
     pub fn spawn(&self, program: &Path) -> std::io::Result<std::process::Child> {
-        let handover = hold_until_exit()?;
+        let handover = hold_until_exit()
+            .inspect_err(|error| {
+                log::warn!("starting again without waiting for this run to end: {error}")
+            })
+            .ok();
         let mut command = std::process::Command::new(program);
         command
             .args(&self.args)
@@ -180,7 +186,10 @@ impl Relaunch {
         for (name, value) in &self.set {
             command.env(name, value);
         }
-        command.env(ENV_HANDOVER, handover);
+        match handover {
+            Some(path) => command.env(ENV_HANDOVER, path),
+            None => command.env_remove(ENV_HANDOVER),
+        };
         command.spawn()
     }
 }
